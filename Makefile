@@ -1,0 +1,58 @@
+# Academy LMS: `make run` and `make test` are the whole set-up (see README.md).
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := lms
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install install-test chromium migrate setup run test test-postgres lint format
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test chromium
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+
+migrate: install
+	$(FLASK) db upgrade
+
+setup: migrate
+	$(FLASK) lms orgs load
+	$(FLASK) lms content sync
+	$(FLASK) lms demo load
+
+run: setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite against PostgreSQL (CI runs it; needs the server on 127.0.0.1:5432).
+test-postgres: install-test
+	LMS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff format --check lms tests migrations/env.py
+	$(VENV)/bin/ruff check lms tests
+	$(VENV)/bin/mypy
+
+format: install-test
+	$(VENV)/bin/ruff format lms tests
+	$(VENV)/bin/ruff check --fix lms tests

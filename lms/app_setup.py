@@ -1,0 +1,102 @@
+"""Configuration layering and feature registration, called by ``create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from lms import config as paths
+from lms.extensions import babel, csrf, db, login_manager, migrate
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def configure_app(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    app.config.from_object(paths.Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(paths.settings_from_environment())
+    if overrides:
+        app.config.from_mapping(overrides)
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = paths.load_or_create_secret_key(instance)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite'}"
+
+
+def register_features(app: Flask) -> None:
+    from lms.auth.access import enforce_access
+    from lms.auth.services import load_user
+    from lms.auth.views import bp as auth_bp
+    from lms.cli import register_cli
+    from lms.courses.views import bp as courses_bp
+    from lms.enrolment.views import bp as enrolment_bp
+    from lms.errors import register_error_handlers
+    from lms.i18n import register_i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_user)
+    register_i18n(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    app.before_request(enforce_access)
+    for blueprint in (auth_bp, courses_bp, enrolment_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    register_cli(app)
+
+
+def select_locale() -> str | None:
+    languages = paths.LANGUAGES
+    chosen = session.get("language")
+    if chosen in languages:
+        return str(chosen)
+    if current_user.is_authenticated and current_user.preferred_language in languages:
+        return str(current_user.preferred_language)
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone() -> str | None:
+    if current_user.is_authenticated and current_user.timezone:
+        return str(current_user.timezone)
+    return None
+
+
+def wants_write_transaction() -> bool:
+    """SQLite: writers start with BEGIN IMMEDIATE so read-then-write never loses an update."""
+    if not has_request_context():
+        return True
+    return request.method in WRITE_METHODS or bool(g.get("write_intent"))
+
+
+def install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    # SQLAlchemy's documented pysqlite recipe: take transaction control away from the driver
+    # so that we can choose BEGIN IMMEDIATE for writes.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_transaction() else "BEGIN")

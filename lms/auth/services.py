@@ -1,0 +1,88 @@
+"""Accounts: registration, sign-in and role checks. Services flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from lms.auth.models import Role, User, UserRole
+from lms.auth.passwords import hash_password, needs_rehash, verify_password
+from lms.db import utcnow
+from lms.errors import ValidationFailed
+from lms.extensions import db
+from lms.orgs.models import Authority
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    given_name: str
+    family_name: str
+    patronymic: str | None
+    native_name: str | None
+    country_code: str
+    authority_id: int
+    sex: str | None = None
+    position: str | None = None
+    preferred_language: str | None = None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) -> User:
+    email = normalise_email(data.email)
+    if find_user_by_email(email) is not None:
+        # Registration must say so; sign-in never does (it does not reveal which emails exist).
+        raise ValidationFailed(_("An account with this email address already exists. Sign in instead."))
+    authority = db.session.get(Authority, data.authority_id)
+    if authority is None or authority.country_code != data.country_code:
+        raise ValidationFailed(_("Choose an authority of the selected country."))
+    if authority.is_retired:
+        raise ValidationFailed(_("This authority no longer takes new staff accounts."))
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        given_name=data.given_name.strip(),
+        family_name=data.family_name.strip(),
+        patronymic=(data.patronymic or "").strip() or None,
+        native_name=(data.native_name or "").strip() or None,
+        country_code=data.country_code,
+        authority_id=authority.id,
+        sex=data.sex or None,
+        position=data.position or None,
+        preferred_language=data.preferred_language or None,
+    )
+    user.roles = [UserRole(role=role) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when the credentials are right and the account is active, else None (no reason given)."""
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None  # verify_password is False without a hash
+    if not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user

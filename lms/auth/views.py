@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, allow
+from lms.auth.forms import LoginForm, RegistrationForm
+from lms.auth.services import Registration, authenticate, register_user
+from lms.config import LANGUAGES
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.i18n import current_language
+from lms.orgs.queries import authority_choices_by_country, country_choices
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only our own paths: an absolute URL or '//host' would be an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def login() -> tuple[str, int] | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is None:
+            form.form_errors.append(_("The email or password is not correct."))
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session on sign-in (no fixation)
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.given_name), "success")
+            return redirect(safe_next_url(request.args.get("next")) or url_for("courses.dashboard"))
+    status = 200 if not form.form_errors else 401
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(AUTHENTICATED)
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("courses.catalogue"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def register() -> tuple[str, int] | Response:
+    form = RegistrationForm()
+    language = current_language()
+    form.country.choices = [SelectChoice("", _("Choose your country")), *country_choices(language)]
+    form.authority.choices = [
+        SelectChoice("0", _("Choose your authority")),
+        *authority_choices_by_country(language),
+    ]
+    if form.validate_on_submit():
+        try:
+            user = register_user(
+                Registration(
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    given_name=form.given_name.data or "",
+                    family_name=form.family_name.data or "",
+                    patronymic=form.patronymic.data,
+                    native_name=form.native_name.data,
+                    country_code=form.country.data or "",
+                    authority_id=form.authority.data or 0,
+                    sex=form.sex.data or None,
+                    position=form.position.data,
+                    preferred_language=language,
+                )
+            )
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash(_("Your account is ready. Welcome to the academy."), "success")
+            return redirect(url_for("courses.dashboard"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/language", methods=["POST"])
+@allow(PUBLIC)
+def set_language() -> Response:
+    language = request.form.get("language", "")
+    if language in LANGUAGES:
+        session["language"] = language
+    return redirect(safe_next_url(request.form.get("next")) or url_for("courses.catalogue"))

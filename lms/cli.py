@@ -1,0 +1,22 @@
+"""Attaches each feature's click group under `flask lms`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+@click.group("lms")
+def lms_group() -> None:
+    """Academy LMS administration commands."""
+
+
+def register_cli(app: Flask) -> None:
+    from lms.content.cli import content_group
+    from lms.demo.cli import demo_group
+    from lms.orgs.cli import orgs_group
+
+    for group in (orgs_group, content_group, demo_group):
+        if group.name not in lms_group.commands:
+            lms_group.add_command(group)
+    app.cli.add_command(lms_group)

@@ -1,0 +1,82 @@
+"""Read side of courses: catalogue, outlines, lesson order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from lms.courses.models import Course, Lesson, Module
+from lms.extensions import db
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    course: Course
+    lesson_count: int
+    module_count: int
+
+
+def catalogue(search: str | None = None) -> list[CatalogueEntry]:
+    query = select(Course).where(Course.is_published.is_(True)).order_by(Course.title)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(Course.title.ilike(pattern) | Course.summary.ilike(pattern))
+    courses = db.session.scalars(query).all()
+    counts = published_counts([c.id for c in courses])
+    return [
+        CatalogueEntry(course=c, lesson_count=counts[c.id][1], module_count=counts[c.id][0]) for c in courses
+    ]
+
+
+def published_counts(course_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """course id -> (published modules, published lessons), in one query."""
+    ids = list(course_ids)
+    result: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(Module.course_id, func.count(func.distinct(Module.id)), func.count(Lesson.id))
+        .join(Lesson, (Lesson.module_id == Module.id) & Lesson.is_published.is_(True), isouter=True)
+        .where(Module.course_id.in_(ids), Module.is_published.is_(True))
+        .group_by(Module.course_id)
+    ).all()
+    for course_id, modules, lessons in rows:
+        result[course_id] = (modules, lessons)
+    return result
+
+
+def course_by_slug(slug: str) -> Course | None:
+    return db.session.scalar(
+        select(Course)
+        .where(Course.slug == slug, Course.is_published.is_(True))
+        .options(selectinload(Course.modules).selectinload(Module.lessons).selectinload(Lesson.translations))
+    )
+
+
+def published_outline(course: Course) -> list[tuple[Module, list[Lesson]]]:
+    return [
+        (module, [lesson for lesson in module.lessons if lesson.is_published])
+        for module in course.modules
+        if module.is_published
+    ]
+
+
+def ordered_lesson_ids(course_ids: Iterable[int]) -> dict[int, list[int]]:
+    """course id -> its published lesson ids in reading order, in one query."""
+    ids = list(course_ids)
+    result: dict[int, list[int]] = {course_id: [] for course_id in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(Module.course_id, Lesson.id)
+        .join(Lesson, Lesson.module_id == Module.id)
+        .where(Module.course_id.in_(ids), Module.is_published.is_(True), Lesson.is_published.is_(True))
+        .order_by(Module.course_id, Module.position, Lesson.position)
+    ).all()
+    for course_id, lesson_id in rows:
+        result[course_id].append(lesson_id)
+    return result

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from lms.auth.access import AUTHENTICATED, PUBLIC, allow
+from lms.courses.models import Lesson, LessonCompletionMode
+from lms.courses.queries import catalogue as catalogue_entries
+from lms.courses.queries import course_by_slug, published_outline
+from lms.enrolment import services as enrolment_services
+from lms.enrolment.queries import dashboard_rows
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.i18n import current_language
+
+bp = Blueprint("courses", __name__)
+
+
+@bp.route("/")
+@allow(PUBLIC)
+def catalogue() -> str:
+    search = request.args.get("q", "").strip()[:100]
+    entries = catalogue_entries(search or None)
+    return render_template(
+        "courses/catalogue.html", entries=entries, search=search, language=current_language()
+    )
+
+
+@bp.route("/dashboard")
+@allow(AUTHENTICATED)
+def dashboard() -> str:
+    return render_template(
+        "courses/dashboard.html", rows=dashboard_rows(current_user.id), language=current_language()
+    )
+
+
+@bp.route("/courses/<slug>")
+@allow(PUBLIC)
+def course(slug: str) -> str:
+    course = course_by_slug(slug) or abort(404)
+    enrolment = completed = progress = None
+    if current_user.is_authenticated:
+        enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+        if enrolment is not None:
+            completed = enrolment_services.completed_lesson_ids(enrolment.id)
+            progress = enrolment_services.enrolment_progress(enrolment, course.id)
+    language = enrolment.language if enrolment and enrolment.language else current_language()
+    return render_template(
+        "courses/course.html",
+        course=course,
+        outline=published_outline(course),
+        enrolment=enrolment,
+        completed=completed or set(),
+        progress=progress,
+        default_run=enrolment_services.default_run(course.id) if enrolment is None else None,
+        language=language,
+        form=FlaskForm(),
+    )
+
+
+def _lesson_in_course(slug: str, lesson_id: int) -> tuple[Lesson, list[Lesson]]:
+    course = course_by_slug(slug) or abort(404)
+    ordered = [lesson for _, lessons in published_outline(course) for lesson in lessons]
+    lesson = next((item for item in ordered if item.id == lesson_id), None) or abort(404)
+    return lesson, ordered
+
+
+@bp.route("/courses/<slug>/lessons/<int:lesson_id>")
+@allow(AUTHENTICATED)
+def lesson(slug: str, lesson_id: int) -> str | Response:
+    lesson, ordered = _lesson_in_course(slug, lesson_id)
+    course = lesson.module.course
+    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    if enrolment is None:
+        flash(_("Enrol in this course to read its lessons."), "info")
+        return redirect(url_for("courses.course", slug=slug))
+    if course.lesson_completion == LessonCompletionMode.ON_READ:
+        # A write inside a GET: end the read transaction and start a writing one (BEGIN IMMEDIATE).
+        db.session.commit()
+        g.write_intent = True
+        enrolment_services.complete_lesson(enrolment, lesson)
+        db.session.commit()
+    completed = enrolment_services.completed_lesson_ids(enrolment.id)
+    progress = enrolment_services.enrolment_progress(enrolment, course.id)
+    position = ordered.index(lesson)
+    language = enrolment.language or course.language
+    text = lesson.text_in(language)
+    return render_template(
+        "courses/lesson.html",
+        course=course,
+        lesson=lesson,
+        title=text.title if text else lesson.title,
+        body_html=text.body_html if text else lesson.body_html,
+        outline=published_outline(course),
+        previous_lesson=ordered[position - 1] if position > 0 else None,
+        next_lesson=ordered[position + 1] if position + 1 < len(ordered) else None,
+        completed=completed,
+        progress=progress,
+        enrolment=enrolment,
+        language=language,
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
+@allow(AUTHENTICATED)
+def complete_lesson(slug: str, lesson_id: int) -> Response:
+    lesson, ordered = _lesson_in_course(slug, lesson_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    enrolment = enrolment_services.active_enrolment(current_user.id, lesson.module.course_id)
+    if enrolment is None:
+        abort(403)
+    try:
+        enrolment_services.complete_lesson(enrolment, lesson)
+    except LmsError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("courses.lesson", slug=slug, lesson_id=lesson_id))
+    db.session.commit()
+    flash(_("Lesson marked complete."), "success")
+    position = ordered.index(lesson)
+    if position + 1 < len(ordered):
+        return redirect(url_for("courses.lesson", slug=slug, lesson_id=ordered[position + 1].id))
+    return redirect(url_for("courses.course", slug=slug))

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import click
+
+from lms.demo.services import DEMO_PASSWORD, load_demo_data
+from lms.extensions import db
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """Demo people and progress (development only)."""
+
+
+@demo_group.command("load")
+def load() -> None:
+    """Create the demo accounts documented in README.md (idempotent)."""
+    created = load_demo_data()
+    db.session.commit()
+    for email in created:
+        click.echo(f"created {email} (password: {DEMO_PASSWORD})")
+    click.echo(f"{len(created)} demo account(s) created")

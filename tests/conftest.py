@@ -1,0 +1,214 @@
+"""Fixtures: one app and schema per test session, every table emptied after each test.
+
+The database is SQLite in a temporary folder by default, or PostgreSQL when LMS_TEST_DATABASE_URL is set
+(`make test-postgres`, and CI).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from lms import create_app
+from lms.auth.models import Role, User, UserRole
+from lms.auth.passwords import hash_password
+from lms.content.loader import load_course
+from lms.content.services import sync_course
+from lms.courses.models import Course
+from lms.enrolment.services import ensure_default_run
+from lms.extensions import db
+from lms.orgs.models import Authority, Country
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEST_PASSWORD = "correct horse battery"
+_TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        return f"database: {url}"
+    return "database: SQLite (set LMS_TEST_DATABASE_URL for the PostgreSQL pass; skipped in this run)"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_authority() -> Callable[..., Authority]:
+    def make(country_code: str = "UA", code: str | None = None, name: str | None = None) -> Authority:
+        country = db.session.get(Country, country_code)
+        if country is None:
+            country = Country(code=country_code, name=f"Country {country_code}", names={}, groups=[])
+            db.session.add(country)
+        n = next(_counter)
+        authority = Authority(
+            code=code or f"{country_code.lower()}-auth{n}",
+            name=name or f"State Border Guard Service {n}",
+            kind="border_guard",
+            country_code=country_code,
+        )
+        db.session.add(authority)
+        db.session.flush()
+        return authority
+
+    return make
+
+
+@pytest.fixture
+def make_user(make_authority: Callable[..., Authority]) -> Callable[..., User]:
+    def make(
+        *roles: str, authority: Authority | None = None, email: str | None = None, **fields: Any
+    ) -> User:
+        authority = authority or make_authority()
+        n = next(_counter)
+        user = User(
+            email=email or f"person{n}@agency.test",
+            password_hash=_TEST_PASSWORD_HASH,
+            given_name=fields.pop("given_name", f"Given{n}"),
+            family_name=fields.pop("family_name", f"Family{n}"),
+            country_code=authority.country_code,
+            authority_id=authority.id,
+            **fields,
+        )
+        for role in roles or (Role.TRAINEE,):
+            bound = authority.id if role == Role.FOCAL_POINT else None
+            user.roles.append(UserRole(role=role, authority_id=bound))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def demo_course(app: Flask) -> Course:
+    """The real IBM foundations course from courses/, synced as `make run` does."""
+    spec, problems = load_course(PROJECT_ROOT / "courses" / "ibm-foundations")
+    assert not problems, problems
+    assert spec is not None
+    course = sync_course(spec).course
+    ensure_default_run(course)
+    db.session.commit()
+    return course
+
+
+def login(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> None:
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    def do_login(user: User) -> FlaskClient:
+        login(client, user)
+        return client
+
+    return do_login
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served on a free local port in a thread, for Playwright."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
