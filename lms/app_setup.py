@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,16 @@ from lms import config as paths
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Every feature's models, imported before the app starts so that metadata (create_all, Alembic)
+# knows every table. A new feature adds its line here.
+MODEL_MODULES = (
+    "lms.orgs.models",
+    "lms.auth.models",
+    "lms.courses.models",
+    "lms.enrolment.models",
+    "lms.audit.models",
+)
 
 
 def configure_app(app: Flask, overrides: Mapping[str, Any] | None) -> None:
@@ -32,6 +43,8 @@ def configure_app(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def register_features(app: Flask) -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
     from lms.auth.access import enforce_access
     from lms.auth.services import load_user
     from lms.auth.views import bp as auth_bp

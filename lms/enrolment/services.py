@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,6 +23,11 @@ from lms.errors import Conflict, Forbidden, NotFound
 from lms.extensions import db
 
 ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
+
+signals = Namespace()
+# Sent (inside the transaction, after flush) when an enrolment becomes complete; later features
+# such as certificates subscribe instead of enrolment importing them.
+enrolment_completed = signals.signal("enrolment-completed")
 
 
 def default_run(course_id: int) -> CourseRun | None:
@@ -124,3 +130,4 @@ def update_completion(enrolment: Enrolment) -> None:
         enrolment.status = EnrolmentStatus.COMPLETED
         enrolment.completed_at = utcnow()
         db.session.flush()
+        enrolment_completed.send(enrolment)
