@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, Response, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -25,6 +25,7 @@ MODEL_MODULES = (
     "lms.courses.models",
     "lms.enrolment.models",
     "lms.audit.models",
+    "lms.notifications.models",
 )
 
 
@@ -68,10 +69,19 @@ def register_features(app: Flask) -> None:
             install_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     app.before_request(enforce_access)
+    app.after_request(send_mail_after_commit)
     for blueprint in (auth_bp, courses_bp, enrolment_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)
+
+
+def send_mail_after_commit(response: Response) -> Response:
+    from lms.notifications.services import send_mail_queued_in_request
+
+    if response.status_code < 400:
+        send_mail_queued_in_request()
+    return response
 
 
 def select_locale() -> str | None:

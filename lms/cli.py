@@ -15,9 +15,10 @@ def register_cli(app: Flask) -> None:
     from lms.audit.cli import audit_group
     from lms.content.cli import content_group
     from lms.demo.cli import demo_group
+    from lms.notifications.cli import mail_group
     from lms.orgs.cli import orgs_group
 
-    for group in (orgs_group, content_group, audit_group, demo_group):
+    for group in (orgs_group, content_group, audit_group, mail_group, demo_group):
         if group.name not in lms_group.commands:
             lms_group.add_command(group)
     app.cli.add_command(lms_group)

@@ -44,6 +44,17 @@ class Config:
     COURSES_DIR = str(COURSES_DIR)
     CATALOGUE_PAGE_SIZE = 20
     PASSWORD_MIN_LENGTH = 10
+    # Mail: "file" writes to instance/mail.log (development, no server needed); "smtp" sends.
+    MAIL_BACKEND = "file"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "Academy LMS <no-reply@academy.local>"
+    MAIL_MAX_ATTEMPTS = 5
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 ENV_PREFIX = "LMS_"

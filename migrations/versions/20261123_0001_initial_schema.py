@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 16:57:06.953175
+Create Date: 2026-11-23 16:58:06.141173
 
 """
 
@@ -50,6 +50,25 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course")),
         sa.UniqueConstraint("slug", name=op.f("uq_course_slug")),
     )
+    op.create_table(
+        "outgoing_mail",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=250), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("language", sa.String(length=5), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outgoing_mail")),
+    )
+    with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
+        batch_op.create_index("ix_outgoing_mail_status_next", ["status", "next_attempt_at"], unique=False)
+
     op.create_table(
         "authority",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -314,6 +333,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_authority_country_code"))
 
     op.drop_table("authority")
+    with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
+        batch_op.drop_index("ix_outgoing_mail_status_next")
+
+    op.drop_table("outgoing_mail")
     op.drop_table("course")
     op.drop_table("country")
     # ### end Alembic commands ###
