@@ -69,7 +69,9 @@ def verify_chain(entries: Iterable[ChainEntry]) -> list[ChainProblem]:
     expected_previous = GENESIS_HASH
     for entry in entries:
         if entry.previous_hash != expected_previous:
-            problems.append(ChainProblem(entry.id, "does not follow the previous record (deleted or reordered)"))
+            problems.append(
+                ChainProblem(entry.id, "does not follow the previous record (deleted or reordered)")
+            )
         computed = record_hash(
             entry.previous_hash, entry.at, entry.actor_id, entry.action, entry.subject_type,
             entry.subject_id, entry.before, entry.after, entry.reason,

@@ -57,9 +57,17 @@ def verify_audit_chain() -> list[ChainProblem]:
     rows = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).yield_per(1000)
     return verify_chain(
         ChainEntry(
-            id=r.id, at=r.at, actor_id=r.actor_id, action=r.action, subject_type=r.subject_type,
-            subject_id=r.subject_id, before=r.before, after=r.after, reason=r.reason,
-            previous_hash=r.previous_hash, hash=r.hash,
+            id=r.id,
+            at=r.at,
+            actor_id=r.actor_id,
+            action=r.action,
+            subject_type=r.subject_type,
+            subject_id=r.subject_id,
+            before=r.before,
+            after=r.after,
+            reason=r.reason,
+            previous_hash=r.previous_hash,
+            hash=r.hash,
         )  # fmt: skip
         for r in rows
     )
