@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test chromium migrate setup run test test-postgres lint format
+.PHONY: install install-test chromium translations messages migrate setup run test test-postgres lint format
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -30,10 +30,20 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
 
+# Compiled catalogues (.mo) are build output; the .po files are the source.
+translations: install
+	$(VENV)/bin/pybabel -q compile -d translations
+
+# After adding user-facing strings: extract them and update every language's catalogue.
+messages: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Academy LMS" -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+
 migrate: install
 	$(FLASK) db upgrade
 
-setup: migrate
+setup: migrate translations
 	$(FLASK) lms orgs load
 	$(FLASK) lms content sync
 	$(FLASK) lms demo load
@@ -41,11 +51,11 @@ setup: migrate
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL (CI runs it; needs the server on 127.0.0.1:5432).
-test-postgres: install-test
+test-postgres: install-test translations
 	LMS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-test

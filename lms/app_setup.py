@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lms import config as paths
+from lms.db import write_intended
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -24,8 +25,11 @@ MODEL_MODULES = (
     "lms.auth.models",
     "lms.courses.models",
     "lms.enrolment.models",
+    "lms.quizzes.models",
     "lms.audit.models",
+    "lms.certificates.models",
     "lms.notifications.models",
+    "lms.settings.models",
 )
 
 
@@ -46,14 +50,21 @@ def configure_app(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def register_features(app: Flask) -> None:
     for module in MODEL_MODULES:
         importlib.import_module(module)
+    from lms.admin.views import bp as admin_bp
     from lms.auth.access import enforce_access
+    from lms.auth.account_views import bp as account_bp
     from lms.auth.services import load_user
     from lms.auth.views import bp as auth_bp
+    from lms.certificates.setup import init_certificates
+    from lms.certificates.views import bp as certificates_bp
     from lms.cli import register_cli
     from lms.courses.views import bp as courses_bp
     from lms.enrolment.views import bp as enrolment_bp
+    from lms.quizzes.views import bp as quizzes_bp
     from lms.errors import register_error_handlers
     from lms.i18n import register_i18n
+    from lms.settings.views import bp as settings_bp
+    from lms.settings.views import register_settings_context
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR))
@@ -62,6 +73,7 @@ def register_features(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_user)
     register_i18n(app)
+    register_settings_context(app)  # after register_i18n: the settings' academy name wins
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     with app.app_context():
@@ -70,7 +82,17 @@ def register_features(app: Flask) -> None:
 
     app.before_request(enforce_access)
     app.after_request(send_mail_after_commit)
-    for blueprint in (auth_bp, courses_bp, enrolment_bp):
+    init_certificates(app)
+    for blueprint in (
+        auth_bp,
+        courses_bp,
+        enrolment_bp,
+        certificates_bp,
+        account_bp,
+        admin_bp,
+        settings_bp,
+        quizzes_bp,
+    ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)
@@ -101,9 +123,15 @@ def select_timezone() -> str | None:
 
 
 def wants_write_transaction() -> bool:
-    """SQLite: writers start with BEGIN IMMEDIATE so read-then-write never loses an update."""
-    if not has_request_context():
+    """SQLite: writers start with BEGIN IMMEDIATE so read-then-write never loses an update.
+
+    A request writes when its method does or a view said so (g.write_intent); other code opts in
+    with lms.db.writing_transactions(). Readers start a deferred BEGIN and never block writers (WAL).
+    """
+    if write_intended():
         return True
+    if not has_request_context():
+        return False
     return request.method in WRITE_METHODS or bool(g.get("write_intent"))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,3 +48,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def write_intended() -> bool:
+    return _write_intent.get()
+
+
+@contextmanager
+def writing_transactions() -> Iterator[None]:
+    """Outside a web request (CLI, jobs, tests), transactions opened inside this block start as
+    writers (BEGIN IMMEDIATE on SQLite), for read-then-write work that runs beside other writers."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)

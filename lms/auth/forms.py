@@ -28,7 +28,10 @@ class RegistrationForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         description=_l("At least 10 characters."),
-        validators=[DataRequired(), Length(min=10, max=200)],
+        validators=[
+            DataRequired(),
+            Length(min=10, max=200, message=_l("Use at least 10 characters (at most 200).")),
+        ],
     )
     confirm_password = PasswordField(
         _l("Repeat the password"),

@@ -37,7 +37,9 @@ def normalise_email(email: str) -> str:
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated person's open sessions end at their next request, not only their next sign-in.
+    return user if user is not None and user.active else None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -76,9 +78,10 @@ def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) 
 def authenticate(email: str, password: str) -> User | None:
     """The user when the credentials are right and the account is active, else None (no reason given)."""
     user = find_user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password):
+    # The hash is checked even for an unknown email, so both answers take the same time.
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok:
         return None
-    assert user is not None  # verify_password is False without a hash
     if not user.active:
         return None
     if needs_rehash(user.password_hash):

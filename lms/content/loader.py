@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from lms.config import LANGUAGES
+from lms.content.quiz_loader import BankSpec, QuizSpec, load_assessments
 from lms.content.yaml_lines import LineDict, line_of, load_yaml_with_lines
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -77,6 +78,9 @@ class CourseSpec:
     learning_outcomes: list[str]
     translations: dict[str, dict[str, Any]]
     modules: list[ModuleSpec]
+    # Assessments (lms/content/quiz_loader.py): banks/<bank>.yml and quizzes/<quiz>.yml beside course.yml.
+    banks: list[BankSpec] = field(default_factory=list)
+    quizzes: list[QuizSpec] = field(default_factory=list)
 
     def content_hash(self) -> str:
         encoded = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
@@ -90,6 +94,7 @@ class _Collector:
         self.root = root
         self.folder = folder
         self.problems: list[ContentProblem] = []
+        self.listed_lessons: set[tuple[str, str]] = set()  # (module slug, lesson slug) named in course.yml
 
     def rel(self, path: Path) -> str:
         try:
@@ -136,7 +141,10 @@ def _parse_yaml(text: str, path: Path, collector: _Collector, line_offset: int =
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = (mark.line + 1 if mark else 1) + line_offset
-        collector.add(path, line, f"invalid YAML: {error.problem}")
+        context = ""
+        if error.context and error.context_mark is not None:
+            context = f" ({error.context} started on line {error.context_mark.line + 1 + line_offset})"
+        collector.add(path, line, f"invalid YAML: {error.problem}{context}")
     except yaml.YAMLError as error:
         collector.add(path, 1 + line_offset, f"invalid YAML: {error}")
     return None
@@ -228,7 +236,11 @@ def _load_manifest(folder: Path, collector: _Collector) -> CourseSpec | None:
     translations = _load_course_translations(data, path, collector, language)
 
     modules = _load_modules(data, folder, path, collector, language, set(translations))
-    _report_unlisted_lessons(folder, modules, collector)
+    _report_unlisted_lessons(folder, collector)
+
+    banks, quizzes = load_assessments(
+        folder, collector, str(language), data.get("quizzes"), path, line_of(data, "quizzes")
+    )
 
     return CourseSpec(
         slug=slug,
@@ -245,6 +257,8 @@ def _load_manifest(folder: Path, collector: _Collector) -> CourseSpec | None:
         learning_outcomes=[str(o).strip() for o in outcomes],
         translations=translations,
         modules=modules,
+        banks=banks,
+        quizzes=quizzes,
     )
 
 
@@ -321,6 +335,7 @@ def _load_modules(
                 collector.add(path, line, f"lesson slug '{lesson_slug}' is used twice in this course")
                 continue
             lesson_slugs.add(lesson_slug)
+            collector.listed_lessons.add((slug, lesson_slug))
             lesson = _load_lesson(folder / "modules" / slug, lesson_slug, path, line, collector, languages)
             if lesson is not None:
                 module.lessons.append(lesson)
@@ -380,12 +395,12 @@ def _load_lesson_file(path: Path, collector: _Collector) -> LessonText | None:
     return LessonText(title=title.strip(), body_md=body, minutes=minutes)
 
 
-def _report_unlisted_lessons(folder: Path, modules: list[ModuleSpec], collector: _Collector) -> None:
-    listed = {(m.slug, lesson.slug) for m in modules for lesson in m.lessons}
+def _report_unlisted_lessons(folder: Path, collector: _Collector) -> None:
+    """A lesson file nobody listed would silently never be published: say so."""
     module_root = folder / "modules"
     if not module_root.is_dir():
         return
     for md in sorted(module_root.glob("*/*.md")):
         lesson_slug = md.name.split(".")[0]
-        if (md.parent.name, lesson_slug) not in listed and md.parent.name in {m.slug for m in modules}:
+        if (md.parent.name, lesson_slug) not in collector.listed_lessons:
             collector.add(md, 1, "this lesson file is not listed in course.yml")
