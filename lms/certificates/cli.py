@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from lms.certificates import services
+from lms.extensions import db
+
+
+@click.group("certificates")
+def certificates_group() -> None:
+    """Certificates: signing key and DID document."""
+
+
+@certificates_group.command("rotate-key")
+def rotate_key() -> None:
+    """Start signing with a new key; retired public keys stay in the DID document."""
+    new_id = services.rotate_signing_key()
+    db.session.commit()
+    click.echo(f"new signing key {new_id}; earlier credentials stay verifiable")
+
+
+@certificates_group.command("did")
+def show_did() -> None:
+    """Print the DID document served at /.well-known/did.json."""
+    click.echo(json.dumps(services.did_document(), indent=2))

@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from lms.auth.access import AUTHENTICATED, PUBLIC, allow
+from lms.auth.models import Role
+from lms.certificates import codes, services
+from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
+from lms.certificates.models import Certificate
+from lms.errors import LmsError
+from lms.extensions import db
+
+bp = Blueprint("certificates", __name__)
+
+JSON_LD = "application/ld+json"
+
+
+def _json_response(document: dict[str, Any], *, download_name: str | None = None) -> Response:
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype=JSON_LD)
+    response.headers["Access-Control-Allow-Origin"] = "*"  # verifiers fetch these from anywhere
+    if download_name:
+        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    return response
+
+
+def _own_certificate(code: str) -> Certificate:
+    certificate = services.certificate_by_code(code)
+    if certificate is None or (
+        certificate.user_id != current_user.id and not current_user.has_role(Role.ADMIN)
+    ):
+        abort(404)  # someone else's certificate: not found, not forbidden (reveals nothing)
+    return certificate
+
+
+def _rate_limited_lookup() -> None:
+    """Count this lookup before anything is read; a GET that writes starts a writing transaction."""
+    db.session.commit()
+    g.write_intent = True
+    try:
+        services.count_verify_lookup(request.remote_addr)
+    except services.RateLimited as error:
+        db.session.commit()  # the count itself is kept
+        abort(429, description=error.message)
+    db.session.commit()
+
+
+# --- trainee ---------------------------------------------------------------------------------
+
+
+@bp.route("/certificates")
+@allow(AUTHENTICATED)
+def mine() -> str:
+    certificates = services.certificates_of(current_user.id)
+    return render_template(
+        "certificates/mine.html",
+        certificates=[(c, services.verification_state(c).state) for c in certificates],
+        grouped=codes.grouped,
+    )
+
+
+@bp.route("/certificates/<code>.pdf")
+@allow(AUTHENTICATED)
+def download_pdf(code: str) -> Response:
+    certificate = _own_certificate(code)
+    path = services.pdf_path(certificate)
+    if not path.exists():
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"certificate-{codes.grouped(certificate.code)}.pdf",
+    )
+
+
+@bp.route("/certificates/<code>.json")
+@allow(AUTHENTICATED)
+def download_credential(code: str) -> Response:
+    certificate = _own_certificate(code)
+    return _json_response(certificate.credential, download_name=f"credential-{certificate.code}.json")
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+@bp.route("/verify")
+@allow(PUBLIC)
+def verify_form() -> str | Response:
+    form = VerifyForm(formdata=request.args if request.args else None)
+    if request.args and form.validate():
+        code = codes.normalise(form.code.data or "")
+        if code is not None:
+            return redirect(url_for("certificates.verify", code=codes.grouped(code)))
+        _rate_limited_lookup()
+        return render_template("certificates/verify.html", form=form, state=None, not_found=True)
+    return render_template("certificates/verify.html", form=form, state=None, not_found=False)
+
+
+@bp.route("/verify/<code>")
+@allow(PUBLIC)
+def verify(code: str) -> tuple[str, int]:
+    _rate_limited_lookup()
+    certificate = services.certificate_by_code(code)
+    form = VerifyForm(formdata=None)
+    if certificate is None:
+        form.code.data = code[:40]
+        return render_template("certificates/verify.html", form=form, state=None, not_found=True), 404
+    state = services.verification_state(certificate)
+    return render_template(
+        "certificates/verify.html",
+        form=form,
+        state=state.state,
+        c=certificate,
+        grouped_code=codes.grouped(certificate.code),
+        modality_label=services.modality_label(certificate.modality),
+        not_found=False,
+    ), 200
+
+
+@bp.route("/verify/<code>/credential.json")
+@allow(PUBLIC)
+def public_credential(code: str) -> Response:
+    _rate_limited_lookup()
+    certificate = services.certificate_by_code(code)
+    if certificate is None:
+        abort(404)
+    return _json_response(certificate.credential, download_name=f"credential-{certificate.code}.json")
+
+
+@bp.route("/.well-known/did.json")
+@allow(PUBLIC)
+def did_document() -> Response:
+    return _json_response(services.did_document())
+
+
+@bp.route(services.STATUS_LIST_PATH)
+@allow(PUBLIC)
+def status_list() -> Response:
+    return _json_response(services.status_list_document())
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+def _fail(error: LmsError) -> None:
+    db.session.rollback()
+    flash(error.message, "error")
+
+
+@bp.route("/admin/certificates")
+@allow(Role.ADMIN)
+def admin_list() -> str:
+    certificates = services.recent_certificates()
+    return render_template(
+        "certificates/admin_list.html",
+        certificates=[(c, services.verification_state(c).state) for c in certificates],
+        grouped=codes.grouped,
+        pending_count=len(services.completed_without_certificate()),
+    )
+
+
+@bp.route("/admin/certificates/pending", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_pending() -> tuple[str, int] | Response:
+    pending = services.completed_without_certificate()
+    form = BulkIssueForm()
+    form.enrolments.choices = [SelectChoice(e.id, f"{e.user.full_name} · {e.run.title}") for e in pending]
+    if form.validate_on_submit():
+        try:
+            issued = services.issue_approved(list(form.enrolments.data or []), current_user.id)
+        except LmsError as error:
+            _fail(error)
+        else:
+            db.session.commit()
+            flash(_("%(count)s certificate(s) issued.", count=len(issued)), "success")
+            return redirect(url_for("certificates.admin_pending"))
+    status = 422 if form.errors else 200
+    return render_template("certificates/admin_pending.html", form=form, pending=pending), status
+
+
+@bp.route("/admin/certificates/issue", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_issue() -> tuple[str, int] | Response:
+    form = ManualIssueForm()
+    form.run.choices = [
+        SelectChoice(run.id, f"{run.title} ({run.starts_on or '…'} – {run.ends_on or '…'})")
+        for run in services.runs_for_manual_issue()
+    ]
+    if form.validate_on_submit():
+        try:
+            certificate = services.issue_manually(
+                form.email.data or "", form.run.data or 0, current_user.id, form.reason.data or ""
+            )
+        except LmsError as error:
+            _fail(error)
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Certificate %(code)s issued.", code=codes.grouped(certificate.code)), "success")
+            return redirect(url_for("certificates.admin_detail", code=certificate.code))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("certificates/admin_issue.html", form=form), status
+
+
+@bp.route("/admin/certificates/<code>")
+@allow(Role.ADMIN)
+def admin_detail(code: str) -> str:
+    certificate = services.certificate_by_code(code) or abort(404)
+    return render_template(
+        "certificates/admin_detail.html",
+        c=certificate,
+        state=services.verification_state(certificate).state,
+        grouped_code=codes.grouped(certificate.code),
+        revoke_form=RevokeForm(formdata=None),
+        reissue_form=ReissueForm(formdata=None),
+        modality_label=services.modality_label(certificate.modality),
+    )
+
+
+@bp.route("/admin/certificates/<code>/revoke", methods=["POST"])
+@allow(Role.ADMIN)
+def admin_revoke(code: str) -> Response:
+    certificate = services.certificate_by_code(code) or abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the revocation."), "error")
+        return redirect(url_for("certificates.admin_detail", code=certificate.code))
+    try:
+        services.revoke(
+            certificate,
+            current_user.id,
+            form.reason.data or "",
+            show_reason_publicly=bool(form.show_reason_publicly.data),
+        )
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("Certificate %(code)s revoked.", code=codes.grouped(certificate.code)), "success")
+    return redirect(url_for("certificates.admin_detail", code=code))
+
+
+@bp.route("/admin/certificates/<code>/reissue", methods=["POST"])
+@allow(Role.ADMIN)
+def admin_reissue(code: str) -> Response:
+    certificate = services.certificate_by_code(code) or abort(404)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the re-issue."), "error")
+        return redirect(url_for("certificates.admin_detail", code=certificate.code))
+    try:
+        replacement = services.reissue(certificate, current_user.id, form.reason.data or "")
+    except LmsError as error:
+        _fail(error)
+        return redirect(url_for("certificates.admin_detail", code=code))
+    db.session.commit()
+    flash(_("Re-issued as %(code)s.", code=codes.grouped(replacement.code)), "success")
+    return redirect(url_for("certificates.admin_detail", code=replacement.code))
