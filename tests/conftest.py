@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from lms import create_app
@@ -26,6 +26,7 @@ from lms.auth.passwords import hash_password
 from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
+from lms.db import utcnow
 from lms.enrolment.services import ensure_default_run
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
@@ -42,10 +43,30 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "database: SQLite (set LMS_TEST_DATABASE_URL for the PostgreSQL pass; skipped in this run)"
 
 
+def database_url_for_this_worker(instance: Path) -> str:
+    """SQLite: a file per test process. PostgreSQL: the given database, or under pytest-xdist one
+    database per worker (test_gw0, test_gw1...), created on first use, so workers never share tables."""
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
-    url = os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite'}"
+    url = database_url_for_this_worker(instance)
     app = create_app(
         {
             "TESTING": True,
@@ -56,6 +77,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SERVER_NAME": None,
         }
     )
+    # Each test keeps one app context pushed (for db.session); Flask reuses it for the requests made
+    # inside the test, so `g` would carry the signed-in user and other per-request state from one
+    # request to the next. Production gets a fresh `g` per request: so do the tests.
+    def fresh_request_globals() -> None:
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_request_globals)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -131,6 +160,7 @@ def make_user(make_authority: Callable[..., Authority]) -> Callable[..., User]:
             family_name=fields.pop("family_name", f"Family{n}"),
             country_code=authority.country_code,
             authority_id=authority.id,
+            email_confirmed_at=fields.pop("email_confirmed_at", utcnow()),
             **fields,
         )
         for role in roles or (Role.TRAINEE,):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.content.loader import CourseSpec, LessonSpec
 from lms.content.markdown import render_markdown
+from lms.content.quiz_sync import sync_assessments
 from lms.courses.models import Course, Lesson, LessonTranslation, Module
 from lms.extensions import db
 
@@ -88,6 +89,7 @@ def sync_course(spec: CourseSpec) -> SyncResult:
             if lesson.slug not in seen_lessons:
                 lesson.is_published = False
     db.session.flush()
+    sync_assessments(course, spec.banks, spec.quizzes)
     return SyncResult(spec.slug, outcome, course)
 
 

@@ -11,6 +11,13 @@ class Progress:
     done: int
     total: int
     next_lesson_id: int | None
+    # The course's final assessment, when it has one: passing it is part of completing the course.
+    assessment_required: bool = False
+    assessment_passed: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.lessons_complete and (self.assessment_passed or not self.assessment_required)
 
     @property
     def percent(self) -> int:
@@ -23,9 +30,21 @@ class Progress:
         return self.total > 0 and self.done >= self.total
 
 
-def compute_progress(ordered_lesson_ids: Sequence[int], completed_ids: Collection[int]) -> Progress:
+def compute_progress(
+    ordered_lesson_ids: Sequence[int],
+    completed_ids: Collection[int],
+    *,
+    assessment_required: bool = False,
+    assessment_passed: bool = False,
+) -> Progress:
     """Only lessons still published count; completions of unpublished lessons are kept but not counted."""
     completed = set(completed_ids)
     done = sum(1 for lesson_id in ordered_lesson_ids if lesson_id in completed)
     next_id = next((lesson_id for lesson_id in ordered_lesson_ids if lesson_id not in completed), None)
-    return Progress(done=done, total=len(ordered_lesson_ids), next_lesson_id=next_id)
+    return Progress(
+        done=done,
+        total=len(ordered_lesson_ids),
+        next_lesson_id=next_id,
+        assessment_required=assessment_required,
+        assessment_passed=assessment_passed,
+    )

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from lms.auth.models import User
 from lms.courses.models import Course
 from lms.courses.queries import ordered_lesson_ids
-from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
+from lms.enrolment.models import (
+    SEAT_STATUSES,
+    CourseRun,
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentMethod,
+    EnrolmentStatus,
+    LessonCompletion,
+    RunAuthorityQuota,
+    RunEligibleAuthority,
+    RunEligibleCountry,
+)
 from lms.enrolment.progress import Progress, compute_progress
+from lms.enrolment.rules import Eligibility, is_eligible, window_refusal
 from lms.extensions import db
+from lms.orgs.models import Authority
+from lms.quizzes.queries import final_assessment_results
 
 
 @dataclass(frozen=True)
@@ -23,12 +40,12 @@ class DashboardRow:
 
 
 def dashboard_rows(user_id: int) -> list[DashboardRow]:
-    """The user's enrolments with progress, in three queries whatever the number of courses."""
+    """The user's enrolments with progress (final assessments included), in a fixed number of queries."""
     rows = db.session.execute(
         select(Enrolment, CourseRun, Course)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
         .join(Course, CourseRun.course_id == Course.id)
-        .where(Enrolment.user_id == user_id, Enrolment.status != EnrolmentStatus.WITHDRAWN)
+        .where(Enrolment.user_id == user_id, Enrolment.status.in_(SEAT_STATUSES))
         .order_by(Enrolment.last_activity_at.desc(), Enrolment.id.desc())
     ).all()
     if not rows:
@@ -42,12 +59,276 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
     ):
         completed[enrolment_id].add(lesson_id)
     lessons = ordered_lesson_ids({course.id for _, _, course in rows})
+    finals = final_assessment_results(enrolment_ids)
     return [
         DashboardRow(
             enrolment=enrolment,
             run=run,
             course=course,
-            progress=compute_progress(lessons[course.id], completed[enrolment.id]),
+            progress=compute_progress(
+                lessons[course.id],
+                completed[enrolment.id],
+                assessment_required=enrolment.id in finals,
+                assessment_passed=enrolment.id in finals and finals[enrolment.id].passed,
+            ),
         )
         for enrolment, run, course in rows
+    ]
+
+
+# --- Course runs: what trainees may join, what admins decide, what focal points follow ------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: CourseRun
+    course: Course
+    seats_used: int
+    pending: int
+    waiting: int
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.run.seats_total is None:
+            return None
+        return max(self.run.seats_total - self.seats_used, 0)
+
+
+def _status_counts(run_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if not run_ids:
+        return counts
+    for run_id, status, number in db.session.execute(
+        select(Enrolment.run_id, Enrolment.status, func.count(Enrolment.id))
+        .where(Enrolment.run_id.in_(run_ids))
+        .group_by(Enrolment.run_id, Enrolment.status)
+    ):
+        counts[run_id][status] = number
+    return counts
+
+
+def run_summaries(include_default: bool = False, only_ids: list[int] | None = None) -> list[RunSummary]:
+    """Runs with seats used, pending decisions and waiting list length, in two queries."""
+    query = (
+        select(CourseRun, Course)
+        .join(Course, CourseRun.course_id == Course.id)
+        .order_by(CourseRun.starts_on.is_(None), CourseRun.starts_on, CourseRun.title)
+    )
+    if not include_default:
+        query = query.where(CourseRun.is_default.is_(False))
+    if only_ids is not None:
+        query = query.where(CourseRun.id.in_(only_ids))
+    rows = db.session.execute(query).all()
+    counts = _status_counts([run.id for run, _ in rows])
+    return [
+        RunSummary(
+            run=run,
+            course=course,
+            seats_used=sum(counts[run.id].get(s, 0) for s in SEAT_STATUSES),
+            pending=counts[run.id].get(EnrolmentStatus.NOMINATED, 0)
+            + counts[run.id].get(EnrolmentStatus.REQUESTED, 0),
+            waiting=counts[run.id].get(EnrolmentStatus.WAITING, 0),
+        )
+        for run, course in rows
+    ]
+
+
+@dataclass(frozen=True)
+class TraineeRun:
+    summary: RunSummary
+    mine: Enrolment | None  # the trainee's newest enrolment in this run
+    window_problem: str | None  # a Refusal value when the window is not open
+
+
+def runs_for_trainee(user: User, today: date) -> list[TraineeRun]:
+    """Published runs the person is eligible for, plus any run they already have a record in."""
+    summaries = [s for s in run_summaries() if s.course.is_published]
+    run_ids = [s.run.id for s in summaries]
+    mine: dict[int, Enrolment] = {}
+    if run_ids:
+        for enrolment in db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.user_id == user.id, Enrolment.run_id.in_(run_ids))
+            .order_by(Enrolment.created_at, Enrolment.id)
+        ):
+            mine[enrolment.run_id] = enrolment
+    eligibility = run_eligibilities(run_ids)
+    result = []
+    for summary in summaries:
+        run = summary.run
+        eligible = is_eligible(eligibility[run.id], user.country_code, user.authority_id)
+        if not eligible and run.id not in mine:
+            continue
+        problem = window_refusal(today, run.enrolment_opens_on, run.enrolment_closes_on, run.ends_on)
+        result.append(TraineeRun(summary, mine.get(run.id), problem.value if problem else None))
+    return result
+
+
+def run_eligibilities(run_ids: list[int]) -> dict[int, Eligibility]:
+    countries: dict[int, set[str]] = defaultdict(set)
+    authorities: dict[int, set[int]] = defaultdict(set)
+    open_to_all: dict[int, bool] = {}
+    if run_ids:
+        for run_id, flag in db.session.execute(
+            select(CourseRun.id, CourseRun.open_to_all).where(CourseRun.id.in_(run_ids))
+        ):
+            open_to_all[run_id] = flag
+        for run_id, code in db.session.execute(
+            select(RunEligibleCountry.run_id, RunEligibleCountry.country_code).where(
+                RunEligibleCountry.run_id.in_(run_ids)
+            )
+        ):
+            countries[run_id].add(code)
+        for run_id, authority_id in db.session.execute(
+            select(RunEligibleAuthority.run_id, RunEligibleAuthority.authority_id).where(
+                RunEligibleAuthority.run_id.in_(run_ids)
+            )
+        ):
+            authorities[run_id].add(authority_id)
+    return {
+        run_id: Eligibility(
+            open_to_all.get(run_id, True), frozenset(countries[run_id]), frozenset(authorities[run_id])
+        )
+        for run_id in run_ids
+    }
+
+
+@dataclass(frozen=True)
+class EnrolmentLine:
+    enrolment: Enrolment
+    user: User
+    authority: Authority | None
+    nominated_by: User | None
+
+
+def run_enrolments(run_id: int, authority_ids: set[int] | None = None) -> list[EnrolmentLine]:
+    """Everyone with a record in a run, with their authority and nominator, in one query."""
+    nominator = aliased(User)
+    query = (
+        select(Enrolment, User, Authority, nominator)
+        .join(User, Enrolment.user_id == User.id)
+        .outerjoin(Authority, Enrolment.authority_id == Authority.id)
+        .outerjoin(nominator, Enrolment.nominated_by_id == nominator.id)
+        .where(Enrolment.run_id == run_id)
+        .order_by(Enrolment.waiting_position, Enrolment.created_at, Enrolment.id)
+    )
+    if authority_ids is not None:
+        query = query.where(Enrolment.authority_id.in_(authority_ids))
+    return [EnrolmentLine(e, u, a, n) for e, u, a, n in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class AuthoritySeats:
+    authority: Authority
+    used: int
+    quota: int | None
+
+
+def seats_by_authority(run_id: int) -> list[AuthoritySeats]:
+    used: dict[int | None, int] = {
+        authority_id: count
+        for authority_id, count in db.session.execute(
+            select(Enrolment.authority_id, func.count(Enrolment.id))
+            .where(Enrolment.run_id == run_id, Enrolment.status.in_(SEAT_STATUSES))
+            .group_by(Enrolment.authority_id)
+        )
+    }
+    quotas: dict[int, int] = {
+        authority_id: seats
+        for authority_id, seats in db.session.execute(
+            select(RunAuthorityQuota.authority_id, RunAuthorityQuota.seats).where(
+                RunAuthorityQuota.run_id == run_id
+            )
+        )
+    }
+    ids = {i for i in used if i is not None} | set(quotas)
+    if not ids:
+        return []
+    authorities = db.session.scalars(select(Authority).where(Authority.id.in_(ids)).order_by(Authority.name))
+    return [AuthoritySeats(a, used.get(a.id, 0), quotas.get(a.id)) for a in authorities]
+
+
+def run_quotas(run_id: int) -> list[tuple[str, int]]:
+    """(authority code, seats) for the edit form."""
+    return [
+        (code, seats)
+        for code, seats in db.session.execute(
+            select(Authority.code, RunAuthorityQuota.seats)
+            .join(Authority, RunAuthorityQuota.authority_id == Authority.id)
+            .where(RunAuthorityQuota.run_id == run_id)
+            .order_by(Authority.code)
+        )
+    ]
+
+
+def enrolment_events(enrolment_ids: list[int]) -> dict[int, list[tuple[EnrolmentEvent, User | None]]]:
+    history: dict[int, list[tuple[EnrolmentEvent, User | None]]] = defaultdict(list)
+    if not enrolment_ids:
+        return history
+    for event, actor in db.session.execute(
+        select(EnrolmentEvent, User)
+        .outerjoin(User, EnrolmentEvent.actor_id == User.id)
+        .where(EnrolmentEvent.enrolment_id.in_(enrolment_ids))
+        .order_by(EnrolmentEvent.at, EnrolmentEvent.id)
+    ):
+        history[event.enrolment_id].append((event, actor))
+    return history
+
+
+@dataclass(frozen=True)
+class AuthorityEnrolment:
+    enrolment: Enrolment
+    user: User
+    run: CourseRun
+    course: Course
+    progress: Progress
+
+
+def authority_enrolments(authority_ids: set[int]) -> list[AuthorityEnrolment]:
+    """A focal point's view: their authorities' nominations and enrolments with progress, nobody else's."""
+    if not authority_ids:
+        return []
+    rows = db.session.execute(
+        select(Enrolment, User, CourseRun, Course)
+        .join(User, Enrolment.user_id == User.id)
+        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .join(Course, CourseRun.course_id == Course.id)
+        .where(Enrolment.authority_id.in_(authority_ids))
+        .order_by(Course.title, CourseRun.title, User.family_name, User.given_name)
+    ).all()
+    completed: dict[int, set[int]] = defaultdict(set)
+    ids = [e.id for e, _, _, _ in rows]
+    if ids:
+        for enrolment_id, lesson_id in db.session.execute(
+            select(LessonCompletion.enrolment_id, LessonCompletion.lesson_id).where(
+                LessonCompletion.enrolment_id.in_(ids)
+            )
+        ):
+            completed[enrolment_id].add(lesson_id)
+    lessons = ordered_lesson_ids({course.id for _, _, _, course in rows})
+    return [
+        AuthorityEnrolment(e, u, r, c, compute_progress(lessons[c.id], completed[e.id]))
+        for e, u, r, c in rows
+    ]
+
+
+def authority_staff(authority_ids: set[int]) -> list[User]:
+    if not authority_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.authority_id.in_(authority_ids), User.active.is_(True))
+            .order_by(User.family_name, User.given_name)
+        )
+    )
+
+
+def runs_taking_nominations(today: date) -> list[RunSummary]:
+    return [
+        s
+        for s in run_summaries()
+        if s.run.enrolment_method in (EnrolmentMethod.NOMINATION, EnrolmentMethod.REQUEST)
+        and s.course.is_published
+        and window_refusal(today, s.run.enrolment_opens_on, s.run.enrolment_closes_on, s.run.ends_on) is None
     ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 16:58:06.141173
+Create Date: 2026-11-23 17:23:38.534490
 
 """
 
@@ -51,6 +51,19 @@ def upgrade():
         sa.UniqueConstraint("slug", name=op.f("uq_course_slug")),
     )
     op.create_table(
+        "job_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.String(length=64), nullable=False),
+        sa.Column("task_name", sa.String(length=200), nullable=False),
+        sa.Column("arguments", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_failure")),
+    )
+    with op.batch_alter_table("job_failure", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_job_failure_task_id"), ["task_id"], unique=False)
+
+    op.create_table(
         "outgoing_mail",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recipient", sa.String(length=254), nullable=False),
@@ -70,6 +83,36 @@ def upgrade():
         batch_op.create_index("ix_outgoing_mail_status_next", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
+        "rate_limit_counter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_counter")),
+        sa.UniqueConstraint("key", "window_start", name=op.f("uq_rate_limit_counter_key_window_start")),
+    )
+    with op.batch_alter_table("rate_limit_counter", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rate_limit_counter_window_start"), ["window_start"], unique=False
+        )
+
+    op.create_table(
+        "verify_rate_window",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client_hash", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verify_rate_window")),
+        sa.UniqueConstraint(
+            "client_hash", "window_start", name=op.f("uq_verify_rate_window_client_hash_window_start")
+        ),
+    )
+    with op.batch_alter_table("verify_rate_window", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_verify_rate_window_window_start"), ["window_start"], unique=False
+        )
+
+    op.create_table(
         "authority",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
@@ -77,6 +120,7 @@ def upgrade():
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("country_code", sa.String(length=2), nullable=False),
         sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["country_code"], ["country.code"], name=op.f("fk_authority_country_code_country")
         ),
@@ -100,6 +144,9 @@ def upgrade():
         sa.Column("seats_total", sa.Integer(), nullable=True),
         sa.Column("enrolment_method", sa.String(length=12), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("certificate_issuance", sa.String(length=12), nullable=False),
+        sa.Column("open_to_all", sa.Boolean(), nullable=False),
+        sa.Column("start_reminder_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["course_id"], ["course.id"], name=op.f("fk_course_run_course_id_course")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course_run")),
@@ -126,6 +173,50 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_module_course_id"), ["course_id"], unique=False)
 
     op.create_table(
+        "question_bank",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=80), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_question_bank_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_question_bank")),
+        sa.UniqueConstraint("course_id", "slug", name=op.f("uq_question_bank_course_id_slug")),
+    )
+    with op.batch_alter_table("question_bank", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_question_bank_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
+        "quiz",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=80), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("translations", sa.JSON(), nullable=False),
+        sa.Column("role", sa.String(length=12), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("pass_mark", sa.Integer(), nullable=False),
+        sa.Column("attempts_allowed", sa.Integer(), nullable=True),
+        sa.Column("time_limit_minutes", sa.Integer(), nullable=True),
+        sa.Column("grading_method", sa.String(length=10), nullable=False),
+        sa.Column("shuffle_questions", sa.Boolean(), nullable=False),
+        sa.Column("shuffle_choices", sa.Boolean(), nullable=False),
+        sa.Column("review", sa.JSON(), nullable=False),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("is_published", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_quiz_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz")),
+        sa.UniqueConstraint("course_id", "slug", name=op.f("uq_quiz_course_id_slug")),
+    )
+    with op.batch_alter_table("quiz", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quiz_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
         "lesson",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("module_id", sa.Integer(), nullable=False),
@@ -146,6 +237,85 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_lesson_module_id"), ["module_id"], unique=False)
 
     op.create_table(
+        "question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("bank_id", sa.Integer(), nullable=True),
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("type", sa.String(length=30), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bank_id"], ["question_bank.id"], name=op.f("fk_question_bank_id_question_bank")
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_question_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_question")),
+        sa.UniqueConstraint("course_id", "key", name=op.f("uq_question_course_id_key")),
+    )
+    with op.batch_alter_table("question", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_question_bank_id"), ["bank_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_question_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
+        "run_authority_quota",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("authority_id", sa.Integer(), nullable=False),
+        sa.Column("seats", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["authority_id"], ["authority.id"], name=op.f("fk_run_authority_quota_authority_id_authority")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["course_run.id"],
+            name=op.f("fk_run_authority_quota_run_id_course_run"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_run_authority_quota")),
+        sa.UniqueConstraint(
+            "run_id", "authority_id", name=op.f("uq_run_authority_quota_run_id_authority_id")
+        ),
+    )
+    with op.batch_alter_table("run_authority_quota", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_run_authority_quota_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "run_eligible_authority",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("authority_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["authority_id"], ["authority.id"], name=op.f("fk_run_eligible_authority_authority_id_authority")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["course_run.id"],
+            name=op.f("fk_run_eligible_authority_run_id_course_run"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "authority_id", name=op.f("pk_run_eligible_authority")),
+    )
+    op.create_table(
+        "run_eligible_country",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("country_code", sa.String(length=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["country_code"], ["country.code"], name=op.f("fk_run_eligible_country_country_code_country")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["course_run.id"],
+            name=op.f("fk_run_eligible_country_run_id_course_run"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "country_code", name=op.f("pk_run_eligible_country")),
+    )
+    op.create_table(
         "user",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -164,12 +334,17 @@ def upgrade():
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("email_confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
+        sa.Column("search_name", sa.String(length=700), nullable=False),
         sa.ForeignKeyConstraint(
             ["authority_id"], ["authority.id"], name=op.f("fk_user_authority_id_authority")
         ),
         sa.ForeignKeyConstraint(
             ["country_code"], ["country.code"], name=op.f("fk_user_country_code_country")
         ),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["user.id"], name=op.f("fk_user_merged_into_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user")),
         sa.UniqueConstraint("email", name=op.f("uq_user_email")),
     )
@@ -177,6 +352,24 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_user_authority_id"), ["authority_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_user_country_code"), ["country_code"], unique=False)
 
+    op.create_table(
+        "academy_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("academy_name", sa.String(length=200), nullable=True),
+        sa.Column("logo_filename", sa.String(length=100), nullable=True),
+        sa.Column("contact_email", sa.String(length=254), nullable=True),
+        sa.Column("default_language", sa.String(length=5), nullable=True),
+        sa.Column("registration_policy", sa.String(length=10), nullable=True),
+        sa.Column("allowed_email_domains", sa.JSON(), nullable=False),
+        sa.Column("public_base_url", sa.String(length=300), nullable=True),
+        sa.Column("mail_sender", sa.String(length=300), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user.id"], name=op.f("fk_academy_settings_updated_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_academy_settings")),
+    )
     op.create_table(
         "audit_record",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -202,6 +395,24 @@ def upgrade():
         batch_op.create_index("ix_audit_record_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
+        "email_confirmation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_email_confirmation_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_confirmation")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_email_confirmation_token_hash")),
+    )
+    with op.batch_alter_table("email_confirmation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_email_confirmation_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "enrolment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -211,11 +422,23 @@ def upgrade():
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("authority_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("nominated_by_id", sa.Integer(), nullable=True),
+        sa.Column("justification", sa.Text(), nullable=True),
+        sa.Column("waiting_position", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["authority_id"], ["authority.id"], name=op.f("fk_enrolment_authority_id_authority")
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominated_by_id"], ["user.id"], name=op.f("fk_enrolment_nominated_by_id_user")
+        ),
         sa.ForeignKeyConstraint(["run_id"], ["course_run.id"], name=op.f("fk_enrolment_run_id_course_run")),
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_enrolment_user_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolment")),
     )
     with op.batch_alter_table("enrolment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_enrolment_authority_id"), ["authority_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_enrolment_run_id"), ["run_id"], unique=False)
         batch_op.create_index("ix_enrolment_user_status", ["user_id", "status"], unique=False)
 
@@ -240,6 +463,29 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_lesson_translation_lesson_id"), ["lesson_id"], unique=False)
 
     op.create_table(
+        "quiz_slot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("quiz_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=True),
+        sa.Column("bank_id", sa.Integer(), nullable=True),
+        sa.Column("tag", sa.String(length=60), nullable=True),
+        sa.Column("draw_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bank_id"], ["question_bank.id"], name=op.f("fk_quiz_slot_bank_id_question_bank")
+        ),
+        sa.ForeignKeyConstraint(
+            ["question_id"], ["question.id"], name=op.f("fk_quiz_slot_question_id_question")
+        ),
+        sa.ForeignKeyConstraint(
+            ["quiz_id"], ["quiz.id"], name=op.f("fk_quiz_slot_quiz_id_quiz"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz_slot")),
+    )
+    with op.batch_alter_table("quiz_slot", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quiz_slot_quiz_id"), ["quiz_id"], unique=False)
+
+    op.create_table(
         "user_role",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -259,6 +505,94 @@ def upgrade():
     )
     with op.batch_alter_table("user_role", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_role_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "certificate",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=12), nullable=False),
+        sa.Column("credential_uuid", sa.String(length=36), nullable=False),
+        sa.Column("status_index", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("enrolment_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("method", sa.String(length=12), nullable=False),
+        sa.Column("issue_reason", sa.Text(), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("holder_name", sa.String(length=320), nullable=False),
+        sa.Column("holder_native_name", sa.String(length=200), nullable=True),
+        sa.Column("course_title", sa.String(length=200), nullable=False),
+        sa.Column("course_level", sa.String(length=20), nullable=True),
+        sa.Column("credits", sa.Numeric(precision=5, scale=2), nullable=True),
+        sa.Column("notional_hours", sa.Integer(), nullable=True),
+        sa.Column("learning_outcomes", sa.JSON(), nullable=False),
+        sa.Column("run_title", sa.String(length=200), nullable=False),
+        sa.Column("run_starts_on", sa.Date(), nullable=True),
+        sa.Column("run_ends_on", sa.Date(), nullable=True),
+        sa.Column("modality", sa.String(length=20), nullable=False),
+        sa.Column("language", sa.String(length=5), nullable=False),
+        sa.Column("issuer_name", sa.String(length=200), nullable=False),
+        sa.Column("credential", sa.JSON(), nullable=False),
+        sa.Column("pdf_file", sa.String(length=64), nullable=False),
+        sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_by_id", sa.Integer(), nullable=True),
+        sa.Column("revocation_reason", sa.Text(), nullable=True),
+        sa.Column("revocation_reason_public", sa.Boolean(), nullable=False),
+        sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("superseded_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"], ["enrolment.id"], name=op.f("fk_certificate_enrolment_id_enrolment")
+        ),
+        sa.ForeignKeyConstraint(["issued_by_id"], ["user.id"], name=op.f("fk_certificate_issued_by_id_user")),
+        sa.ForeignKeyConstraint(
+            ["revoked_by_id"], ["user.id"], name=op.f("fk_certificate_revoked_by_id_user")
+        ),
+        sa.ForeignKeyConstraint(["run_id"], ["course_run.id"], name=op.f("fk_certificate_run_id_course_run")),
+        sa.ForeignKeyConstraint(
+            ["superseded_by_id"], ["certificate.id"], name=op.f("fk_certificate_superseded_by_id_certificate")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_certificate_user_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate")),
+        sa.UniqueConstraint("code", name=op.f("uq_certificate_code")),
+        sa.UniqueConstraint("credential_uuid", name=op.f("uq_certificate_credential_uuid")),
+        sa.UniqueConstraint("status_index", name=op.f("uq_certificate_status_index")),
+    )
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_certificate_enrolment_id"), ["enrolment_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_certificate_run_id"), ["run_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_certificate_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "uq_certificate_active_user_run",
+            ["user_id", "run_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        )
+
+    op.create_table(
+        "enrolment_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("from_status", sa.String(length=12), nullable=True),
+        sa.Column("to_status", sa.String(length=12), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["user.id"], name=op.f("fk_enrolment_event_actor_id_user")),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolment.id"],
+            name=op.f("fk_enrolment_event_enrolment_id_enrolment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolment_event")),
+    )
+    with op.batch_alter_table("enrolment_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_enrolment_event_enrolment_id"), ["enrolment_id"], unique=False)
 
     op.create_table(
         "lesson_completion",
@@ -283,19 +617,141 @@ def upgrade():
     with op.batch_alter_table("lesson_completion", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lesson_completion_lesson_id"), ["lesson_id"], unique=False)
 
+    op.create_table(
+        "quiz_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("quiz_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("language", sa.String(length=5), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("max_score", sa.Float(), nullable=False),
+        sa.Column("percent", sa.Float(), nullable=True),
+        sa.Column("passed", sa.Boolean(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolment.id"],
+            name=op.f("fk_quiz_attempt_enrolment_id_enrolment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["quiz_id"], ["quiz.id"], name=op.f("fk_quiz_attempt_quiz_id_quiz"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz_attempt")),
+        sa.UniqueConstraint(
+            "enrolment_id", "quiz_id", "number", name=op.f("uq_quiz_attempt_enrolment_id_quiz_id_number")
+        ),
+    )
+    with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quiz_attempt_enrolment_id"), ["enrolment_id"], unique=False)
+        batch_op.create_index("ix_quiz_attempt_quiz_status", ["quiz_id", "status"], unique=False)
+
+    op.create_table(
+        "attempt_question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("attempt_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("question_version", sa.Integer(), nullable=False),
+        sa.Column("frozen", sa.JSON(), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("answer", sa.JSON(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("fraction", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["attempt_id"],
+            ["quiz_attempt.id"],
+            name=op.f("fk_attempt_question_attempt_id_quiz_attempt"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["question_id"], ["question.id"], name=op.f("fk_attempt_question_question_id_question")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attempt_question")),
+        sa.UniqueConstraint("attempt_id", "position", name=op.f("uq_attempt_question_attempt_id_position")),
+    )
+    with op.batch_alter_table("attempt_question", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attempt_question_question_id"), ["question_id"], unique=False)
+
+    op.create_table(
+        "quiz_regrade",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("attempt_id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("regraded_by_id", sa.Integer(), nullable=True),
+        sa.Column("regraded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("old_score", sa.Float(), nullable=False),
+        sa.Column("new_score", sa.Float(), nullable=False),
+        sa.Column("old_percent", sa.Float(), nullable=False),
+        sa.Column("new_percent", sa.Float(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["attempt_id"],
+            ["quiz_attempt.id"],
+            name=op.f("fk_quiz_regrade_attempt_id_quiz_attempt"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["question_id"], ["question.id"], name=op.f("fk_quiz_regrade_question_id_question")
+        ),
+        sa.ForeignKeyConstraint(
+            ["regraded_by_id"], ["user.id"], name=op.f("fk_quiz_regrade_regraded_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz_regrade")),
+    )
+    with op.batch_alter_table("quiz_regrade", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quiz_regrade_attempt_id"), ["attempt_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("quiz_regrade", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quiz_regrade_attempt_id"))
+
+    op.drop_table("quiz_regrade")
+    with op.batch_alter_table("attempt_question", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attempt_question_question_id"))
+
+    op.drop_table("attempt_question")
+    with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
+        batch_op.drop_index("ix_quiz_attempt_quiz_status")
+        batch_op.drop_index(batch_op.f("ix_quiz_attempt_enrolment_id"))
+
+    op.drop_table("quiz_attempt")
     with op.batch_alter_table("lesson_completion", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lesson_completion_lesson_id"))
 
     op.drop_table("lesson_completion")
+    with op.batch_alter_table("enrolment_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enrolment_event_enrolment_id"))
+
+    op.drop_table("enrolment_event")
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_certificate_active_user_run",
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        )
+        batch_op.drop_index(batch_op.f("ix_certificate_user_id"))
+        batch_op.drop_index(batch_op.f("ix_certificate_run_id"))
+        batch_op.drop_index(batch_op.f("ix_certificate_enrolment_id"))
+
+    op.drop_table("certificate")
     with op.batch_alter_table("user_role", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_role_user_id"))
 
     op.drop_table("user_role")
+    with op.batch_alter_table("quiz_slot", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quiz_slot_quiz_id"))
+
+    op.drop_table("quiz_slot")
     with op.batch_alter_table("lesson_translation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lesson_translation_lesson_id"))
 
@@ -303,8 +759,13 @@ def downgrade():
     with op.batch_alter_table("enrolment", schema=None) as batch_op:
         batch_op.drop_index("ix_enrolment_user_status")
         batch_op.drop_index(batch_op.f("ix_enrolment_run_id"))
+        batch_op.drop_index(batch_op.f("ix_enrolment_authority_id"))
 
     op.drop_table("enrolment")
+    with op.batch_alter_table("email_confirmation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_email_confirmation_user_id"))
+
+    op.drop_table("email_confirmation")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_record_subject")
         batch_op.drop_index(batch_op.f("ix_audit_record_at"))
@@ -312,15 +773,35 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_audit_record_action"))
 
     op.drop_table("audit_record")
+    op.drop_table("academy_settings")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_country_code"))
         batch_op.drop_index(batch_op.f("ix_user_authority_id"))
 
     op.drop_table("user")
+    op.drop_table("run_eligible_country")
+    op.drop_table("run_eligible_authority")
+    with op.batch_alter_table("run_authority_quota", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_run_authority_quota_run_id"))
+
+    op.drop_table("run_authority_quota")
+    with op.batch_alter_table("question", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_question_course_id"))
+        batch_op.drop_index(batch_op.f("ix_question_bank_id"))
+
+    op.drop_table("question")
     with op.batch_alter_table("lesson", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lesson_module_id"))
 
     op.drop_table("lesson")
+    with op.batch_alter_table("quiz", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quiz_course_id"))
+
+    op.drop_table("quiz")
+    with op.batch_alter_table("question_bank", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_question_bank_course_id"))
+
+    op.drop_table("question_bank")
     with op.batch_alter_table("module", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_module_course_id"))
 
@@ -333,10 +814,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_authority_country_code"))
 
     op.drop_table("authority")
+    with op.batch_alter_table("verify_rate_window", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_verify_rate_window_window_start"))
+
+    op.drop_table("verify_rate_window")
+    with op.batch_alter_table("rate_limit_counter", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_limit_counter_window_start"))
+
+    op.drop_table("rate_limit_counter")
     with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
         batch_op.drop_index("ix_outgoing_mail_status_next")
 
     op.drop_table("outgoing_mail")
+    with op.batch_alter_table("job_failure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_job_failure_task_id"))
+
+    op.drop_table("job_failure")
     op.drop_table("course")
     op.drop_table("country")
     # ### end Alembic commands ###

@@ -1,0 +1,1 @@
+"""Quizzes: question types, banks, attempts graded on the server, trainer reports."""

@@ -1,0 +1,42 @@
+"""Shape checks for the quiz pages; the answers' meaning is decided by the services."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import AnyOf, DataRequired
+
+ANSWER_FIELD = re.compile(r"^q(\d{1,4})(?:-(\d{1,3}))?$")
+FOREIGN = -1  # a field shaped like an answer that names no position: the service refuses it
+
+
+class AttemptForm(FlaskForm):
+    """Save or submit. Answers are fields named q<position> (or q<position>-<part>), read by `answers()`."""
+
+    action = StringField(validators=[DataRequired(), AnyOf(["save", "submit"])])
+
+    def answers(self, formdata: MultiDict[str, str]) -> dict[int, dict[str, list[str]]]:
+        result: dict[int, dict[str, list[str]]] = defaultdict(dict)
+        for name in formdata:
+            if name in {"csrf_token", "action"}:
+                continue
+            match = ANSWER_FIELD.match(name)
+            if match is None:
+                if name.startswith("q"):
+                    result[FOREIGN][name] = formdata.getlist(name)
+                continue
+            values = [v[:1000] for v in formdata.getlist(name)][:50]
+            result[int(match.group(1))][match.group(2) or ""] = values
+        return dict(result)
+
+
+class StartForm(FlaskForm):
+    """Starting or resuming an attempt: CSRF only."""
+
+
+class RegradeForm(FlaskForm):
+    """A trainer's explicit regrade of one question: CSRF only."""

@@ -1,0 +1,354 @@
+"""Attempts: start (or resume), save, submit, expire, regrade. Services flush and raise LmsError.
+
+Every decision is made here, on the server: which questions an attempt holds, whether it may still take
+answers, and what they are worth. The browser only ever sees frozen texts (see grading.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from random import Random
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from lms.audit.services import record_event
+from lms.courses.models import Course
+from lms.db import utcnow
+from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from lms.extensions import db
+from lms.quizzes.grading import AnswerRejected, make_localiser, percent, question_type, quiz_grade
+from lms.quizzes.models import (
+    AttemptQuestion,
+    AttemptStatus,
+    Question,
+    Quiz,
+    QuizAttempt,
+    RegradeRecord,
+)
+
+RawAnswers = Mapping[int, Mapping[str, Sequence[str]]]
+ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
+DEFAULT_GRACE_SECONDS = 30
+
+
+class NoAttemptsLeft(Forbidden):
+    pass
+
+
+class QuizClosed(Forbidden):
+    pass
+
+
+class AttemptFinished(Conflict):
+    pass
+
+
+class TimeUp(Conflict):
+    pass
+
+
+class AnswerNotInAttempt(ValidationFailed):
+    pass
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("QUIZ_GRACE_SECONDS", DEFAULT_GRACE_SECONDS)))
+
+
+def attempts_of(enrolment_id: int, quiz_id: int) -> list[QuizAttempt]:
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.enrolment_id == enrolment_id, QuizAttempt.quiz_id == quiz_id)
+            .order_by(QuizAttempt.number)
+        )
+    )
+
+
+def attempts_left(quiz: Quiz, used: int) -> int | None:
+    return None if quiz.attempts_allowed is None else max(0, quiz.attempts_allowed - used)
+
+
+def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + grace()
+
+
+def _check_enrolment(enrolment: Enrolment, quiz: Quiz) -> None:
+    if enrolment.status not in ACTIVE_ENROLMENT:
+        raise Forbidden(_("This enrolment is no longer active."))
+    if enrolment.run.course_id != quiz.course_id or not quiz.is_published:
+        raise NotFound(_("This quiz is not part of your course."))
+
+
+def start_attempt(
+    enrolment: Enrolment, quiz: Quiz, *, now: datetime | None = None, rng: Random | None = None
+) -> tuple[QuizAttempt, bool]:
+    """The attempt in progress (resumed), or a new one; True when it is new."""
+    now = now or utcnow()
+    _check_enrolment(enrolment, quiz)
+    attempts = attempts_of(enrolment.id, quiz.id)
+    running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    if running is not None and not expire_if_overdue(running, now):
+        return running, False
+    if quiz.closes_at is not None and now >= quiz.closes_at:
+        raise QuizClosed(_("This quiz closed on %(date)s.", date=quiz.closes_at.date().isoformat()))
+    if quiz.attempts_allowed is not None and len(attempts) >= quiz.attempts_allowed:
+        raise NoAttemptsLeft(
+            _("You have used all %(count)s attempts allowed for this quiz.", count=quiz.attempts_allowed)
+        )
+    course = db.session.get(Course, quiz.course_id)
+    assert course is not None  # noqa: S101  # the quiz's foreign key guarantees it
+    rng = rng or Random(secrets.randbits(64))  # noqa: S311  # shuffling for presentation, not secrecy
+    language = enrolment.language or course.language
+    questions = draw_questions(quiz, enrolment.id, rng)
+    if not questions:
+        raise NotFound(_("This quiz has no questions yet."))
+    deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    if quiz.closes_at is not None and (deadline is None or quiz.closes_at < deadline):
+        deadline = quiz.closes_at
+    attempt = QuizAttempt(
+        enrolment_id=enrolment.id,
+        quiz_id=quiz.id,
+        number=max((a.number for a in attempts), default=0) + 1,
+        status=AttemptStatus.IN_PROGRESS,
+        language=language,
+        started_at=now,
+        deadline_at=deadline,
+    )
+    localise = make_localiser(language, course.language)
+    for position, question in enumerate(questions, start=1):
+        frozen = question_type(question.type).freeze(question.spec, localise, rng, quiz.shuffle_choices)
+        attempt.questions.append(
+            AttemptQuestion(
+                position=position,
+                question_id=question.id,
+                question_version=question.version,
+                frozen=frozen.as_dict(),
+                points=frozen.points,
+            )
+        )
+    attempt.max_score = sum(q.points for q in attempt.questions)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError:
+        # Another start for the same enrolment took this number first (unique constraint).
+        raise Conflict(_("Another attempt was started at the same moment. Open the quiz again.")) from None
+    enrolment.last_activity_at = now
+    db.session.flush()
+    return attempt, True
+
+
+def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]:
+    """Fixed questions as written; draws prefer questions this enrolment has not seen in any attempt."""
+    slots = list(quiz.slots)
+    fixed_ids = [s.question_id for s in slots if s.question_id is not None]
+    bank_ids = {s.bank_id for s in slots if s.question_id is None and s.bank_id is not None}
+    wanted = select(Question).where(Question.is_active.is_(True))
+    candidates = list(
+        db.session.scalars(
+            wanted.where(Question.id.in_(fixed_ids) | Question.bank_id.in_(bank_ids)).order_by(Question.id)
+        )
+    )
+    by_id = {q.id: q for q in candidates}
+    seen = set(
+        db.session.scalars(
+            select(AttemptQuestion.question_id)
+            .join(QuizAttempt, AttemptQuestion.attempt_id == QuizAttempt.id)
+            .where(QuizAttempt.enrolment_id == enrolment_id)
+        )
+    )
+    chosen: list[Question] = []
+    chosen_ids = set(fixed_ids)
+    for slot in slots:
+        if slot.question_id is not None:
+            if slot.question_id in by_id:
+                chosen.append(by_id[slot.question_id])
+            continue
+        pool = [
+            q
+            for q in candidates
+            if q.bank_id == slot.bank_id
+            and q.id not in chosen_ids
+            and (slot.tag is None or slot.tag in q.tags)
+        ]
+        unseen = [q for q in pool if q.id not in seen]
+        again = [q for q in pool if q.id in seen]
+        rng.shuffle(unseen)
+        rng.shuffle(again)
+        for question in (unseen + again)[: slot.draw_count]:
+            chosen.append(question)
+            chosen_ids.add(question.id)
+    if quiz.shuffle_questions:
+        rng.shuffle(chosen)
+    return chosen
+
+
+def _require_open(attempt: QuizAttempt, now: datetime) -> None:
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
+    if is_overdue(attempt, now):
+        raise TimeUp(_("The time for this attempt is up; answers sent after the limit are not accepted."))
+
+
+def _apply_answers(attempt: QuizAttempt, raw: RawAnswers) -> None:
+    by_position = {q.position: q for q in attempt.questions}
+    foreign = sorted(set(raw) - set(by_position))
+    if foreign:
+        raise AnswerNotInAttempt(_("The answers sent include questions that are not in this attempt."))
+    for position, item in by_position.items():
+        try:
+            item.answer = question_type(item.frozen["type"]).parse(item.frozen["view"], raw.get(position, {}))
+        except AnswerRejected:
+            raise ValidationFailed(
+                _("The answer to question %(number)s is not one of the options shown.", number=position)
+            ) from None
+
+
+def save_answers(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    _require_open(attempt, now)
+    _apply_answers(attempt, raw)
+    attempt.saved_at = now
+    db.session.flush()
+
+
+def submit_attempt(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None = None) -> QuizAttempt:
+    now = now or utcnow()
+    _require_open(attempt, now)
+    # Claim the attempt with a conditional UPDATE: of two simultaneous submissions exactly one changes the row
+    # (PostgreSQL re-checks the condition after the first commits; SQLite writers are serialised).
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 1) != 1:
+        raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = now
+    _apply_answers(attempt, raw)
+    grade_attempt(attempt)
+    db.session.flush()
+    return attempt
+
+
+def expire_if_overdue(attempt: QuizAttempt, now: datetime | None = None) -> bool:
+    """Close an attempt whose time ran out, graded on the answers saved in time. True when it did."""
+    now = now or utcnow()
+    if attempt.status != AttemptStatus.IN_PROGRESS or not is_overdue(attempt, now):
+        return False
+    attempt.status = AttemptStatus.EXPIRED
+    attempt.submitted_at = attempt.deadline_at
+    grade_attempt(attempt)
+    db.session.flush()
+    return True
+
+
+def grade_attempt(attempt: QuizAttempt) -> None:
+    total = 0.0
+    for item in attempt.questions:
+        result = question_type(item.frozen["type"]).grade(item.frozen, item.answer)
+        item.fraction = round(result.fraction, 4)
+        item.score = round(result.fraction * item.points, 4)
+        total += item.score
+    attempt.score = round(total, 4)
+    attempt.max_score = sum(item.points for item in attempt.questions)
+    attempt.percent = percent(attempt.score, attempt.max_score)
+    attempt.passed = attempt.percent >= attempt.quiz.pass_mark
+
+
+def regrade_question(question: Question, *, actor_id: int | None, now: datetime | None = None) -> list[int]:
+    """Recompute every finished attempt that drew this question with its current grading key.
+
+    The shown texts and order stay as frozen; only the key (and feedback) are replaced. Each attempt gets a
+    RegradeRecord with its old and new score. Returns the enrolment ids whose results may have changed.
+    """
+    now = now or utcnow()
+    course = db.session.get(Course, question.course_id)
+    assert course is not None  # noqa: S101  # the question's foreign key guarantees it
+    items = list(
+        db.session.scalars(
+            select(AttemptQuestion)
+            .join(QuizAttempt, AttemptQuestion.attempt_id == QuizAttempt.id)
+            .where(
+                AttemptQuestion.question_id == question.id,
+                QuizAttempt.status.in_((AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)),
+            )
+            .options(
+                selectinload(AttemptQuestion.attempt).selectinload(QuizAttempt.questions),
+                selectinload(AttemptQuestion.attempt).selectinload(QuizAttempt.quiz),
+            )
+        )
+    )
+    qtype = question_type(question.type)
+    enrolment_ids: set[int] = set()
+    changed = 0
+    for item in items:
+        attempt = item.attempt
+        old_score, old_percent = attempt.score or 0.0, attempt.percent or 0.0
+        note = ""
+        if item.frozen.get("type") != question.type:
+            note = "skipped: the question's type changed since this attempt"
+        else:
+            try:
+                fresh = qtype.freeze(
+                    question.spec,
+                    make_localiser(attempt.language, course.language),
+                    Random(0),  # noqa: S311  # the order is replayed, nothing is drawn
+                    False,
+                    order=item.frozen.get("order") or None,
+                )
+            except (ValueError, KeyError, IndexError):
+                note = "skipped: the question's parts changed since this attempt"
+            else:
+                item.frozen = {**item.frozen, "solution": fresh.solution, "feedback": fresh.feedback}
+                item.question_version = question.version
+                grade_attempt(attempt)
+        if attempt.score != old_score:
+            changed += 1
+        db.session.add(
+            RegradeRecord(
+                attempt_id=attempt.id,
+                question_id=question.id,
+                regraded_by_id=actor_id,
+                regraded_at=now,
+                old_score=old_score,
+                new_score=attempt.score or 0.0,
+                old_percent=old_percent,
+                new_percent=attempt.percent or 0.0,
+                note=note,
+            )
+        )
+        enrolment_ids.add(attempt.enrolment_id)
+    record_event(
+        "quiz.question.regraded",
+        "question",
+        question.id,
+        actor_id=actor_id,
+        after={"attempts": len(items), "changed": changed, "version": question.version},
+    )
+    db.session.flush()
+    return sorted(enrolment_ids)
+
+
+def result_for(quiz: Quiz, attempts: Sequence[QuizAttempt]) -> dict[str, Any]:
+    """The trainee's standing in a quiz under its grading method."""
+    finished = [a for a in attempts if a.is_finished and a.percent is not None]
+    grade = quiz_grade([a.percent or 0.0 for a in finished], quiz.grading_method)
+    return {
+        "grade": grade,
+        "passed": grade is not None and grade >= quiz.pass_mark,
+        "used": len(attempts),
+        "left": attempts_left(quiz, len(attempts)),
+    }

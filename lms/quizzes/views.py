@@ -1,0 +1,301 @@
+"""Quiz pages for trainees (overview, take, review) and trainers (attempts, distribution, items, regrade)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from lms.auth.access import AUTHENTICATED, allow
+from lms.auth.models import Role
+from lms.courses.models import Course
+from lms.courses.queries import course_by_slug
+from lms.db import utcnow
+from lms.enrolment import services as enrolment_services
+from lms.enrolment.models import Enrolment
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.i18n import current_language
+from lms.quizzes import queries, services
+from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
+from lms.quizzes.grading import question_type
+from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
+
+bp = Blueprint("quizzes", __name__)
+TRAINERS = (Role.TRAINER, Role.ADMIN)
+
+
+@bp.app_template_global("quiz_outline")
+def quiz_outline(course_id: int, enrolment_id: int | None) -> list[dict[str, Any]]:
+    """The course's quizzes with this enrolment's standing, for the outline; two queries at most."""
+    quizzes = queries.course_quizzes(course_id)
+    table = queries.standings(quizzes, [enrolment_id]) if enrolment_id else {}
+    return [{"quiz": quiz, "standing": table.get((enrolment_id or 0, quiz.id))} for quiz in quizzes]
+
+
+def _course_quiz(slug: str, quiz_slug: str) -> tuple[Course, Quiz]:
+    course = course_by_slug(slug) or abort(404)
+    quiz = queries.published_quiz(course.id, quiz_slug) or abort(404)
+    return course, quiz
+
+
+def _own_attempt(attempt_id: int) -> tuple[QuizAttempt, Enrolment]:
+    row = db.session.execute(
+        select(QuizAttempt, Enrolment)
+        .join(Enrolment, QuizAttempt.enrolment_id == Enrolment.id)
+        .where(QuizAttempt.id == attempt_id, Enrolment.user_id == current_user.id)
+        .options(selectinload(QuizAttempt.questions), selectinload(QuizAttempt.quiz))
+    ).first()
+    if row is None:
+        abort(404)
+    return row[0], row[1]
+
+
+def _close_if_overdue(attempt: QuizAttempt, enrolment: Enrolment) -> bool:
+    """A GET may find an attempt whose time ran out: close it in a writing transaction."""
+    if attempt.status != AttemptStatus.IN_PROGRESS or not services.is_overdue(attempt, utcnow()):
+        return False
+    db.session.commit()
+    g.write_intent = True
+    if services.expire_if_overdue(attempt):
+        enrolment_services.update_completion(enrolment)
+    db.session.commit()
+    return True
+
+
+def _course_url(quiz: Quiz) -> str:
+    course = db.session.get(Course, quiz.course_id)
+    return url_for("courses.course", slug=course.slug) if course else url_for("courses.dashboard")
+
+
+@bp.route("/courses/<slug>/quizzes/<quiz_slug>")
+@allow(AUTHENTICATED)
+def overview(slug: str, quiz_slug: str) -> str | Response:
+    course, quiz = _course_quiz(slug, quiz_slug)
+    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    if enrolment is None:
+        flash(_("Enrol in this course to take its quizzes."), "info")
+        return redirect(url_for("courses.course", slug=slug))
+    attempts = services.attempts_of(enrolment.id, quiz.id)
+    running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    if running is not None and _close_if_overdue(running, enrolment):
+        flash(
+            _("The time for your last attempt ran out; it was graded on the answers saved in time."), "info"
+        )
+        running = None
+    language = enrolment.language or course.language
+    return render_template(
+        "quizzes/overview.html",
+        course=course,
+        quiz=quiz,
+        attempts=attempts,
+        running=running,
+        result=services.result_for(quiz, attempts),
+        language=language,
+        form=StartForm(),
+    )
+
+
+@bp.route("/courses/<slug>/quizzes/<quiz_slug>/start", methods=["POST"])
+@allow(AUTHENTICATED)
+def start(slug: str, quiz_slug: str) -> Response:
+    course, quiz = _course_quiz(slug, quiz_slug)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    if enrolment is None:
+        abort(403)
+    try:
+        attempt, is_new = services.start_attempt(enrolment, quiz)
+        enrolment_services.update_completion(enrolment)  # a timed-out attempt may just have been closed
+    except LmsError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
+    db.session.commit()
+    if not is_new:
+        flash(_("Your attempt in progress was resumed with the answers you saved."), "info")
+    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+
+
+def _take_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
+    """Only the frozen view and the trainee's own answer: the grading key never reaches the template."""
+    return [
+        {
+            "position": item.position,
+            "name": f"q{item.position}",
+            "template": question_type(item.frozen["type"]).template,
+            "view": item.frozen["view"],
+            "answer": item.answer,
+            "points": item.points,
+        }
+        for item in attempt.questions
+    ]
+
+
+@bp.route("/quiz-attempts/<int:attempt_id>", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def take(attempt_id: int) -> str | Response:
+    attempt, enrolment = _own_attempt(attempt_id)
+    quiz = attempt.quiz
+    if request.method == "GET":
+        if _close_if_overdue(attempt, enrolment):
+            flash(_("The time for this attempt ran out; it was graded on the answers saved in time."), "info")
+        if attempt.is_finished:
+            return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+        course = db.session.get(Course, quiz.course_id)
+        return render_template(
+            "quizzes/take.html",
+            attempt=attempt,
+            quiz=quiz,
+            course=course,
+            items=_take_items(attempt),
+            language=attempt.language,
+            form=AttemptForm(),
+            now=utcnow(),
+        )
+    form = AttemptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    raw = form.answers(request.form)
+    try:
+        if form.action.data == "save":
+            services.save_answers(attempt, raw)
+        else:
+            services.submit_attempt(attempt, raw)
+            enrolment_services.update_completion(enrolment)
+    except services.TimeUp as error:
+        db.session.rollback()
+        if services.expire_if_overdue(attempt):
+            enrolment_services.update_completion(enrolment)
+        db.session.commit()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    except services.AttemptFinished as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    except LmsError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.take", attempt_id=attempt_id))
+    db.session.commit()
+    if form.action.data == "save":
+        flash(_("Your answers are saved. You can come back and finish later."), "success")
+        return redirect(url_for("quizzes.take", attempt_id=attempt_id))
+    flash(_("Your attempt was submitted."), "success")
+    return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+
+
+def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[str, bool]:
+    left = services.attempts_left(quiz, attempts_used)
+    closed = (quiz.closes_at is not None and now >= quiz.closes_at) or left == 0
+    return {
+        part: when == "immediately" or (when == "after_close" and closed)
+        for part, when in (quiz.review or {}).items()
+    }
+
+
+@bp.route("/quiz-attempts/<int:attempt_id>/review")
+@allow(AUTHENTICATED)
+def review(attempt_id: int) -> str | Response:
+    attempt, enrolment = _own_attempt(attempt_id)
+    _close_if_overdue(attempt, enrolment)
+    if not attempt.is_finished:
+        return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    attempts = services.attempts_of(enrolment.id, quiz.id)
+    allowed = review_permissions(quiz, len(attempts), utcnow())
+    items = []
+    for item in attempt.questions:
+        qtype = question_type(item.frozen["type"])
+        grade = qtype.grade(item.frozen, item.answer) if allowed.get("feedback") else None
+        items.append(
+            {
+                "position": item.position,
+                "name": f"q{item.position}",
+                "template": qtype.template,
+                "view": item.frozen["view"],
+                "answer": item.answer,
+                "points": item.points,
+                "score": item.score,
+                "fraction": item.fraction,
+                "correct_answer": qtype.correct_answer(item.frozen)
+                if allowed.get("correct_answers")
+                else None,
+                "feedback": grade.feedback if grade else [],
+            }
+        )
+    course = db.session.get(Course, quiz.course_id)
+    return render_template(
+        "quizzes/review.html",
+        attempt=attempt,
+        quiz=quiz,
+        course=course,
+        items=items,
+        allowed=allowed,
+        result=services.result_for(quiz, attempts),
+        enrolment=enrolment,
+        language=attempt.language,
+    )
+
+
+# --- trainers --------------------------------------------------------------------------------------------
+
+
+@bp.route("/trainer/quizzes")
+@allow(*TRAINERS)
+def trainer_quizzes() -> str:
+    return render_template("quizzes/trainer_list.html", rows=queries.trainer_quiz_list())
+
+
+@bp.route("/trainer/quizzes/<int:quiz_id>")
+@allow(*TRAINERS)
+def trainer_report(quiz_id: int) -> str:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.id == quiz_id).options(selectinload(Quiz.slots)))
+    if quiz is None:
+        abort(404)
+    report = queries.quiz_report(quiz)
+    peak = max((count for _, count in report.distribution), default=0)
+    return render_template(
+        "quizzes/trainer_report.html",
+        report=report,
+        peak=peak,
+        form=RegradeForm(),
+        language=current_language(),
+    )
+
+
+@bp.route("/trainer/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade", methods=["POST"])
+@allow(*TRAINERS)
+def regrade(quiz_id: int, question_id: int) -> Response:
+    quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    question = db.session.get(Question, question_id) or abort(404)
+    if question.course_id != quiz.course_id:
+        abort(404)
+    if not RegradeForm().validate_on_submit():
+        abort(400)
+    try:
+        enrolment_ids = services.regrade_question(question, actor_id=current_user.id)
+        for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))):
+            enrolment_services.update_completion(enrolment)
+    except LmsError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.trainer_report", quiz_id=quiz_id))
+    db.session.commit()
+    flash(
+        _(
+            "Question %(key)s was regraded in %(count)s enrolment(s).",
+            key=question.key,
+            count=len(enrolment_ids),
+        ),
+        "success",
+    )
+    return redirect(url_for("quizzes.trainer_report", quiz_id=quiz_id))
