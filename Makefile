@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test chromium translations messages migrate setup run test test-postgres lint format
+.PHONY: install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -48,8 +48,25 @@ setup: migrate translations
 	$(FLASK) lms content sync
 	$(FLASK) lms demo load
 
+# The job worker runs beside the dev server (same code path as production: a real queue with
+# retries and the periodic jobs); stopping `make run` stops both. See docs/operations.md.
 run: setup
+	@$(FLASK) lms jobs worker --workers 1 & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn, settings from instance/config.py or LMS_* (see README "Deploying").
+# `lms certificates did` creates the signing key on first start (readiness requires it).
+serve: migrate translations
+	$(FLASK) lms certificates did >/dev/null
+	$(VENV)/bin/gunicorn --config python:lms.ops.gunicorn_conf 'lms:create_app()'
+
+# Production job worker (run it as its own service next to `make serve`).
+worker: install
+	$(FLASK) lms jobs worker
+
+backup: install
+	$(FLASK) lms backup
 
 test: install-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)

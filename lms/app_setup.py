@@ -30,6 +30,8 @@ MODEL_MODULES = (
     "lms.certificates.models",
     "lms.notifications.models",
     "lms.settings.models",
+    "lms.ops.models",
+    "lms.jobs.models",
 )
 
 
@@ -60,9 +62,11 @@ def register_features(app: Flask) -> None:
     from lms.cli import register_cli
     from lms.courses.views import bp as courses_bp
     from lms.enrolment.views import bp as enrolment_bp
-    from lms.quizzes.views import bp as quizzes_bp
     from lms.errors import register_error_handlers
     from lms.i18n import register_i18n
+    from lms.ops.setup import init_ops
+    from lms.ops.views import bp as ops_bp
+    from lms.quizzes.views import bp as quizzes_bp
     from lms.settings.views import bp as settings_bp
     from lms.settings.views import register_settings_context
 
@@ -80,6 +84,7 @@ def register_features(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             install_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    init_ops(app)  # before enforce_access: request ids and timing cover refused requests too
     app.before_request(enforce_access)
     app.after_request(send_mail_after_commit)
     init_certificates(app)
@@ -92,6 +97,7 @@ def register_features(app: Flask) -> None:
         admin_bp,
         settings_bp,
         quizzes_bp,
+        ops_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
@@ -107,16 +113,22 @@ def send_mail_after_commit(response: Response) -> Response:
 
 
 def select_locale() -> str | None:
+    if not has_request_context():  # CLI, background work: services still translate (default locale)
+        return None
     languages = paths.LANGUAGES
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)
     if current_user.is_authenticated and current_user.preferred_language in languages:
         return str(current_user.preferred_language)
-    return request.accept_languages.best_match(languages) or "en"
+    from lms.settings.services import get_settings  # the academy's default language (admin setting)
+
+    return request.accept_languages.best_match(languages) or get_settings().default_language
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user.is_authenticated and current_user.timezone:
         return str(current_user.timezone)
     return None

@@ -18,11 +18,17 @@ def test_environment_settings_are_typed() -> None:
         {"LMS_ACADEMY_NAME": "MCP Med Training Institute", "LMS_MAIL_PORT": "2525",
          "LMS_WTF_CSRF_ENABLED": "false", "OTHER": "ignored", "LMS_TEST_DATABASE_URL": "skipped"}
     )  # fmt: skip
-    assert settings == {"ACADEMY_NAME": "MCP Med Training Institute", "MAIL_PORT": 2525, "WTF_CSRF_ENABLED": False}
+    assert settings == {
+        "ACADEMY_NAME": "MCP Med Training Institute",
+        "MAIL_PORT": 2525,
+        "WTF_CSRF_ENABLED": False,
+    }
 
 
 def test_layers_apply_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "config.py").write_text('ACADEMY_NAME = "From instance"\nMAIL_PORT = 1025\nCATALOGUE_PAGE_SIZE = 5\n')
+    (tmp_path / "config.py").write_text(
+        'ACADEMY_NAME = "From instance"\nMAIL_PORT = 1025\nCATALOGUE_PAGE_SIZE = 5\n'
+    )
     monkeypatch.setenv("LMS_MAIL_PORT", "2525")
     monkeypatch.setenv("LMS_CATALOGUE_PAGE_SIZE", "7")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "CATALOGUE_PAGE_SIZE": 9})

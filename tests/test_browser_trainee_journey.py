@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from lms.courses.models import Course
+from lms.notifications.models import OutgoingMail
 from lms.orgs.models import Authority
 
 
@@ -31,6 +34,15 @@ def test_trainee_registers_reads_and_progresses(
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{live_server}/dashboard")
+
+    # New accounts confirm their email before they can enrol: follow the link from the mail.
+    db.session.rollback()  # end this thread's read snapshot so the server's commit is visible
+    mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.recipient == "olena@dpsu.example"))
+    assert mail is not None
+    link = re.search(r"/confirm-email/[A-Za-z0-9_\-]+", mail.body)
+    assert link is not None, mail.body
+    page.goto(f"{live_server}{link.group(0)}")
+    page.get_by_role("button", name="Confirm my email address").click()
 
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("link", name="Sign in").click()

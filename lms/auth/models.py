@@ -4,9 +4,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.auth.search_name import person_search_name
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
@@ -45,6 +46,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Self-registered accounts confirm their address before they may enrol (None = not yet).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set on the account that was merged away; it stays (deactivated) so that history still resolves.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Casefolded names in every script plus email, kept by a mapper event below: SQLite's lower()
+    # folds ASCII only, so searching "ковАЛЬ" must compare against text folded in Python.
+    search_name: Mapped[str] = mapped_column(String(700), default="")
 
     country: Mapped[Country | None] = relationship()
     authority: Mapped[Authority | None] = relationship()
@@ -72,6 +81,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         return {r.authority_id for r in self.roles if r.role == Role.FOCAL_POINT and r.authority_id}
 
 
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_name(mapper: object, connection: object, user: User) -> None:
+    user.search_name = person_search_name(
+        user.given_name, user.patronymic, user.family_name, user.native_name, user.email
+    )
+
+
 class UserRole(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_role"
     __table_args__ = (UniqueConstraint("user_id", "role", "authority_id"),)
@@ -85,3 +102,18 @@ class UserRole(db.Model):  # type: ignore[name-defined]
 
     user: Mapped[User] = relationship(back_populates="roles")
     authority: Mapped[Authority | None] = relationship()
+
+
+class EmailConfirmation(db.Model):  # type: ignore[name-defined]
+    """A single-use, expiring email confirmation link. Only the SHA-256 of the token is stored, so a
+    leaked database cannot confirm anyone's address."""
+
+    __tablename__ = "email_confirmation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # the address the link confirms
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

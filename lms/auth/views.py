@@ -9,13 +9,16 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, allow
+from lms.auth.account import registration_refusal, self_register
 from lms.auth.forms import LoginForm, RegistrationForm
-from lms.auth.services import Registration, authenticate, register_user
+from lms.auth.services import Registration, authenticate
 from lms.config import LANGUAGES
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.queries import authority_choices_by_country, country_choices
+from lms.settings.models import RegistrationPolicy
+from lms.settings.services import get_settings
 
 bp = Blueprint("auth", __name__)
 
@@ -60,8 +63,16 @@ def logout() -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 @allow(ANONYMOUS)
 def register() -> tuple[str, int] | Response:
+    closed = registration_refusal()  # the academy's registration policy (lms.settings)
+    if closed is not None:
+        status = 403 if request.method == "POST" else 200
+        return render_template("auth/register_closed.html", message=closed), status
     form = RegistrationForm()
     language = current_language()
+    settings = get_settings()
+    if settings.registration_policy == RegistrationPolicy.DOMAINS:
+        domains = ", ".join(settings.allowed_email_domains)
+        form.email.description = _("Use your official address at: %(domains)s.", domains=domains)
     form.country.choices = [SelectChoice("", _("Choose your country")), *country_choices(language)]
     form.authority.choices = [
         SelectChoice("0", _("Choose your authority")),
@@ -69,7 +80,7 @@ def register() -> tuple[str, int] | Response:
     ]
     if form.validate_on_submit():
         try:
-            user = register_user(
+            user, _token = self_register(
                 Registration(
                     email=form.email.data or "",
                     password=form.password.data or "",
@@ -91,7 +102,11 @@ def register() -> tuple[str, int] | Response:
             db.session.commit()
             session.clear()
             login_user(user)
-            flash(_("Your account is ready. Welcome to the academy."), "success")
+            message = _(
+                "Your account is ready. Confirm your address with the link we sent to %(email)s to enrol.",
+                email=user.email,
+            )
+            flash(message, "success")
             return redirect(url_for("courses.dashboard"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/register.html", form=form), status

@@ -27,6 +27,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DELIVERY_MODES = ("online", "blended", "in_person")
 COMPLETION_MODES = ("manual", "on_read")
 MANIFEST = "course.yml"
+VIDEO_URL = re.compile(r"^https?://\S+$")
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 
 
@@ -45,6 +46,9 @@ class LessonText:
     title: str
     body_md: str
     minutes: int | None = None
+    # A video is linked by URL and always comes with its transcript (low-bandwidth readers read it).
+    video_url: str | None = None
+    transcript_md: str = ""
 
 
 @dataclass
@@ -354,6 +358,8 @@ def _load_lesson(
     if text is None:
         return None
     lesson = LessonSpec(slug=slug, text=text)
+    if text.video_url and not text.transcript_md:
+        collector.add(main_file, 2, "a lesson with a video_url needs its 'transcript'")
     for lang in sorted(languages):
         translated_file = module_dir / f"{slug}.{lang}.md"
         if not translated_file.is_file():
@@ -363,6 +369,10 @@ def _load_lesson(
             continue
         translated = _load_lesson_file(translated_file, collector)
         if translated is not None:
+            if translated.video_url:
+                collector.add(translated_file, 2, "video_url belongs in the primary lesson file only")
+            elif text.video_url and not translated.transcript_md:
+                collector.add(translated_file, 2, f"the lesson has a video: give its {lang} 'transcript'")
             lesson.translations[lang] = translated
     return lesson
 
@@ -389,10 +399,24 @@ def _load_lesson_file(path: Path, collector: _Collector) -> LessonText | None:
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1):
         collector.add(path, line_of(meta, "minutes") + 1, "'minutes' must be a whole number of 1 or more")
         minutes = None
+    video_url = meta.get("video_url")
+    if video_url is not None and (not isinstance(video_url, str) or not VIDEO_URL.match(video_url.strip())):
+        collector.add(path, line_of(meta, "video_url") + 1, "'video_url' must be an http(s) address")
+        video_url = None
+    transcript = meta.get("transcript")
+    if transcript is not None and not isinstance(transcript, str):
+        collector.add(path, line_of(meta, "transcript") + 1, "'transcript' must be text")
+        transcript = None
     body = text[match.end() :].strip()
     if not body:
         collector.add(path, text[: match.end()].count("\n") + 1, "the lesson has no text")
-    return LessonText(title=title.strip(), body_md=body, minutes=minutes)
+    return LessonText(
+        title=title.strip(),
+        body_md=body,
+        minutes=minutes,
+        video_url=video_url.strip() if video_url else None,
+        transcript_md=(transcript or "").strip(),
+    )
 
 
 def _report_unlisted_lessons(folder: Path, collector: _Collector) -> None:

@@ -99,6 +99,12 @@ def _apply_lesson(lesson: Lesson, spec: LessonSpec, position: int) -> None:
     if lesson.body_md != spec.text.body_md or not lesson.body_html:
         lesson.body_md = spec.text.body_md
         lesson.body_html = render_markdown(spec.text.body_md)
+    lesson.video_url = spec.text.video_url
+    if lesson.transcript_md != spec.text.transcript_md or bool(lesson.transcript_html) != bool(
+        spec.text.transcript_md
+    ):
+        lesson.transcript_md = spec.text.transcript_md
+        lesson.transcript_html = render_markdown(spec.text.transcript_md) if spec.text.transcript_md else ""
     lesson.position = position
     lesson.is_published = True
     existing = {t.language: t for t in lesson.translations}
@@ -111,5 +117,8 @@ def _apply_lesson(lesson: Lesson, spec: LessonSpec, position: int) -> None:
         if translation.body_md != text.body_md or not translation.body_html:
             translation.body_md = text.body_md
             translation.body_html = render_markdown(text.body_md)
+        if translation.transcript_md != text.transcript_md:
+            translation.transcript_md = text.transcript_md
+            translation.transcript_html = render_markdown(text.transcript_md) if text.transcript_md else ""
     for stale in existing.values():
         lesson.translations.remove(stale)

@@ -90,6 +90,10 @@ class Lesson(db.Model):  # type: ignore[name-defined]
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     minutes: Mapped[int | None]
+    # A video by URL always comes with its transcript (docs/course-format.md).
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    transcript_md: Mapped[str] = mapped_column(Text, default="")
+    transcript_html: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     is_published: Mapped[bool] = mapped_column(default=True)
 
@@ -116,5 +120,7 @@ class LessonTranslation(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(String(200))
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    transcript_md: Mapped[str] = mapped_column(Text, default="")
+    transcript_html: Mapped[str] = mapped_column(Text, default="")
 
     lesson: Mapped[Lesson] = relationship(back_populates="translations")

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, UserRole
 from lms.auth.services import Registration, find_user_by_email, register_user
+from lms.certificates.demo import load_demo_certificates
 from lms.courses.models import Course
+from lms.db import utcnow
 from lms.enrolment import services as enrolment_services
 from lms.errors import LmsError
 from lms.extensions import db
@@ -89,9 +91,12 @@ def load_demo_data() -> list[str]:
         )
         if Role.FOCAL_POINT in person.roles:
             user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
+        user.email_confirmed_at = utcnow()  # demo people may enrol at once
         created.append(person.email)
     db.session.flush()
     _demo_progress()
+    _demo_runs()  # a run of each enrolment method, a queue and a waiting list
+    load_demo_certificates()  # one certificate in force, one revoked
     return created
 
 
@@ -118,3 +123,62 @@ def _demo_progress() -> None:
         ]  # fmt: skip
         for lesson in lessons[:lessons_done]:
             enrolment_services.complete_lesson(enrolment, lesson)
+
+
+def _demo_runs() -> None:
+    """One run per enrolment method (open, request, nomination), with seats and a quota, two
+    nominations and two requests waiting for a decision, and one approved person on the waiting list."""
+    from datetime import timedelta
+
+    from lms.enrolment.models import CourseRun, EnrolmentMethod, Modality
+
+    admin = find_user_by_email("admin@academy.test")
+    focal = find_user_by_email("focal.ua@academy.test")
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    needed = ("ibm-foundations", "document-fraud-first-line", "vulnerable-persons-referral")
+    if admin is None or focal is None or any(slug not in courses for slug in needed):
+        return
+    if db.session.scalar(select(CourseRun.id).where(CourseRun.is_default.is_(False)).limit(1)) is not None:
+        return  # demo runs exist already
+    today = utcnow().date()
+
+    def run(
+        slug: str, title: str, method: str, modality: str, seats: int, quota: int | None, countries: set[str]
+    ) -> CourseRun:
+        data = enrolment_services.RunData(
+            course_id=courses[slug].id, title=title, modality=modality, language="en",
+            starts_on=today + timedelta(days=21), ends_on=today + timedelta(days=49),
+            enrolment_opens_on=today - timedelta(days=3), enrolment_closes_on=today + timedelta(days=14),
+            seats_total=seats, enrolment_method=method, open_to_all=not countries,
+            countries=frozenset(countries), quota_codes={"ua-sbgs": quota} if quota is not None else {},
+        )  # fmt: skip
+        return enrolment_services.save_run(admin, None, data)
+
+    open_run = run("vulnerable-persons-referral", "Vulnerable persons referral — online cohort, spring",
+                   EnrolmentMethod.OPEN, Modality.ONLINE_SCHEDULED, 20, 5, set())  # fmt: skip
+    request_run = run("ibm-foundations", "IBM foundations — blended, Chișinău", EnrolmentMethod.REQUEST,
+                      Modality.BLENDED, 12, None, {"MD", "GE", "JO", "UA", "KZ"})  # fmt: skip
+    nomination_run = run("document-fraud-first-line", "Detecting document fraud — Kyiv, in person",
+                         EnrolmentMethod.NOMINATION, Modality.IN_PERSON, 3, 1, set())  # fmt: skip
+    aigerim, giorgi, leila, olena, andriy = (find_user_by_email(email) for email in (
+        "aigerim.nurlanova@academy.test", "giorgi.beridze@academy.test", "leila.haddad@academy.test",
+        "trainee@academy.test", "andriy.shevchenko@academy.test",
+    ))  # fmt: skip
+    if aigerim is None or giorgi is None or leila is None or olena is None or andriy is None:
+        return
+    enrolment_services.self_enrol(aigerim, open_run)
+    enrolment_services.request_place(giorgi, request_run, "I brief new border police officers on IBM.")
+    enrolment_services.request_place(leila, request_run, "Our directorate is drafting its IBM strategy.")
+    first = enrolment_services.nominate(focal, nomination_run, olena, "Leads the first-line team, Boryspil.")
+    second = enrolment_services.nominate(focal, nomination_run, andriy, "Checks documents at Chop.")
+    enrolment_services.approve(first, admin, "Fits the profile.")
+    enrolment_services.approve(second, admin, "The authority's quota is used: waiting list.")
+    newcomer = enrolment_services.add_staff_member(
+        focal,
+        enrolment_services.NewPerson(
+            email="oksana.melnyk@academy.test", given_name="Oksana", family_name="Melnyk",
+            authority_id=focal.focal_point_authority_ids().pop(), native_name="Оксана Мельник",
+            position="Junior inspector", sex="female", birth_year_band="1990-1999",
+        ),
+    )  # fmt: skip
+    enrolment_services.nominate(focal, nomination_run, newcomer, "Newly posted to the document unit.")

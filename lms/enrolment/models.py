@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -26,9 +26,18 @@ class Modality(enum.StrEnum):
 
 
 class EnrolmentStatus(enum.StrEnum):
-    ENROLLED = "enrolled"
-    COMPLETED = "completed"
+    NOMINATED = "nominated"  # a focal point asked for a place; waits for an admin
+    REQUESTED = "requested"  # the trainee asked for a place; waits for an admin
+    WAITING = "waiting"  # cleared to join but no seat (or quota) left; promoted in order
+    ENROLLED = "enrolled"  # holds a seat (approval leads here)
+    REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"  # still holds its seat: it counts as trained
+
+
+# Statuses that are still "live" in a run: a person may hold at most one of them per run.
+PENDING_STATUSES = (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED, EnrolmentStatus.WAITING)
+SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 
 
 class CourseRun(db.Model):  # type: ignore[name-defined]
@@ -47,6 +56,11 @@ class CourseRun(db.Model):  # type: ignore[name-defined]
     enrolment_method: Mapped[str] = mapped_column(String(12), default=EnrolmentMethod.OPEN)
     # The always-open self-paced offering a course gets when it is loaded from files.
     is_default: Mapped[bool] = mapped_column(default=False)
+    # "automatic" (on completion) or "approval" (an admin issues); read by lms.certificates.
+    certificate_issuance: Mapped[str] = mapped_column(String(12), default="automatic")
+    # Eligibility: everyone, or only the countries and authorities listed in run_eligible_*.
+    open_to_all: Mapped[bool] = mapped_column(default=True)
+    start_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship()
@@ -64,9 +78,58 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The authority whose quota the place counts against, fixed when the enrolment is created
+    # (a later move to another agency does not rewrite history).
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    nominated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    justification: Mapped[str | None] = mapped_column(Text)
+    # Order on the run's waiting list (1 = next); None when not waiting.
+    waiting_position: Mapped[int | None]
 
     run: Mapped[CourseRun] = relationship()
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RunAuthorityQuota(db.Model):  # type: ignore[name-defined]
+    """At most `seats` places of a run for the staff of one authority."""
+
+    __tablename__ = "run_authority_quota"
+    __table_args__ = (UniqueConstraint("run_id", "authority_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("course_run.id", ondelete="CASCADE"), index=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"))
+    seats: Mapped[int]
+
+
+class RunEligibleCountry(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "run_eligible_country"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("course_run.id", ondelete="CASCADE"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+
+
+class RunEligibleAuthority(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "run_eligible_authority"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("course_run.id", ondelete="CASCADE"), primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"), primary_key=True)
+
+
+class EnrolmentEvent(db.Model):  # type: ignore[name-defined]
+    """Every change of an enrolment's state: who, when, why. Append-only."""
+
+    __tablename__ = "enrolment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # nominated, requested, approved, promoted...
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LessonCompletion(db.Model):  # type: ignore[name-defined]

@@ -1,18 +1,97 @@
+"""Course runs for trainees, focal points and admins. Views parse, call a service, commit once."""
+
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, allow
-from lms.enrolment import services
-from lms.enrolment.models import CourseRun
+from lms.auth.models import Role, User
+from lms.config import LANGUAGES
+from lms.courses.models import Course
+from lms.enrolment import queries, services
+from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
+from lms.enrolment.forms import (
+    DecisionForm,
+    ImportForm,
+    NewPersonForm,
+    NominateForm,
+    RequestForm,
+    RunForm,
+    WithdrawForm,
+    parse_quota_lines,
+)
+from lms.enrolment.models import (
+    PENDING_STATUSES,
+    CourseRun,
+    Enrolment,
+    EnrolmentMethod,
+    EnrolmentStatus,
+    RunEligibleAuthority,
+    RunEligibleCountry,
+)
 from lms.errors import LmsError
 from lms.extensions import db
+from lms.i18n import LANGUAGE_NAMES, current_language
+from lms.orgs.models import Authority
+from lms.orgs.queries import authority_choices_by_country, country_choices
 
 bp = Blueprint("enrolment", __name__)
+
+
+def _run_or_404(run_id: int) -> CourseRun:
+    return db.session.get(CourseRun, run_id) or abort(404)
+
+
+def _fail(error: LmsError) -> None:
+    db.session.rollback()
+    flash(error.message, "error")
+
+
+# --- Trainees ----------------------------------------------------------------------------------------
+
+
+@bp.route("/runs")
+@allow(AUTHENTICATED)
+def runs() -> str:
+    rows = queries.runs_for_trainee(current_user, services.today_utc())
+    return render_template("enrolment/runs.html", rows=rows, language=current_language())
+
+
+@bp.route("/runs/<int:run_id>")
+@allow(AUTHENTICATED)
+def run(run_id: int) -> str:
+    course_run = _run_or_404(run_id)
+    mine = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.run_id == run_id, Enrolment.user_id == current_user.id)
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+    ).all()
+    summary = queries.run_summaries(include_default=True, only_ids=[run_id])[0]
+    return render_template(
+        "enrolment/run.html",
+        summary=summary,
+        run=course_run,
+        mine=mine,
+        live=next((e for e in mine if e.status in (*PENDING_STATUSES, EnrolmentStatus.ENROLLED)), None),
+        history=queries.enrolment_events([e.id for e in mine]),
+        eligible=services.user_is_eligible(course_run, current_user),
+        window_problem=services.window_refusal(
+            services.today_utc(),
+            course_run.enrolment_opens_on,
+            course_run.enrolment_closes_on,
+            course_run.ends_on,
+        ),
+        request_form=RequestForm(),
+        withdraw_form=WithdrawForm(),
+        form=FlaskForm(),
+        language=current_language(),
+    )
 
 
 @bp.route("/runs/<int:run_id>/enrol", methods=["POST"])
@@ -20,16 +99,386 @@ bp = Blueprint("enrolment", __name__)
 def enrol(run_id: int) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
-    run = db.session.get(CourseRun, run_id) or abort(404)
+    course_run = _run_or_404(run_id)
+    back = url_for("courses.course", slug=course_run.course.slug)
+    if not course_run.is_default:
+        back = url_for("enrolment.run", run_id=run_id)
     try:
-        enrolment = services.self_enrol(current_user, run, language=request.form.get("language"))
+        enrolment = services.self_enrol(current_user, course_run, language=request.form.get("language"))
     except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("courses.course", slug=run.course.slug))
+        _fail(error)
+        return redirect(back)
     db.session.commit()
+    if enrolment.status == EnrolmentStatus.WAITING:
+        flash(
+            _(
+                "The run is full: you are number %(position)s on the waiting list.",
+                position=enrolment.waiting_position,
+            ),
+            "info",
+        )
+        return redirect(url_for("enrolment.run", run_id=run_id))
     flash(_("You are enrolled. Start with the first lesson."), "success")
-    progress = services.enrolment_progress(enrolment, run.course_id)
+    progress = services.enrolment_progress(enrolment, course_run.course_id)
     if progress.next_lesson_id is not None:
-        return redirect(url_for("courses.lesson", slug=run.course.slug, lesson_id=progress.next_lesson_id))
-    return redirect(url_for("courses.course", slug=run.course.slug))
+        return redirect(
+            url_for("courses.lesson", slug=course_run.course.slug, lesson_id=progress.next_lesson_id)
+        )
+    return redirect(url_for("courses.course", slug=course_run.course.slug))
+
+
+@bp.route("/runs/<int:run_id>/request", methods=["POST"])
+@allow(AUTHENTICATED)
+def request_place(run_id: int) -> Response:
+    form = RequestForm()
+    if not form.validate_on_submit():
+        abort(400)
+    course_run = _run_or_404(run_id)
+    try:
+        services.request_place(current_user, course_run, justification=form.justification.data)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("Your request was sent. You will receive an email when it is decided."), "success")
+    return redirect(url_for("enrolment.run", run_id=run_id))
+
+
+@bp.route("/enrolments/<int:enrolment_id>/withdraw", methods=["POST"])
+@allow(AUTHENTICATED)
+def withdraw(enrolment_id: int) -> Response:
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    enrolment = db.session.get(Enrolment, enrolment_id) or abort(404)
+    try:
+        services.withdraw(enrolment, current_user, form.reason.data)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("Withdrawn."), "success")
+    if enrolment.user_id == current_user.id:
+        return redirect(url_for("enrolment.run", run_id=enrolment.run_id))
+    if current_user.has_role(Role.ADMIN):
+        return redirect(url_for("enrolment.admin_run", run_id=enrolment.run_id))
+    return redirect(url_for("enrolment.authority"))
+
+
+# --- Focal points --------------------------------------------------------------------------------------
+
+
+def _focal_authority_ids() -> set[int]:
+    return current_user.focal_point_authority_ids()
+
+
+@bp.route("/authority")
+@allow(Role.FOCAL_POINT)
+def authority() -> str:
+    ids = _focal_authority_ids()
+    authorities = db.session.scalars(select(Authority).where(Authority.id.in_(ids))).all() if ids else []
+    return render_template(
+        "enrolment/authority.html",
+        authorities=authorities,
+        rows=queries.authority_enrolments(ids),
+        open_runs=queries.runs_taking_nominations(services.today_utc()),
+        withdraw_form=WithdrawForm(),
+        language=current_language(),
+    )
+
+
+def _nominate_forms(course_run: CourseRun) -> tuple[NominateForm, NewPersonForm, list[User]]:
+    ids = _focal_authority_ids()
+    staff = queries.authority_staff(ids)
+    nominate_form = NominateForm(prefix="existing")
+    nominate_form.user_ids.choices = [SelectChoice(u.id, u.full_name) for u in staff]
+    new_form = NewPersonForm(prefix="new")
+    authorities = db.session.scalars(select(Authority).where(Authority.id.in_(ids))).all() if ids else []
+    new_form.authority.choices = [SelectChoice(a.id, a.name) for a in authorities]
+    return nominate_form, new_form, staff
+
+
+def _render_nominate(
+    course_run: CourseRun,
+    nominate_form: NominateForm,
+    new_form: NewPersonForm,
+    staff: list[User],
+    status: int = 200,
+) -> tuple[str, int]:
+    ids = _focal_authority_ids()
+    lines = queries.run_enrolments(course_run.id, authority_ids=ids)
+    return (
+        render_template(
+            "enrolment/nominate.html",
+            run=course_run,
+            nominate_form=nominate_form,
+            new_form=new_form,
+            staff=staff,
+            lines=lines,
+            taken={line.user.id for line in lines if line.enrolment.status not in ("rejected", "withdrawn")},
+            language=current_language(),
+        ),
+        status,
+    )
+
+
+@bp.route("/authority/runs/<int:run_id>/nominate", methods=["GET", "POST"])
+@allow(Role.FOCAL_POINT)
+def nominate(run_id: int) -> tuple[str, int] | Response:
+    course_run = _run_or_404(run_id)
+    if not services.accepts_nominations(course_run):
+        abort(404)
+    nominate_form, new_form, staff = _nominate_forms(course_run)
+    if request.method == "POST" and "existing-justification" in request.form:
+        if nominate_form.validate_on_submit():
+            chosen = {u.id: u for u in staff}
+            try:
+                for user_id in nominate_form.user_ids.data or []:
+                    services.nominate(
+                        current_user, course_run, chosen[user_id], nominate_form.justification.data or ""
+                    )
+            except LmsError as error:
+                _fail(error)
+                return _render_nominate(course_run, nominate_form, new_form, staff, error.status_code)
+            db.session.commit()
+            flash(_("Nominated: %(count)s.", count=len(nominate_form.user_ids.data or [])), "success")
+            return redirect(url_for("enrolment.nominate", run_id=run_id))
+        return _render_nominate(course_run, nominate_form, new_form, staff, 422)
+    if request.method == "POST" and "new-justification" in request.form:
+        if new_form.validate_on_submit():
+            try:
+                person = services.add_staff_member(
+                    current_user,
+                    services.NewPerson(
+                        email=new_form.email.data or "",
+                        given_name=new_form.given_name.data or "",
+                        family_name=new_form.family_name.data or "",
+                        authority_id=new_form.authority.data or 0,
+                        patronymic=new_form.patronymic.data,
+                        native_name=new_form.native_name.data,
+                        position=new_form.position.data,
+                        sex=new_form.sex.data or None,
+                        birth_year_band=new_form.birth_year_band.data or None,
+                    ),
+                )
+                services.nominate(current_user, course_run, person, new_form.justification.data or "")
+            except LmsError as error:
+                _fail(error)
+                return _render_nominate(course_run, nominate_form, new_form, staff, error.status_code)
+            db.session.commit()
+            flash(_("%(name)s was added and nominated.", name=person.full_name), "success")
+            return redirect(url_for("enrolment.nominate", run_id=run_id))
+        return _render_nominate(course_run, nominate_form, new_form, staff, 422)
+    return _render_nominate(course_run, nominate_form, new_form, staff)
+
+
+# --- Admins and focal points: CSV import and export ---------------------------------------------
+
+
+@bp.route("/runs/<int:run_id>/import", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.FOCAL_POINT)
+def import_csv(run_id: int) -> tuple[str, int]:
+    course_run = _run_or_404(run_id)
+    form = ImportForm()
+    if not current_user.has_role(Role.ADMIN):
+        form.mode.choices = [c for c in form.mode.choices or [] if getattr(c, "value", None) == "nominate"]
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        parsed = parse_csv(form.file.data.read())
+        dry_run = not form.run_import.data
+        try:
+            report = services.import_trainees(
+                current_user,
+                course_run,
+                parsed,
+                services.ImportMode(form.mode.data),
+                form.justification.data or "",
+                dry_run=dry_run,
+            )
+        except LmsError as error:
+            _fail(error)
+            status = error.status_code
+        else:
+            if report.written:
+                db.session.commit()
+                flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
+            else:
+                db.session.rollback()
+                if not dry_run:
+                    flash(
+                        _("Nothing was imported: correct the problems listed below and try again."), "error"
+                    )
+                    status = 422
+    elif form.errors:
+        status = 422
+    return render_template(
+        "enrolment/import.html", run=course_run, form=form, report=report, columns=COLUMNS
+    ), status
+
+
+@bp.route("/runs/<int:run_id>/export.csv")
+@allow(Role.ADMIN, Role.FOCAL_POINT)
+def export_csv(run_id: int) -> Response:
+    course_run = _run_or_404(run_id)
+    ids = None if current_user.has_role(Role.ADMIN) else _focal_authority_ids()
+    data = write_csv(services.export_rows(course_run, ids), columns=(*COLUMNS, "status"))
+    return Response(
+        data,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'},
+    )
+
+
+# --- Admins -----------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/course-runs")
+@allow(Role.ADMIN)
+def admin_runs() -> str:
+    return render_template("enrolment/admin_runs.html", summaries=queries.run_summaries(include_default=True))
+
+
+def _run_form(course_run: CourseRun | None) -> RunForm:
+    form = RunForm(obj=course_run, prefix="")
+    language = current_language()
+    courses = db.session.scalars(select(Course).order_by(Course.title)).all()
+    form.course.choices = [SelectChoice(c.id, c.title) for c in courses]
+    form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]
+    form.eligible_countries.choices = country_choices(language)
+    form.eligible_authorities.choices = authority_choices_by_country(language)
+    if course_run is not None and request.method == "GET":
+        form.course.data = course_run.course_id
+        form.eligible_countries.data = list(
+            db.session.scalars(
+                select(RunEligibleCountry.country_code).where(RunEligibleCountry.run_id == course_run.id)
+            )
+        )
+        form.eligible_authorities.data = list(
+            db.session.scalars(
+                select(RunEligibleAuthority.authority_id).where(RunEligibleAuthority.run_id == course_run.id)
+            )
+        )
+        form.quotas.data = "\n".join(f"{code}: {seats}" for code, seats in queries.run_quotas(course_run.id))
+    return form
+
+
+@bp.route("/admin/course-runs/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_run_new() -> tuple[str, int] | Response:
+    return _edit_run(None)
+
+
+@bp.route("/admin/course-runs/<int:run_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_run_edit(run_id: int) -> tuple[str, int] | Response:
+    return _edit_run(_run_or_404(run_id))
+
+
+def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
+    form = _run_form(course_run)
+    status = 200
+    if form.validate_on_submit():
+        data = services.RunData(
+            course_id=form.course.data or 0,
+            title=form.title.data or "",
+            modality=form.modality.data or EnrolmentMethod.OPEN,
+            language=form.language.data or "en",
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+            enrolment_opens_on=form.enrolment_opens_on.data,
+            enrolment_closes_on=form.enrolment_closes_on.data,
+            seats_total=form.seats_total.data,
+            enrolment_method=form.enrolment_method.data or EnrolmentMethod.OPEN,
+            open_to_all=bool(form.open_to_all.data),
+            countries=frozenset(form.eligible_countries.data or []),
+            authority_ids=frozenset(form.eligible_authorities.data or []),
+            quota_codes=parse_quota_lines(form.quotas.data),
+        )
+        try:
+            saved = services.save_run(current_user, course_run, data)
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = error.status_code
+        else:
+            db.session.commit()
+            flash(_("The course run was saved."), "success")
+            return redirect(url_for("enrolment.admin_run", run_id=saved.id))
+    elif form.errors:
+        status = 422
+    return render_template("enrolment/admin_run_form.html", form=form, run=course_run), status
+
+
+@bp.route("/admin/course-runs/<int:run_id>")
+@allow(Role.ADMIN)
+def admin_run(run_id: int) -> str:
+    course_run = _run_or_404(run_id)
+    lines = queries.run_enrolments(run_id)
+    return render_template(
+        "enrolment/admin_run.html",
+        run=course_run,
+        summary=queries.run_summaries(include_default=True, only_ids=[run_id])[0],
+        queue=[
+            line
+            for line in lines
+            if line.enrolment.status in (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED)
+        ],
+        waiting=[line for line in lines if line.enrolment.status == EnrolmentStatus.WAITING],
+        enrolled=[
+            line
+            for line in lines
+            if line.enrolment.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
+        ],
+        closed=[
+            line
+            for line in lines
+            if line.enrolment.status in (EnrolmentStatus.REJECTED, EnrolmentStatus.WITHDRAWN)
+        ],
+        seats=queries.seats_by_authority(run_id),
+        form=DecisionForm(),
+    )
+
+
+@bp.route("/admin/course-runs/<int:run_id>/decide", methods=["POST"])
+@allow(Role.ADMIN)
+def admin_decide(run_id: int) -> Response:
+    _run_or_404(run_id)
+    form = DecisionForm()
+    ids = [int(value) for value in request.form.getlist("enrolment_ids") if value.isdigit()]
+    form.enrolment_ids.choices = [SelectChoice(i, str(i)) for i in ids]
+    if not form.validate_on_submit():
+        flash(_("Select at least one person."), "error")
+        return redirect(url_for("enrolment.admin_run", run_id=run_id))
+    in_run = list(
+        db.session.scalars(select(Enrolment.id).where(Enrolment.id.in_(ids), Enrolment.run_id == run_id))
+    )
+    try:
+        if form.withdraw.data:
+            for enrolment_id in in_run:
+                enrolment = db.session.get(Enrolment, enrolment_id)
+                if enrolment is not None:
+                    services.withdraw(enrolment, current_user, form.reason.data)
+            result = services.BulkResult()
+        else:
+            result = services.decide_many(in_run, current_user, bool(form.approve.data), form.reason.data)
+    except LmsError as error:
+        _fail(error)
+        return redirect(url_for("enrolment.admin_run", run_id=run_id))
+    db.session.commit()
+    if form.approve.data:
+        flash(
+            _(
+                "Enrolled: %(enrolled)s. Waiting list: %(waiting)s.",
+                enrolled=result.enrolled,
+                waiting=result.waiting,
+            ),
+            "success",
+        )
+    elif form.reject.data:
+        flash(_("Rejected: %(count)s.", count=result.rejected), "success")
+    else:
+        flash(_("Withdrawn."), "success")
+    for problem in result.problems:
+        flash(problem, "error")
+    return redirect(url_for("enrolment.admin_run", run_id=run_id))

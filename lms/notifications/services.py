@@ -11,6 +11,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.notifications.models import MailStatus, OutgoingMail
 from lms.notifications.transport import MailTransportError, build_message, deliver
+from lms.settings.services import mail_sender
 
 RETRY_DELAYS_MINUTES = (1, 5, 30, 120, 720)
 
@@ -30,7 +31,7 @@ def queue_mail(
 def send_mail(mail: OutgoingMail) -> bool:
     """Try one message; on failure record the error and schedule a retry. Returns True when sent."""
     config = current_app.config
-    message = build_message(config["MAIL_SENDER"], mail.recipient, mail.subject, mail.body)
+    message = build_message(mail_sender(), mail.recipient, mail.subject, mail.body)
     mail.attempts += 1
     try:
         deliver(config, message, current_app.instance_path)

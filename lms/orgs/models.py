@@ -32,6 +32,9 @@ class Authority(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(20), default="other")
     country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), index=True)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin renames or moves the authority: a re-sync from the reference file then keeps
+    # the admin's name, kind and country instead of overwriting them.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     country: Mapped[Country] = relationship(back_populates="authorities")
 

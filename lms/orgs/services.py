@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
+from lms.audit.services import record_event
+from lms.db import utcnow
+from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
 
@@ -46,10 +51,181 @@ def load_reference_data(path: Path = REFERENCE_FILE) -> ReferenceLoadResult:
                 db.session.add(authority)
                 authorities[item["code"]] = authority
                 added_authorities += 1
-            elif (authority.name, authority.kind) != (item["name"], item.get("kind", "other")):
+            elif authority.edited_at is not None:
+                continue  # an admin's rename or move wins over the file
+            elif (authority.name, authority.kind, authority.country_code) != (
+                item["name"], item.get("kind", "other"), code,
+            ):  # fmt: skip
                 updated += 1
             authority.name = item["name"]
             authority.kind = item.get("kind", "other")
             authority.country_code = code
     db.session.flush()
     return ReferenceLoadResult(added_countries, added_authorities, updated)
+
+
+# --- Administration of countries, authorities and focal points (every change is audited) ---
+
+AUTHORITY_KINDS = ("border_guard", "migration", "interior", "police", "other")
+
+
+def authority_view(authority: Authority) -> dict[str, object]:
+    return {
+        "code": authority.code,
+        "name": authority.name,
+        "kind": authority.kind,
+        "country": authority.country_code,
+        "retired_at": authority.retired_at.isoformat() if authority.retired_at else None,
+    }
+
+
+def _check_country(country_code: str) -> str:
+    code = country_code.strip().upper()
+    if db.session.get(Country, code) is None:
+        raise ValidationFailed(_("Choose a country from the list."))
+    return code
+
+
+def create_country(code: str, name: str, actor_id: int | None) -> Country:
+    code = code.strip().upper()
+    if len(code) != 2 or not code.isalpha() or not code.isascii():
+        raise ValidationFailed(_("A country code has two letters (ISO 3166-1 alpha-2)."))
+    if not name.strip():
+        raise ValidationFailed(_("The country needs a name."))
+    if db.session.get(Country, code) is not None:
+        raise Conflict(_("Country %(code)s already exists.", code=code))
+    country = Country(code=code, name=name.strip(), names={}, groups=[])
+    db.session.add(country)
+    db.session.flush()
+    record_event("orgs.country_create", "country", code, actor_id=actor_id, after={"name": country.name})
+    return country
+
+
+def create_authority(code: str, name: str, kind: str, country_code: str, actor_id: int | None) -> Authority:
+    code = code.strip().lower()
+    if not code or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in code):
+        raise ValidationFailed(_("The code may contain Latin letters, digits and hyphens only."))
+    if not name.strip():
+        raise ValidationFailed(_("The authority needs a name."))
+    if kind not in AUTHORITY_KINDS:
+        raise ValidationFailed(_("Choose the kind of authority."))
+    country = _check_country(country_code)
+    if db.session.scalar(select(Authority.id).where(func.lower(Authority.code) == code)) is not None:
+        raise Conflict(_("An authority with the code %(code)s already exists.", code=code))
+    authority = Authority(code=code, name=name.strip(), kind=kind, country_code=country, edited_at=utcnow())
+    db.session.add(authority)
+    db.session.flush()
+    record_event("orgs.authority_create", "authority", authority.id, actor_id=actor_id,
+                 after=authority_view(authority))  # fmt: skip
+    return authority
+
+
+def update_authority(
+    authority: Authority, name: str, kind: str, country_code: str, actor_id: int | None
+) -> Authority:
+    if not name.strip():
+        raise ValidationFailed(_("The authority needs a name."))
+    if kind not in AUTHORITY_KINDS:
+        raise ValidationFailed(_("Choose the kind of authority."))
+    country = _check_country(country_code)
+    before = authority_view(authority)
+    authority.name = name.strip()
+    authority.kind = kind
+    authority.country_code = country
+    after = authority_view(authority)
+    if before != after:
+        authority.edited_at = utcnow()
+        db.session.flush()
+        record_event("orgs.authority_update", "authority", authority.id, actor_id=actor_id,
+                     before=before, after=after)  # fmt: skip
+    return authority
+
+
+def focal_point_user_ids(authority_id: int) -> list[int]:
+    from lms.auth.models import Role, UserRole
+
+    return list(
+        db.session.scalars(
+            select(UserRole.user_id).where(
+                UserRole.role == Role.FOCAL_POINT, UserRole.authority_id == authority_id
+            )
+        )
+    )
+
+
+def retire_authority(authority: Authority, actor_id: int | None) -> Authority:
+    """A retired authority keeps its staff, history and reports; it takes no new accounts or focal points."""
+    if authority.is_retired:
+        raise Conflict(_("This authority is already retired."))
+    if focal_point_user_ids(authority.id):
+        raise Conflict(_("Remove this authority's focal points before retiring it."))
+    before = authority_view(authority)
+    authority.retired_at = utcnow()
+    db.session.flush()
+    record_event("orgs.authority_retire", "authority", authority.id, actor_id=actor_id,
+                 before=before, after=authority_view(authority))  # fmt: skip
+    return authority
+
+
+def reinstate_authority(authority: Authority, actor_id: int | None) -> Authority:
+    if not authority.is_retired:
+        raise Conflict(_("This authority is not retired."))
+    before = authority_view(authority)
+    authority.retired_at = None
+    db.session.flush()
+    record_event("orgs.authority_reinstate", "authority", authority.id, actor_id=actor_id,
+                 before=before, after=authority_view(authority))  # fmt: skip
+    return authority
+
+
+def appoint_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
+    from lms.auth.models import Role, User, UserRole
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such person."))
+    if authority.is_retired:
+        raise ValidationFailed(_("A focal point cannot act for a retired authority."))
+    if not user.active:
+        raise ValidationFailed(_("A deactivated person cannot be a focal point."))
+    if authority.id in user.focal_point_authority_ids():
+        raise Conflict(_("%(name)s is already a focal point of %(authority)s.", name=user.full_name,
+                         authority=authority.name))  # fmt: skip
+    before = sorted(user.role_names)
+    user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
+    db.session.flush()
+    record_event("orgs.focal_point_appoint", "user", user.id, actor_id=actor_id,
+                 before={"roles": before, "authority_id": None},
+                 after={"roles": sorted(user.role_names), "authority_id": authority.id,
+                        "authority": authority.name})  # fmt: skip
+
+
+def remove_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
+    from lms.auth.models import Role, User
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such person."))
+    role = next(
+        (r for r in user.roles if r.role == Role.FOCAL_POINT and r.authority_id == authority.id), None
+    )
+    if role is None:
+        raise NotFound(_("%(name)s is not a focal point of %(authority)s.", name=user.full_name,
+                         authority=authority.name))  # fmt: skip
+    user.roles.remove(role)
+    db.session.flush()
+    record_event("orgs.focal_point_remove", "user", user.id, actor_id=actor_id,
+                 before={"role": Role.FOCAL_POINT.value, "authority_id": authority.id,
+                         "authority": authority.name},
+                 after={"roles": sorted(user.role_names)})  # fmt: skip
+
+
+def resync_reference_data(actor_id: int | None, path: Path = REFERENCE_FILE) -> ReferenceLoadResult:
+    result = load_reference_data(path)
+    counts = {
+        "countries_added": result.countries_added,
+        "authorities_added": result.authorities_added,
+        "updated": result.updated,
+    }
+    record_event("orgs.reference_resync", "reference_data", path.name, actor_id=actor_id, after=counts)
+    return result

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 17:23:38.534490
+Create Date: 2026-11-23 17:25:09.338729
 
 """
 

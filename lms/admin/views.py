@@ -1,0 +1,542 @@
+"""Administration pages: people, roles, merge, countries and authorities, the audit log. Admins only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import SelectChoice
+
+from lms.admin import queries, sections, services
+from lms.admin.csv_export import AUDIT_HEADER, csv_lines
+from lms.admin.forms import (
+    AppointFocalPointForm,
+    AuditFilterForm,
+    AuthorityForm,
+    CountryForm,
+    GrantRoleForm,
+    MergeForm,
+    NewPersonForm,
+    PeopleFilterForm,
+    PersonForm,
+    ReasonForm,
+)
+from lms.admin.person_sections import person_sections
+from lms.auth.access import allow
+from lms.auth.models import Role, User
+from lms.auth.services import find_user_by_email
+from lms.auth.user_references import linked_row_counts
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.i18n import current_language
+from lms.orgs import services as orgs_services
+from lms.orgs.models import Authority, Country
+from lms.orgs.queries import country_choices
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+_BUILT_IN_SECTIONS = (sections.certificates_section,)  # imported for its registration
+
+
+def _authority_choices(include_retired: bool = True) -> list[SelectChoice]:
+    language = current_language()
+    rows = db.session.execute(
+        select(Authority, Country)
+        .join(Country, Authority.country_code == Country.code)
+        .order_by(Authority.name)
+    ).all()
+    choices = [
+        SelectChoice(
+            str(authority.id),
+            authority.name + (f" ({_('retired')})" if authority.is_retired else ""),
+            optgroup=country.localized_name(language),
+        )
+        for authority, country in rows
+        if include_retired or not authority.is_retired
+    ]
+    return sorted(choices, key=lambda choice: choice.optgroup or "")
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _fail(error: LmsError) -> None:
+    db.session.rollback()
+    flash(error.message, "error")
+
+
+def _person_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+# --- People ---------------------------------------------------------------------------------------
+
+
+@bp.route("/people")
+@allow(Role.ADMIN)
+def people() -> str:
+    form = PeopleFilterForm(request.args)
+    form.country.choices = [SelectChoice("", _("Any country")), *country_choices(current_language())]
+    form.authority.choices = [SelectChoice("", _("Any authority")), *_authority_choices()]
+    form.validate()
+    filters = queries.PeopleFilter(
+        q=(form.q.data or "").strip() if not form.q.errors else "",
+        country=form.country.data or "" if not form.country.errors else "",
+        authority_id=_int_or_none(form.authority.data) if not form.authority.errors else None,
+        role=form.role.data or "" if not form.role.errors else "",
+        status=form.status.data or "" if not form.status.errors else "",
+    )
+    page = queries.people_page(filters, page=request.args.get("page", 1, type=int))
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template("admin/people.html", form=form, page=page, args=args)
+
+
+def _fill_person_choices(form: PersonForm) -> None:
+    form.country_code.choices = [SelectChoice("", _("No country")), *country_choices(current_language())]
+    form.authority_id.choices = [SelectChoice("", _("No authority")), *_authority_choices()]
+
+
+def _person_data(form: PersonForm) -> services.PersonData:
+    return services.PersonData(
+        email=form.email.data or "",
+        given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "",
+        patronymic=form.patronymic.data,
+        native_name=form.native_name.data,
+        sex=form.sex.data,
+        position=form.position.data,
+        country_code=form.country_code.data,
+        authority_id=_int_or_none(form.authority_id.data),
+        preferred_language=form.preferred_language.data,
+        timezone=form.timezone.data,
+    )
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def new_person() -> tuple[str, int] | WerkzeugResponse:
+    form = NewPersonForm()
+    _fill_person_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = services.create_person(
+                _person_data(form), form.password.data or "", tuple(form.roles.data or ()), current_user.id
+            )
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("The account of %(name)s is created.", name=user.full_name), "success")
+            return redirect(url_for("admin.person", user_id=user.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/person_form.html", form=form, user=None), status
+
+
+@bp.route("/people/<int:user_id>")
+@allow(Role.ADMIN)
+def person(user_id: int) -> str:
+    user = _person_or_404(user_id)
+    grant_form = GrantRoleForm()
+    grant_form.authority_id.choices = [SelectChoice("", _("—")), *_authority_choices(include_retired=False)]
+    merged_into = db.session.get(User, user.merged_into_id) if user.merged_into_id else None
+    return render_template(
+        "admin/person.html",
+        user=user,
+        merged_into=merged_into,
+        enrolments=queries.person_enrolments(user.id),
+        sections=person_sections(user.id),
+        linked=linked_row_counts(user.id, skip=frozenset({"user_role.user_id"})),
+        activity=queries.person_activity(user.id),
+        grant_form=grant_form,
+        reason_form=ReasonForm(),
+        action_form=FlaskForm(),
+        language=current_language(),
+    )
+
+
+@bp.route("/people/<int:user_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit_person(user_id: int) -> tuple[str, int] | WerkzeugResponse:
+    user = _person_or_404(user_id)
+    form = PersonForm(obj=user)
+    _fill_person_choices(form)
+    if request.method == "GET":
+        form.authority_id.data = str(user.authority_id or "")
+    if form.validate_on_submit():
+        try:
+            services.update_person(user, _person_data(form), current_user.id)
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("The profile is saved."), "success")
+            return redirect(url_for("admin.person", user_id=user.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/person_form.html", form=form, user=user), status
+
+
+@bp.route("/people/<int:user_id>/roles", methods=["POST"])
+@allow(Role.ADMIN)
+def grant_role(user_id: int) -> WerkzeugResponse:
+    user = _person_or_404(user_id)
+    form = GrantRoleForm()
+    form.authority_id.choices = [SelectChoice("", "—"), *_authority_choices()]
+    if not form.validate_on_submit():
+        flash(_("Choose a role."), "error")
+        return redirect(url_for("admin.person", user_id=user_id))
+    try:
+        services.grant_role(user, form.role.data or "", current_user.id, _int_or_none(form.authority_id.data))
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("The role is granted."), "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/people/<int:user_id>/roles/<int:role_id>/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_role(user_id: int, role_id: int) -> WerkzeugResponse:
+    user = _person_or_404(user_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_role(user, role_id, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("The role is removed."), "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def deactivate(user_id: int) -> WerkzeugResponse:
+    user = _person_or_404(user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.deactivate_person(user, current_user.id, form.reason.data)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s is deactivated and can no longer sign in.", name=user.full_name), "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def reactivate(user_id: int) -> WerkzeugResponse:
+    user = _person_or_404(user_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reactivate_person(user, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s is active again.", name=user.full_name), "success")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/people/<int:user_id>/merge", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def merge(user_id: int) -> tuple[str, int] | WerkzeugResponse:
+    kept = _person_or_404(user_id)
+    form = MergeForm(request.form if request.method == "POST" else request.args)
+    removed = db.session.get(User, form.removed_id.data) if form.removed_id.data else None
+    problems: list[str] = []
+    if removed is not None and removed.id != kept.id:
+        problems = services.merge_clashes(kept, removed)
+    if request.method == "POST" and form.validate_on_submit():
+        if removed is None:
+            form.form_errors.append(_("No account has that number."))
+        else:
+            try:
+                moved = services.merge_people(kept, removed, current_user.id, form.reason.data)
+            except LmsError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(
+                    _("The accounts are merged: %(count)s record(s) moved.", count=sum(moved.values())),
+                    "success",
+                )
+                return redirect(url_for("admin.person", user_id=kept.id))
+    status = 422 if form.form_errors else 200
+    return render_template(
+        "admin/merge.html",
+        form=form,
+        kept=kept,
+        removed=removed if removed is not None and removed.id != kept.id else None,
+        removed_linked=linked_row_counts(removed.id, skip=frozenset({"user_role.user_id"}))
+        if removed
+        else {},
+        problems=problems,
+    ), status
+
+
+# --- Countries, authorities and focal points -----------------------------------------------------
+
+
+@bp.route("/authorities")
+@allow(Role.ADMIN)
+def authorities() -> str:
+    form = AuthorityForm()
+    form.country_code.choices = country_choices(current_language())
+    return render_template(
+        "admin/authorities.html",
+        overview=queries.authorities_overview(),
+        form=form,
+        country_form=CountryForm(),
+        action_form=FlaskForm(),
+        language=current_language(),
+    )
+
+
+@bp.route("/authorities/new", methods=["POST"])
+@allow(Role.ADMIN)
+def new_authority() -> WerkzeugResponse:
+    form = AuthorityForm()
+    form.country_code.choices = country_choices(current_language())
+    if not form.validate_on_submit():
+        flash(_("Fill in the code, name, kind and country."), "error")
+        return redirect(url_for("admin.authorities"))
+    try:
+        authority = orgs_services.create_authority(
+            form.code.data or "", form.name.data or "", form.kind.data or "", form.country_code.data or "",
+            current_user.id,
+        )  # fmt: skip
+    except LmsError as error:
+        _fail(error)
+        return redirect(url_for("admin.authorities"))
+    db.session.commit()
+    flash(_("%(name)s is added.", name=authority.name), "success")
+    return redirect(url_for("admin.authority", authority_id=authority.id))
+
+
+@bp.route("/countries/new", methods=["POST"])
+@allow(Role.ADMIN)
+def new_country() -> WerkzeugResponse:
+    form = CountryForm()
+    if not form.validate_on_submit():
+        flash(_("A country needs a two-letter code and a name."), "error")
+        return redirect(url_for("admin.authorities"))
+    try:
+        country = orgs_services.create_country(form.code.data or "", form.name.data or "", current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s is added.", name=country.name), "success")
+    return redirect(url_for("admin.authorities"))
+
+
+@bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def authority(authority_id: int) -> tuple[str, int] | WerkzeugResponse:
+    item = db.session.get(Authority, authority_id) or abort(404)
+    form = AuthorityForm(obj=item)
+    form.country_code.choices = country_choices(current_language())
+    if form.validate_on_submit():
+        try:
+            orgs_services.update_authority(
+                item,
+                form.name.data or "",
+                form.kind.data or "",
+                form.country_code.data or "",
+                current_user.id,
+            )
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("The authority is saved."), "success")
+            return redirect(url_for("admin.authority", authority_id=item.id))
+    focal_points = [db.session.get(User, user_id) for user_id in orgs_services.focal_point_user_ids(item.id)]
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "admin/authority.html",
+        authority=item,
+        form=form,
+        appoint_form=AppointFocalPointForm(),
+        action_form=FlaskForm(),
+        focal_points=[user for user in focal_points if user is not None],
+    ), status
+
+
+@bp.route("/authorities/<int:authority_id>/retire", methods=["POST"])
+@allow(Role.ADMIN)
+def retire_authority(authority_id: int) -> WerkzeugResponse:
+    item = db.session.get(Authority, authority_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        orgs_services.retire_authority(item, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s is retired; its history and reports stay.", name=item.name), "success")
+    return redirect(url_for("admin.authority", authority_id=authority_id))
+
+
+@bp.route("/authorities/<int:authority_id>/reinstate", methods=["POST"])
+@allow(Role.ADMIN)
+def reinstate_authority(authority_id: int) -> WerkzeugResponse:
+    item = db.session.get(Authority, authority_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        orgs_services.reinstate_authority(item, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s is active again.", name=item.name), "success")
+    return redirect(url_for("admin.authority", authority_id=authority_id))
+
+
+@bp.route("/authorities/<int:authority_id>/focal-points", methods=["POST"])
+@allow(Role.ADMIN)
+def appoint_focal_point(authority_id: int) -> WerkzeugResponse:
+    item = db.session.get(Authority, authority_id) or abort(404)
+    form = AppointFocalPointForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the email address of the person to appoint."), "error")
+        return redirect(url_for("admin.authority", authority_id=authority_id))
+    person = find_user_by_email(form.email.data or "")
+    if person is None:
+        flash(_("No account uses %(email)s.", email=form.email.data), "error")
+        return redirect(url_for("admin.authority", authority_id=authority_id))
+    try:
+        orgs_services.appoint_focal_point(person.id, item, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        message = _(
+            "%(name)s is now a focal point of %(authority)s.", name=person.full_name, authority=item.name
+        )
+        flash(message, "success")
+    return redirect(url_for("admin.authority", authority_id=authority_id))
+
+
+@bp.route("/authorities/<int:authority_id>/focal-points/<int:user_id>/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_focal_point(authority_id: int, user_id: int) -> WerkzeugResponse:
+    item = db.session.get(Authority, authority_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        orgs_services.remove_focal_point(user_id, item, current_user.id)
+    except LmsError as error:
+        _fail(error)
+    else:
+        db.session.commit()
+        flash(_("The focal point is removed."), "success")
+    return redirect(url_for("admin.authority", authority_id=authority_id))
+
+
+@bp.route("/reference-data/resync", methods=["POST"])
+@allow(Role.ADMIN)
+def resync_reference_data() -> WerkzeugResponse:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    result = orgs_services.resync_reference_data(current_user.id)
+    db.session.commit()
+    flash(
+        _("Reference data re-synced: %(c)s countries and %(a)s authorities added, %(u)s updated.",
+          c=result.countries_added, a=result.authorities_added, u=result.updated),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("admin.authorities"))
+
+
+# --- Audit log ------------------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _audit_filter(form: AuditFilterForm) -> queries.AuditFilter:
+    until = _day(form.until.data)
+    return queries.AuditFilter(
+        action=form.action.data or "",
+        actor=form.actor.data or "",
+        subject_type=form.subject_type.data or "",
+        subject_id=form.subject_id.data or "",
+        since=_day(form.since.data),
+        until=until + timedelta(days=1) if until else None,
+    )
+
+
+@bp.route("/audit")
+@allow(Role.ADMIN)
+def audit() -> str:
+    form = AuditFilterForm(request.args)
+    form.validate()
+    lines, total, pages = queries.audit_page(_audit_filter(form), page=request.args.get("page", 1, type=int))
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template(
+        "admin/audit.html", form=form, lines=lines, total=total, pages=pages,
+        page=min(max(1, request.args.get("page", 1, type=int)), pages), args=args,
+    )  # fmt: skip
+
+
+@bp.route("/audit.csv")
+@allow(Role.ADMIN)
+def audit_csv() -> Response:
+    form = AuditFilterForm(request.args)
+    form.validate()
+    filters = _audit_filter(form)
+    rows = (
+        (
+            line.record.id,
+            line.record.at.isoformat(),
+            line.record.actor_id,
+            line.actor_email,
+            line.record.action,
+            line.record.subject_type,
+            line.record.subject_id,
+            line.record.before,
+            line.record.after,
+            line.record.reason,
+            line.record.ip_address,
+            line.record.hash,
+        )
+        for line in queries.audit_lines(filters)
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        stream_with_context(csv_lines(rows, AUDIT_HEADER)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )

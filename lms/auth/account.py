@@ -1,0 +1,206 @@
+"""A person's own account: self-registration under the academy's policy, email confirmation,
+profile and password. Services flush and raise LmsError; views commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from lms.audit.services import record_event
+from lms.auth.models import EmailConfirmation, User
+from lms.auth.passwords import hash_password, verify_password
+from lms.auth.services import Registration, normalise_email, register_user
+from lms.config import LANGUAGES
+from lms.db import utcnow
+from lms.errors import Forbidden, ValidationFailed
+from lms.extensions import db
+from lms.settings.models import RegistrationPolicy
+from lms.settings.services import email_domain_allowed, get_settings, public_base_url
+
+DEFAULT_CONFIRMATION_HOURS = 48
+
+
+def registration_refusal(email: str | None = None) -> str | None:
+    """Why self-registration is refused (for this address), or None when it is allowed."""
+    settings = get_settings()
+    if settings.registration_policy == RegistrationPolicy.CLOSED:
+        return _(
+            "Self-registration is closed. Your authority's focal point or the academy nominates "
+            "participants; please contact them."
+        )
+    if (
+        settings.registration_policy == RegistrationPolicy.DOMAINS
+        and email is not None
+        and not email_domain_allowed(email, settings)
+    ):
+        return _(
+            "Registration is open to official email addresses only (%(domains)s). Use your work "
+            "address, or ask your focal point to nominate you.",
+            domains=", ".join(settings.allowed_email_domains),
+        )
+    return None
+
+
+def self_register(data: Registration) -> tuple[User, str]:
+    """A visitor registers: the policy decides; the account starts unconfirmed and a link is mailed.
+    Returns the user and the raw token (only the mail and tests ever see it)."""
+    refusal = registration_refusal(data.email)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    user = register_user(data)
+    token = issue_email_confirmation(user)
+    return user, token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def confirmation_lifetime() -> timedelta:
+    return timedelta(
+        hours=float(current_app.config.get("EMAIL_CONFIRMATION_HOURS", DEFAULT_CONFIRMATION_HOURS))
+    )
+
+
+def _confirmation_link(token: str) -> str:
+    path = url_for("account.confirm_email", token=token)
+    if has_request_context() and request.script_root and path.startswith(request.script_root):
+        path = path[len(request.script_root) :]  # the public base URL already carries any prefix
+    return public_base_url() + path
+
+
+def issue_email_confirmation(user: User) -> str:
+    """A new single-use link for the user's current address; earlier unused links stop working."""
+    from lms.notifications.services import queue_mail  # mail is sent after the commit
+
+    if user.email_confirmed_at is not None:
+        raise ValidationFailed(_("Your email address is already confirmed."))
+    now = utcnow()
+    db.session.execute(
+        update(EmailConfirmation)
+        .where(EmailConfirmation.user_id == user.id, EmailConfirmation.used_at.is_(None))
+        .values(expires_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        EmailConfirmation(
+            user_id=user.id,
+            email=user.email,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + confirmation_lifetime(),
+        )
+    )
+    hours = int(confirmation_lifetime().total_seconds() // 3600)
+    body = _(
+        "Hello %(name)s,\n\nPlease confirm your email address for %(academy)s by opening this link "
+        "within %(hours)s hours:\n\n%(link)s\n\nUntil you confirm it you cannot enrol in courses. "
+        "If you did not create this account, ignore this message.",
+        name=user.given_name,
+        academy=get_settings().academy_name,
+        hours=hours,
+        link=_confirmation_link(token),
+    )
+    queue_mail(
+        user.email,
+        _("Confirm your email address"),
+        body,
+        kind="email_confirmation",
+        language=user.preferred_language or "en",
+    )
+    db.session.flush()
+    return token
+
+
+def find_confirmation(token: str) -> EmailConfirmation:
+    """The confirmation a token names, if it can still be used; else ValidationFailed saying why."""
+    confirmation = db.session.scalar(
+        select(EmailConfirmation).where(EmailConfirmation.token_hash == _token_hash(token))
+    )
+    if confirmation is None:
+        raise ValidationFailed(_("This confirmation link is not valid."))
+    if confirmation.used_at is not None:
+        raise ValidationFailed(_("This confirmation link has already been used."))
+    if confirmation.expires_at <= utcnow():
+        raise ValidationFailed(_("This confirmation link has expired. Sign in and ask for a new one."))
+    user = db.session.get(User, confirmation.user_id)
+    if user is None or normalise_email(user.email) != normalise_email(confirmation.email):
+        raise ValidationFailed(_("This confirmation link is not valid."))
+    return confirmation
+
+
+def confirm_email(token: str) -> User:
+    confirmation = find_confirmation(token)
+    now = utcnow()
+    confirmation.used_at = now
+    user = db.session.get(User, confirmation.user_id)
+    if user is None:  # find_confirmation checked it; kept for the type checker
+        raise ValidationFailed(_("This confirmation link is not valid."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now
+    record_event("account.email_confirmed", "user", user.id, actor_id=user.id, after={"email": user.email})
+    db.session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    given_name: str
+    family_name: str
+    patronymic: str | None
+    native_name: str | None
+    preferred_language: str | None
+    timezone: str | None
+    position: str | None
+
+
+PROFILE_FIELDS = (
+    "given_name", "family_name", "patronymic", "native_name", "preferred_language", "timezone", "position",
+)  # fmt: skip
+
+
+def _clean(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def update_own_profile(user: User, change: ProfileChange) -> User:
+    if not change.given_name.strip() or not change.family_name.strip():
+        raise ValidationFailed(_("Your given and family names are required."))
+    if change.preferred_language and change.preferred_language not in LANGUAGES:
+        raise ValidationFailed(_("Choose one of the academy's languages."))
+    before = {name: getattr(user, name) for name in PROFILE_FIELDS}
+    user.given_name = change.given_name.strip()
+    user.family_name = change.family_name.strip()
+    user.patronymic = _clean(change.patronymic)
+    user.native_name = _clean(change.native_name)
+    user.preferred_language = _clean(change.preferred_language)
+    user.timezone = _clean(change.timezone)
+    user.position = _clean(change.position)
+    after = {name: getattr(user, name) for name in PROFILE_FIELDS}
+    changed = [name for name in PROFILE_FIELDS if before[name] != after[name]]
+    if changed:
+        record_event(
+            "account.profile_update", "user", user.id, actor_id=user.id,
+            before={n: before[n] for n in changed}, after={n: after[n] for n in changed},
+        )  # fmt: skip
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed(_("Your current password is not correct."))
+    minimum = int(current_app.config.get("PASSWORD_MIN_LENGTH", 10))
+    if len(new_password) < minimum:
+        raise ValidationFailed(_("The new password must have at least %(n)s characters.", n=minimum))
+    if new_password == current_password:
+        raise ValidationFailed(_("Choose a password different from the current one."))
+    user.password_hash = hash_password(new_password)
+    record_event("account.password_change", "user", user.id, actor_id=user.id)  # never the hashes
+    db.session.flush()

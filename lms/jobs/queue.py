@@ -1,0 +1,131 @@
+"""The Huey instance, bound to the Flask app by ``configure_jobs`` (called from create_app).
+
+Tasks are declared at import time with ``@job(...)``, so the instance exists before any app; its
+storage is chosen from the app's configuration when the app is made:
+
+- ``REDIS_URL`` set: Redis (several app servers and workers share one queue);
+- otherwise a SQLite queue file ``instance/jobs.sqlite`` (``JOBS_SQLITE_PATH`` to move it);
+- ``JOBS_IMMEDIATE = True``: run each job inline when enqueued (unit tests of a task's effect).
+
+Every job runs in its own app context with its own session, inside ``writing_transactions()``
+(SQLite: BEGIN IMMEDIATE, so a job's read-then-write never races a request), and commits its own
+work. Enqueue jobs after the request's commit, never inside an open write transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, signals
+from huey.api import Task
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from lms.db import writing_transactions
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "lms"
+F = TypeVar("F", bound=Callable[..., Any])
+
+# MemoryStorage until configure_jobs() runs: importing the tasks has no side effect on disk.
+# results=False: failures are recorded in the job_failure table, return values are not needed.
+huey = Huey(QUEUE_NAME, results=False, utc=True, storage_class=MemoryStorage)
+_bound: dict[str, Flask] = {}
+
+
+def configure_jobs(app: Flask) -> None:
+    """Point the queue at this app's storage; the last app made in a process is the one jobs use."""
+    immediate = bool(app.config.get("JOBS_IMMEDIATE", False))
+    huey.immediate = immediate
+    if not immediate:
+        huey.storage = make_storage(app)
+    _bound["app"] = app
+
+
+def make_storage(app: Flask) -> Any:
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        return RedisStorage(QUEUE_NAME, url=str(redis_url))
+    path = app.config.get("JOBS_SQLITE_PATH") or str(Path(app.instance_path) / "jobs.sqlite")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStorage(QUEUE_NAME, filename=str(path), timeout=10)
+
+
+def job_app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]  # LocalProxy
+    try:
+        return _bound["app"]
+    except KeyError:
+        raise RuntimeError("no app bound to the job queue: create_app() was not called") from None
+
+
+def job(**task_options: Any) -> Callable[[F], Any]:
+    """``huey.task`` plus the app context, a fresh session and writer transactions."""
+
+    def decorate(func: F) -> Any:
+        @functools.wraps(func)
+        def run_in_app(*args: Any, **kwargs: Any) -> Any:
+            app = job_app()
+            with app.app_context(), writing_transactions():
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    db.session.rollback()  # whatever the job did not commit is not kept
+                    db.session.remove()
+
+        return huey.task(**task_options)(run_in_app)
+
+    return decorate
+
+
+def periodic_job(schedule: Callable[..., bool], **task_options: Any) -> Callable[[F], Any]:
+    def decorate(func: F) -> Any:
+        @functools.wraps(func)
+        def run_in_app() -> Any:
+            app = job_app()
+            with app.app_context(), writing_transactions():
+                try:
+                    return func()
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
+        return huey.periodic_task(schedule, **task_options)(run_in_app)
+
+    return decorate
+
+
+@huey.signal(signals.SIGNAL_ERROR)
+def record_final_failure(signal: str, task: Task, exc: BaseException | None = None) -> None:
+    """After the last retry, write the failure where admins see it (`flask lms jobs failures`)."""
+    if task.retries:  # huey will retry it: not final yet
+        return
+    from lms.jobs.models import JobFailure
+
+    try:
+        with job_app().app_context():
+            db.session.add(
+                JobFailure(
+                    task_id=str(task.id),
+                    task_name=str(task.name),
+                    arguments=repr(task.data)[:10_000],
+                    error=f"{type(exc).__name__}: {exc}"[:10_000] if exc else "unknown error",
+                )
+            )
+            db.session.commit()
+    except Exception:  # the failure of a failure record must not kill the worker
+        log.exception("could not record the failure of job %s", task.id)
+
+
+@huey.signal(signals.SIGNAL_INTERRUPTED)
+def requeue_interrupted(signal: str, task: Task, *args: Any) -> None:
+    """A worker stopped mid-job (restart, deploy): put the job back; jobs are idempotent."""
+    log.warning("job %s (%s) interrupted by shutdown; enqueued again", task.id, task.name)
+    huey.enqueue(task)

@@ -1,0 +1,1 @@
+"""Production operations: health checks, request logging, shared rate limits and cache, backups."""

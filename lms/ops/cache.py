@@ -1,0 +1,32 @@
+"""A small shared cache: Redis when ``REDIS_URL`` is configured, otherwise no cache at all.
+
+Without Redis every ``get`` misses and the caller computes the value, so behaviour is identical,
+only slower; there is deliberately no per-process cache, which would serve stale values from one
+gunicorn worker after another worker changed the data.
+"""
+
+from __future__ import annotations
+
+from lms.ops.redis_connection import redis_client
+
+PREFIX = "lms:cache:"
+
+
+def get(key: str) -> bytes | None:
+    client = redis_client()
+    if client is None:
+        return None
+    value = client.get(PREFIX + key)
+    return value if isinstance(value, bytes) else None
+
+
+def set(key: str, value: bytes | str, ttl_seconds: int) -> None:  # noqa: A001 -- cache.set reads naturally
+    client = redis_client()
+    if client is not None:
+        client.set(PREFIX + key, value, ex=ttl_seconds)
+
+
+def delete(key: str) -> None:
+    client = redis_client()
+    if client is not None:
+        client.delete(PREFIX + key)

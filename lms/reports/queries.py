@@ -1,0 +1,545 @@
+"""Read side of the reports: set-based SQL (GROUP BY, CTEs) that runs on SQLite and PostgreSQL.
+
+Every page makes a fixed number of queries whatever the data size (tests count them at two sizes), and
+every query is served by an index (tests read the query plans). Rows come back as plain dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, extract, func, literal, or_, select, union_all
+from sqlalchemy.sql import ColumnElement, Select
+
+from lms.auth.models import User
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.courses.models import Course, Lesson, Module
+from lms.db import utcnow
+from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
+from lms.extensions import db
+from lms.orgs.models import Authority, Country
+from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
+from lms.reports.indicators import CellTotals, progress_percent
+
+PAGE_SIZE = 50
+
+# --- Progress reports: per run (trainers, admins) and per authority (focal points) -------------------
+
+
+@dataclass(frozen=True)
+class ProgressFilters:
+    authority_id: int | None = None
+    country_code: str | None = None
+    status: str | None = None
+    stuck_days: int | None = None  # "not started / stuck": enrolled, no activity for this many days
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    enrolment_id: int
+    user_id: int
+    name: str
+    email: str
+    country_code: str | None
+    authority_name: str | None
+    course_title: str
+    run_id: int
+    run_title: str
+    status: str
+    lessons_done: int
+    lessons_total: int
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+    best_scores: dict[int, float | None] = field(default_factory=dict)  # quiz id -> best finished percent
+
+    @property
+    def percent(self) -> int:
+        return progress_percent(self.lessons_done, self.lessons_total)
+
+    @property
+    def not_started(self) -> bool:
+        return self.lessons_done == 0
+
+
+@dataclass(frozen=True)
+class ProgressPage:
+    rows: list[ProgressRow]
+    total: int
+    page: int
+    pages: int
+    quizzes: list[Quiz]  # the columns of best scores
+
+
+def _lessons_done() -> ColumnElement[int]:
+    """Published lessons this enrolment completed: a correlated count served by the unique
+    (enrolment_id, lesson_id) index."""
+    return (
+        select(func.count(LessonCompletion.id))
+        .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(
+            LessonCompletion.enrolment_id == Enrolment.id,
+            Lesson.is_published.is_(True),
+            Module.is_published.is_(True),
+        )
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+
+
+def _lesson_totals() -> Any:
+    return (
+        select(Module.course_id.label("course_id"), func.count(Lesson.id).label("total"))
+        .join(Lesson, Lesson.module_id == Module.id)
+        .where(Module.is_published.is_(True), Lesson.is_published.is_(True))
+        .group_by(Module.course_id)
+        .subquery("lesson_totals")
+    )
+
+
+SORT_KEYS = ("name", "progress", "last_activity", "completed", "authority", "status", "course")
+
+
+def _progress_select(scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime) -> Select[Any]:
+    done = _lessons_done().label("done")
+    totals = _lesson_totals()
+    total = func.coalesce(totals.c.total, 0)
+    query = (
+        select(
+            Enrolment.id,
+            User.id,
+            User.given_name,
+            User.family_name,
+            User.email,
+            User.country_code,
+            Authority.name,
+            Course.title,
+            CourseRun.id,
+            CourseRun.title,
+            Enrolment.status,
+            done,
+            total.label("total"),
+            Enrolment.last_activity_at,
+            Enrolment.completed_at,
+        )
+        .join(User, User.id == Enrolment.user_id)
+        .join(CourseRun, CourseRun.id == Enrolment.run_id)
+        .join(Course, Course.id == CourseRun.course_id)
+        .outerjoin(totals, totals.c.course_id == Course.id)
+        .outerjoin(Authority, Authority.id == Enrolment.authority_id)
+        .where(*scope, *_filter_conditions(filters, now))
+    )
+    percent = case((total > 0, (done * 100) / total), else_=0)
+    orders: dict[str, list[Any]] = {
+        "name": [User.family_name, User.given_name],
+        "progress": [percent],
+        "last_activity": [Enrolment.last_activity_at],
+        "completed": [Enrolment.completed_at],
+        "authority": [Authority.name],
+        "status": [Enrolment.status],
+        "course": [Course.title, CourseRun.title],
+    }
+    columns = orders.get(filters.sort, orders["name"])
+    ordered = [c.desc() if filters.descending else c.asc() for c in columns]
+    return query.order_by(*ordered, Enrolment.id)
+
+
+def _filter_conditions(filters: ProgressFilters, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.authority_id is not None:
+        conditions.append(Enrolment.authority_id == filters.authority_id)
+    if filters.country_code:
+        conditions.append(User.country_code == filters.country_code)
+    if filters.stuck_days is not None:
+        since = now - timedelta(days=filters.stuck_days)
+        conditions.append(Enrolment.status == EnrolmentStatus.ENROLLED)
+        conditions.append(func.coalesce(Enrolment.last_activity_at, Enrolment.enrolled_at) < since)
+    elif filters.status:
+        conditions.append(Enrolment.status == filters.status)
+    return conditions
+
+
+def _count(scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime) -> int:
+    query = (
+        select(func.count(Enrolment.id))
+        .join(User, User.id == Enrolment.user_id)
+        .where(*scope, *_filter_conditions(filters, now))
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def _row(values: Sequence[Any], best: dict[int, dict[int, float | None]]) -> ProgressRow:
+    (enrolment_id, user_id, given, family, email, country, authority, course_title, run_id, run_title,
+     status, done, total, last_activity, completed) = values  # fmt: skip
+    return ProgressRow(
+        enrolment_id=enrolment_id,
+        user_id=user_id,
+        name=f"{family}, {given}",
+        email=email,
+        country_code=country,
+        authority_name=authority,
+        course_title=course_title,
+        run_id=run_id,
+        run_title=run_title,
+        status=status,
+        lessons_done=int(done or 0),
+        lessons_total=int(total or 0),
+        last_activity_at=last_activity,
+        completed_at=completed,
+        best_scores=best.get(enrolment_id, {}),
+    )
+
+
+def best_scores(enrolment_ids: list[int], quiz_ids: list[int]) -> dict[int, dict[int, float | None]]:
+    """enrolment id -> quiz id -> best finished percent, in one grouped query."""
+    result: dict[int, dict[int, float | None]] = {}
+    if not enrolment_ids or not quiz_ids:
+        return result
+    for enrolment_id, quiz_id, best in db.session.execute(
+        select(QuizAttempt.enrolment_id, QuizAttempt.quiz_id, func.max(QuizAttempt.percent))
+        .where(
+            QuizAttempt.enrolment_id.in_(enrolment_ids),
+            QuizAttempt.quiz_id.in_(quiz_ids),
+            QuizAttempt.status.in_(FINISHED_STATUSES),
+        )
+        .group_by(QuizAttempt.enrolment_id, QuizAttempt.quiz_id)
+    ):
+        result.setdefault(enrolment_id, {})[quiz_id] = None if best is None else round(float(best), 1)
+    return result
+
+
+def _page(
+    scope: list[ColumnElement[bool]], filters: ProgressFilters, quizzes: list[Quiz], now: datetime
+) -> ProgressPage:
+    total = _count(scope, filters, now)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(filters.page, 1), pages)
+    values = db.session.execute(
+        _progress_select(scope, filters, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    best = best_scores([v[0] for v in values], [q.id for q in quizzes])
+    return ProgressPage([_row(v, best) for v in values], total, page, pages, quizzes)
+
+
+def run_quizzes(course_id: int) -> list[Quiz]:
+    return list(
+        db.session.scalars(
+            select(Quiz)
+            .where(Quiz.course_id == course_id, Quiz.is_published.is_(True))
+            .order_by(Quiz.position, Quiz.id)
+        )
+    )
+
+
+def run_progress(run: CourseRun, filters: ProgressFilters, now: datetime | None = None) -> ProgressPage:
+    """A trainer's course report: one row per person with a record in the run."""
+    return _page([Enrolment.run_id == run.id], filters, run_quizzes(run.course_id), now or utcnow())
+
+
+def final_quizzes() -> list[Quiz]:
+    return list(
+        db.session.scalars(select(Quiz).where(Quiz.role == QuizRole.FINAL, Quiz.is_published.is_(True)))
+    )
+
+
+def authority_progress(
+    authority_ids: set[int], filters: ProgressFilters, now: datetime | None = None
+) -> ProgressPage:
+    """A focal point's report: their authorities' enrolments in every run, and nobody else's."""
+    if filters.authority_id is not None and filters.authority_id not in authority_ids:
+        filters = ProgressFilters(**{**filters.__dict__, "authority_id": None})
+    scope = [Enrolment.authority_id.in_(sorted(authority_ids) or [-1])]
+    return _page(scope, filters, final_quizzes(), now or utcnow())
+
+
+def export_progress_rows(
+    scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime | None = None
+) -> Iterator[ProgressRow]:
+    """Every row of a progress report, streamed in chunks (no best scores: one query per chunk would do)."""
+    query = _progress_select(scope, filters, now or utcnow()).execution_options(yield_per=1000)
+    for values in db.session.execute(query):
+        yield _row(values, {})
+
+
+def run_scope(run: CourseRun) -> list[ColumnElement[bool]]:
+    return [Enrolment.run_id == run.id]
+
+
+def authority_scope(authority_ids: set[int]) -> list[ColumnElement[bool]]:
+    return [Enrolment.authority_id.in_(sorted(authority_ids) or [-1])]
+
+
+@dataclass(frozen=True)
+class RunListing:
+    run: CourseRun
+    course: Course
+
+
+def runs_page(page: int, course_id: int | None = None) -> tuple[list[RunListing], int, int]:
+    """Runs for the reports index, newest first, a page at a time (600 runs on the bench data)."""
+    conditions = [] if course_id is None else [CourseRun.course_id == course_id]
+    total = int(db.session.scalar(select(func.count(CourseRun.id)).where(*conditions)) or 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        select(CourseRun, Course)
+        .join(Course, Course.id == CourseRun.course_id)
+        .where(*conditions)
+        .order_by(CourseRun.starts_on.desc().nulls_last(), CourseRun.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return [RunListing(r, c) for r, c in rows], page, pages
+
+
+def authorities_by_id(ids: set[int] | None = None) -> dict[int, Authority]:
+    query = select(Authority).order_by(Authority.name)
+    if ids is not None:
+        query = query.where(Authority.id.in_(sorted(ids) or [-1]))
+    return {a.id: a for a in db.session.scalars(query)}
+
+
+def countries_by_code() -> dict[str, Country]:
+    return {c.code: c for c in db.session.scalars(select(Country).order_by(Country.name))}
+
+
+# --- The admin indicator report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorFilters:
+    date_from: date | None = None  # enrolments made on or after this day...
+    date_to: date | None = None  # ...and on or before this day (the cohort)
+    course_id: int | None = None
+    run_id: int | None = None
+    country_code: str | None = None
+    authority_id: int | None = None
+    modality: str | None = None
+
+
+DIMENSIONS = ("country", "authority", "sex", "age_band")
+
+
+@dataclass(frozen=True)
+class IndicatorTables:
+    total: CellTotals
+    breakdowns: dict[str, list[tuple[str | None, CellTotals]]]  # dimension -> (key, sums), by key
+    completions_by_month: list[tuple[str, int]]  # ("2026-03", completed enrolments)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _indicator_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Enrolment.status.in_(SEAT_STATUSES)]
+    if filters.date_from is not None:
+        conditions.append(Enrolment.enrolled_at >= _start_of(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Enrolment.enrolled_at < _start_of(filters.date_to + timedelta(days=1)))
+    if filters.run_id is not None:
+        conditions.append(Enrolment.run_id == filters.run_id)
+    if filters.course_id is not None:
+        conditions.append(CourseRun.course_id == filters.course_id)
+    if filters.modality:
+        conditions.append(CourseRun.modality == filters.modality)
+    if filters.country_code:
+        conditions.append(User.country_code == filters.country_code)
+    if filters.authority_id is not None:
+        conditions.append(Enrolment.authority_id == filters.authority_id)
+    return conditions
+
+
+def _month_key(column: Any) -> ColumnElement[str]:
+    """"YYYY-MM" on both databases: extract() compiles to strftime on SQLite and EXTRACT on PostgreSQL."""
+    number = extract("year", column) * 100 + extract("month", column)
+    return cast(cast(number, db.Integer), String)
+
+
+def indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
+    """Every indicator for the total, each breakdown and each month, in ONE statement: a CTE of the
+    enrolments in scope (with certificate and pre/post-test facts), then one GROUP BY per dimension
+    glued with UNION ALL, so the scope is read once however many breakdowns are shown."""
+    conditions = _indicator_conditions(filters)
+    scope_ids = (
+        select(Enrolment.id)
+        .join(User, User.id == Enrolment.user_id)
+        .join(CourseRun, CourseRun.id == Enrolment.run_id)
+        .where(*conditions)
+    )
+    tests = (
+        select(
+            QuizAttempt.enrolment_id.label("enrolment_id"),
+            func.max(case((Quiz.role == QuizRole.PRE_TEST, QuizAttempt.percent))).label("pre"),
+            func.max(case((Quiz.role == QuizRole.POST_TEST, QuizAttempt.percent))).label("post"),
+        )
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .where(
+            Quiz.role.in_([QuizRole.PRE_TEST, QuizRole.POST_TEST]),
+            QuizAttempt.status.in_(FINISHED_STATUSES),
+            QuizAttempt.enrolment_id.in_(scope_ids),
+        )
+        .group_by(QuizAttempt.enrolment_id)
+        .subquery("tests")
+    )
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
+    paired = and_(tests.c.pre.is_not(None), tests.c.post.is_not(None))
+    facts = (
+        select(
+            Enrolment.user_id.label("user_id"),
+            case((completed, 1), else_=0).label("done"),
+            case((completed, Enrolment.user_id)).label("done_user"),
+            case((completed, _month_key(Enrolment.completed_at))).label("month"),
+            case((completed, func.coalesce(Course.notional_hours, 0)), else_=0).label("hours"),
+            case((Certificate.id.is_not(None), 1), else_=0).label("certificate"),
+            case((paired, 1), else_=0).label("paired"),
+            case((paired, tests.c.pre), else_=0).label("pre"),
+            case((paired, tests.c.post), else_=0).label("post"),
+            User.country_code.label("country"),
+            cast(Enrolment.authority_id, String).label("authority"),
+            User.sex.label("sex"),
+            User.birth_year_band.label("age_band"),
+        )
+        .join(User, User.id == Enrolment.user_id)
+        .join(CourseRun, CourseRun.id == Enrolment.run_id)
+        .join(Course, Course.id == CourseRun.course_id)
+        .outerjoin(
+            Certificate,
+            and_(
+                Certificate.user_id == Enrolment.user_id,
+                Certificate.run_id == Enrolment.run_id,
+                Certificate.status == CertificateStatus.ACTIVE,
+            ),
+        )
+        .outerjoin(tests, tests.c.enrolment_id == Enrolment.id)
+        .where(*conditions)
+        .cte("facts")
+    )
+
+    def grouped(dimension: str, key: Any) -> Select[Any]:
+        return select(
+            literal(dimension).label("dimension"),
+            key.label("key"),
+            func.count(func.distinct(facts.c.user_id)),
+            func.count(),
+            func.sum(facts.c.done),
+            func.count(func.distinct(facts.c.done_user)),
+            func.sum(facts.c.certificate),
+            func.sum(facts.c.hours),
+            func.sum(facts.c.paired),
+            func.sum(facts.c.pre),
+            func.sum(facts.c.post),
+        ).group_by(key)
+
+    parts = [grouped("total", cast(literal(""), String))]
+    parts += [grouped(name, facts.c[name]) for name in DIMENSIONS]
+    parts.append(grouped("month", facts.c.month).where(facts.c.month.is_not(None)))
+    rows = db.session.execute(union_all(*parts)).all()
+
+    total = CellTotals()
+    breakdowns: dict[str, list[tuple[str | None, CellTotals]]] = {name: [] for name in DIMENSIONS}
+    months: list[tuple[str, int]] = []
+    for dimension, key, *numbers in rows:
+        cell = CellTotals(
+            participants=int(numbers[0] or 0),
+            enrolments=int(numbers[1] or 0),
+            completions=int(numbers[2] or 0),
+            completed_persons=int(numbers[3] or 0),
+            certificates=int(numbers[4] or 0),
+            completed_hours=int(numbers[5] or 0),
+            paired=int(numbers[6] or 0),
+            pre_sum=float(numbers[7] or 0),
+            post_sum=float(numbers[8] or 0),
+        )
+        if dimension == "total":
+            total = cell
+        elif dimension == "month":
+            key_text = str(key)
+            months.append((f"{key_text[:4]}-{key_text[4:6]}", cell.completions))
+        else:
+            breakdowns[dimension].append((key, cell))
+    for cells in breakdowns.values():
+        cells.sort(key=lambda item: (item[0] is None, str(item[0] or "")))
+    months.sort()
+    return IndicatorTables(total, breakdowns, months)
+
+
+@dataclass(frozen=True)
+class EnrolmentFact:
+    enrolment_id: int
+    user_id: int
+    country_code: str | None
+    authority_code: str | None
+    sex: str | None
+    birth_year_band: str | None
+    course_slug: str
+    run_id: int
+    modality: str
+    status: str
+    enrolled_at: datetime | None
+    completed_at: datetime | None
+
+
+def export_enrolment_facts(filters: IndicatorFilters) -> Iterator[EnrolmentFact]:
+    """One row per enrolment in scope (pseudonymous: ids, no names), streamed in chunks of 1000 so that
+    memory stays flat however many rows the export has."""
+    query = (
+        select(
+            Enrolment.id,
+            Enrolment.user_id,
+            User.country_code,
+            Authority.code,
+            User.sex,
+            User.birth_year_band,
+            Course.slug,
+            CourseRun.id,
+            CourseRun.modality,
+            Enrolment.status,
+            Enrolment.enrolled_at,
+            Enrolment.completed_at,
+        )
+        .join(User, User.id == Enrolment.user_id)
+        .join(CourseRun, CourseRun.id == Enrolment.run_id)
+        .join(Course, Course.id == CourseRun.course_id)
+        .outerjoin(Authority, Authority.id == Enrolment.authority_id)
+        .where(*_indicator_conditions(filters))
+        .order_by(Enrolment.id)
+        .execution_options(yield_per=1000)
+    )
+    for values in db.session.execute(query):
+        yield EnrolmentFact(*values)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    courses: list[tuple[int, str]]
+    runs: list[tuple[int, str]]
+    countries: dict[str, Country]
+    authorities: dict[int, Authority]
+
+
+def filter_choices(course_id: int | None) -> FilterChoices:
+    """Lists for the filter form: four small queries (runs only once a course is chosen: 600 on L)."""
+    courses = [(i, t) for i, t in db.session.execute(select(Course.id, Course.title).order_by(Course.title))]
+    runs: list[tuple[int, str]] = []
+    if course_id is not None:
+        runs = [
+            (i, t)
+            for i, t in db.session.execute(
+                select(CourseRun.id, CourseRun.title)
+                .where(CourseRun.course_id == course_id)
+                .order_by(CourseRun.starts_on.desc().nulls_last(), CourseRun.id.desc())
+            )
+        ]
+    return FilterChoices(courses, runs, countries_by_code(), authorities_by_id())
+
+
+def stuck_condition(days: int, now: datetime) -> ColumnElement[bool]:
+    since = now - timedelta(days=days)
+    return or_(Enrolment.last_activity_at.is_(None), Enrolment.last_activity_at < since)

@@ -1,0 +1,318 @@
+"""Background jobs: bulk certificate issue, mail retries, expiry reminders, worker restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from huey.storage import MemoryStorage, SqliteStorage
+from sqlalchemy import func, select
+
+from lms.auth.models import Role, User
+from lms.certificates import pdf as certificate_pdf
+from lms.certificates import services as certificate_services
+from lms.certificates.models import Certificate
+from lms.courses.models import Course
+from lms.db import utcnow
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
+from lms.extensions import db
+from lms.jobs import queue, services, tasks
+from lms.jobs.expiry import reminder_kind, reminder_tier
+from lms.jobs.models import JobFailure
+from lms.notifications.models import MailStatus, OutgoingMail
+from lms.notifications.services import queue_mail
+from lms.orgs.models import Authority
+from tests.conftest_mail import Inbox, free_port, smtp_server
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+# --- pure ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_left", "tier"),
+    [(90, None), (60, None), (59.5, 60), (31, 60), (29, 30), (8, 30), (6.9, 7), (0.1, 7), (-1, None)],
+)
+def test_reminder_tier(days_left: float, tier: int | None) -> None:
+    assert reminder_tier(NOW + timedelta(days=days_left), NOW) == tier
+
+
+def test_reminder_kind_fits_the_mail_kind_column() -> None:
+    assert len(reminder_kind(60, 10**12)) <= 40
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def memory_queue(app: Flask) -> Iterator[None]:
+    """The real task functions on an in-memory queue, executed step by step by the test."""
+    saved_storage, saved_immediate = queue.huey.storage, queue.huey.immediate
+    queue.huey.immediate = False
+    queue.huey.storage = MemoryStorage(queue.QUEUE_NAME)
+    queue._bound["app"] = app
+    yield
+    queue.huey.storage, queue.huey.immediate = saved_storage, saved_immediate
+
+
+def drain(threads: int = 1) -> None:
+    """What a worker does: take the next job and run it, until the queue is empty."""
+
+    def work() -> None:
+        while (task := queue.huey.dequeue()) is not None:
+            queue.huey.execute(task)
+
+    runners = [threading.Thread(target=work) for _ in range(threads)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    db.session.rollback()  # the test's own session: read what the jobs committed, not an old snapshot
+
+
+def completed_enrolments(course: Course, authority: Authority, count: int) -> list[int]:
+    run = db.session.scalar(select(CourseRun).where(CourseRun.course_id == course.id))
+    assert run is not None
+    run.certificate_issuance = "approval"  # nothing issued on completion: the bulk job does it
+    users = [
+        User(
+            email=f"bulk{n}@agency.test", password_hash="-", given_name="Bulk", family_name=f"Trainee {n}",
+            country_code=authority.country_code, authority_id=authority.id, email_confirmed_at=utcnow(),
+        )
+        for n in range(count)
+    ]  # fmt: skip
+    db.session.add_all(users)
+    db.session.flush()
+    enrolments = [
+        Enrolment(run_id=run.id, user_id=user.id, status=EnrolmentStatus.COMPLETED, completed_at=utcnow())
+        for user in users
+    ]
+    db.session.add_all(enrolments)
+    db.session.commit()
+    return [enrolment.id for enrolment in enrolments]
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def test_bulk_issue_of_200_certificates_in_the_background(
+    app: Flask,
+    memory_queue: None,
+    demo_course: Course,
+    make_authority: Callable[..., Authority],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue, the jobs, the signing and the files at scale. WeasyPrint's rendering (about 0.3 s
+    a page here, tested by the certificates suite and by the restart test below) is replaced by a
+    fixed one-page PDF so that the test stays fast; everything around it is real."""
+    rendered: list[str] = []
+
+    def render(html: str) -> bytes:
+        rendered.append(html)
+        return b"%PDF-1.4\n% rendering stubbed in this test\n%%EOF\n"
+
+    monkeypatch.setattr(certificate_pdf, "html_to_pdf", render)
+    ids = completed_enrolments(demo_course, make_authority(), 200)
+    assert tasks.enqueue_bulk_issue(ids, actor_id=None) == 200
+    assert queue.huey.pending_count() == 200
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0  # nothing inline
+
+    drain(threads=2 if db.engine.dialect.name == "postgresql" else 1)  # SQLite: one writer at a time
+
+    certificates = db.session.scalars(select(Certificate)).all()
+    assert len(certificates) == 200
+    assert {c.enrolment_id for c in certificates} == set(ids)
+    for certificate in certificates:
+        path = certificate_services.pdf_path(certificate)
+        assert path.read_bytes()[:5] == b"%PDF-", certificate.code
+    assert len(rendered) == 200  # one page rendered per certificate, none twice
+    assert db.session.scalar(select(func.count()).select_from(JobFailure)) == 0
+
+    # Running the same jobs again (a restarted worker) changes nothing.
+    tasks.enqueue_bulk_issue(ids[:5], actor_id=None)
+    drain()
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 200
+
+
+def test_status_list_regeneration_job_signs_the_list(app: Flask, memory_queue: None) -> None:
+    tasks.regenerate_status_list()
+    drain()
+    document = services.regenerate_status_list()
+    assert "BitstringStatusListCredential" in document["type"]  # type: ignore[operator]
+    assert document["proof"]  # signed
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_inbox(app: Flask) -> Iterator[Inbox]:
+    with smtp_server(app) as inbox:
+        yield inbox
+
+
+def test_a_failing_mail_job_is_retried_then_succeeds(app: Flask, memory_queue: None, smtp_inbox: Inbox) -> None:
+    live_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens: the first attempt fails
+    mail = queue_mail("trainee@agency.test", "Your certificate", "Hello")
+    db.session.commit()
+
+    tasks.deliver_mail([mail.id])
+    drain()
+    assert queue.huey.scheduled_count() == 1  # Huey put the job back for a retry
+    db.session.refresh(mail)
+    assert (mail.status, mail.attempts) == (MailStatus.PENDING, 1)
+    assert mail.last_error
+
+    app.config["MAIL_PORT"] = live_port  # the server is back
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5)  # Huey keeps naive UTC
+    (retry,) = queue.huey.read_schedule(later)
+    assert retry.retries == 3  # one of four retries used
+    queue.huey.execute(retry, timestamp=later)
+    db.session.rollback()  # end the test session's read snapshot
+    db.session.refresh(mail)
+    assert (mail.status, mail.attempts) == (MailStatus.SENT, 2)
+    assert smtp_inbox.subjects("trainee@agency.test") == ["Your certificate"]
+    assert db.session.scalar(select(func.count()).select_from(JobFailure)) == 0
+
+
+def test_a_job_failing_after_its_last_retry_is_visible_to_admins(app: Flask, memory_queue: None) -> None:
+    app.config.update(MAIL_BACKEND="smtp", MAIL_PORT=free_port())
+    try:
+        mail = queue_mail("trainee@agency.test", "Subject", "Body")
+        db.session.commit()
+        job = tasks.deliver_mail.s([mail.id])
+        job.retries = 0  # the last try
+        queue.huey.execute(job)
+    finally:
+        app.config.update(MAIL_BACKEND="file", MAIL_PORT=25)
+    db.session.rollback()  # end the test session's read snapshot
+    failure = db.session.scalars(select(JobFailure)).one()
+    assert failure.task_name.endswith("deliver_mail")
+    assert "MailNotSent" in failure.error
+    result = app.test_cli_runner().invoke(args=["lms", "jobs", "failures"])
+    assert "deliver_mail" in result.output and "MailNotSent" in result.output
+
+
+def test_due_mail_sweeper_sends_pending_mail(app: Flask, memory_queue: None, smtp_inbox: Inbox) -> None:
+    queue_mail("a@agency.test", "One", "x")
+    queue_mail("b@agency.test", "Two", "x")
+    db.session.commit()
+    tasks.send_due_mail_every_minute.call_local()
+    assert sorted(smtp_inbox.subjects()) == ["One", "Two"]
+
+
+# --- expiry reminders ------------------------------------------------------------------------
+
+
+def test_expiry_reminders_go_to_the_holder_and_focal_points_once_per_tier(
+    app: Flask, demo_course: Course, make_user: Callable[..., User], make_authority: Callable[..., Authority]
+) -> None:
+    authority = make_authority()
+    holder = make_user(authority=authority)
+    focal = make_user(Role.FOCAL_POINT, authority=authority)
+    make_user(Role.FOCAL_POINT)  # another authority's focal point: not told
+    (enrolment_id,) = [e for e in completed_enrolments(demo_course, authority, 1)]
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    assert enrolment is not None
+    enrolment.user_id = holder.id
+    db.session.flush()
+    certificate = certificate_services.issue_for_enrolment(enrolment, actor_id=None, method="approved")  # type: ignore[arg-type]
+    certificate.valid_until = utcnow() + timedelta(days=45)
+    db.session.commit()
+
+    assert services.queue_expiry_reminders() == 2
+    db.session.commit()
+    assert services.queue_expiry_reminders() == 0  # same tier: nothing twice
+    certificate.valid_until = utcnow() + timedelta(days=5)
+    db.session.commit()
+    assert services.queue_expiry_reminders() == 2  # the 7-day tier
+    db.session.commit()
+
+    mails = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)).all()
+    assert [(m.recipient, m.kind) for m in mails] == [
+        (holder.email, reminder_kind(60, certificate.id)),
+        (focal.email, reminder_kind(60, certificate.id)),
+        (holder.email, reminder_kind(7, certificate.id)),
+        (focal.email, reminder_kind(7, certificate.id)),
+    ]
+    assert certificate.code in mails[0].body and holder.full_name in mails[1].body
+
+
+# --- the real worker process, stopped mid-queue ----------------------------------------------
+
+
+def start_worker(app: Flask, queue_file: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        FLASK_APP="lms",
+        LMS_INSTANCE_PATH=app.instance_path,
+        LMS_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        LMS_SECRET_KEY=app.config["SECRET_KEY"],
+        LMS_JOBS_SQLITE_PATH=str(queue_file),
+        LMS_LOG_REQUESTS="false",
+    )
+    env.pop("LMS_REDIS_URL", None)
+    with (queue_file.parent / "worker.log").open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(  # noqa: S603 -- our own CLI
+            [sys.executable, "-m", "flask", "lms", "jobs", "worker", "--workers", "1"],
+            env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def certificate_count() -> int:
+    db.session.rollback()  # a fresh snapshot of what the worker committed
+    return int(db.session.scalar(select(func.count()).select_from(Certificate)) or 0)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, worker: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if worker.poll() is not None:
+            raise AssertionError(f"worker exited with {worker.returncode}; see worker.log")
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def test_restarting_the_worker_mid_queue_loses_nothing(
+    app: Flask, tmp_path: Path, demo_course: Course, make_authority: Callable[..., Authority]
+) -> None:
+    queue_file = tmp_path / "jobs.sqlite"
+    saved_storage = queue.huey.storage
+    queue.huey.storage = SqliteStorage(queue.QUEUE_NAME, filename=str(queue_file))
+    try:
+        ids = completed_enrolments(demo_course, make_authority(), 12)
+        tasks.enqueue_bulk_issue(ids, actor_id=None)
+
+        worker = start_worker(app, queue_file)
+        wait_for(lambda: certificate_count() >= 3, 60, worker)
+        worker.send_signal(signal.SIGTERM)  # what systemd, docker and `make run` send
+        assert worker.wait(timeout=30) == 0
+        stopped_at = certificate_count()
+        assert stopped_at < 12, "the queue was not stopped midway; make the test queue longer"
+        # The rest waited in the queue (a job cut short is put back too: jobs are idempotent).
+        assert queue.huey.pending_count() >= 12 - stopped_at
+
+        worker = start_worker(app, queue_file)
+        try:
+            wait_for(lambda: certificate_count() == 12 and queue.huey.pending_count() == 0, 60, worker)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    finally:
+        queue.huey.storage = saved_storage
+    certificates = db.session.scalars(select(Certificate)).all()
+    assert sorted(c.enrolment_id for c in certificates) == sorted(ids)  # each once, none lost
+    assert all(certificate_services.pdf_path(c).exists() for c in certificates)
