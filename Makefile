@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup
+.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -35,8 +35,10 @@ translations: install
 	$(VENV)/bin/pybabel -q compile -d translations
 
 # After adding user-facing strings: extract them and update every language's catalogue.
+# --ignore-dirs: without it pybabel skips folders starting with "_", i.e. templates/_macros.
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--ignore-dirs ".* venv node_modules" \
 		--project "Academy LMS" -o translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
 
@@ -69,11 +71,11 @@ backup: install
 	$(FLASK) lms backup
 
 test: install-test translations
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL (CI runs it; needs the server on 127.0.0.1:5432).
 test-postgres: install-test translations
-	LMS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest $(PYTEST_ARGS)
+	LMS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff format --check lms tests migrations/env.py
@@ -83,3 +85,18 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff format lms tests
 	$(VENV)/bin/ruff check --fix lms tests
+
+# Benchmark (docs/performance.md): generate the data set once into its own instance (BENCH_SIZE=S|M|L),
+# then serve it with gunicorn (2 sync workers) and load it from other processes; rewrites the table.
+BENCH_SIZE ?= L
+BENCH_INSTANCE ?= $(CURDIR)/instance/bench-$(BENCH_SIZE)
+bench: install translations
+	@test -f $(BENCH_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms bench generate --size $(BENCH_SIZE)
+	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms certificates did >/dev/null
+	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(PY) -m lms.reports.bench.runner --instance $(BENCH_INSTANCE)
+
+# Known vulnerabilities in the pinned dependencies (docs/security.md). Needs the PyPI advisory
+# database over the network, so it is not part of `make test`; run it before each release.
+audit-deps: install-test
+	$(PY) -m pip install -q pip-audit
+	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable

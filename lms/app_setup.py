@@ -32,6 +32,8 @@ MODEL_MODULES = (
     "lms.settings.models",
     "lms.ops.models",
     "lms.jobs.models",
+    "lms.security.models",
+    "lms.authoring.models",
 )
 
 
@@ -57,16 +59,24 @@ def register_features(app: Flask) -> None:
     from lms.auth.account_views import bp as account_bp
     from lms.auth.services import load_user
     from lms.auth.views import bp as auth_bp
+    from lms.authoring.views import bp as authoring_bp
+    from lms.authoring.views import files_bp as authoring_files_bp
     from lms.certificates.setup import init_certificates
     from lms.certificates.views import bp as certificates_bp
     from lms.cli import register_cli
     from lms.courses.views import bp as courses_bp
     from lms.enrolment.views import bp as enrolment_bp
     from lms.errors import register_error_handlers
+    from lms.frontend.setup import init_frontend
+    from lms.frontend.views import bp as frontend_bp
     from lms.i18n import register_i18n
+    from lms.jobs.views import bp as jobs_bp
     from lms.ops.setup import init_ops
     from lms.ops.views import bp as ops_bp
     from lms.quizzes.views import bp as quizzes_bp
+    from lms.reports.views import bp as reports_bp
+    from lms.security.setup import init_security
+    from lms.security.views import bp as security_bp
     from lms.settings.views import bp as settings_bp
     from lms.settings.views import register_settings_context
 
@@ -85,6 +95,7 @@ def register_features(app: Flask) -> None:
             install_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     init_ops(app)  # before enforce_access: request ids and timing cover refused requests too
+    init_frontend(app)  # its after_request (caching, gzip) runs after every later one: compresses last
     app.before_request(enforce_access)
     app.after_request(send_mail_after_commit)
     init_certificates(app)
@@ -98,9 +109,16 @@ def register_features(app: Flask) -> None:
         settings_bp,
         quizzes_bp,
         ops_bp,
+        jobs_bp,
+        security_bp,
+        reports_bp,
+        authoring_bp,
+        authoring_files_bp,
+        frontend_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    init_security(app)  # after the error handlers: its 500 page shows the request id
     register_cli(app)
 
 
@@ -115,15 +133,21 @@ def send_mail_after_commit(response: Response) -> Response:
 def select_locale() -> str | None:
     if not has_request_context():  # CLI, background work: services still translate (default locale)
         return None
+    # The signed-in user's saved preference (the switcher saves it), then the choice made in this
+    # session (anonymous visitors), then the browser's Accept-Language, then the academy default.
     languages = paths.LANGUAGES
+    if current_user.is_authenticated and current_user.preferred_language in languages:
+        return str(current_user.preferred_language)
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)
-    if current_user.is_authenticated and current_user.preferred_language in languages:
-        return str(current_user.preferred_language)
     from lms.settings.services import get_settings  # the academy's default language (admin setting)
 
-    return request.accept_languages.best_match(languages) or get_settings().default_language
+    for tag, _quality in request.accept_languages:  # best first; "fr-CH" counts as French
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if primary in languages:
+            return primary
+    return get_settings().default_language
 
 
 def select_timezone() -> str | None:

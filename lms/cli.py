@@ -14,6 +14,7 @@ def lms_group() -> None:
 def register_cli(app: Flask) -> None:
     from lms.admin.cli import admin_group
     from lms.audit.cli import audit_group
+    from lms.authoring.cli import authoring_group
     from lms.certificates.cli import certificates_group
     from lms.content.cli import content_group
     from lms.demo.cli import demo_group
@@ -22,10 +23,11 @@ def register_cli(app: Flask) -> None:
     from lms.notifications.cli import mail_group
     from lms.ops.cli import backup_command, restore_command
     from lms.orgs.cli import orgs_group
+    from lms.reports.cli import bench_group
 
     for group in (
         orgs_group, content_group, audit_group, certificates_group, mail_group, demo_group, admin_group,
-        enrolment_group, jobs_group, backup_command, restore_command,
+        enrolment_group, jobs_group, authoring_group, backup_command, restore_command, bench_group,
     ):  # fmt: skip
         if group.name not in lms_group.commands:
             lms_group.add_command(group)

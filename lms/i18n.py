@@ -1,13 +1,26 @@
-"""Language and text direction for templates; the catalogues live in translations/."""
+"""Language, text direction and locale formatting for templates; the catalogues live in translations/.
+
+Templates format with the filters registered here (or Flask-Babel's own ``datetimeformat``,
+``dateformat``, ``timeformat``), never with ``strftime``/``isoformat``: those ignore the locale and
+the user's time zone. Babel writes Latin digits in every locale (its default numbering system), which
+is what the academy's Arabic-speaking partners use in official documents.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from markupsafe import Markup, escape
 
 from lms import config as paths
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
+
+Number = int | float | Decimal
 
 
 def current_language() -> str:
@@ -15,15 +28,77 @@ def current_language() -> str:
     return locale.language if locale else "en"
 
 
+def text_direction(language: str) -> str:
+    return "rtl" if language in paths.RTL_LANGUAGES else "ltr"
+
+
+def localized_date(value: date | datetime | None, format: str = "medium") -> str:
+    """A date in the current locale; a datetime is first moved to the user's time zone."""
+    if value is None:
+        return ""
+    return format_date(value, format)
+
+
+def localized_datetime(value: datetime | None, format: str = "medium") -> str:
+    """Date and time in the current locale and the user's time zone (Flask-Babel's selector)."""
+    if value is None:
+        return ""
+    return format_datetime(value, format)
+
+
+def localized_number(value: Number | None, digits: int | None = None) -> str:
+    """A number with the locale's separators; ``digits`` fixes the decimals shown (rounding)."""
+    if value is None:
+        return ""
+    if digits is None:
+        return format_decimal(value)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(round(Decimal(str(value)), digits), format=pattern)
+
+
+def localized_percent(value: Number | None, digits: int = 0) -> str:
+    """A percentage given on the 0-100 scale (how the academy stores them): 87.5 -> "87.5 %" in fr."""
+    if value is None:
+        return ""
+    pattern = get_locale().percent_formats[None].pattern  # keeps the locale's spacing: "87,5 %" in fr
+    if digits > 0:
+        pattern = re.sub(r"0(?=[^0-9#]*$)", "0." + "#" * digits, pattern, count=1)
+    return format_percent(Decimal(str(value)) / 100, format=pattern)
+
+
+def isolate(value: object) -> Markup:
+    """Wrap a name, code or e-mail address in <bdi> so it keeps its own direction inside Arabic text."""
+    return Markup('<bdi dir="auto">{}</bdi>').format(escape(value))
+
+
+def isolate_text(value: object) -> str:
+    """The same isolation as plain text (U+2068 FIRST STRONG ISOLATE ... U+2069), for the PDF:
+    WeasyPrint hands text to Pango/FriBidi, which honour these marks but not <bdi>."""
+    return f"\u2068{value}\u2069"
+
+
 def register_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(paths.TRANSLATIONS_DIR))
+    app.add_template_filter(localized_date, "ldate")
+    app.add_template_filter(localized_datetime, "ldatetime")
+    app.add_template_filter(localized_number, "lnumber")
+    app.add_template_filter(localized_percent, "lpercent")
+    app.add_template_filter(isolate, "bdi")
+    app.add_template_filter(isolate_text, "isolate_text")
 
     @app.context_processor
     def language_context() -> dict[str, object]:
         language = current_language()
         return {
             "current_language": language,
-            "text_direction": "rtl" if language in paths.RTL_LANGUAGES else "ltr",
+            "text_direction": text_direction(language),
             "language_names": LANGUAGE_NAMES,
             "academy_name": app.config["ACADEMY_NAME"],
         }
+
+
+def recipient_language(preferred: str | None) -> str:
+    """The language of a mail to someone: their saved preference, else the academy default."""
+    if preferred in paths.LANGUAGES:
+        return str(preferred)
+    return paths.Config.BABEL_DEFAULT_LOCALE

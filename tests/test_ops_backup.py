@@ -101,7 +101,9 @@ def write_load(app: Flask, writers: int = 3) -> Iterator[list[int]]:
     assert not errors, errors
 
 
-def backup_restore_round_trip(source: Flask, target: Flask, source_instance: Path, target_instance: Path) -> None:
+def backup_restore_round_trip(
+    source: Flask, target: Flask, source_instance: Path, target_instance: Path
+) -> None:
     expected_files = populate_instance(source_instance)
     with source.app_context():
         db.create_all()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from huey.storage import MemoryStorage, SqliteStorage
 from sqlalchemy import func, select
 
@@ -31,6 +32,7 @@ from lms.jobs.models import JobFailure
 from lms.notifications.models import MailStatus, OutgoingMail
 from lms.notifications.services import queue_mail
 from lms.orgs.models import Authority
+from tests.conftest import login
 from tests.conftest_mail import Inbox, free_port, smtp_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +164,9 @@ def smtp_inbox(app: Flask) -> Iterator[Inbox]:
         yield inbox
 
 
-def test_a_failing_mail_job_is_retried_then_succeeds(app: Flask, memory_queue: None, smtp_inbox: Inbox) -> None:
+def test_a_failing_mail_job_is_retried_then_succeeds(
+    app: Flask, memory_queue: None, smtp_inbox: Inbox
+) -> None:
     live_port = app.config["MAIL_PORT"]
     app.config["MAIL_PORT"] = free_port()  # nothing listens: the first attempt fails
     mail = queue_mail("trainee@agency.test", "Your certificate", "Hello")
@@ -265,7 +269,7 @@ def start_worker(app: Flask, queue_file: Path) -> subprocess.Popen[bytes]:
     )
     env.pop("LMS_REDIS_URL", None)
     with (queue_file.parent / "worker.log").open("ab") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(  # noqa: S603 -- our own CLI
+        return subprocess.Popen(
             [sys.executable, "-m", "flask", "lms", "jobs", "worker", "--workers", "1"],
             env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -316,3 +320,28 @@ def test_restarting_the_worker_mid_queue_loses_nothing(
     certificates = db.session.scalars(select(Certificate)).all()
     assert sorted(c.enrolment_id for c in certificates) == sorted(ids)  # each once, none lost
     assert all(certificate_services.pdf_path(c).exists() for c in certificates)
+
+
+# --- the admins' page ------------------------------------------------------------------------
+
+
+def test_admins_see_failed_jobs_and_failed_mail(
+    app: Flask, client: FlaskClient, memory_queue: None, make_user: Callable[..., User]
+) -> None:
+    db.session.add(JobFailure(task_id="t-1", task_name="lms.jobs.tasks.deliver_mail", arguments="([7],)",
+                              error="MailNotSent: 1 of 1 messages not sent"))  # fmt: skip
+    mail = queue_mail("lost@agency.test", "Never arrived", "x")
+    mail.status, mail.attempts, mail.last_error = MailStatus.FAILED, 5, "550 mailbox unavailable"
+    db.session.commit()
+    tasks.regenerate_status_list()  # one job waiting
+
+    trainee = make_user()
+    admin = make_user(Role.ADMIN)
+    login(client, trainee)
+    assert client.get("/admin/jobs").status_code == 403
+    client.post("/logout")
+    login(client, admin)
+    html = client.get("/admin/jobs").get_data(as_text=True)
+    assert "Waiting: 1." in html
+    assert "lms.jobs.tasks.deliver_mail" in html and "MailNotSent" in html
+    assert "lost@agency.test" in html and "550 mailbox unavailable" in html

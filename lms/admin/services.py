@@ -111,6 +111,9 @@ def create_person(data: PersonData, password: str, roles: tuple[str, ...], actor
     so it counts as confirmed; the admin passes the first password on."""
     if len(password) < 10:
         raise ValidationFailed(_("The first password must have at least 10 characters."))
+    from lms.security.services import check_new_password  # the common-password list too
+
+    check_new_password(password, data.email, data.given_name, data.family_name)
     user = User(email="", password_hash=hash_password(password), given_name="", family_name="")
     _apply(user, data)
     user.email_confirmed_at = utcnow()

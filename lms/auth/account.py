@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -20,6 +21,7 @@ from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
+from lms.i18n import recipient_language
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import email_domain_allowed, get_settings, public_base_url
 
@@ -98,22 +100,19 @@ def issue_email_confirmation(user: User) -> str:
         )
     )
     hours = int(confirmation_lifetime().total_seconds() // 3600)
-    body = _(
-        "Hello %(name)s,\n\nPlease confirm your email address for %(academy)s by opening this link "
-        "within %(hours)s hours:\n\n%(link)s\n\nUntil you confirm it you cannot enrol in courses. "
-        "If you did not create this account, ignore this message.",
-        name=user.given_name,
-        academy=get_settings().academy_name,
-        hours=hours,
-        link=_confirmation_link(token),
-    )
-    queue_mail(
-        user.email,
-        _("Confirm your email address"),
-        body,
-        kind="email_confirmation",
-        language=user.preferred_language or "en",
-    )
+    language = recipient_language(user.preferred_language)
+    with force_locale(language):  # the recipient's language, not that of whoever made the account
+        body = _(
+            "Hello %(name)s,\n\nPlease confirm your email address for %(academy)s by opening this link "
+            "within %(hours)s hours:\n\n%(link)s\n\nUntil you confirm it you cannot enrol in courses. "
+            "If you did not create this account, ignore this message.",
+            name=user.given_name,
+            academy=get_settings().academy_name,
+            hours=hours,
+            link=_confirmation_link(token),
+        )
+        subject = _("Confirm your email address")
+    queue_mail(user.email, subject, body, kind="email_confirmation", language=language)
     db.session.flush()
     return token
 
@@ -196,9 +195,9 @@ def update_own_profile(user: User, change: ProfileChange) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
         raise ValidationFailed(_("Your current password is not correct."))
-    minimum = int(current_app.config.get("PASSWORD_MIN_LENGTH", 10))
-    if len(new_password) < minimum:
-        raise ValidationFailed(_("The new password must have at least %(n)s characters.", n=minimum))
+    from lms.security.services import check_new_password  # length and the common-password list
+
+    check_new_password(new_password, user.email, user.given_name, user.family_name)
     if new_password == current_password:
         raise ValidationFailed(_("Choose a password different from the current one."))
     user.password_hash = hash_password(new_password)

@@ -19,6 +19,7 @@ from lms.enrolment.queries import dashboard_rows
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
+from lms.security.services import personal_data, stamp_session
 
 bp = Blueprint("account", __name__)
 
@@ -69,6 +70,7 @@ def password() -> tuple[str, int] | Response:
             form.form_errors.append(error.message)
         else:
             db.session.commit()
+            stamp_session(current_user._get_current_object())  # this session goes on; the others end
             flash(_("Your password is changed."), "success")
             return redirect(url_for("account.profile"))
     status = 422 if form.errors or form.form_errors else 200
@@ -110,6 +112,7 @@ def _my_data(user: User) -> dict[str, Any]:
             for row in dashboard_rows(user.id)
         ],
         "records_held": linked_row_counts(user.id),
+        **personal_data(user),  # enrolment history, completions, attempts, certificates, audit
     }
 
 

@@ -39,7 +39,11 @@ def load_user(user_id: str) -> User | None:
         return None
     user = db.session.get(User, int(user_id))
     # A deactivated person's open sessions end at their next request, not only their next sign-in.
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    from lms.security.services import session_is_current  # a changed password ends other sessions
+
+    return user if session_is_current(user) else None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -48,6 +52,9 @@ def find_user_by_email(email: str) -> User | None:
 
 def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) -> User:
     email = normalise_email(data.email)
+    from lms.security.services import check_new_password  # length and the common-password list
+
+    check_new_password(data.password, email, data.given_name, data.family_name)
     if find_user_by_email(email) is not None:
         # Registration must say so; sign-in never does (it does not reveal which emails exist).
         raise ValidationFailed(_("An account with this email address already exists. Sign in instead."))

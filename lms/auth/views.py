@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -17,6 +17,8 @@ from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.queries import authority_choices_by_country, country_choices
+from lms.security import services as security
+from lms.security.views import begin_second_factor
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import get_settings
 
@@ -30,6 +32,8 @@ def safe_next_url(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target:  # browsers read "/\\host" as "//host"
+        return None
     return target
 
 
@@ -37,17 +41,31 @@ def safe_next_url(target: str | None) -> str | None:
 @allow(ANONYMOUS)
 def login() -> tuple[str, int] | Response:
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        # Per account and per address, counted in Redis or the database (all workers share it).
+        if not security.sign_in_allowed(email):
+            security.record_failed_sign_in(email, reason="rate_limited")
+            db.session.commit()
+            form.form_errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(email, form.password.data or "")
         if user is None:
+            security.record_failed_sign_in(email)
+            db.session.commit()  # the attempt counts and stays in the audit log
             form.form_errors.append(_("The email or password is not correct."))
+            status = 401
+        elif security.confirmed_credential(user.id) is not None:
+            db.session.commit()
+            return begin_second_factor(user, safe_next_url(request.args.get("next")))
         else:
+            security.record_sign_in(user)
             db.session.commit()
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.given_name), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("courses.dashboard"))
-    status = 200 if not form.form_errors else 401
     return render_template("auth/login.html", form=form), status
 
 
@@ -78,6 +96,12 @@ def register() -> tuple[str, int] | Response:
         SelectChoice("0", _("Choose your authority")),
         *authority_choices_by_country(language),
     ]
+    if form.validate_on_submit():
+        allowed = security.registration_allowed()
+        db.session.commit()  # the attempt counts even when the registration then fails
+        if not allowed:
+            form.form_errors.append(_("Too many registrations from your network. Try again later."))
+            return render_template("auth/register.html", form=form), 429
     if form.validate_on_submit():
         try:
             user, _token = self_register(
@@ -118,4 +142,8 @@ def set_language() -> Response:
     language = request.form.get("language", "")
     if language in LANGUAGES:
         session["language"] = language
+        if current_user.is_authenticated and current_user.preferred_language != language:
+            # The explicit choice is the signed-in user's preference from now on (mails use it too).
+            current_user.preferred_language = language
+            db.session.commit()
     return redirect(safe_next_url(request.form.get("next")) or url_for("courses.catalogue"))

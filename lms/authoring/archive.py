@@ -45,7 +45,7 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return f"{name}: symbolic links are not allowed"
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # no type bits: a plain file
         return f"{name}: only ordinary files and folders are allowed"
     return None
 
@@ -71,7 +71,8 @@ def read_course_zip(data: bytes, limits: ArchiveLimits | None = None) -> tuple[s
             total += info.file_size
             if info.file_size > limits.max_file_bytes:
                 problems.append(
-                    f"{info.filename}: {info.file_size} bytes; a file may have at most {limits.max_file_bytes}"
+                    f"{info.filename}: {info.file_size} bytes; "
+                    f"a file may have at most {limits.max_file_bytes}"
                 )
         if total > limits.max_total_bytes:
             problems.append(f"the zip unpacks to {total} bytes; at most {limits.max_total_bytes} are allowed")
@@ -82,7 +83,11 @@ def read_course_zip(data: bytes, limits: ArchiveLimits | None = None) -> tuple[s
             raise ArchiveRejected(["the zip is empty"])
         top = {name.parts[0] for name in names}
         prefix = ""
-        if "course.yml" not in {str(n) for n in names} and len(top) == 1 and all(len(n.parts) > 1 for n in names):
+        if (
+            "course.yml" not in {str(n) for n in names}
+            and len(top) == 1
+            and all(len(n.parts) > 1 for n in names)
+        ):
             prefix = next(iter(top))
         result: dict[str, bytes] = {}
         for info, name in zip(files, names, strict=True):

@@ -76,7 +76,9 @@ def from_document(doc: Document) -> CourseSpec:
             for m in data.get("modules") or []
         ],
         banks=[
-            BankSpec(slug=b["slug"], title=b["title"], questions=[_question(q) for q in b.get("questions") or []])
+            BankSpec(
+                slug=b["slug"], title=b["title"], questions=[_question(q) for q in b.get("questions") or []]
+            )
             for b in data.get("banks") or []
         ],
         quizzes=[
@@ -132,8 +134,19 @@ def lesson_usage(doc: Document) -> dict[str, str]:
 def describe_changes(before: Document, after: Document) -> list[str]:
     """Plain-language list of what differs between two drafts (for stale-form messages and history)."""
     changes: list[str] = []
-    for key in ("title", "summary", "language", "level", "credits", "notional_hours", "delivery_mode",
-                "lesson_completion", "certificate_validity_months", "learning_outcomes", "translations"):  # fmt: skip
+    for key in (
+        "title",
+        "summary",
+        "language",
+        "level",
+        "credits",
+        "notional_hours",
+        "delivery_mode",
+        "lesson_completion",
+        "certificate_validity_months",
+        "learning_outcomes",
+        "translations",
+    ):
         if before.get(key) != after.get(key):
             changes.append(f"course {key.replace('_', ' ')} changed")
     old_modules = {m["slug"]: m for m in before.get("modules", [])}
@@ -155,11 +168,14 @@ def describe_changes(before: Document, after: Document) -> list[str]:
             changes.append(f"lesson '{slug}' edited")
     for slug, module in new_modules.items():
         old = old_modules.get(slug)
-        if old is not None and (old["title"] != module["title"] or old.get("translations") != module.get("translations")):
+        if old is not None and (
+            old["title"] != module["title"] or old.get("translations") != module.get("translations")
+        ):
             changes.append(f"module '{slug}' renamed")
-        if old is not None and [ls["slug"] for ls in old["lessons"]] != [ls["slug"] for ls in module["lessons"]]:
-            if {ls["slug"] for ls in old["lessons"]} == {ls["slug"] for ls in module["lessons"]}:
-                changes.append(f"lessons of module '{slug}' reordered")
+        old_order = [ls["slug"] for ls in old["lessons"]] if old is not None else []
+        new_order = [ls["slug"] for ls in module["lessons"]]
+        if old is not None and old_order != new_order and set(old_order) == set(new_order):
+            changes.append(f"lessons of module '{slug}' reordered")
     for kind in ("banks", "quizzes"):
         old_items = {x["slug"]: x for x in before.get(kind, [])}
         new_items = {x["slug"]: x for x in after.get(kind, [])}

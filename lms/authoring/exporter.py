@@ -35,6 +35,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_multi_representer(str, _represent_str)  # the loader's LineStr (a str that knows its line)
 
 
 def dump_yaml(data: Any) -> str:
@@ -196,6 +197,6 @@ def zip_bytes(files: dict[str, bytes], top: str) -> bytes:
         for relative, data in files.items():
             info = zipfile.ZipInfo(f"{top}/{relative}", date_time=ZIP_TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
+            info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
             archive.writestr(info, data)
     return buffer.getvalue()

@@ -39,6 +39,7 @@ from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, Modality
 from lms.errors import Conflict, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
+from lms.i18n import localized_date, localized_number, text_direction
 
 log = logging.getLogger(__name__)
 
@@ -196,24 +197,49 @@ def _unused_status_index() -> int:
             return index
 
 
-def _write_pdf(certificate: Certificate, issuer: Issuer) -> None:
+def english_pdf_path(certificate: Certificate) -> Path:
+    """The English companion of a certificate issued in another language (same code, same facts)."""
+    return instance_dir() / PDF_FOLDER / f"{Path(certificate.pdf_file).stem}.en.pdf"
+
+
+def _render_pdf(certificate: Certificate, issuer: Issuer, language: str) -> bytes:
+    """The certificate in ``language``: fixed wording through gettext, dates and numbers per locale.
+
+    The study-language PDF uses the title and outcomes copied onto the row; the English companion
+    takes the course's English (default-language) texts, as the course had them at issue.
+    """
     url = verify_url(issuer, certificate.code)
-    with force_locale(certificate.language):
+    if language == certificate.language:
+        title, outcomes = certificate.course_title, list(certificate.learning_outcomes)
+    else:
+        course = certificate.run.course
+        title = str(course.text("title", language))
+        outcomes = [str(o) for o in course.text("learning_outcomes", language) or []]  # type: ignore[attr-defined]  # a list in the JSON column
+    with force_locale(language):
         html = render_template(
             "certificates/pdf.html",
             c=certificate,
+            language=language,
+            course_title=title,
+            learning_outcomes=outcomes,
             grouped_code=codes.grouped(certificate.code),
             verify_url=url,
             qr=pdf.qr_svg_data_uri(url),
-            direction=pdf.text_direction(certificate.course_title),
-            title_direction=pdf.text_direction(certificate.course_title),
+            direction=text_direction(language),
+            title_direction=pdf.text_direction(title),
             native_direction=pdf.text_direction(certificate.holder_native_name),
-            credits_text=f"{certificate.credits.normalize():f}" if certificate.credits is not None else "",
+            credits_text=localized_number(certificate.credits) if certificate.credits is not None else "",
             modality_label=modality_label(certificate.modality),
-            issued_on=certificate.issued_at.date().isoformat(),
-            valid_until=certificate.valid_until.date().isoformat() if certificate.valid_until else None,
+            issued_on=localized_date(certificate.issued_at.date(), "long"),
+            valid_until=localized_date(certificate.valid_until.date(), "long") if certificate.valid_until else None,
+            run_starts_on=localized_date(certificate.run_starts_on) if certificate.run_starts_on else "",
+            run_ends_on=localized_date(certificate.run_ends_on) if certificate.run_ends_on else "",
         )
-    data = pdf.html_to_pdf(html)
+    return pdf.html_to_pdf(html)
+
+
+def _write_pdf(certificate: Certificate, issuer: Issuer) -> None:
+    data = _render_pdf(certificate, issuer, certificate.language)
     folder = instance_dir() / PDF_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     # O_EXCL: an issued PDF is never overwritten; the code is new, so the name is too.
@@ -221,6 +247,12 @@ def _write_pdf(certificate: Certificate, issuer: Issuer) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    if certificate.language != "en":
+        # Issue 8: a certificate in the run's language always comes with an English version.
+        english = _render_pdf(certificate, issuer, "en")
+        fd = os.open(english_pdf_path(certificate), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(english)
 
 
 def _issue(

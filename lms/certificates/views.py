@@ -90,6 +90,22 @@ def download_pdf(code: str) -> Response:
     )
 
 
+@bp.route("/certificates/<code>/english.pdf")
+@allow(AUTHENTICATED)
+def download_english_pdf(code: str) -> Response:
+    """The English version of a certificate issued in another language (issue 8)."""
+    certificate = _own_certificate(code)
+    path = services.pdf_path(certificate) if certificate.language == "en" else services.english_pdf_path(certificate)
+    if not path.exists():
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"certificate-{codes.grouped(certificate.code)}-en.pdf",
+    )
+
+
 @bp.route("/certificates/<code>.json")
 @allow(AUTHENTICATED)
 def download_credential(code: str) -> Response:

@@ -21,7 +21,8 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(text: str) -> str:
-    html = _markdown.render(text)
+    # Lesson images load only when scrolled near (slow links); nh3 keeps the attribute.
+    html = _markdown.render(text).replace("<img ", '<img loading="lazy" ')
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

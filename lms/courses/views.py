@@ -7,14 +7,19 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
+from lms.auth.models import Role
+from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import Lesson, LessonCompletionMode
 from lms.courses.queries import catalogue as catalogue_entries
 from lms.courses.queries import course_by_slug, published_outline
+from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.queries import dashboard_rows
 from lms.errors import LmsError
 from lms.extensions import db
-from lms.i18n import current_language
+from lms.i18n import LANGUAGE_NAMES, current_language
+from lms.reports.queries import certificates_in_force
+from lms.quizzes.queries import course_question_specs, course_quizzes
 
 bp = Blueprint("courses", __name__)
 
@@ -33,7 +38,10 @@ def catalogue() -> str:
 @allow(AUTHENTICATED)
 def dashboard() -> str:
     return render_template(
-        "courses/dashboard.html", rows=dashboard_rows(current_user.id), language=current_language()
+        "courses/dashboard.html",
+        rows=dashboard_rows(current_user.id),
+        certificates=certificates_in_force(current_user.id),
+        language=current_language(),
     )
 
 
@@ -58,7 +66,69 @@ def course(slug: str) -> str:
         default_run=enrolment_services.default_run(course.id) if enrolment is None else None,
         language=language,
         form=FlaskForm(),
+        language_form=_study_language_form(course.languages, enrolment),
     )
+
+
+def _study_language_form(languages: list[str], enrolment: object | None) -> StudyLanguageForm | None:
+    """The small 'switch the language I study in' form; only for a course with several languages."""
+    if enrolment is None or len(languages) < 2:
+        return None
+    form = StudyLanguageForm(formdata=None, language=getattr(enrolment, "language", None) or languages[0])
+    return form.offer(languages)
+
+
+@bp.route("/courses/<slug>/study-language", methods=["POST"])
+@allow(AUTHENTICATED)
+def change_study_language(slug: str) -> Response:
+    course = course_by_slug(slug) or abort(404)
+    enrolment = enrolment_services.active_enrolment(current_user.id, course.id) or abort(404)
+    form = StudyLanguageForm().offer(course.languages)
+    if not form.validate_on_submit():
+        flash(_("Choose one of the course's languages."), "error")
+        return redirect(url_for("courses.course", slug=slug))
+    try:
+        changed = enrolment_services.change_study_language(enrolment, form.language.data, actor_id=current_user.id)
+    except LmsError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("courses.course", slug=slug))
+    db.session.commit()
+    if changed:
+        name = LANGUAGE_NAMES.get(form.language.data, form.language.data)
+        flash(_("You now study this course in %(language)s.", language=name), "success")
+    return redirect(url_for("courses.course", slug=slug))
+
+
+@bp.route("/courses/<slug>/translations")
+@allow(Role.TRAINER, Role.ADMIN)
+def translations(slug: str) -> str:
+    """Per-language translation status of a course: what a translator still has to write."""
+    course = course_by_slug(slug) or abort(404)
+    outline = published_outline(course)
+    lessons = [
+        LessonTexts(
+            lesson.id,
+            module.title_in(course.language),
+            lesson.title,
+            frozenset({course.language, *(t.language for t in lesson.translations if t.body_md.strip())}),
+        )
+        for module, module_lessons in outline
+        for lesson in module_lessons
+    ]
+    statuses = translation_status(
+        primary=course.language,
+        course_translations=course.translations,
+        has_outcomes=bool(course.learning_outcomes),
+        module_titles=[(module.title, module.translations) for module, _lessons in outline],
+        lessons=lessons,
+        questions=[QuestionTexts(key, spec) for key, spec in course_question_specs(course.id)],
+        quiz_titles=[
+            (quiz.title, {code: texts.get("title") for code, texts in quiz.translations.items()})
+            for quiz in course_quizzes(course.id)
+        ],
+    )
+    return render_template("courses/translations.html", course=course, statuses=statuses)
 
 
 def _lesson_in_course(slug: str, lesson_id: int) -> tuple[Lesson, list[Lesson]]:
@@ -77,7 +147,8 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
     if enrolment is None:
         flash(_("Enrol in this course to read its lessons."), "info")
         return redirect(url_for("courses.course", slug=slug))
-    if course.lesson_completion == LessonCompletionMode.ON_READ:
+    # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
+    if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
         # A write inside a GET: end the read transaction and start a writing one (BEGIN IMMEDIATE).
         db.session.commit()
         g.write_intent = True

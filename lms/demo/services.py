@@ -96,6 +96,7 @@ def load_demo_data() -> list[str]:
     db.session.flush()
     _demo_progress()
     _demo_runs()  # a run of each enrolment method, a queue and a waiting list
+    _demo_trainer_courses()  # the demo trainer authors two courses (lms/authoring)
     load_demo_certificates()  # one certificate in force, one revoked
     return created
 
@@ -182,3 +183,25 @@ def _demo_runs() -> None:
         ),
     )  # fmt: skip
     enrolment_services.nominate(focal, nomination_run, newcomer, "Newly posted to the document unit.")
+
+
+def _demo_trainer_courses() -> None:
+    """Tomasz, the demo trainer, is assigned to the document-fraud and IBM courses (idempotent)."""
+    from lms.authoring.models import CourseTrainer
+    from lms.authoring.services import assign_trainer
+
+    admin = find_user_by_email("admin@academy.test")
+    trainer = find_user_by_email("trainer@academy.test")
+    if admin is None or trainer is None:
+        return
+    for slug in ("document-fraud-first-line", "ibm-foundations"):
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        if course is None:
+            continue
+        assigned = db.session.scalar(
+            select(CourseTrainer.id).where(
+                CourseTrainer.course_id == course.id, CourseTrainer.user_id == trainer.id
+            )
+        )
+        if assigned is None:
+            assign_trainer(admin, course, trainer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -12,6 +12,7 @@ from lms.auth.models import User
 from lms.config import LANGUAGES
 from lms.enrolment.models import CourseRun
 from lms.notifications.services import queue_mail
+from lms.settings.services import public_base_url
 
 
 class MailKind(StrEnum):
@@ -47,7 +48,7 @@ def queue_enrolment_mail(
     position: int | None = None,
 ) -> None:
     language = user.preferred_language if user.preferred_language in LANGUAGES else "en"
-    base_url = str(current_app.config.get("PUBLIC_BASE_URL", "")).rstrip("/")
+    base_url = public_base_url()
     with force_locale(language):
         subject = _subject(kind, run.title)
         body = render_template(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import User
-from lms.courses.models import Course
+from lms.courses.models import Course, Lesson, LessonTranslation
 from lms.courses.queries import ordered_lesson_ids
 from lms.enrolment.models import (
     SEAT_STATUSES,
@@ -28,7 +28,8 @@ from lms.enrolment.progress import Progress, compute_progress
 from lms.enrolment.rules import Eligibility, is_eligible, window_refusal
 from lms.extensions import db
 from lms.orgs.models import Authority
-from lms.quizzes.queries import final_assessment_results
+from lms.quizzes.models import Quiz, QuizRole
+from lms.quizzes.queries import QuizStanding, standings
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ class DashboardRow:
     run: CourseRun
     course: Course
     progress: Progress
+    next_lesson_title: str | None = None  # in the enrolment's language when translated
+    quizzes: tuple[QuizStanding, ...] = ()  # every published quiz of the course, in outline order
 
 
 def dashboard_rows(user_id: int) -> list[DashboardRow]:
-    """The user's enrolments with progress (final assessments included), in a fixed number of queries."""
+    """The user's enrolments with progress, next lesson and quiz results, in a fixed number of queries."""
     rows = db.session.execute(
         select(Enrolment, CourseRun, Course)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
@@ -59,20 +62,46 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
     ):
         completed[enrolment_id].add(lesson_id)
     lessons = ordered_lesson_ids({course.id for _, _, course in rows})
-    finals = final_assessment_results(enrolment_ids)
-    return [
-        DashboardRow(
-            enrolment=enrolment,
-            run=run,
-            course=course,
-            progress=compute_progress(
-                lessons[course.id],
-                completed[enrolment.id],
-                assessment_required=enrolment.id in finals,
-                assessment_passed=enrolment.id in finals and finals[enrolment.id].passed,
-            ),
+    # Every quiz's standing in one query (the final assessment's among them).
+    quizzes = list(
+        db.session.scalars(
+            select(Quiz)
+            .where(Quiz.course_id.in_({course.id for _, _, course in rows}), Quiz.is_published.is_(True))
+            .order_by(Quiz.position, Quiz.id)
         )
-        for enrolment, run, course in rows
+    )
+    table = standings(quizzes, enrolment_ids)
+    results: list[DashboardRow] = []
+    for enrolment, run, course in rows:
+        mine = tuple(table[(enrolment.id, q.id)] for q in quizzes if q.course_id == course.id)
+        final = next((s for s in mine if s.quiz.role == QuizRole.FINAL), None)
+        progress = compute_progress(
+            lessons[course.id],
+            completed[enrolment.id],
+            assessment_required=final is not None,
+            assessment_passed=final is not None and final.passed,
+        )
+        results.append(DashboardRow(enrolment, run, course, progress, None, mine))
+    next_ids = {row.progress.next_lesson_id for row in results if row.progress.next_lesson_id}
+    titles: dict[int, dict[str | None, str]] = defaultdict(dict)
+    if next_ids:
+        for lesson_id, title, language, translated in db.session.execute(
+            select(Lesson.id, Lesson.title, LessonTranslation.language, LessonTranslation.title)
+            .outerjoin(LessonTranslation, LessonTranslation.lesson_id == Lesson.id)
+            .where(Lesson.id.in_(next_ids))
+        ):
+            titles[lesson_id][None] = title
+            if language:
+                titles[lesson_id][language] = translated
+    return [
+        replace(
+            row,
+            next_lesson_title=titles[row.progress.next_lesson_id].get(row.enrolment.language)
+            or titles[row.progress.next_lesson_id].get(None),
+        )
+        if row.progress.next_lesson_id
+        else row
+        for row in results
     ]
 
 

@@ -1000,3 +1000,30 @@ def save_run(actor: User, run: CourseRun | None, data: RunData) -> CourseRun:
         authority_ids=set(data.authority_ids) if not data.open_to_all else set(),
     )
     return run
+
+
+def change_study_language(enrolment: Enrolment, language: str, *, actor_id: int | None) -> bool:
+    """Switch the language a trainee studies a course in (issue 8); True when it changed.
+
+    The course stays the same for completion, quizzes and reports: only the texts shown change.
+    An attempt already started keeps the language it was drawn in.
+    """
+    course = enrolment.run.course
+    if language not in course.languages:
+        raise ValidationFailed(_("This course is not available in that language."))
+    if enrolment.status not in ACTIVE_STATUSES:
+        raise Forbidden(_("This enrolment is no longer active."))
+    before = enrolment.language
+    if before == language:
+        return False
+    enrolment.language = language
+    db.session.flush()
+    record_event(
+        "enrolment.language_changed",
+        "enrolment",
+        enrolment.id,
+        actor_id=actor_id,
+        before={"language": before},
+        after={"language": language},
+    )
+    return True

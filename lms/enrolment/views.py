@@ -154,6 +154,9 @@ def withdraw(enrolment_id: int) -> Response:
     try:
         services.withdraw(enrolment, current_user, form.reason.data)
     except LmsError as error:
+        if error.status_code in (403, 404):  # someone else's enrolment: refuse, do not redirect
+            db.session.rollback()
+            abort(error.status_code)
         _fail(error)
     else:
         db.session.commit()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from lms.extensions import db
@@ -21,7 +21,12 @@ def jobs_group() -> None:
 
 @jobs_group.command("worker")
 @with_appcontext
-@click.option("--workers", type=int, default=None, help="Worker threads (default JOBS_WORKERS; 1 on SQLite, 2 otherwise).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker threads (default JOBS_WORKERS; 1 on SQLite, 2 otherwise).",
+)
 def worker(workers: int | None) -> None:
     """Run jobs until stopped. SIGTERM or Ctrl-C stops gracefully: running jobs finish (or are put
     back on the queue after JOBS_SHUTDOWN_TIMEOUT seconds); nothing queued is lost."""

@@ -53,13 +53,27 @@ def make_storage(app: Flask) -> Any:
     if redis_url:
         return RedisStorage(QUEUE_NAME, url=str(redis_url))
     path = app.config.get("JOBS_SQLITE_PATH") or str(Path(app.instance_path) / "jobs.sqlite")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteStorage(QUEUE_NAME, filename=str(path), timeout=10)
+    return LazySqliteStorage(QUEUE_NAME, filename=str(path), timeout=10)
+
+
+class LazySqliteStorage(SqliteStorage):
+    """Huey's SQLite storage, but the file is opened (and its tables created) on first use rather
+    than when an app is created: a web worker that never enqueues never touches it."""
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        super().__init__(name, create_tables=False, **kwargs)
+
+    def _create_connection(self) -> Any:
+        Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
+        connection = super()._create_connection()
+        for statement in self.ddl:  # "if not exists": cheap, and safe for every new connection
+            connection.execute(statement)
+        return connection
 
 
 def job_app() -> Flask:
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]  # LocalProxy
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug LocalProxy
     try:
         return _bound["app"]
     except KeyError:

@@ -13,8 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User, UserRole
 from lms.certificates import services as certificates
-from lms.certificates.models import Certificate, CertificateStatus
-from lms.certificates.models import IssueMethod
+from lms.certificates.models import Certificate, CertificateStatus, IssueMethod
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment
 from lms.errors import Conflict
@@ -36,13 +35,16 @@ def issue_certificate_for_enrolment(enrolment_id: int, actor_id: int | None) -> 
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:
         return "missing"
-    if certificates.active_certificate(enrolment.user_id, enrolment.run_id) is not None:
+    user_id, run_id = enrolment.user_id, enrolment.run_id
+    if certificates.active_certificate(user_id, run_id) is not None:
         return "exists"
     try:
         certificates.issue_for_enrolment(enrolment, actor_id=actor_id, method=IssueMethod.APPROVED)
-    except Conflict:  # issued concurrently by someone else: the goal is reached
+    except Conflict:
         db.session.rollback()
-        return "exists"
+        if certificates.active_certificate(user_id, run_id) is None:
+            raise  # not a concurrent issue but another unique clash (a random code or index): retry
+        return "exists"  # issued concurrently by someone else: the goal is reached
     return "issued"
 
 
@@ -111,7 +113,9 @@ def _reminder_text(recipient: User, holder: User, certificate: Certificate) -> t
     assert certificate.valid_until is not None  # noqa: S101 -- only expiring certificates get here
     with force_locale(recipient.preferred_language or "en"):
         expires = certificate.valid_until.date().isoformat()
-        subject = _("Certificate expiring on %(date)s: %(course)s", date=expires, course=certificate.course_title)
+        subject = _(
+            "Certificate expiring on %(date)s: %(course)s", date=expires, course=certificate.course_title
+        )
         if recipient.id == holder.id:
             body = _(
                 "Your certificate for %(course)s (code %(code)s) expires on %(date)s. "

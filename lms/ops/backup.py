@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -84,7 +85,9 @@ def create_backup(output: Path | None = None) -> Path:
             counts = snapshot_postgresql(snapshot)
         else:
             raise BackupError(f"no backup method for the {dialect} database")
-        files = instance_files(Path(current_app.instance_path), exclude=[target.parent, sqlite_path_or_none()])
+        files = instance_files(
+            Path(current_app.instance_path), exclude=[target.parent, sqlite_path_or_none()]
+        )
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": utcnow().isoformat(),
@@ -132,10 +135,14 @@ def sqlite_row_counts(path: Path) -> dict[str, int]:
         names = [
             row[0]
             for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        return {name: int(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names}  # noqa: S608 -- names come from sqlite_master
+        return {
+            name: int(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # noqa: S608 -- names from sqlite_master
+            for name in names
+        }
     finally:
         connection.close()
 
@@ -150,12 +157,16 @@ def libpq_command_parts(url: URL) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _client_major(program: str) -> int:
+def postgres_client(program: str) -> tuple[str, int]:
+    """The full path and major version of pg_dump / pg_restore."""
     executable = shutil.which(program)
     if executable is None:
         raise BackupError(f"{program} is not installed (Debian: apt-get install postgresql-client)")
     version = subprocess.run([executable, "--version"], capture_output=True, text=True, check=True)  # noqa: S603 -- fixed program, no shell
-    return int(version.stdout.split()[-1].split(".")[0])
+    match = re.search(r"\(PostgreSQL\) (\d+)", version.stdout)
+    if match is None:
+        raise BackupError(f"cannot read the version of {program}: {version.stdout.strip()}")
+    return executable, int(match.group(1))
 
 
 def _server_major(connection: Connection) -> int:
@@ -182,13 +193,15 @@ def snapshot_postgresql(target: Path) -> dict[str, int]:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
             server = _server_major(connection)
-            client = _client_major("pg_dump")
+            pg_dump, client = postgres_client("pg_dump")
             if client < server:
-                raise BackupError(f"pg_dump {client} cannot dump a PostgreSQL {server} server; install client {server}")
+                raise BackupError(
+                    f"pg_dump {client} cannot dump a PostgreSQL {server} server; install client {server}"
+                )
             snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             counts = postgres_row_counts(connection)
             result = subprocess.run(  # noqa: S603 -- fixed program and arguments, no shell
-                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
+                [pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
                  f"--file={target}", f"--dbname={url}"],
                 env=env, capture_output=True, text=True, check=False,
             )  # fmt: skip
@@ -263,10 +276,10 @@ def _restore_sqlite(snapshot: Path, live: Path) -> None:
 
 
 def _restore_postgresql(dump: Path) -> None:
-    _client_major("pg_restore")
+    pg_restore, _ = postgres_client("pg_restore")
     url, env = libpq_command_parts(db.engine.url)
     result = subprocess.run(  # noqa: S603 -- fixed program and arguments, no shell
-        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+        [pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
          "--exit-on-error", f"--dbname={url}", str(dump)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -304,7 +317,9 @@ def check_restored(archive_path: Path, manifest: dict[str, Any], files: int) -> 
             found = postgres_row_counts(connection)
         connection.rollback()
     mismatches = {
-        table: (count, found.get(table, -1)) for table, count in expected.items() if found.get(table, -1) != count
+        table: (count, found.get(table, -1))
+        for table, count in expected.items()
+        if found.get(table, -1) != count
     }
     return RestoreReport(
         archive=archive_path, dialect=manifest["dialect"], files=files, counts=found,

@@ -20,7 +20,7 @@ def get(key: str) -> bytes | None:
     return value if isinstance(value, bytes) else None
 
 
-def set(key: str, value: bytes | str, ttl_seconds: int) -> None:  # noqa: A001 -- cache.set reads naturally
+def set(key: str, value: bytes | str, ttl_seconds: int) -> None:
     client = redis_client()
     if client is not None:
         client.set(PREFIX + key, value, ex=ttl_seconds)

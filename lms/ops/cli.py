@@ -38,7 +38,9 @@ def restore_command(archive: Path, yes: bool) -> None:
         report = restore_backup(archive)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"restored {sum(report.counts.values())} rows in {len(report.counts)} tables, {report.files} files")
+    click.echo(
+        f"restored {sum(report.counts.values())} rows in {len(report.counts)} tables, {report.files} files"
+    )
     click.echo(f"integrity: {report.integrity}")
     if not report.ok:
         for table, (expected, found) in sorted(report.mismatches.items()):

@@ -57,5 +57,7 @@ errorlog = _settings["SERVER_ERROR_LOG"]
 loglevel = str(_settings["SERVER_LOG_LEVEL"])
 # The reverse proxy's X-Forwarded-Proto is trusted only from these addresses.
 forwarded_allow_ips = str(_settings["FORWARDED_ALLOW_IPS"])
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+)
 proc_name = "academy-lms"

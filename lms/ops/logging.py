@@ -89,7 +89,9 @@ def configure_logging(app: Flask) -> None:
         for handler in list(app.logger.handlers):
             app.logger.removeHandler(handler)
 
-    app.before_request(start_request)
+    # First of all before_request functions (CSRF protection and access rules are registered
+    # earlier and may refuse the request): every request gets its id and its duration.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_request)
     app.after_request(finish_request)
 
 

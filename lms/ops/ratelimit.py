@@ -84,7 +84,9 @@ def _hit_database(key: str, start: datetime, now: datetime) -> int:
     count = increment()
     if count:
         return count
-    db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < now - timedelta(days=1)))
+    db.session.execute(
+        delete(RateLimitCounter).where(RateLimitCounter.window_start < now - timedelta(days=1))
+    )
     try:
         with db.session.begin_nested():
             db.session.add(RateLimitCounter(key=key, window_start=start, count=1))

@@ -28,4 +28,4 @@ def redis_client(app: Flask | None = None) -> Redis | None:
     if client is None:
         client = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
         app.extensions[EXTENSION_KEY] = client
-    return client  # type: ignore[no-any-return]  # app.extensions is a dict of Any
+    return client

@@ -120,6 +120,8 @@ class QuizAttempt(db.Model):  # type: ignore[name-defined]
         # Two concurrent starts cannot both take number N.
         UniqueConstraint("enrolment_id", "quiz_id", "number"),
         Index("ix_quiz_attempt_quiz_status", "quiz_id", "status"),
+        # Reports and dashboards: best score per enrolment and quiz, read from the index alone.
+        Index("ix_quiz_attempt_enrolment_scores", "enrolment_id", "quiz_id", "status", "percent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -275,3 +275,13 @@ def _prompt_of(question: Question, language: str) -> str:
         value = value.get(language) or next(iter(value.values()), "")
     text = str(value)
     return text if len(text) <= 140 else text[:139] + "…"
+
+
+def course_question_specs(course_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """(key, spec) of a course's active questions, for the translation status page."""
+    rows = db.session.execute(
+        select(Question.key, Question.spec)
+        .where(Question.course_id == course_id, Question.is_active.is_(True))
+        .order_by(Question.key)
+    )
+    return [(key, spec) for key, spec in rows]

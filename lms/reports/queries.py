@@ -543,3 +543,15 @@ def filter_choices(course_id: int | None) -> FilterChoices:
 def stuck_condition(days: int, now: datetime) -> ColumnElement[bool]:
     since = now - timedelta(days=days)
     return or_(Enrolment.last_activity_at.is_(None), Enrolment.last_activity_at < since)
+
+
+def certificates_in_force(user_id: int) -> dict[int, str]:
+    """run id -> code of the person's certificate in force for that run (for the trainee dashboard)."""
+    return {
+        run_id: code
+        for run_id, code in db.session.execute(
+            select(Certificate.run_id, Certificate.code).where(
+                Certificate.user_id == user_id, Certificate.status == CertificateStatus.ACTIVE
+            )
+        )
+    }

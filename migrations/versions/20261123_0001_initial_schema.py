@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 17:25:09.338729
+Create Date: 2026-11-23 17:51:28.802245
 
 """
 
@@ -225,6 +225,9 @@ def upgrade():
         sa.Column("body_md", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=True),
+        sa.Column("video_url", sa.String(length=500), nullable=True),
+        sa.Column("transcript_md", sa.Text(), nullable=False),
+        sa.Column("transcript_html", sa.Text(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("is_published", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -395,6 +398,110 @@ def upgrade():
         batch_op.create_index("ix_audit_record_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
+        "course_asset",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("content_type", sa.String(length=40), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_course_asset_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"], ["user.id"], name=op.f("fk_course_asset_uploaded_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_asset")),
+        sa.UniqueConstraint("course_id", "name", name=op.f("uq_course_asset_course_id_name")),
+    )
+    with op.batch_alter_table("course_asset", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_course_asset_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
+        "course_draft",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_course_draft_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user.id"], name=op.f("fk_course_draft_updated_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_draft")),
+        sa.UniqueConstraint("course_id", name=op.f("uq_course_draft_course_id")),
+    )
+    op.create_table(
+        "course_draft_edit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("summary", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["course.id"],
+            name=op.f("fk_course_draft_edit_course_id_course"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_course_draft_edit_user_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_draft_edit")),
+    )
+    with op.batch_alter_table("course_draft_edit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_course_draft_edit_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
+        "course_trainer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("assigned_by_id", sa.Integer(), nullable=True),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assigned_by_id"], ["user.id"], name=op.f("fk_course_trainer_assigned_by_id_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_course_trainer_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_course_trainer_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_trainer")),
+        sa.UniqueConstraint("course_id", "user_id", name=op.f("uq_course_trainer_course_id_user_id")),
+    )
+    with op.batch_alter_table("course_trainer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_course_trainer_course_id"), ["course_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_course_trainer_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "course_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_course_version_course_id_course"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"], ["user.id"], name=op.f("fk_course_version_published_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_version")),
+        sa.UniqueConstraint("course_id", "version", name=op.f("uq_course_version_course_id_version")),
+    )
+    with op.batch_alter_table("course_version", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_course_version_course_id"), ["course_id"], unique=False)
+
+    op.create_table(
         "email_confirmation",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -439,6 +546,11 @@ def upgrade():
     )
     with op.batch_alter_table("enrolment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_enrolment_authority_id"), ["authority_id"], unique=False)
+        batch_op.create_index(
+            "ix_enrolment_report",
+            ["status", "enrolled_at", "run_id", "user_id", "authority_id", "completed_at"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_enrolment_run_id"), ["run_id"], unique=False)
         batch_op.create_index("ix_enrolment_user_status", ["user_id", "status"], unique=False)
 
@@ -450,6 +562,8 @@ def upgrade():
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("body_md", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("transcript_md", sa.Text(), nullable=False),
+        sa.Column("transcript_html", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["lesson_id"],
             ["lesson.id"],
@@ -461,6 +575,23 @@ def upgrade():
     )
     with op.batch_alter_table("lesson_translation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lesson_translation_lesson_id"), ["lesson_id"], unique=False)
+
+    op.create_table(
+        "password_reset",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_password_reset_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_password_reset_token_hash")),
+    )
+    with op.batch_alter_table("password_reset", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_password_reset_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "quiz_slot",
@@ -485,6 +616,18 @@ def upgrade():
     with op.batch_alter_table("quiz_slot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_quiz_slot_quiz_id"), ["quiz_id"], unique=False)
 
+    op.create_table(
+        "two_factor_credential",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_step", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_two_factor_credential_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_two_factor_credential")),
+    )
     op.create_table(
         "user_role",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -649,6 +792,9 @@ def upgrade():
     )
     with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_quiz_attempt_enrolment_id"), ["enrolment_id"], unique=False)
+        batch_op.create_index(
+            "ix_quiz_attempt_enrolment_scores", ["enrolment_id", "quiz_id", "status", "percent"], unique=False
+        )
         batch_op.create_index("ix_quiz_attempt_quiz_status", ["quiz_id", "status"], unique=False)
 
     op.create_table(
@@ -722,6 +868,7 @@ def downgrade():
     op.drop_table("attempt_question")
     with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
         batch_op.drop_index("ix_quiz_attempt_quiz_status")
+        batch_op.drop_index("ix_quiz_attempt_enrolment_scores")
         batch_op.drop_index(batch_op.f("ix_quiz_attempt_enrolment_id"))
 
     op.drop_table("quiz_attempt")
@@ -748,10 +895,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_user_role_user_id"))
 
     op.drop_table("user_role")
+    op.drop_table("two_factor_credential")
     with op.batch_alter_table("quiz_slot", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quiz_slot_quiz_id"))
 
     op.drop_table("quiz_slot")
+    with op.batch_alter_table("password_reset", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_reset_user_id"))
+
+    op.drop_table("password_reset")
     with op.batch_alter_table("lesson_translation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lesson_translation_lesson_id"))
 
@@ -759,6 +911,7 @@ def downgrade():
     with op.batch_alter_table("enrolment", schema=None) as batch_op:
         batch_op.drop_index("ix_enrolment_user_status")
         batch_op.drop_index(batch_op.f("ix_enrolment_run_id"))
+        batch_op.drop_index("ix_enrolment_report")
         batch_op.drop_index(batch_op.f("ix_enrolment_authority_id"))
 
     op.drop_table("enrolment")
@@ -766,6 +919,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_email_confirmation_user_id"))
 
     op.drop_table("email_confirmation")
+    with op.batch_alter_table("course_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_course_version_course_id"))
+
+    op.drop_table("course_version")
+    with op.batch_alter_table("course_trainer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_course_trainer_user_id"))
+        batch_op.drop_index(batch_op.f("ix_course_trainer_course_id"))
+
+    op.drop_table("course_trainer")
+    with op.batch_alter_table("course_draft_edit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_course_draft_edit_course_id"))
+
+    op.drop_table("course_draft_edit")
+    op.drop_table("course_draft")
+    with op.batch_alter_table("course_asset", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_course_asset_course_id"))
+
+    op.drop_table("course_asset")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_record_subject")
         batch_op.drop_index(batch_op.f("ix_audit_record_at"))

@@ -1,0 +1,53 @@
+"""`flask lms authoring export|import`: the same course folders the browser exports and imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from lms.authoring import exporter, services
+from lms.courses.models import Course
+from lms.errors import LmsError
+from lms.extensions import db
+
+
+@click.group("authoring")
+def authoring_group() -> None:
+    """Course folders <-> courses edited in the browser."""
+
+
+@authoring_group.command("export")
+@click.argument("slug")
+@click.argument("destination", type=click.Path(file_okay=False))
+@click.option("--draft", is_flag=True, help="Export the draft instead of the published course.")
+def export_command(slug: str, destination: str, draft: bool) -> None:
+    """Write the course as DESTINATION/<slug>/ in the format `flask lms content sync` reads."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course '{slug}'")
+    folder = Path(destination) / slug
+    if folder.exists() and any(folder.iterdir()):
+        raise click.ClickException(f"{folder} exists and is not empty")
+    exporter.write_folder(services.export_files(course, draft=draft), folder)
+    db.session.commit()  # exporting a draft may have created it
+    click.echo(f"{slug}: written to {folder}")
+
+
+@authoring_group.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+def import_command(folder: str) -> None:
+    """Create or update (and publish) a course from FOLDER, with its assets/. Refuses on any problem."""
+    try:
+        course = services.import_folder(Path(folder))
+    except services.PublishRefused as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(error.message) from None
+    except LmsError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"{course.slug}: imported")

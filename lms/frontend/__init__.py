@@ -1,0 +1,1 @@
+"""What the browser receives besides pages: fingerprinted static assets, compression, offline reading."""

@@ -1,0 +1,82 @@
+"""Wiring of the front-end delivery into the app (called from lms.app_setup)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.wrappers import Response
+
+from lms.frontend.compression import COMPRESSIBLE_TYPES, MINIMUM_SIZE, accepts_gzip, gzip_bytes, gzip_static
+from lms.frontend.fingerprint import ONE_YEAR, content_hash, static_file
+
+
+def init_frontend(app: Flask) -> None:
+    def add_fingerprint(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint != "static" or "v" in values or not app.static_folder:
+            return
+        path = static_file(app.static_folder, str(values.get("filename", "")))
+        digest = content_hash(path) if path else None
+        if digest:
+            values["v"] = digest
+
+    def finish_response(response: Response) -> Response:
+        if request.endpoint == "static":
+            set_static_caching(app, response)
+        compress(app, response)
+        return response
+
+    app.url_defaults(add_fingerprint)
+    app.after_request(finish_response)
+
+
+def _requested_static_file(app: Flask) -> Any:
+    filename = (request.view_args or {}).get("filename")
+    if not app.static_folder or not filename:
+        return None
+    return static_file(app.static_folder, str(filename))
+
+
+def set_static_caching(app: Flask, response: Response) -> None:
+    """A fingerprinted URL (the current ?v=) is immutable for a year; anything else is revalidated."""
+    path = _requested_static_file(app)
+    version = request.args.get("v")
+    if response.status_code == 200 and path is not None and version and version == content_hash(path):
+        response.cache_control.public = True
+        response.cache_control.max_age = ONE_YEAR
+        response.cache_control.immutable = True
+        response.cache_control.no_cache = None
+    else:
+        response.cache_control.no_cache = True
+        response.cache_control.max_age = None
+
+
+def compress(app: Flask, response: Response) -> None:
+    if (
+        request.method == "HEAD"
+        or not (response.status_code == 200 or 400 <= response.status_code < 600)
+        or response.mimetype not in COMPRESSIBLE_TYPES
+        or "Content-Encoding" in response.headers
+        or "Content-Range" in response.headers
+    ):
+        return
+    response.vary.add("Accept-Encoding")
+    if not accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        return
+    static_path = None
+    if response.direct_passthrough:  # a static file: read it (small; our own CSS/JS/SVG)
+        static_path = _requested_static_file(app) if request.endpoint == "static" else None
+        if static_path is None:
+            return
+        response.direct_passthrough = False
+    elif response.is_streamed:  # generated downloads (CSV exports) stream as they are
+        return
+    data = response.get_data()
+    if len(data) < MINIMUM_SIZE:
+        return
+    packed = gzip_static(static_path, data) if static_path is not None else gzip_bytes(data)
+    response.set_data(packed)
+    response.headers["Content-Encoding"] = "gzip"
+    etag, weak = response.get_etag()
+    if etag:
+        response.set_etag(f"{etag}-gzip", weak)

@@ -1,0 +1,272 @@
+"""The benchmark: `python -m lms.reports.bench.runner --instance instance/bench-L` (what `make bench` runs).
+
+Starts the app under gunicorn (2 sync workers, BENCH_ROUTES on), then for each route runs a load
+generator in other processes (one process per client, each signed in as its own account, a new
+connection per request as with sync workers), and reports requests per second, p50/p95/p99 latency
+and the ratio of each route's throughput to the floor (a route that does nothing). Writes the table
+with the machine's description to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kind: str  # get | complete | quiz
+    account: str  # anonymous | trainee | trainer | focal | admin
+    path: str
+    clients: int
+
+
+class Client:
+    """One simulated person: a cookie jar and a fresh connection per request (sync workers close it)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie: SimpleCookie = SimpleCookie()
+            cookie.load(header)
+            for key, morsel in cookie.items():
+                self.cookies[key] = morsel.value
+        connection.close()
+        return response.status, response.headers.get("Location", ""), text
+
+    def login(self, email: str, password: str) -> None:
+        _, _, page = self.request("GET", "/login")
+        token = CSRF.search(page)
+        form = {"email": email, "password": password}
+        if token:
+            form["csrf_token"] = token.group(1)
+        status, _, _ = self.request("POST", "/login", form)
+        if status != 302:
+            raise RuntimeError(f"login failed for {email}: {status}")
+
+    def token(self, path: str) -> str:
+        _, _, page = self.request("GET", path)
+        match = CSRF.search(page)
+        return match.group(1) if match else ""
+
+
+def _worker(args: tuple[int, Scenario, dict[str, Any], int, float, float, Any]) -> tuple[list[float], int, int]:
+    port, scenario, manifest, index, start_at, duration, _ = args
+    client = Client(port)
+    accounts = {
+        "trainee": manifest["trainees"][index % len(manifest["trainees"])],
+        "trainer": manifest["trainer"],
+        "focal": manifest["focal_point"],
+        "admin": manifest["admin"],
+    }
+    if scenario.account != "anonymous":
+        client.login(accounts[scenario.account], manifest["password"])
+    slug = manifest["course_slug"]
+    lessons = manifest["lesson_ids"]
+    token = client.token(f"/courses/{slug}/lessons/{lessons[0]}") if scenario.kind != "get" else ""
+    latencies: list[float] = []
+    errors = locked = 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    end = start_at + duration
+    n = index
+    while time.time() < end:
+        n += 1
+        if scenario.kind == "quiz":  # start an attempt (not timed), then submit it (timed)
+            status, location, _ = client.request(
+                "POST", f"/courses/{slug}/quizzes/{manifest['quiz_slug']}/start", {"csrf_token": token}
+            )
+            path = urlsplit(location).path
+            t0 = time.perf_counter()
+            status, _, text = client.request("POST", path, {"csrf_token": token, "action": "submit"})
+        elif scenario.kind == "complete":
+            lesson = lessons[n % len(lessons)]
+            t0 = time.perf_counter()
+            status, _, text = client.request(
+                "POST", f"/courses/{slug}/lessons/{lesson}/complete", {"csrf_token": token}
+            )
+        else:
+            t0 = time.perf_counter()
+            status, _, text = client.request("GET", scenario.path)
+        latencies.append(time.perf_counter() - t0)
+        if status >= 400:
+            errors += 1
+            if "database is locked" in text:
+                locked += 1
+    return latencies, errors, locked
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def run_scenario(port: int, scenario: Scenario, manifest: dict[str, Any], duration: float) -> dict[str, Any]:
+    start_at = time.time() + 3.0 + 0.05 * scenario.clients  # every client signed in before the clock starts
+    with multiprocessing.get_context("fork").Pool(scenario.clients) as pool:
+        results = pool.map(
+            _worker, [(port, scenario, manifest, i, start_at, duration, None) for i in range(scenario.clients)]
+        )
+    latencies = [value for result in results for value in result[0]]
+    requests = len(latencies) * (2 if scenario.kind == "quiz" else 1)
+    return {
+        "route": scenario.name,
+        "clients": scenario.clients,
+        "requests": len(latencies),
+        "rps": requests / duration,
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+        "errors": sum(r[1] for r in results),
+        "locked": sum(r[2] for r in results),
+    }
+
+
+def scenarios(manifest: dict[str, Any]) -> list[Scenario]:
+    slug, lesson = manifest["course_slug"], manifest["lesson_ids"][1]
+    return [
+        Scenario("floor (/bench/floor)", "get", "anonymous", "/bench/floor", 8),
+        Scenario("trainee dashboard", "get", "trainee", "/dashboard", 8),
+        Scenario("lesson page", "get", "trainee", f"/courses/{slug}/lessons/{lesson}", 8),
+        Scenario("lesson completion (write)", "complete", "trainee", "", 8),
+        Scenario("quiz submission (write)", "quiz", "trainee", "", 8),
+        Scenario("trainer course report", "get", "trainer", f"/reports/runs/{manifest['report_run_id']}", 2),
+        Scenario("focal point report", "get", "focal", "/reports/authority", 2),
+        Scenario("admin indicator report", "get", "admin", "/reports/indicators", 1),
+    ]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{os.cpu_count()} CPU ({cpu}){memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite (WAL)"
+    )
+
+
+def start_server(instance: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_BENCH_ROUTES="true",
+               LMS_SERVER_BIND=f"127.0.0.1:{port}", LMS_SERVER_WORKERS="2", LMS_SERVER_ACCESS_LOG="",
+               LMS_SERVER_MAX_REQUESTS="0")  # fmt: skip
+    log = (instance / "gunicorn.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "python:lms.ops.gunicorn_conf", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "lms:create_app()"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            status, _, _ = Client(port).request("GET", "/bench/floor")
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.send_signal(signal.SIGTERM)
+    raise RuntimeError(f"gunicorn did not start; see {instance / 'gunicorn.log'}")
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    floor = results[0]["rps"] or 1.0
+    lines = [
+        "| route | clients | requests | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors | db locked |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['route']} | {r['clients']} | {r['requests']} | {r['rps']:.0f} | {r['rps'] / floor:.2f} | "
+            f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} | {r['locked']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instance", required=True, type=Path)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "performance.md")
+    options = parser.parse_args()
+    instance = options.instance.resolve()
+    manifest = json.loads((instance / "bench.json").read_text())
+    server = start_server(instance, options.port)
+    try:
+        results = [run_scenario(options.port, s, manifest, options.duration) for s in scenarios(manifest)]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    rendered = table(results)
+    print(rendered)  # noqa: T201 — the benchmark's output
+    write_report(options.output, rendered, manifest, options.duration)
+
+
+def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: float) -> None:
+    counts = manifest["counts"]
+    text = path.read_text() if path.exists() else ""
+    marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
+    block = (
+        f"{marker_start}\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}.\n\n"
+        f"Data set **{manifest['size']}**: {counts['trainees']:,} trainees, {counts['runs']:,} runs, "
+        f"{counts['enrolments']:,} enrolments, {counts['completions']:,} lesson completions, "
+        f"{counts['attempts']:,} quiz attempts, {counts['certificates']:,} certificates "
+        f"(generated in {manifest['seconds']} s). Each route ran {duration:.0f} s; gunicorn, 2 sync workers.\n\n"
+        f"{rendered}\n{marker_end}"
+    )
+    if marker_start in text and marker_end in text:
+        before, rest = text.split(marker_start, 1)
+        after = rest.split(marker_end, 1)[1]
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""Reports: a trainer's course report per run, a focal point's report on their own staff, and the
+admin's indicator report for donors. Read-only pages: parse the GET filters, query, render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, render_template, request, stream_with_context
+from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from lms.auth.access import PUBLIC, allow
+from lms.auth.models import Role
+from lms.enrolment.models import CourseRun
+from lms.extensions import db
+from lms.i18n import current_language
+from lms.reports import queries
+from lms.reports.charts import Bar, column_chart, horizontal_bars
+from lms.reports.exports import csv_stream, xlsx_stream
+from lms.reports.forms import IndicatorFilterForm, ProgressFilterForm, sort_choices
+from lms.reports.indicators import (
+    HOURS_PER_TRAINING_DAY,
+    Indicators,
+    age_band_label,
+    completion_rate,
+    indicators,
+    suppress_count,
+    suppressed_text,
+)
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+# --- The bench floor: only when BENCH_ROUTES is set (the benchmark's instance) --------------------------
+
+
+@allow(PUBLIC)
+def bench_floor() -> str:
+    """The cheapest page the app can serve (no template, no query): the benchmark's 100%."""
+    return "ok"
+
+
+@bp.record_once
+def _register_bench_routes(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    if app.config.get("BENCH_ROUTES"):
+        app.add_url_rule("/bench/floor", "bench_floor", bench_floor)
+
+
+# --- Helpers ---------------------------------------------------------------------------------------------
+
+
+def _args_without(*names: str) -> dict[str, str]:
+    return {key: value for key, value in request.args.items() if key not in names and value}
+
+
+def _progress_filters(form: ProgressFilterForm) -> queries.ProgressFilters:
+    valid = form.validate()
+    data = form.data if valid else {}
+    authority = data.get("authority")
+    return queries.ProgressFilters(
+        authority_id=int(authority) if authority else None,
+        country_code=data.get("country") or None,
+        status=data.get("status") or None,
+        stuck_days=(data.get("days") or 14) if data.get("view") == "stuck" else None,
+        sort=data.get("sort") or "name",
+        descending=data.get("order") == "desc",
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+
+
+def _fill_progress_choices(
+    form: ProgressFilterForm, authorities: Iterable[Any], countries: dict[str, Any], with_course: bool
+) -> None:
+    language = current_language()
+    form.authority.choices = [
+        SelectChoice("", _("Any authority")),
+        *(SelectChoice(str(a.id), a.name) for a in authorities),
+    ]
+    form.country.choices = [
+        SelectChoice("", _("Any country")),
+        *sorted(
+            (SelectChoice(code, c.localized_name(language)) for code, c in countries.items()),
+            key=lambda choice: choice.label,
+        ),
+    ]
+    form.sort.choices = sort_choices(with_course)
+
+
+PROGRESS_HEADER = (
+    "enrolment_id", "name", "email", "country", "authority", "course", "run", "status",
+    "progress_percent", "lessons_done", "lessons_total", "last_activity", "completed_at",
+)  # fmt: skip
+
+
+def _progress_values(rows: Iterable[queries.ProgressRow]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [
+            row.enrolment_id, row.name, row.email, row.country_code, row.authority_name, row.course_title,
+            row.run_title, row.status, row.percent, row.lessons_done, row.lessons_total,
+            row.last_activity_at, row.completed_at,
+        ]  # fmt: skip
+
+
+def _download(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
+    """A streamed CSV (default) or XLSX (?format=xlsx): rows are written as the database yields them."""
+    if request.args.get("format") == "xlsx":
+        body: Iterator[bytes] = xlsx_stream(header, rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        name = f"{filename}.xlsx"
+    else:
+        body = csv_stream(header, rows)
+        mimetype = "text/csv; charset=utf-8"
+        name = f"{filename}.csv"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Index -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@allow(Role.TRAINER, Role.FOCAL_POINT, Role.ADMIN)
+def index() -> str:
+    listings: list[queries.RunListing] = []
+    page = pages = 1
+    if current_user.has_role(Role.TRAINER, Role.ADMIN):
+        listings, page, pages = queries.runs_page(request.args.get("page", 1, type=int) or 1)
+    return render_template(
+        "reports/index.html", listings=listings, page=page, pages=pages, language=current_language()
+    )
+
+
+# --- Trainer: one run ------------------------------------------------------------------------------------
+
+
+def _run_or_404(run_id: int) -> CourseRun:
+    return db.session.get(CourseRun, run_id) or abort(404)
+
+
+@bp.route("/runs/<int:run_id>")
+@allow(Role.TRAINER, Role.ADMIN)
+def run_report(run_id: int) -> str:
+    run = _run_or_404(run_id)
+    form = ProgressFilterForm(request.args)
+    _fill_progress_choices(form, queries.authorities_by_id().values(), queries.countries_by_code(), False)
+    filters = _progress_filters(form)
+    page = queries.run_progress(run, filters)
+    return render_template(
+        "reports/run.html",
+        run=run,
+        course=run.course,
+        form=form,
+        report=page,
+        stuck=filters.stuck_days is not None,
+        args=_args_without("page"),
+        export_args=_args_without("page", "format"),
+    )
+
+
+@bp.route("/runs/<int:run_id>/export")
+@allow(Role.TRAINER, Role.ADMIN)
+def run_export(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    form = ProgressFilterForm(request.args)
+    _fill_progress_choices(form, queries.authorities_by_id().values(), queries.countries_by_code(), False)
+    filters = _progress_filters(form)
+    rows = _progress_values(queries.export_progress_rows(queries.run_scope(run), filters))
+    return _download(f"run-{run.id}-progress", PROGRESS_HEADER, rows)
+
+
+# --- Focal point: their authority's staff ------------------------------------------------------------------
+
+
+def _focal_authorities() -> set[int]:
+    """The authorities this focal point acts for; asking for any other one is refused outright."""
+    ids = set(current_user.focal_point_authority_ids())
+    requested = request.args.get("authority", "")
+    if not ids or (requested and (not requested.isdigit() or int(requested) not in ids)):
+        abort(403)
+    return ids
+
+
+@bp.route("/authority")
+@allow(Role.FOCAL_POINT)
+def authority_report() -> str:
+    ids = _focal_authorities()
+    authorities = queries.authorities_by_id(ids)
+    form = ProgressFilterForm(request.args)
+    _fill_progress_choices(form, authorities.values(), queries.countries_by_code(), True)
+    filters = _progress_filters(form)
+    page = queries.authority_progress(ids, filters)
+    return render_template(
+        "reports/authority.html",
+        authorities=list(authorities.values()),
+        form=form,
+        report=page,
+        stuck=filters.stuck_days is not None,
+        args=_args_without("page"),
+        export_args=_args_without("page", "format"),
+    )
+
+
+@bp.route("/authority/export")
+@allow(Role.FOCAL_POINT)
+def authority_export() -> Response:
+    ids = _focal_authorities()
+    form = ProgressFilterForm(request.args)
+    _fill_progress_choices(form, queries.authorities_by_id(ids).values(), queries.countries_by_code(), True)
+    filters = _progress_filters(form)
+    rows = _progress_values(queries.export_progress_rows(queries.authority_scope(ids), filters))
+    return _download("authority-progress", PROGRESS_HEADER, rows)
+
+
+# --- Admin: indicators -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorFilterState:
+    filters: queries.IndicatorFilters
+    threshold: int | None
+
+
+def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, queries.FilterChoices]:
+    form = IndicatorFilterForm(request.args)
+    course_raw = request.args.get("course", "")
+    course_id = int(course_raw) if course_raw.isdigit() else None
+    choices = queries.filter_choices(course_id)
+    language = current_language()
+    form.course.choices = [SelectChoice("", _("Any course")), *(SelectChoice(str(i), t) for i, t in choices.courses)]
+    form.run.choices = [SelectChoice("", _("Any run")), *(SelectChoice(str(i), t) for i, t in choices.runs)]
+    form.country.choices = [
+        SelectChoice("", _("Any country")),
+        *sorted(
+            (SelectChoice(code, c.localized_name(language)) for code, c in choices.countries.items()),
+            key=lambda choice: choice.label,
+        ),
+    ]
+    form.authority.choices = [
+        SelectChoice("", _("Any authority")),
+        *(SelectChoice(str(a.id), a.name) for a in choices.authorities.values()),
+    ]
+    data = form.data if form.validate() else {}
+    filters = queries.IndicatorFilters(
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        course_id=int(data["course"]) if data.get("course") else None,
+        run_id=int(data["run"]) if data.get("run") else None,
+        country_code=data.get("country") or None,
+        authority_id=int(data["authority"]) if data.get("authority") else None,
+        modality=data.get("modality") or None,
+    )
+    threshold = (data.get("threshold") or 5) if data.get("suppress") else None
+    return form, IndicatorFilterState(filters, threshold), choices
+
+
+def _sex_label(key: str | None) -> str:
+    return {"female": _("Female"), "male": _("Male"), "undisclosed": _("Not disclosed")}.get(
+        key or "", _("Not recorded")
+    )
+
+
+def _dimension_label(dimension: str, key: str | None, choices: queries.FilterChoices) -> str:
+    if dimension == "country":
+        country = choices.countries.get(key or "")
+        return country.localized_name(current_language()) if country else (key or _("Not recorded"))
+    if dimension == "authority":
+        authority = choices.authorities.get(int(key)) if key and key.isdigit() else None
+        return authority.name if authority else _("No authority")
+    if dimension == "sex":
+        return _sex_label(key)
+    return _("born %(band)s", band=age_band_label(key)) if key else _("Not recorded")
+
+
+def _indicator_rows(
+    tables: queries.IndicatorTables, choices: queries.FilterChoices, threshold: int | None
+) -> tuple[Indicators, dict[str, list[Indicators]]]:
+    total = indicators(_("All"), tables.total, threshold)
+    breakdowns = {
+        dimension: [
+            indicators(_dimension_label(dimension, key, choices), cell, threshold) for key, cell in cells
+        ]
+        for dimension, cells in tables.breakdowns.items()
+    }
+    return total, breakdowns
+
+
+INDICATOR_HEADER = (
+    "breakdown", "group", "participants", "enrolments", "completions", "completed_persons",
+    "completion_rate_percent", "certificates", "person_days", "pre_post_pairs", "pre_test_mean",
+    "post_test_mean", "gain_points",
+)  # fmt: skip
+
+
+@bp.route("/indicators")
+@allow(Role.ADMIN)
+def indicators_report() -> str:
+    form, state, choices = _indicator_form()
+    tables = queries.indicator_tables(state.filters)
+    total, breakdowns = _indicator_rows(tables, choices, state.threshold)
+    threshold = state.threshold
+    months = [Bar(m, float(n), str(suppress_count(n, threshold))) for m, n in tables.completions_by_month]
+    months = [Bar(b.label, 0.0 if b.text.startswith("<") else b.value, b.text) for b in months]
+    by_country = []
+    for (key, cell), row in zip(tables.breakdowns["country"], breakdowns["country"], strict=True):
+        rate = completion_rate(cell.completions, cell.enrolments)
+        shown = row.completion_rate
+        hidden = isinstance(shown, str)
+        text = str(shown) if hidden else ("—" if rate is None else f"{rate}%")
+        by_country.append(Bar(row.label, 0.0 if hidden or rate is None else rate, text))
+    by_sex = [
+        Bar(row.label, 0.0 if isinstance(row.participants, str) else float(row.participants), str(row.participants))
+        for row in breakdowns["sex"]
+    ]
+    charts = {
+        "months": column_chart(
+            "chart-months",
+            _("Completions over time"),
+            _("Completed enrolments per month of completion; the numbers are in the table beside the chart."),
+            months,
+        ),
+        "countries": horizontal_bars(
+            "chart-countries",
+            _("Completion rate by country"),
+            _("Completed enrolments as a percentage of enrolments, per country of the participant."),
+            by_country,
+            maximum=100.0,
+        ),
+        "sex": horizontal_bars(
+            "chart-sex",
+            _("Participants by sex"),
+            _("Unique persons holding a place, by sex; each bar has its own pattern."),
+            by_sex,
+            patterned=True,
+        ),
+    }
+    return render_template(
+        "reports/indicators.html",
+        form=form,
+        total=total,
+        breakdowns=breakdowns,
+        months=months,
+        by_country=by_country,
+        by_sex=by_sex,
+        charts=charts,
+        threshold=threshold,
+        suppressed=suppressed_text(threshold) if threshold else None,
+        hours_per_day=HOURS_PER_TRAINING_DAY,
+        export_args=_args_without("format"),
+    )
+
+
+@bp.route("/indicators/export")
+@allow(Role.ADMIN)
+def indicators_export() -> Response:
+    form, state, choices = _indicator_form()
+    tables = queries.indicator_tables(state.filters)
+    total, breakdowns = _indicator_rows(tables, choices, state.threshold)
+    rows: list[list[Any]] = [["total", *total.values()]]
+    for dimension, items in breakdowns.items():
+        rows.extend([dimension, *item.values()] for item in items)
+    return _download("indicators", INDICATOR_HEADER, rows)
+
+
+ENROLMENT_HEADER = (
+    "enrolment_id", "person_id", "country", "authority", "sex", "birth_year_band", "course", "run_id",
+    "modality", "status", "enrolled_at", "completed_at",
+)  # fmt: skip
+
+
+@bp.route("/indicators/enrolments")
+@allow(Role.ADMIN)
+def enrolments_export() -> Response:
+    """The data behind the indicators, one row per enrolment (pseudonymous ids, no names), streamed."""
+    _form, state, _choices = _indicator_form()
+    facts = queries.export_enrolment_facts(state.filters)
+    rows = (
+        [f.enrolment_id, f.user_id, f.country_code, f.authority_code, f.sex, f.birth_year_band, f.course_slug,
+         f.run_id, f.modality, f.status, f.enrolled_at, f.completed_at]
+        for f in facts
+    )  # fmt: skip
+    return _download("enrolments", ENROLMENT_HEADER, rows)
+

@@ -1,0 +1,207 @@
+"""Password reset, two-factor sign-in and set-up, and the admin's erase of a person."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from lms.auth.access import ANONYMOUS, PUBLIC, allow
+from lms.auth.models import Role, User
+from lms.auth.passwords import verify_password
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.security import services
+from lms.security.forms import (
+    DisableTwoFactorForm,
+    EraseForm,
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    TwoFactorCodeForm,
+)
+
+bp = Blueprint("security", __name__)
+
+PENDING_USER = "_2fa_user"
+PENDING_NEXT = "_2fa_next"
+PENDING_SINCE = "_2fa_since"
+PENDING_SECONDS = 300
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def forgot_password() -> str | Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if services.sign_in_allowed(form.email.data or ""):  # the same budget as sign-in
+            services.request_password_reset(form.email.data or "")
+        db.session.commit()
+        # One answer whether or not the address has an account (no enumeration).
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new password. "
+                "It works for one hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("security/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def reset_password(token: str) -> tuple[str, int] | Response:
+    form = ResetPasswordForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data or "")
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            session.clear()
+            flash(_("Your password is changed. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    else:
+        try:
+            services.find_reset(token)
+        except LmsError as error:
+            problem = error.message
+    status = 410 if problem else (422 if form.errors or form.form_errors else 200)
+    return render_template("security/reset_password.html", form=form, problem=problem), status
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(PENDING_USER)
+    since = session.get(PENDING_SINCE, 0)
+    if (
+        not isinstance(user_id, int)
+        or not isinstance(since, int | float)
+        or time.time() - since > PENDING_SECONDS
+    ):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def two_factor_login() -> tuple[str, int] | Response:
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_USER, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if not services.second_factor_allowed(user.id):
+            db.session.commit()
+            abort(429)
+        if services.verify_second_factor(user, form.code.data or ""):
+            services.record_sign_in(user, second_factor=True)
+            db.session.commit()
+            target = session.get(PENDING_NEXT)
+            session.clear()
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.given_name), "success")
+            return redirect(target if isinstance(target, str) and target else url_for("courses.dashboard"))
+        services.record_failed_sign_in(user.email, reason="second_factor")
+        db.session.commit()
+        form.form_errors.append(_("That code is not right."))
+    status = 401 if form.form_errors else 200
+    return render_template("security/two_factor_login.html", form=form), status
+
+
+def begin_second_factor(user: User, next_url: str | None) -> Response:
+    """Called by the sign-in view once the password is right for a person with two-factor on."""
+    session.clear()
+    session[PENDING_USER] = user.id
+    session[PENDING_SINCE] = int(time.time())
+    if next_url:
+        session[PENDING_NEXT] = next_url
+    return redirect(url_for("security.two_factor_login"))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.FOCAL_POINT)
+def two_factor_setup() -> tuple[str, int] | Response:
+    g.write_intent = True  # even a GET stores the secret being set up
+    user: User = current_user._get_current_object()
+    enabled = services.confirmed_credential(user.id) is not None
+    form = TwoFactorCodeForm()
+    if enabled:
+        return render_template(
+            "security/two_factor_setup.html", enabled=True, form=form, disable_form=DisableTwoFactorForm()
+        ), 200
+    credential = services.start_two_factor(user)
+    if form.validate_on_submit():
+        try:
+            services.confirm_two_factor(user, form.code.data or "")
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(
+                _("Two-factor sign-in is on. You will be asked for a code each time you sign in."), "success"
+            )
+            return redirect(url_for("security.two_factor_setup"))
+    db.session.commit()  # the secret must survive until the code is confirmed
+    uri = services.provisioning_uri(user, credential)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5)
+    return render_template(
+        "security/two_factor_setup.html", enabled=False, form=form, qr=qr, secret=credential.secret
+    ), (422 if form.form_errors else 200)
+
+
+@bp.route("/account/two-factor/disable", methods=["POST"])
+@allow(Role.ADMIN, Role.FOCAL_POINT)
+def two_factor_disable() -> Response:
+    form = DisableTwoFactorForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit() and verify_password(user.password_hash, form.password.data or ""):
+        services.disable_two_factor(user, actor_id=user.id)
+        db.session.commit()
+        flash(_("Two-factor sign-in is off."), "info")
+    else:
+        flash(_("Your password is not correct; two-factor sign-in stays on."), "error")
+    return redirect(url_for("security.two_factor_setup"))
+
+
+@bp.route("/admin/people/<int:user_id>/two-factor/reset", methods=["POST"])
+@allow(Role.ADMIN)
+def admin_reset_two_factor(user_id: int) -> Response:
+    person = db.get_or_404(User, user_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.disable_two_factor(person, actor_id=current_user.id)
+    db.session.commit()
+    flash(_("Two-factor sign-in is reset; the person can set it up again."), "success")
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/admin/people/<int:user_id>/erase", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def erase_person(user_id: int) -> tuple[str, int] | Response:
+    person = db.get_or_404(User, user_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            files = services.erase_person(person, actor_id=current_user.id, reason=form.reason.data or "")
+        except LmsError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            services.delete_certificate_files(files)
+            flash(_("The person's personal data is erased; anonymous statistics are kept."), "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("security/erase.html", form=form, person=person), status

@@ -1,0 +1,242 @@
+/* Academy LMS: progressive enhancement only. Every flow works without this file (docs/design.md).
+   1 error summaries take focus · 2 offline reading and completions queued offline · 3 quiz autosave */
+(function () {
+  'use strict';
+  var body = document.body;
+  var user = body.getAttribute('data-user');
+  var texts = document.getElementById('js-text');
+  function text(name, values) {
+    var value = (texts && texts.getAttribute('data-' + name)) || '';
+    Object.keys(values || {}).forEach(function (key) { value = value.replace('%(' + key + ')s', values[key]); });
+    return value;
+  }
+  function status(element, message) {
+    element.textContent = '';
+    window.setTimeout(function () { element.textContent = message; }, 50); // a change screen readers notice
+  }
+  function liveRegion(className, after) {
+    var region = document.createElement('p');
+    region.className = className;
+    region.setAttribute('role', 'status');
+    after.insertAdjacentElement('afterend', region);
+    return region;
+  }
+
+  /* 1. An error summary receives focus, so that it is read out and Tab continues from it. */
+  var summary = document.getElementById('error-summary');
+  if (summary) { summary.focus(); }
+
+  /* A table wider than the screen scrolls inside its container: make that container reachable and
+     named for keyboard users (arrow keys scroll it), whatever the width of the screen. */
+  var labelTables = function () {
+    var used = {};
+    Array.prototype.forEach.call(document.querySelectorAll('.table-scroll'), function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute('tabindex')) {
+        // named after the table's caption or its section's heading, "By country · Table": a name of its own
+        var caption = box.querySelector('caption');
+        var heading = (box.closest('section') || box.parentElement).querySelector('h2, h3');
+        var title = caption || heading;
+        var name = (title ? title.textContent.trim() + ' · ' : '') + (text('table') || 'Table');
+        used[name] = (used[name] || 0) + 1;
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('role', 'region');
+        box.setAttribute('aria-label', used[name] > 1 ? name + ' ' + used[name] : name);
+      } else if (!scrolls && box.getAttribute('tabindex') === '0') {
+        box.removeAttribute('tabindex');
+        box.removeAttribute('role');
+        box.removeAttribute('aria-label');
+      }
+    });
+  };
+  labelTables();
+  window.addEventListener('resize', function () { window.clearTimeout(labelTables.timer); labelTables.timer = window.setTimeout(labelTables, 200); });
+
+  /* 2. Offline reading (signed-in people, browsers with service workers). */
+  var PAGES = 'lms-pages-v1';
+  var STATIC = 'lms-static-v1';
+  var QUEUE = 'lms-offline-completions';
+  var OWNER = 'lms-offline-owner';
+  var swUrl = body.getAttribute('data-sw') || '/sw.js';
+  var root = swUrl.replace(/sw\.js.*$/, '');
+  var path = location.pathname;
+  var readable = /\/courses\/[^/]+(\/lessons\/\d+)?\/?$/.test(path);
+  var offlineCapable = Boolean(user && 'serviceWorker' in navigator && window.caches && window.localStorage);
+
+  function loadQueue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE) || '{}'); } catch (error) { return {}; }
+  }
+  function saveQueue(queue) { localStorage.setItem(QUEUE, JSON.stringify(queue)); }
+
+  function cacheAssets() {
+    var urls = Array.prototype.map.call(
+      document.querySelectorAll('link[rel="stylesheet"][href], link[rel="icon"][href], script[src]'),
+      function (element) { return element.href || element.src; });
+    return caches.open(STATIC).then(function (cache) {
+      return Promise.all(urls.map(function (url) {
+        return cache.match(url).then(function (hit) { return hit || cache.add(url); });
+      }));
+    });
+  }
+
+  function savePage(url) {
+    // X-LMS-Prefetch: saving a lesson is not reading it (courses that complete lessons on reading)
+    return fetch(url, { credentials: 'same-origin', headers: { 'X-LMS-Prefetch': '1' } }).then(function (response) {
+      if (!response.ok || response.redirected) { throw new Error('not saved'); }
+      return caches.open(PAGES).then(function (cache) { return cache.put(url.split('#')[0].split('?')[0], response); });
+    });
+  }
+
+  var flushing = false;
+  function flushQueue() {
+    if (!user || flushing || !navigator.onLine) { return; }
+    var queue = loadQueue();
+    var mine = Object.keys(queue).filter(function (url) { return queue[url].user === user; });
+    if (!mine.length) { return; }
+    flushing = true;
+    var sent = 0;
+    fetch(root + 'offline/token', { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (response) { if (!response.ok) { throw new Error('no token'); } return response.json(); })
+      .then(function (data) {
+        return mine.reduce(function (previous, url) {
+          return previous.then(function () {
+            return fetch(url, {
+              method: 'POST', credentials: 'same-origin', redirect: 'manual',
+              headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+              body: 'csrf_token=' + encodeURIComponent(data.csrf_token)
+            }).then(function (response) {
+              // The server records a completion once, however often it is sent: a lost answer is
+              // simply sent again next time. 400 (expired token) stays queued; 403/404 will not change.
+              if (response.type === 'opaqueredirect' || response.ok || response.status === 403 || response.status === 404) {
+                var current = loadQueue();
+                delete current[url];
+                saveQueue(current);
+                sent += 1;
+              }
+            });
+          });
+        }, Promise.resolve());
+      })
+      .catch(function () { /* still offline or signed out: try again later */ })
+      .then(function () {
+        flushing = false;
+        if (sent) {
+          var note = document.querySelector('.pending-completion');
+          if (note) { note.classList.remove('pending-completion'); status(note, text('sent')); }
+          body.setAttribute('data-offline-sent', String(sent));
+        }
+      });
+  }
+
+  if (offlineCapable) {
+    // Saved pages belong to the person who saved them: another sign-in on this computer starts afresh.
+    if (localStorage.getItem(OWNER) !== user) {
+      caches.delete(PAGES);
+      localStorage.setItem(OWNER, user);
+    }
+    navigator.serviceWorker.register(swUrl, { scope: root + 'courses/' }).catch(function () {});
+    if (readable) {
+      if (navigator.onLine) {
+        cacheAssets().catch(function () {});
+        if (!navigator.serviceWorker.controller) { savePage(location.href).catch(function () {}); }
+      } else {
+        var flashes = document.querySelector('.flashes');
+        if (flashes) { flashes.remove(); }
+        var main = document.getElementById('main');
+        var note = document.createElement('p');
+        note.className = 'alert alert-info';
+        note.textContent = text('saved-copy');
+        main.insertBefore(note, main.firstChild);
+      }
+    }
+
+    // "Save this course for offline reading" on the course page of an enrolled trainee.
+    var lessonLinks = document.querySelectorAll('.course-page .outline a[href*="/lessons/"]');
+    var progress = document.querySelector('.course-page .progress');
+    if (lessonLinks.length && progress) {
+      var panel = document.createElement('div');
+      panel.className = 'offline-panel';
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'button button-secondary';
+      button.textContent = text('save');
+      panel.appendChild(button);
+      var saveStatus = document.createElement('p');
+      saveStatus.className = 'offline-status';
+      saveStatus.setAttribute('role', 'status');
+      panel.appendChild(saveStatus);
+      progress.insertAdjacentElement('afterend', panel);
+      button.addEventListener('click', function () {
+        var urls = Array.prototype.map.call(lessonLinks, function (link) { return link.href; });
+        urls.unshift(location.href);
+        button.disabled = true;
+        status(saveStatus, text('saving'));
+        var saved = 0;
+        urls.reduce(function (previous, url) {
+          return previous.then(function () {
+            return savePage(url).then(function () { saved += 1; }, function () {});
+          });
+        }, cacheAssets().catch(function () {})).then(function () {
+          button.disabled = false;
+          status(saveStatus, saved === urls.length ? text('saved', { count: lessonLinks.length }) : text('save-failed'));
+        });
+      });
+    }
+
+    // Sign-out forgets the saved pages (shared computers at border posts).
+    document.addEventListener('submit', function (event) {
+      var form = event.target;
+      if (form.dataset.cleared || !/\/logout$/.test(new URL(form.action, location.href).pathname)) { return; }
+      event.preventDefault();
+      form.dataset.cleared = '1';
+      var done = function () { form.submit(); };
+      window.setTimeout(done, 1500);
+      caches.delete(PAGES).then(done, done);
+    });
+  }
+
+  // Mark-as-complete while offline: kept on this device (one entry per lesson), sent when back online.
+  if (user && window.localStorage) {
+    document.addEventListener('submit', function (event) {
+      var form = event.target;
+      if (navigator.onLine || !/\/lessons\/\d+\/complete$/.test(new URL(form.action, location.href).pathname)) { return; }
+      event.preventDefault();
+      var queue = loadQueue();
+      queue[form.action] = { user: user, at: new Date().toISOString() };
+      saveQueue(queue);
+      var note = document.createElement('p');
+      note.className = 'alert alert-info pending-completion';
+      note.setAttribute('role', 'status');
+      note.setAttribute('tabindex', '-1');
+      form.replaceWith(note);
+      status(note, text('queued'));
+      note.focus();
+    });
+    window.addEventListener('online', flushQueue);
+    flushQueue();
+  }
+
+  /* 3. Quiz answers save themselves a moment after each change (the Save button still works). */
+  var quiz = document.querySelector('form.quiz-form');
+  if (quiz && window.fetch && window.FormData) {
+    var actions = quiz.querySelector('.quiz-actions');
+    var saveNote = liveRegion('hint autosave-status', actions || quiz.lastElementChild);
+    var timer = null;
+    var autosave = function () {
+      if (!navigator.onLine) { status(saveNote, text('quiz-offline')); return; }
+      var data = new FormData(quiz);
+      data.set('action', 'save');
+      fetch(quiz.action, { method: 'POST', body: data, credentials: 'same-origin' }).then(function (response) {
+        if (response.ok && !/\/review/.test(response.url)) {
+          var now = new Date();
+          var time = ('0' + now.getHours()).slice(-2) + ':' + ('0' + now.getMinutes()).slice(-2);
+          status(saveNote, text('autosaved', { time: time }));
+        }
+      }).catch(function () { status(saveNote, text('quiz-offline')); });
+    };
+    var schedule = function () { window.clearTimeout(timer); timer = window.setTimeout(autosave, 1500); };
+    quiz.addEventListener('change', schedule);
+    quiz.addEventListener('input', schedule);
+    quiz.addEventListener('submit', function () { window.clearTimeout(timer); });
+  }
+}());

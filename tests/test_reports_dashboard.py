@@ -1,0 +1,32 @@
+"""The trainee dashboard: progress, next lesson, quiz results, deadline and certificate per enrolment."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lms.certificates.models import Certificate
+from lms.extensions import db
+from tests.conftest import _TEST_PASSWORD_HASH, login
+from tests.reports_support import build_world
+
+
+def test_dashboard_shows_next_lesson_results_deadline_and_certificate(app: Flask) -> None:
+    world = build_world(_TEST_PASSWORD_HASH)
+    client = app.test_client()
+    login(client, world.people["p2"])
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "50% complete · 2 of 4 lessons" in page
+    assert f'href="/courses/{world.course.slug}/lessons/{world.lessons[2].id}"' in page
+    assert "Next lesson:" in page and "Lesson 3" in page
+    assert "Deadline: 2026-06-30" in page
+    assert "Pre Test: 40%" in page and "Post Test: 60%" in page and "Final: not taken" in page
+
+    other = app.test_client()
+    login(other, world.people["p1"])
+    page = other.get("/dashboard").get_data(as_text=True)
+    assert "Final: 85% (passed)" in page  # best of 75 and 85
+    active = db.session.query(Certificate).filter_by(enrolment_id=world.enrolments["p1r1"].id).one()
+    revoked = db.session.query(Certificate).filter_by(enrolment_id=world.enrolments["p1r2"].id).one()
+    assert f"Certificate {active.code}" in page
+    assert revoked.code not in page  # a revoked certificate is not offered
+    assert "Deadline: 2026-04-30" in page  # R2
