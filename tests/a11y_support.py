@@ -60,8 +60,8 @@ def axe_violations(page: Any, contrast: bool = True) -> list[dict[str, Any]]:
         page.evaluate(AXE_SOURCE)  # evaluated through the DevTools protocol: the page's CSP does not apply
     result = page.evaluate(
         """async ([tags, contrast]) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
-                                               rules: {'color-contrast': {enabled: contrast}}});
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                resultTypes: ['violations'], rules: {'color-contrast': {enabled: contrast}}});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
         }""",

@@ -51,8 +51,8 @@ def pages_for(role: str, ids: dict[str, Any]) -> list[str]:
     common = ["/", "/dashboard", "/certificates"]
     if role == "trainee":
         return [*common, course, f"{course}/lessons/{ids['lesson']}", f"{course}/quizzes/pre-test", "/runs",
-                f"/runs/{ids['run']}", "/account", "/account/password", "/account/data", "/account/two-factor",
-                "/offline"]  # fmt: skip
+                f"/runs/{ids['run']}", "/account", "/account/password", "/account/data",
+                "/account/two-factor", "/offline"]  # fmt: skip
     if role == "focal_point":
         return [*common, "/authority", f"/authority/runs/{ids['run']}/nominate", "/reports/",
                 "/reports/authority"]  # fmt: skip

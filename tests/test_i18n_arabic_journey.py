@@ -78,7 +78,9 @@ def _pdf_fonts(reader: PdfReader) -> list[dict[str, Any]]:
                 {
                     "name": str(font.get("/BaseFont")),
                     "embedded": bool(descriptor)
-                    and any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")),
+                    and any(
+                        key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+                    ),
                     "to_unicode": "/ToUnicode" in font,
                 }
             )
@@ -104,7 +106,11 @@ def test_a_trainee_finishes_the_course_in_arabic_and_gets_an_arabic_certificate(
     app: Flask, demo_course: Course, make_user: Callable[..., User], login_as: Callable[[User], FlaskClient]
 ) -> None:
     trainee = make_user(
-        Role.TRAINEE, given_name="Leila", family_name="Haddad", native_name=ARABIC_NAME, preferred_language="ar"
+        Role.TRAINEE,
+        given_name="Leila",
+        family_name="Haddad",
+        native_name=ARABIC_NAME,
+        preferred_language="ar",
     )
     client = login_as(trainee)
     run = enrolment_services.default_run(demo_course.id)
@@ -132,12 +138,18 @@ def test_a_trainee_finishes_the_course_in_arabic_and_gets_an_arabic_certificate(
     page = client.get(f"/quiz-attempts/{attempt.id}").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page
     assert "السؤال 1" in page  # the UI's own words, in Arabic
-    bank = yaml.safe_load((PROJECT_ROOT / "courses" / "ibm-foundations" / "banks" / "core.yml").read_text("utf-8"))
+    bank = yaml.safe_load(
+        (PROJECT_ROOT / "courses" / "ibm-foundations" / "banks" / "core.yml").read_text("utf-8")
+    )
     prompts = [q.get("prompt") or q.get("text") for q in bank["questions"]]
     shown = [p["ar"] for p in prompts if p["ar"] in page]
     assert len(shown) == 12, shown  # the twelve drawn questions, in Arabic
     assert not [p["en"] for p in prompts if p["en"] in page]
-    result = client.post(f"/quiz-attempts/{attempt.id}", data={**right_answers(attempt), "action": "submit"}, follow_redirects=True)
+    result = client.post(
+        f"/quiz-attempts/{attempt.id}",
+        data={**right_answers(attempt), "action": "submit"},
+        follow_redirects=True,
+    )
     assert result.status_code == 200
     db.session.refresh(enrolment)
     assert enrolment.status == EnrolmentStatus.COMPLETED
@@ -185,7 +197,9 @@ def test_a_russian_certificate_with_a_cyrillic_name_has_no_missing_glyphs(
         for lesson in module.lessons:
             enrolment_services.complete_lesson(enrolment, lesson)
     # The final quiz is the completion rule; an admin's manual issue (with a reason) skips it here.
-    certificate = certificate_services.issue_manually(trainee.email, run.id, admin.id, "Test: Russian wording")
+    certificate = certificate_services.issue_manually(
+        trainee.email, run.id, admin.id, "Test: Russian wording"
+    )
     db.session.commit()
     assert certificate.language == "ru"
     assert_pdf_has_no_missing_glyphs(

@@ -49,13 +49,18 @@ def filled_side(png: bytes) -> str:
     columns = [
         x
         for x in range(width)
-        if any(sum(abs(a - b) for a, b in zip(image.getpixel((x, y)), ACCENT, strict=True)) < 60 for y in range(height))
+        if any(
+            sum(abs(a - b) for a, b in zip(image.getpixel((x, y)), ACCENT, strict=True)) < 60
+            for y in range(height)
+        )
     ]
     assert columns, "no filled part found"
     return "start-left" if min(columns) < width - 1 - max(columns) else "start-right"
 
 
-def prepare_trainee(language: str, course: Course, make_user: Callable[..., User], admin: User) -> tuple[User, str]:
+def prepare_trainee(
+    language: str, course: Course, make_user: Callable[..., User], admin: User
+) -> tuple[User, str]:
     given, family, native = NAMES[language]
     trainee = make_user(
         Role.TRAINEE, given_name=given, family_name=family, native_name=native, preferred_language=language
@@ -66,7 +71,9 @@ def prepare_trainee(language: str, course: Course, make_user: Callable[..., User
     for lesson in lessons[:3]:
         enrolment_services.complete_lesson(enrolment, lesson)
     # A certificate to show: issued by an admin with a reason, as the final quiz is not taken here.
-    certificate = certificate_services.issue_manually(trainee.email, run.id, admin.id, "Screenshots of issue 8")
+    certificate = certificate_services.issue_manually(
+        trainee.email, run.id, admin.id, "Screenshots of issue 8"
+    )
     db.session.commit()
     return trainee, certificate.code
 
@@ -125,8 +132,9 @@ def test_every_language_at_desktop_and_phone_width(
 
 
 def certificate_pdf(code: str, target: Path) -> None:
-    from lms.certificates.models import Certificate
     from sqlalchemy import select
+
+    from lms.certificates.models import Certificate
 
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     assert certificate is not None

@@ -42,7 +42,9 @@ def template_catalogue():  # type: ignore[no-untyped-def]  # babel's Catalog is 
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
 def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
     messages = [m for m in catalogue(language) if m.id]
-    untranslated = [m.id for m in messages if not m.string or (isinstance(m.string, tuple) and not all(m.string))]
+    untranslated = [
+        m.id for m in messages if not m.string or (isinstance(m.string, tuple) and not all(m.string))
+    ]
     fuzzy = [m.id for m in messages if m.fuzzy]
     assert not untranslated, f"{language}: {len(untranslated)} untranslated, e.g. {untranslated[:5]}"
     assert not fuzzy, f"{language}: {len(fuzzy)} fuzzy, e.g. {fuzzy[:5]}"
@@ -53,7 +55,9 @@ def test_catalogue_holds_every_extracted_message_and_keeps_placeholders(language
     """`make messages` extracts into messages.pot; a catalogue behind it lacks new strings."""
     ids = {m.id for m in catalogue(language) if m.id}
     wanted = {m.id for m in template_catalogue() if m.id}
-    assert not wanted - ids, f"{language}: run `make messages` and translate: {sorted(wanted - ids, key=str)[:5]}"
+    assert not wanted - ids, (
+        f"{language}: run `make messages` and translate: {sorted(wanted - ids, key=str)[:5]}"
+    )
     for message in catalogue(language):
         if not message.id or isinstance(message.id, tuple):
             continue
@@ -89,7 +93,7 @@ class _TextFinder(HTMLParser):
 def text_outside_gettext(source: str) -> list[str]:
     """Letters in a template's own markup (Jinja 'data' tokens), ignoring everything inside {{ }} and
     {% %}: what remains is text the template prints as written, untranslated."""
-    environment = Environment(extensions=["jinja2.ext.i18n"])
+    environment = Environment(extensions=["jinja2.ext.i18n"])  # noqa: S701  # only lexes, never renders
     parts: list[str] = []
     for _line, kind, value in environment.lex(source):
         if kind == "data":
@@ -144,4 +148,6 @@ def test_every_template_message_is_in_every_catalogue() -> None:
             key = message[0] if isinstance(message, tuple) else message
             for language, messages in catalogues.items():
                 found = messages.get(key)
-                assert found is not None and found.string, f"{path.relative_to(TEMPLATES)}: {key!r} not in {language}"
+                assert found is not None and found.string, (
+                    f"{path.relative_to(TEMPLATES)}: {key!r} not in {language}"
+                )

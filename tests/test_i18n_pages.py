@@ -49,7 +49,21 @@ class _VisibleText(HTMLParser):
     course content (marked with the study language in `lang`) which is the author's, not the UI's."""
 
     SKIP = {"script", "style", "title"}  # <title> repeats the h1, often course content
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self, ui_language: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -120,7 +134,9 @@ def trainee(make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
-def enrolled_client(login_as: Callable[[User], FlaskClient], trainee: User, demo_course: Course) -> FlaskClient:
+def enrolled_client(
+    login_as: Callable[[User], FlaskClient], trainee: User, demo_course: Course
+) -> FlaskClient:
     client = login_as(trainee)
     run = enrolment_services.default_run(demo_course.id)
     assert run is not None
@@ -164,7 +180,9 @@ def test_the_leak_check_would_catch_an_english_page(enrolled_client: FlaskClient
         assert_translated(html, "ru", "/dashboard")
 
 
-def test_arabic_pages_are_right_to_left(client: FlaskClient, enrolled_client: FlaskClient, demo_course: Course) -> None:
+def test_arabic_pages_are_right_to_left(
+    client: FlaskClient, enrolled_client: FlaskClient, demo_course: Course
+) -> None:
     choose_language(client, "ar")
     assert '<html lang="ar" dir="rtl">' in client.get("/").get_data(as_text=True)
     choose_language(enrolled_client, "ar")
@@ -195,7 +213,10 @@ def test_switcher_returns_to_the_same_page_and_works_without_javascript(
     assert response.status_code == 302 and response.headers["Location"] == page
     assert '<html lang="ru"' in client.get(page).get_data(as_text=True)
     with_query = "/?q=border"
-    assert client.post("/language", data={"language": "fr", "next": with_query}).headers["Location"] == with_query
+    assert (
+        client.post("/language", data={"language": "fr", "next": with_query}).headers["Location"]
+        == with_query
+    )
 
 
 def test_switcher_refuses_to_send_people_elsewhere(client: FlaskClient) -> None:
@@ -203,9 +224,13 @@ def test_switcher_refuses_to_send_people_elsewhere(client: FlaskClient) -> None:
     assert response.headers["Location"] == "/"
 
 
-def test_language_choice_order(client: FlaskClient, login_as: Callable[[User], FlaskClient], make_user) -> None:  # type: ignore[no-untyped-def]
+def test_language_choice_order(
+    client: FlaskClient, login_as: Callable[[User], FlaskClient], make_user
+) -> None:  # type: ignore[no-untyped-def]
     # Nothing known: the browser's Accept-Language, else English.
-    assert '<html lang="fr"' in client.get("/", headers={"Accept-Language": "fr-CH, en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="fr"' in client.get("/", headers={"Accept-Language": "fr-CH, en;q=0.5"}).get_data(
+        as_text=True
+    )
     assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     # A signed-in user's saved preference beats the browser.
     user = make_user(Role.TRAINEE, preferred_language="ru")
@@ -279,7 +304,10 @@ def test_trainee_switches_the_study_language_of_a_course(
 
 
 def test_translation_status_is_for_trainers_and_lists_what_is_missing(
-    client: FlaskClient, login_as: Callable[[User], FlaskClient], make_user, demo_course: Course  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    login_as: Callable[[User], FlaskClient],
+    make_user,
+    demo_course: Course,  # type: ignore[no-untyped-def]
 ) -> None:
     trainee_client = login_as(make_user(Role.TRAINEE))
     assert trainee_client.get(f"/courses/{demo_course.slug}/translations").status_code == 403

@@ -231,7 +231,9 @@ def _render_pdf(certificate: Certificate, issuer: Issuer, language: str) -> byte
             credits_text=localized_number(certificate.credits) if certificate.credits is not None else "",
             modality_label=modality_label(certificate.modality),
             issued_on=localized_date(certificate.issued_at.date(), "long"),
-            valid_until=localized_date(certificate.valid_until.date(), "long") if certificate.valid_until else None,
+            valid_until=(
+                localized_date(certificate.valid_until.date(), "long") if certificate.valid_until else None
+            ),
             run_starts_on=localized_date(certificate.run_starts_on) if certificate.run_starts_on else "",
             run_ends_on=localized_date(certificate.run_ends_on) if certificate.run_ends_on else "",
         )

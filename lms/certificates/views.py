@@ -95,7 +95,8 @@ def download_pdf(code: str) -> Response:
 def download_english_pdf(code: str) -> Response:
     """The English version of a certificate issued in another language (issue 8)."""
     certificate = _own_certificate(code)
-    path = services.pdf_path(certificate) if certificate.language == "en" else services.english_pdf_path(certificate)
+    english = certificate.language == "en"
+    path = services.pdf_path(certificate) if english else services.english_pdf_path(certificate)
     if not path.exists():
         abort(404)
     return send_file(

@@ -18,8 +18,8 @@ from lms.enrolment.queries import dashboard_rows
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
-from lms.reports.queries import certificates_in_force
 from lms.quizzes.queries import course_question_specs, course_quizzes
+from lms.reports.queries import certificates_in_force
 
 bp = Blueprint("courses", __name__)
 
@@ -88,7 +88,9 @@ def change_study_language(slug: str) -> Response:
         flash(_("Choose one of the course's languages."), "error")
         return redirect(url_for("courses.course", slug=slug))
     try:
-        changed = enrolment_services.change_study_language(enrolment, form.language.data, actor_id=current_user.id)
+        changed = enrolment_services.change_study_language(
+            enrolment, form.language.data, actor_id=current_user.id
+        )
     except LmsError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -41,11 +41,11 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=LEVEL, mtime=0)
 
 
-def gzip_static(path: Path, data: bytes) -> bytes:
+def gzip_static(path: Path) -> bytes:
     mtime = path.stat().st_mtime
     cached = _static_cache.get(path)
     if cached and cached[0] == mtime:
         return cached[1]
-    packed = gzip_bytes(data)
+    packed = gzip_bytes(path.read_bytes())
     _static_cache[path] = (mtime, packed)
     return packed

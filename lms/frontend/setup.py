@@ -63,20 +63,24 @@ def compress(app: Flask, response: Response) -> None:
     response.vary.add("Accept-Encoding")
     if not accepts_gzip(request.headers.get("Accept-Encoding", "")):
         return
-    static_path = None
-    if response.direct_passthrough:  # a static file: read it (small; our own CSS/JS/SVG)
+    if response.direct_passthrough:  # a static file: compressed once per version, kept in memory
         static_path = _requested_static_file(app) if request.endpoint == "static" else None
-        if static_path is None:
+        if static_path is None or static_path.stat().st_size < MINIMUM_SIZE:
             return
+        packed = gzip_static(static_path)
+        file_body = response.response
         response.direct_passthrough = False
+        response.set_data(packed)
+        if hasattr(file_body, "close"):
+            file_body.close()  # the file send_file opened is not read: close it now
     elif response.is_streamed:  # generated downloads (CSV exports) stream as they are
         return
-    data = response.get_data()
-    if len(data) < MINIMUM_SIZE:
-        return
-    packed = gzip_static(static_path, data) if static_path is not None else gzip_bytes(data)
-    response.set_data(packed)
+    else:
+        data = response.get_data()
+        if len(data) < MINIMUM_SIZE:
+            return
+        response.set_data(gzip_bytes(data))
     response.headers["Content-Encoding"] = "gzip"
     etag, weak = response.get_etag()
     if etag:
-        response.set_etag(f"{etag}-gzip", weak)
+        response.set_etag(f"{etag}-gzip", bool(weak))

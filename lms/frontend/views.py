@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -16,10 +18,9 @@ bp = Blueprint("frontend", __name__)
 def service_worker() -> Response:
     # Served from the site root so that it may control /courses/ (a worker's scope cannot reach above
     # its own folder, and /static/js/ is not where lessons live).
-    response = send_from_directory(
-        str(current_app.static_folder), "js/sw.js", mimetype="text/javascript", max_age=0
-    )
-    response.cache_control.no_cache = True
+    script = Path(str(current_app.static_folder), "js", "sw.js").read_bytes()
+    response = Response(script, mimetype="text/javascript")
+    response.cache_control.no_cache = True  # browsers look for a new worker on every visit
     return response
 
 

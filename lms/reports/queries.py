@@ -6,12 +6,14 @@ every query is served by an index (tests read the query plans). Rows come back a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, extract, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, extract, func, literal, select, union_all
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
@@ -20,6 +22,7 @@ from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
 from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
 from lms.extensions import db
+from lms.ops import cache
 from lms.orgs.models import Authority, Country
 from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
 from lms.reports.indicators import CellTotals, progress_percent
@@ -106,8 +109,13 @@ def _lesson_totals() -> Any:
 SORT_KEYS = ("name", "progress", "last_activity", "completed", "authority", "status", "course")
 
 
-def _progress_select(scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime) -> Select[Any]:
-    done = _lessons_done().label("done")
+def _progress_select(
+    scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime, with_done: bool = False
+) -> Select[Any]:
+    """The rows of a progress report. Lessons done is computed in SQL only where it must be (sorting by
+    progress, or an export); a page otherwise counts them for its own 50 rows (`lessons_done_for`)."""
+    done_expression = _lessons_done()
+    done = (done_expression if with_done else literal(0)).label("done")
     totals = _lesson_totals()
     total = func.coalesce(totals.c.total, 0)
     query = (
@@ -135,7 +143,7 @@ def _progress_select(scope: list[ColumnElement[bool]], filters: ProgressFilters,
         .outerjoin(Authority, Authority.id == Enrolment.authority_id)
         .where(*scope, *_filter_conditions(filters, now))
     )
-    percent = case((total > 0, (done * 100) / total), else_=0)
+    percent = case((total > 0, (done_expression * 100) / total), else_=0)
     orders: dict[str, list[Any]] = {
         "name": [User.family_name, User.given_name],
         "progress": [percent],
@@ -166,17 +174,39 @@ def _filter_conditions(filters: ProgressFilters, now: datetime) -> list[ColumnEl
 
 
 def _count(scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime) -> int:
-    query = (
-        select(func.count(Enrolment.id))
-        .join(User, User.id == Enrolment.user_id)
-        .where(*scope, *_filter_conditions(filters, now))
-    )
+    query = select(func.count(Enrolment.id)).where(*scope, *_filter_conditions(filters, now))
+    if filters.country_code:
+        query = query.join(User, User.id == Enrolment.user_id)
     return int(db.session.scalar(query) or 0)
 
 
-def _row(values: Sequence[Any], best: dict[int, dict[int, float | None]]) -> ProgressRow:
+def lessons_done_for(enrolment_ids: list[int]) -> dict[int, int]:
+    """enrolment id -> published lessons completed, for one page of rows, in one grouped query."""
+    if not enrolment_ids:
+        return {}
+    return {
+        enrolment_id: count
+        for enrolment_id, count in db.session.execute(
+            select(LessonCompletion.enrolment_id, func.count(LessonCompletion.id))
+            .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+            .join(Module, Module.id == Lesson.module_id)
+            .where(
+                LessonCompletion.enrolment_id.in_(enrolment_ids),
+                Lesson.is_published.is_(True),
+                Module.is_published.is_(True),
+            )
+            .group_by(LessonCompletion.enrolment_id)
+        )
+    }
+
+
+def _row(
+    values: Sequence[Any], best: dict[int, dict[int, float | None]], done_by_id: dict[int, int] | None = None
+) -> ProgressRow:
     (enrolment_id, user_id, given, family, email, country, authority, course_title, run_id, run_title,
      status, done, total, last_activity, completed) = values  # fmt: skip
+    if done_by_id is not None:
+        done = done_by_id.get(enrolment_id, 0)
     return ProgressRow(
         enrolment_id=enrolment_id,
         user_id=user_id,
@@ -223,8 +253,10 @@ def _page(
     values = db.session.execute(
         _progress_select(scope, filters, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    best = best_scores([v[0] for v in values], [q.id for q in quizzes])
-    return ProgressPage([_row(v, best) for v in values], total, page, pages, quizzes)
+    ids = [v[0] for v in values]
+    best = best_scores(ids, [q.id for q in quizzes])
+    done = lessons_done_for(ids)
+    return ProgressPage([_row(v, best, done) for v in values], total, page, pages, quizzes)
 
 
 def run_quizzes(course_id: int) -> list[Quiz]:
@@ -262,7 +294,7 @@ def export_progress_rows(
     scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime | None = None
 ) -> Iterator[ProgressRow]:
     """Every row of a progress report, streamed in chunks (no best scores: one query per chunk would do)."""
-    query = _progress_select(scope, filters, now or utcnow()).execution_options(yield_per=1000)
+    query = _progress_select(scope, filters, now or utcnow(), with_done=True).execution_options(yield_per=1000)
     for values in db.session.execute(query):
         yield _row(values, {})
 
@@ -540,11 +572,6 @@ def filter_choices(course_id: int | None) -> FilterChoices:
     return FilterChoices(courses, runs, countries_by_code(), authorities_by_id())
 
 
-def stuck_condition(days: int, now: datetime) -> ColumnElement[bool]:
-    since = now - timedelta(days=days)
-    return or_(Enrolment.last_activity_at.is_(None), Enrolment.last_activity_at < since)
-
-
 def certificates_in_force(user_id: int) -> dict[int, str]:
     """run id -> code of the person's certificate in force for that run (for the trainee dashboard)."""
     return {
@@ -555,3 +582,41 @@ def certificates_in_force(user_id: int) -> dict[int, str]:
             )
         )
     }
+
+
+CACHE_SECONDS = 300  # donor figures: five minutes old at most (config REPORTS_CACHE_SECONDS)
+
+
+def _tables_to_json(tables: IndicatorTables, computed_at: datetime) -> str:
+    return json.dumps(
+        {
+            "computed_at": computed_at.isoformat(),
+            "total": asdict(tables.total),
+            "breakdowns": {d: [[k, asdict(c)] for k, c in cells] for d, cells in tables.breakdowns.items()},
+            "months": tables.completions_by_month,
+        }
+    )
+
+
+def _tables_from_json(raw: bytes) -> tuple[IndicatorTables, datetime]:
+    data = json.loads(raw)
+    tables = IndicatorTables(
+        total=CellTotals(**data["total"]),
+        breakdowns={d: [(k, CellTotals(**c)) for k, c in cells] for d, cells in data["breakdowns"].items()},
+        completions_by_month=[(m, n) for m, n in data["months"]],
+    )
+    return tables, datetime.fromisoformat(data["computed_at"])
+
+
+def cached_indicator_tables(filters: IndicatorFilters, seconds: int = CACHE_SECONDS) -> tuple[IndicatorTables, datetime]:
+    """The indicator tables, kept in the shared cache (Redis, when configured) for a few minutes per set of
+    filters: on the L data set the statement reads 200k enrolments, and donor figures need not be
+    fresher than that. Without Redis every call computes (lms.ops.cache has no per-process cache)."""
+    key = "reports:indicators:" + hashlib.sha256(repr(sorted(asdict(filters).items())).encode()).hexdigest()
+    raw = cache.get(key) if seconds > 0 else None
+    if raw is not None:
+        return _tables_from_json(raw)
+    tables, computed_at = indicator_tables(filters), utcnow()
+    if seconds > 0:
+        cache.set(key, _tables_to_json(tables, computed_at), seconds)
+    return tables, computed_at

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, stream_with_context
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -298,11 +298,15 @@ INDICATOR_HEADER = (
 )  # fmt: skip
 
 
+def _cache_seconds() -> int:
+    return int(current_app.config.get("REPORTS_CACHE_SECONDS", queries.CACHE_SECONDS))
+
+
 @bp.route("/indicators")
 @allow(Role.ADMIN)
 def indicators_report() -> str:
     form, state, choices = _indicator_form()
-    tables = queries.indicator_tables(state.filters)
+    tables, computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     threshold = state.threshold
     months = [Bar(m, float(n), str(suppress_count(n, threshold))) for m, n in tables.completions_by_month]
@@ -350,6 +354,8 @@ def indicators_report() -> str:
         by_sex=by_sex,
         charts=charts,
         threshold=threshold,
+        computed_at=computed_at,
+        cache_minutes=_cache_seconds() // 60,
         suppressed=suppressed_text(threshold) if threshold else None,
         hours_per_day=HOURS_PER_TRAINING_DAY,
         export_args=_args_without("format"),
@@ -360,7 +366,7 @@ def indicators_report() -> str:
 @allow(Role.ADMIN)
 def indicators_export() -> Response:
     form, state, choices = _indicator_form()
-    tables = queries.indicator_tables(state.filters)
+    tables, _computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     rows: list[list[Any]] = [["total", *total.values()]]
     for dimension, items in breakdowns.items():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 17:51:28.802245
+Create Date: 2026-11-23 17:56:32.001538
 
 """
 

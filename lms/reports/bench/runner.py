@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    kind: str  # get | complete | quiz
+    kind: str  # get | uncached | complete | quiz
     account: str  # anonymous | trainee | trainer | focal | admin
     path: str
     clients: int
@@ -116,6 +116,10 @@ def _worker(args: tuple[int, Scenario, dict[str, Any], int, float, float, Any]) 
             status, _, text = client.request(
                 "POST", f"/courses/{slug}/lessons/{lesson}/complete", {"csrf_token": token}
             )
+        elif scenario.kind == "uncached":  # a date filter never asked before: the shared cache misses
+            day = date(2099, 1, 1) + timedelta(days=n * 97 + int(start_at) % 9973)
+            t0 = time.perf_counter()
+            status, _, text = client.request("GET", f"{scenario.path}?date_to={day.isoformat()}")
         else:
             t0 = time.perf_counter()
             status, _, text = client.request("GET", scenario.path)
@@ -165,7 +169,8 @@ def scenarios(manifest: dict[str, Any]) -> list[Scenario]:
         Scenario("quiz submission (write)", "quiz", "trainee", "", 8),
         Scenario("trainer course report", "get", "trainer", f"/reports/runs/{manifest['report_run_id']}", 2),
         Scenario("focal point report", "get", "focal", "/reports/authority", 2),
-        Scenario("admin indicator report", "get", "admin", "/reports/indicators", 1),
+        Scenario("admin indicator report (cached, Redis)", "get", "admin", "/reports/indicators", 1),
+        Scenario("admin indicator report (uncached)", "uncached", "admin", "/reports/indicators", 1),
     ]
 
 
@@ -193,7 +198,7 @@ def machine() -> str:
 def start_server(instance: Path, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_BENCH_ROUTES="true",
                LMS_SERVER_BIND=f"127.0.0.1:{port}", LMS_SERVER_WORKERS="2", LMS_SERVER_ACCESS_LOG="",
-               LMS_SERVER_MAX_REQUESTS="0")  # fmt: skip
+               LMS_SERVER_MAX_REQUESTS="0", LMS_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))  # fmt: skip
     log = (instance / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "python:lms.ops.gunicorn_conf", "--workers", "2",
@@ -236,6 +241,7 @@ def main() -> None:
     instance = options.instance.resolve()
     manifest = json.loads((instance / "bench.json").read_text())
     server = start_server(instance, options.port)
+    load_before = os.getloadavg()
     try:
         results = [run_scenario(options.port, s, manifest, options.duration) for s in scenarios(manifest)]
     finally:
@@ -243,16 +249,19 @@ def main() -> None:
         server.wait(timeout=60)
     rendered = table(results)
     print(rendered)  # noqa: T201 — the benchmark's output
-    write_report(options.output, rendered, manifest, options.duration)
+    load = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+    print(load)  # noqa: T201
+    write_report(options.output, rendered, manifest, options.duration, load)
 
 
-def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: float) -> None:
+def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: float, load: str) -> None:
     counts = manifest["counts"]
     text = path.read_text() if path.exists() else ""
     marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
     block = (
         f"{marker_start}\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}.\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}; {load} (1-minute; other "
+        f"processes on the machine count too).\n\n"
         f"Data set **{manifest['size']}**: {counts['trainees']:,} trainees, {counts['runs']:,} runs, "
         f"{counts['enrolments']:,} enrolments, {counts['completions']:,} lesson completions, "
         f"{counts['attempts']:,} quiz attempts, {counts['certificates']:,} certificates "

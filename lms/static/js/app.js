@@ -4,6 +4,9 @@
   'use strict';
   var body = document.body;
   var user = body.getAttribute('data-user');
+  // The page as the server sent it, before this script changes anything: saved for offline reading
+  // without downloading it a second time.
+  var pristine = '<!doctype html>\n' + document.documentElement.outerHTML;
   var texts = document.getElementById('js-text');
   function text(name, values) {
     var value = (texts && texts.getAttribute('data-' + name)) || '';
@@ -134,12 +137,16 @@
       caches.delete(PAGES);
       localStorage.setItem(OWNER, user);
     }
-    navigator.serviceWorker.register(swUrl, { scope: root + 'courses/' }).catch(function () {});
-    if (readable) {
-      if (navigator.onLine) {
+    navigator.serviceWorker.register(swUrl, { scope: root + 'courses/' }).then(function () {
+      // A page the worker did not serve (the first one read) is saved here; later ones the worker saves.
+      if (readable && navigator.onLine && !navigator.serviceWorker.controller) {
+        var copy = new Response(pristine, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+        caches.open(PAGES).then(function (cache) { return cache.put(location.href.split('#')[0].split('?')[0], copy); });
         cacheAssets().catch(function () {});
-        if (!navigator.serviceWorker.controller) { savePage(location.href).catch(function () {}); }
-      } else {
+      }
+    }).catch(function () {});
+    if (readable) {
+      if (!navigator.onLine) {
         var flashes = document.querySelector('.flashes');
         if (flashes) { flashes.remove(); }
         var main = document.getElementById('main');

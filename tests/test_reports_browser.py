@@ -1,0 +1,40 @@
+"""The admin indicator report in a real browser: filters, charts with their tables, suppression."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lms.auth.models import Role, User
+from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD
+from tests.reports_support import build_world
+
+
+@pytest.mark.browser
+def test_admin_reads_the_indicator_report_with_charts(
+    live_server: str, page: Any, make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    world = build_world(_TEST_PASSWORD_HASH, extra_trainees=12)
+    admin = make_user(Role.ADMIN)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(admin.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Reports").first.click()
+    page.get_by_role("link", name="Indicators for donors").click()
+    assert page.get_by_role("img", name="Completion rate by country").is_visible()
+    assert page.get_by_role("img", name="Participants by sex").is_visible()
+    assert page.get_by_role("img", name="Completions over time").is_visible()
+    assert page.get_by_role("table", name="Participants by sex").is_visible()
+    page.screenshot(path=str(tmp_path / "admin-report.png"), full_page=True)
+
+    page.get_by_label("Course", exact=True).select_option(str(world.course.id))
+    page.get_by_label("Suppress small cells (for publication)").check()
+    page.get_by_label("Smallest number of persons shown").fill("3")
+    page.get_by_role("button", name="Apply").click()
+    assert "suppress=y" in page.url
+    assert page.get_by_text("Publication mode").is_visible()
+    assert page.locator(".suppressed").count() > 0
