@@ -57,12 +57,13 @@ def localized_number(value: Number | None, digits: int | None = None) -> str:
 
 
 def localized_percent(value: Number | None, digits: int = 0) -> str:
-    """A percentage given on the 0-100 scale (how the academy stores them): 87.5 -> "87.5 %" in fr."""
+    """A percentage given on the 0-100 scale (how the academy stores them), with ``digits`` decimals
+    always shown: 87.5 -> "87.5%" in en, "87,5 %" in fr; 100 -> "100.0%" with one decimal."""
     if value is None:
         return ""
     pattern = get_locale().percent_formats[None].pattern  # keeps the locale's spacing: "87,5 %" in fr
     if digits > 0:
-        pattern = re.sub(r"0(?=[^0-9#]*$)", "0." + "#" * digits, pattern, count=1)
+        pattern = re.sub(r"0(?=[^0-9#]*$)", "0." + "0" * digits, pattern, count=1)
     return format_percent(Decimal(str(value)) / 100, format=pattern)
 
 

@@ -78,7 +78,9 @@ def _certificate(enrolment: Enrolment, status: str) -> None:
 def build_world(password_hash: str, extra_trainees: int = 0) -> World:
     for code in ("UA", "MD"):
         if db.session.get(Country, code) is None:
-            db.session.add(Country(code=code, name={"UA": "Ukraine", "MD": "Moldova"}[code], names={}, groups=[]))
+            db.session.add(
+                Country(code=code, name={"UA": "Ukraine", "MD": "Moldova"}[code], names={}, groups=[])
+            )
     a1 = Authority(code=f"ua-a1-{next(_numbers)}", name="State Border Guard Service", country_code="UA")
     a2 = Authority(code=f"md-a2-{next(_numbers)}", name="Border Police of Moldova", country_code="MD")
     course = Course(slug=f"border-checks-{next(_numbers)}", title="Border checks", notional_hours=16)
@@ -87,7 +89,9 @@ def build_world(password_hash: str, extra_trainees: int = 0) -> World:
     db.session.add_all([a1, a2, course, module, *lessons])
     db.session.flush()
     quizzes = {
-        role: Quiz(course_id=course.id, slug=role, title=role.replace("_", " ").title(), role=role, position=i)
+        role: Quiz(
+            course_id=course.id, slug=role, title=role.replace("_", " ").title(), role=role, position=i
+        )
         for i, role in enumerate(("pre_test", "post_test", "final"))
     }
     r1 = CourseRun(course_id=course.id, title="R1 self-paced", modality="self_paced",
@@ -132,8 +136,14 @@ def build_world(password_hash: str, extra_trainees: int = 0) -> World:
     def attempt(key: str, role: str, number: int, percent: float, status: str = "submitted") -> None:
         db.session.add(
             QuizAttempt(
-                enrolment_id=enrolments[key].id, quiz_id=quizzes[role].id, number=number, status=status,
-                percent=percent, score=percent, max_score=100, submitted_at=at(9),
+                enrolment_id=enrolments[key].id,
+                quiz_id=quizzes[role].id,
+                number=number,
+                status=status,
+                percent=percent,
+                score=percent,
+                max_score=100,
+                submitted_at=at(9),
             )
         )
 
@@ -158,13 +168,19 @@ def add_trainees(world: World, count: int, password_hash: str) -> None:
     a1, a2, r1, lessons, quizzes = world.a1, world.a2, world.r1, world.lessons, world.quizzes
     start = next(_numbers) * 1000
     for n in range(start, start + count):
-        user = _person(f"x{n}", a1 if n % 2 else a2, "female" if n % 3 else "male", "1970-1979", password_hash)
+        user = _person(
+            f"x{n}", a1 if n % 2 else a2, "female" if n % 3 else "male", "1970-1979", password_hash
+        )
         db.session.flush()
-        enrolment = Enrolment(run_id=r1.id, user_id=user.id, status="enrolled", authority_id=user.authority_id,
-                              enrolled_at=at(7), last_activity_at=at(7))  # fmt: skip
+        enrolment = Enrolment(
+            run_id=r1.id, user_id=user.id, status="enrolled", authority_id=user.authority_id,
+            enrolled_at=at(7), last_activity_at=at(7),
+        )  # fmt: skip
         db.session.add(enrolment)
         db.session.flush()
-        db.session.add(LessonCompletion(enrolment_id=enrolment.id, lesson_id=lessons[0].id, completed_at=at(8)))
+        db.session.add(
+            LessonCompletion(enrolment_id=enrolment.id, lesson_id=lessons[0].id, completed_at=at(8))
+        )
         db.session.add(QuizAttempt(enrolment_id=enrolment.id, quiz_id=quizzes["pre_test"].id, number=1,
                                    status="submitted", percent=50.0, score=5, max_score=10))  # fmt: skip
     db.session.commit()

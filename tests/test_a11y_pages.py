@@ -33,6 +33,7 @@ def _ids() -> dict[str, Any]:
     )
     quizzes = {q.slug: q.id for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
     return {
+        "course": course.id,
         "lesson": lesson_id,
         "quiz_id": quizzes["pre-test"],
         "run": db.session.scalar(select(CourseRun.id).order_by(CourseRun.id.desc())),
@@ -63,7 +64,13 @@ def pages_for(role: str, ids: dict[str, Any]) -> list[str]:
             "/admin/course-runs", f"/admin/course-runs/{ids['run']}", "/admin/course-runs/new",
             "/admin/certificates", "/admin/certificates/pending", "/admin/certificates/issue",
             f"/admin/certificates/{ids['certificate']}", "/reports/", "/reports/indicators",
-            f"/reports/runs/{ids['run']}", "/authoring/", "/trainer/quizzes"]  # fmt: skip
+            f"/reports/runs/{ids['run']}", "/authoring/", "/trainer/quizzes", *authoring(ids["course"])]  # fmt: skip
+
+
+def authoring(course_id: int) -> list[str]:
+    base = f"/authoring/courses/{course_id}"
+    return [base, f"{base}/metadata", f"{base}/lessons/what-ibm-means", f"{base}/quizzes/pre-test",
+            f"{base}/banks/core", f"{base}/preview", "/courses/ibm-foundations/translations"]  # fmt: skip
 
 
 Found = dict[str, list[dict[str, Any]]]
@@ -81,6 +88,7 @@ def walk(page: Any, base: str, role: str, ids: dict[str, Any], language: str, fo
         if response is not None and response.status == 404:  # a feature not built in this tree yet
             continue
         assert response is not None and response.status < 500, f"{path}: {response and response.status}"
+        assert page.evaluate("document.documentElement.lang") == language, path
         check(page, f"{language} {path}", found, contrast)
     if role == "anonymous":  # a form with errors: the summary and the inline messages
         page.goto(base + "/login")

@@ -90,8 +90,8 @@ def test_removed_lesson_is_unpublished_and_completion_kept(
     text = manifest.read_text()
     assert f"      - {lesson.slug}\n" in text
     manifest.write_text(text.replace(f"      - {lesson.slug}\n", "", 1))
-    (course_dir / "modules" / first_module.slug / f"{lesson.slug}.md").unlink()
-    (course_dir / "modules" / first_module.slug / f"{lesson.slug}.ru.md").unlink()
+    for lesson_file in (course_dir / "modules" / first_module.slug).glob(f"{lesson.slug}.*md"):
+        lesson_file.unlink()  # the lesson and its translations (.ru.md, .ar.md)
     result = run_cli(app, "sync", "--path", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "ibm-foundations: updated" in result.output

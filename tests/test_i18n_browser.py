@@ -26,7 +26,7 @@ from lms.extensions import db
 from tests.conftest import TEST_PASSWORD
 
 WIDTHS = {"desktop": 1280, "phone": 360}
-STUDY_LANGUAGE = {"en": "en", "ru": "ru", "fr": "en", "ar": "ar"}  # the demo course has no French text
+STUDY_LANGUAGE = {"en": "en", "ru": "ru", "fr": "fr", "ar": "ar"}
 NAMES = {
     "en": ("Amira", "Mansour", None),
     "ru": ("Olena", "Koval", "Олена Коваль"),

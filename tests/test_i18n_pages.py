@@ -20,8 +20,10 @@ from lms.auth.account import issue_email_confirmation
 from lms.auth.models import Role, User
 from lms.config import LANGUAGES
 from lms.courses.models import Course
+from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import Enrolment
+from lms.errors import ValidationFailed
 from lms.extensions import db
 from lms.i18n import isolate, localized_date, localized_number, localized_percent
 from lms.notifications.models import OutgoingMail
@@ -298,12 +300,15 @@ def test_trainee_switches_the_study_language_of_a_course(
     assert "ما المقصود بالإدارة المتكاملة للحدود" in html
     assert 'lang="ar" dir="rtl"' in html
     # A language the course does not have is refused, and nothing changes.
-    enrolled_client.post(f"/courses/{demo_course.slug}/study-language", data={"language": "fr"})
+    enrolled_client.post(f"/courses/{demo_course.slug}/study-language", data={"language": "de"})
     db.session.refresh(enrolment)
     assert enrolment.language == "ar"
+    with pytest.raises(ValidationFailed):
+        enrolment_services.change_study_language(enrolment, "de", actor_id=trainee.id)
+    assert enrolment_services.change_study_language(enrolment, "fr", actor_id=trainee.id) is True
 
 
-def test_translation_status_is_for_trainers_and_lists_what_is_missing(
+def test_translation_status_is_for_trainers_and_shows_each_language(
     client: FlaskClient,
     login_as: Callable[[User], FlaskClient],
     make_user,
@@ -314,12 +319,44 @@ def test_translation_status_is_for_trainers_and_lists_what_is_missing(
     trainee_client.post("/logout")
     trainer = login_as(make_user(Role.TRAINER))
     html = trainer.get(f"/courses/{demo_course.slug}/translations").get_data(as_text=True)
-    french = html.split('id="language-fr"')[1].split("</section>")[0]
-    arabic = html.split('id="language-ar"')[1].split("</section>")[0]
-    russian = html.split('id="language-ru"')[1].split("</section>")[0]
-    assert "Complete" in arabic and "Complete" in russian
-    assert "What integrated border management means" in french  # every lesson lacks French
-    assert "ibm-definition" in french
+    for language in ("ru", "fr", "ar"):  # the demo course is complete in all four languages
+        section = html.split(f'id="language-{language}"')[1].split("</section>")[0]
+        assert "Complete" in section, language
+
+
+def test_translation_status_lists_what_each_language_lacks() -> None:
+    lessons = [
+        LessonTexts(1, "Module", "Lesson one", frozenset({"en", "ru", "ar"})),
+        LessonTexts(2, "Module", "Lesson two", frozenset({"en", "ru"})),
+    ]
+    questions = [
+        QuestionTexts(
+            "q-all",
+            {"prompt": {"en": "?", "ru": "?", "ar": "?"}, "choices": [{"text": {"en": "a", "ru": "а"}}]},
+        ),
+        QuestionTexts("q-once", {"prompt": "Written once"}),
+        QuestionTexts("q-ok", {"prompt": {"en": "?", "ru": "?", "ar": "?", "fr": "?"}}),
+    ]
+    statuses = {
+        s.language: s
+        for s in translation_status(
+            primary="en",
+            course_translations={"ru": {"title": "Т", "summary": "С"}, "ar": {"title": "ع"}},
+            has_outcomes=False,
+            module_titles=[("Module", {"ru": "Модуль"})],
+            lessons=lessons,
+            questions=questions,
+            quiz_titles=[("Final", {"ru": "Итог", "ar": "نهائي", "fr": "Final"})],
+        )
+    }
+    assert list(statuses) == ["ru", "fr", "ar"]
+    assert statuses["ru"].lessons == [] and statuses["ru"].course_fields == []
+    assert statuses["ru"].questions == ["q-once"]
+    assert [lesson.lesson_id for lesson in statuses["ar"].lessons] == [2]
+    assert statuses["ar"].course_fields == ["summary"] and statuses["ar"].modules == ["Module"]
+    assert statuses["ar"].questions == ["q-all", "q-once"]  # a choice text lacks Arabic
+    assert len(statuses["fr"].lessons) == 2 and statuses["fr"].quizzes == []
+    assert not statuses["fr"].complete
 
 
 def test_confirmation_and_reset_mails_are_in_the_recipients_language(
@@ -336,3 +373,28 @@ def test_confirmation_and_reset_mails_are_in_the_recipients_language(
     assert "أكِّد بريدك الإلكتروني" in subjects
     assert "إعادة تعيين كلمة المرور" in subjects
     assert all("مرحبًا" in mail.body for mail in mails)
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_every_page_without_parameters_is_translated_for_an_admin(
+    app: Flask, login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course, language: str
+) -> None:
+    """Every GET route that takes no parameter, seen by an admin who is also a trainer and a focal point."""
+    admin = make_user(Role.ADMIN, Role.TRAINER, Role.FOCAL_POINT)
+    client = login_as(admin)
+    choose_language(client, language)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.arguments or rule.rule.startswith("/static"):
+            continue
+        if rule.rule in ("/logout", "/healthz", "/readyz", "/metrics"):
+            continue
+        response = client.get(rule.rule)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            response.close()
+            continue
+        html = response.get_data(as_text=True)
+        assert f'<html lang="{language}"' in html, rule.rule
+        assert_translated(html, language, rule.rule)
+        checked += 1
+    assert checked >= 15, checked

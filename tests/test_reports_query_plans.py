@@ -48,7 +48,10 @@ def test_report_queries_use_indexes(app: Flask, make_user: Callable[..., User]) 
         (admin, f"/reports/runs/{world.r1.id}?view=stuck&days=7&country=UA"),
         (focal, "/reports/authority?sort=last_activity"),
         (admin, "/reports/indicators"),
-        (admin, f"/reports/indicators?date_from=2026-03-01&date_to=2026-03-31&country=UA&course={world.course.id}"),
+        (
+            admin,
+            f"/reports/indicators?date_from=2026-03-01&date_to=2026-03-31&country=UA&course={world.course.id}",
+        ),
         (admin, f"/reports/indicators?run={world.r1.id}&course={world.course.id}"),
         (admin, f"/reports/indicators?authority={world.a1.id}"),
     ]

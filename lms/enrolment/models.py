@@ -74,8 +74,13 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
         # date from this index alone (covering: it never touches the table), however large it grows.
         Index(
             "ix_enrolment_report",
-            "status", "enrolled_at", "run_id", "user_id", "authority_id", "completed_at",
-        ),  # fmt: skip
+            "status",
+            "enrolled_at",
+            "run_id",
+            "user_id",
+            "authority_id",
+            "completed_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -78,10 +78,11 @@ def horizontal_bars(
             f"{escape(bar.text)}</text>"
         )
     parts.append(
-        f'<line x1="{label_width}" y1="2" x2="{label_width}" y2="{height - 4}" stroke="#111" stroke-width="1"/>'
+        f'<line x1="{label_width}" y1="2" x2="{label_width}" y2="{height - 4}" '
+        'stroke="#111" stroke-width="1"/>'
     )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()
 
 
 def column_chart(prefix: str, title: str, desc: str, bars: Sequence[Bar]) -> Markup:
@@ -91,7 +92,7 @@ def column_chart(prefix: str, title: str, desc: str, bars: Sequence[Bar]) -> Mar
     parts = [_open(prefix, width, height, title, desc)]
     if not bars:
         parts.append(f'<text x="10" y="24" font-size="14">{escape("—")}</text></svg>')
-        return Markup("".join(parts))
+        return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()  # noqa: S704 — every text in it went through escape()
     top = max((b.value for b in bars), default=0) or 1
     slot = plot_w / len(bars)
     bar_w = max(2.0, min(40.0, slot * 0.7))
@@ -118,7 +119,7 @@ def column_chart(prefix: str, title: str, desc: str, bars: Sequence[Bar]) -> Mar
         f'<line x1="{left}" y1="{top_room + plot_h}" x2="{width - 10}" y2="{top_room + plot_h}" '
         'stroke="#111" stroke-width="1"/></svg>'
     )
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()
 
 
 def _clip(text: str, limit: int) -> str:

@@ -48,10 +48,8 @@ def csv_stream(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([neutralise(cell) for cell in header])
-    count = 0
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([neutralise(cell) for cell in row])
-        count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -159,7 +157,9 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def xlsx_stream(header: Iterable[str], rows: Iterable[Iterable[Any]], sheet_name: str = "Report") -> Iterator[bytes]:
+def xlsx_stream(
+    header: Iterable[str], rows: Iterable[Iterable[Any]], sheet_name: str = "Report"
+) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", CONTENT_TYPES)

@@ -147,8 +147,7 @@ def progress_percent(done: int, total: int) -> int:
 
 
 def age_band_label(birth_year_band: str | None) -> str | None:
-    """Accounts store a band of birth years ("1980-1989"); it is shown as such ("born 1980–1989")."""
+    """Accounts store a band of birth years ("1980-1989"); it is shown as such, with an en dash."""
     if not birth_year_band:
         return None
     return birth_year_band.replace("-", "–")
-

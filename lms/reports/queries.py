@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, extract, func, literal, select, union_all
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
@@ -271,7 +273,7 @@ def run_quizzes(course_id: int) -> list[Quiz]:
 
 def run_progress(run: CourseRun, filters: ProgressFilters, now: datetime | None = None) -> ProgressPage:
     """A trainer's course report: one row per person with a record in the run."""
-    return _page([Enrolment.run_id == run.id], filters, run_quizzes(run.course_id), now or utcnow())
+    return _page(run_scope(run), filters, run_quizzes(run.course_id), now or utcnow())
 
 
 def final_quizzes() -> list[Quiz]:
@@ -286,17 +288,19 @@ def authority_progress(
     """A focal point's report: their authorities' enrolments in every run, and nobody else's."""
     if filters.authority_id is not None and filters.authority_id not in authority_ids:
         filters = ProgressFilters(**{**filters.__dict__, "authority_id": None})
-    scope = [Enrolment.authority_id.in_(sorted(authority_ids) or [-1])]
-    return _page(scope, filters, final_quizzes(), now or utcnow())
+    return _page(authority_scope(authority_ids), filters, final_quizzes(), now or utcnow())
 
 
 def export_progress_rows(
-    scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime | None = None
+    engine: Engine, scope: list[ColumnElement[bool]], filters: ProgressFilters, now: datetime | None = None
 ) -> Iterator[ProgressRow]:
     """Every row of a progress report, streamed in chunks (no best scores: one query per chunk would do)."""
-    query = _progress_select(scope, filters, now or utcnow(), with_done=True).execution_options(yield_per=1000)
-    for values in db.session.execute(query):
-        yield _row(values, {})
+    query = _progress_select(scope, filters, now or utcnow(), with_done=True).execution_options(
+        yield_per=1000
+    )
+    with Session(engine) as session:  # its own session: the download outlives the request
+        for values in session.execute(query):
+            yield _row(values, {})
 
 
 def run_scope(run: CourseRun) -> list[ColumnElement[bool]]:
@@ -389,7 +393,7 @@ def _indicator_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]
 
 
 def _month_key(column: Any) -> ColumnElement[str]:
-    """"YYYY-MM" on both databases: extract() compiles to strftime on SQLite and EXTRACT on PostgreSQL."""
+    """ "YYYY-MM" on both databases: extract() compiles to strftime on SQLite and EXTRACT on PostgreSQL."""
     number = extract("year", column) * 100 + extract("month", column)
     return cast(cast(number, db.Integer), String)
 
@@ -518,7 +522,7 @@ class EnrolmentFact:
     completed_at: datetime | None
 
 
-def export_enrolment_facts(filters: IndicatorFilters) -> Iterator[EnrolmentFact]:
+def export_enrolment_facts(engine: Engine, filters: IndicatorFilters) -> Iterator[EnrolmentFact]:
     """One row per enrolment in scope (pseudonymous: ids, no names), streamed in chunks of 1000 so that
     memory stays flat however many rows the export has."""
     query = (
@@ -544,8 +548,9 @@ def export_enrolment_facts(filters: IndicatorFilters) -> Iterator[EnrolmentFact]
         .order_by(Enrolment.id)
         .execution_options(yield_per=1000)
     )
-    for values in db.session.execute(query):
-        yield EnrolmentFact(*values)
+    with Session(engine) as session:  # its own session: the download outlives the request
+        for values in session.execute(query):
+            yield EnrolmentFact(*values)
 
 
 @dataclass(frozen=True)
@@ -608,7 +613,9 @@ def _tables_from_json(raw: bytes) -> tuple[IndicatorTables, datetime]:
     return tables, datetime.fromisoformat(data["computed_at"])
 
 
-def cached_indicator_tables(filters: IndicatorFilters, seconds: int = CACHE_SECONDS) -> tuple[IndicatorTables, datetime]:
+def cached_indicator_tables(
+    filters: IndicatorFilters, seconds: int = CACHE_SECONDS
+) -> tuple[IndicatorTables, datetime]:
     """The indicator tables, kept in the shared cache (Redis, when configured) for a few minutes per set of
     filters: on the L data set the statement reads 200k enrolments, and donor figures need not be
     fresher than that. Without Redis every call computes (lms.ops.cache has no per-process cache)."""

@@ -7,7 +7,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+)
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -46,7 +53,7 @@ def bench_floor() -> str:
 
 @bp.record_once
 def _register_bench_routes(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     if app.config.get("BENCH_ROUTES"):
         app.add_url_rule("/bench/floor", "bench_floor", bench_floor)
 
@@ -107,16 +114,20 @@ def _progress_values(rows: Iterable[queries.ProgressRow]) -> Iterator[list[Any]]
 
 
 def _download(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
-    """A streamed CSV (default) or XLSX (?format=xlsx): rows are written as the database yields them."""
+    """A streamed CSV (default) or XLSX (?format=xlsx): rows are written as the database yields them.
+
+    Rows that come from the database are read through a session of their own (see
+    queries.export_progress_rows), not the request's: the download outlives the request, and no Flask
+    context is held open between chunks."""
     if request.args.get("format") == "xlsx":
-        body: Iterator[bytes] = xlsx_stream(header, rows)
+        stream: Iterator[bytes] = xlsx_stream(header, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         name = f"{filename}.xlsx"
     else:
-        body = csv_stream(header, rows)
+        stream = csv_stream(header, rows)
         mimetype = "text/csv; charset=utf-8"
         name = f"{filename}.csv"
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(stream, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -171,7 +182,7 @@ def run_export(run_id: int) -> Response:
     form = ProgressFilterForm(request.args)
     _fill_progress_choices(form, queries.authorities_by_id().values(), queries.countries_by_code(), False)
     filters = _progress_filters(form)
-    rows = _progress_values(queries.export_progress_rows(queries.run_scope(run), filters))
+    rows = _progress_values(queries.export_progress_rows(db.engine, queries.run_scope(run), filters))
     return _download(f"run-{run.id}-progress", PROGRESS_HEADER, rows)
 
 
@@ -214,7 +225,7 @@ def authority_export() -> Response:
     form = ProgressFilterForm(request.args)
     _fill_progress_choices(form, queries.authorities_by_id(ids).values(), queries.countries_by_code(), True)
     filters = _progress_filters(form)
-    rows = _progress_values(queries.export_progress_rows(queries.authority_scope(ids), filters))
+    rows = _progress_values(queries.export_progress_rows(db.engine, queries.authority_scope(ids), filters))
     return _download("authority-progress", PROGRESS_HEADER, rows)
 
 
@@ -233,7 +244,10 @@ def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, querie
     course_id = int(course_raw) if course_raw.isdigit() else None
     choices = queries.filter_choices(course_id)
     language = current_language()
-    form.course.choices = [SelectChoice("", _("Any course")), *(SelectChoice(str(i), t) for i, t in choices.courses)]
+    form.course.choices = [
+        SelectChoice("", _("Any course")),
+        *(SelectChoice(str(i), t) for i, t in choices.courses),
+    ]
     form.run.choices = [SelectChoice("", _("Any run")), *(SelectChoice(str(i), t) for i, t in choices.runs)]
     form.country.choices = [
         SelectChoice("", _("Any country")),
@@ -312,14 +326,18 @@ def indicators_report() -> str:
     months = [Bar(m, float(n), str(suppress_count(n, threshold))) for m, n in tables.completions_by_month]
     months = [Bar(b.label, 0.0 if b.text.startswith("<") else b.value, b.text) for b in months]
     by_country = []
-    for (key, cell), row in zip(tables.breakdowns["country"], breakdowns["country"], strict=True):
+    for (_key, cell), row in zip(tables.breakdowns["country"], breakdowns["country"], strict=True):
         rate = completion_rate(cell.completions, cell.enrolments)
         shown = row.completion_rate
         hidden = isinstance(shown, str)
         text = str(shown) if hidden else ("—" if rate is None else f"{rate}%")
         by_country.append(Bar(row.label, 0.0 if hidden or rate is None else rate, text))
     by_sex = [
-        Bar(row.label, 0.0 if isinstance(row.participants, str) else float(row.participants), str(row.participants))
+        Bar(
+            row.label,
+            0.0 if isinstance(row.participants, str) else float(row.participants),
+            str(row.participants),
+        )
         for row in breakdowns["sex"]
     ]
     charts = {
@@ -365,7 +383,7 @@ def indicators_report() -> str:
 @bp.route("/indicators/export")
 @allow(Role.ADMIN)
 def indicators_export() -> Response:
-    form, state, choices = _indicator_form()
+    _form, state, choices = _indicator_form()
     tables, _computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     rows: list[list[Any]] = [["total", *total.values()]]
@@ -385,11 +403,10 @@ ENROLMENT_HEADER = (
 def enrolments_export() -> Response:
     """The data behind the indicators, one row per enrolment (pseudonymous ids, no names), streamed."""
     _form, state, _choices = _indicator_form()
-    facts = queries.export_enrolment_facts(state.filters)
+    facts = queries.export_enrolment_facts(db.engine, state.filters)
     rows = (
         [f.enrolment_id, f.user_id, f.country_code, f.authority_code, f.sex, f.birth_year_band, f.course_slug,
          f.run_id, f.modality, f.status, f.enrolled_at, f.completed_at]
         for f in facts
     )  # fmt: skip
     return _download("enrolments", ENROLMENT_HEADER, rows)
-

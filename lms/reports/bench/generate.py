@@ -59,7 +59,19 @@ SIZES = {
 
 SEXES = ("female", "male", "male", "undisclosed")
 BANDS = ("1960-1969", "1970-1979", "1980-1989", "1980-1989", "1990-1999", "1990-1999", "2000-or-later", None)
-GIVEN = ("Olena", "Ivan", "Aigerim", "Nikoloz", "Fatima", "Youssef", "Ana", "Dmitri", "Leila", "Marek", "Sara")
+GIVEN = (
+    "Olena",
+    "Ivan",
+    "Aigerim",
+    "Nikoloz",
+    "Fatima",
+    "Youssef",
+    "Ana",
+    "Dmitri",
+    "Leila",
+    "Marek",
+    "Sara",
+)
 FAMILY = ("Koval", "Petrov", "Nurlanova", "Beridze", "El Amrani", "Haddad", "Popescu", "Novak", "Aliyev")
 MODALITIES = ("self_paced", "online_scheduled", "in_person", "blended")
 BENCH_TRAINEES = 64
@@ -89,7 +101,7 @@ def _next_id(model: Any) -> int:
 
 
 def _log(message: str) -> None:
-    print(message, flush=True)  # noqa: T201 — CLI progress
+    print(message, flush=True)  # CLI progress
 
 
 def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
@@ -118,10 +130,12 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     courses: list[tuple[int, list[int], dict[str, int], int]] = []
     for c in range(size.courses):
         course = Course(
-            slug=f"bench-course-{c + 1}", title=f"Synthetic course {c + 1}: border management topic",
-            summary="Generated for the benchmark.", notional_hours=rng.choice((8, 16, 24, 40)),
+            slug=f"bench-course-{c + 1}",
+            title=f"Synthetic course {c + 1}: border management topic",
+            summary="Generated for the benchmark.",
+            notional_hours=rng.choice((8, 16, 24, 40)),
             language="en",
-        )  # fmt: skip
+        )
         db.session.add(course)
         lessons: list[Lesson] = []
         for m in range(3):
@@ -129,9 +143,14 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
             db.session.add(module)
             for n in range(LESSONS_PER_COURSE // 3):
                 lesson = Lesson(
-                    module=module, slug=f"l{n + 1}", title=f"Lesson {m + 1}.{n + 1}",
-                    body_md="Synthetic text.", body_html="<p>Synthetic text.</p>", minutes=10, position=n + 1,
-                )  # fmt: skip
+                    module=module,
+                    slug=f"l{n + 1}",
+                    title=f"Lesson {m + 1}.{n + 1}",
+                    body_md="Synthetic text.",
+                    body_html="<p>Synthetic text.</p>",
+                    minutes=10,
+                    position=n + 1,
+                )
                 db.session.add(lesson)
                 lessons.append(lesson)
         db.session.flush()
@@ -154,11 +173,22 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
         start = first_day + timedelta(days=rng.randrange(0, 700))
         end = start + timedelta(days=rng.choice((30, 60, 90)))
         run_rows.append(
-            dict(id=run_id, course_id=courses[course_index][0], title=f"Run {r + 1} ({start:%b %Y})",
-                 modality=rng.choice(MODALITIES), language="en", starts_on=start, ends_on=end,
-                 enrolment_opens_on=start - timedelta(days=30), enrolment_closes_on=end,
-                 enrolment_method="open", is_default=False, certificate_issuance="automatic",
-                 open_to_all=True, created_at=now)  # fmt: skip
+            dict(
+                id=run_id,
+                course_id=courses[course_index][0],
+                title=f"Run {r + 1} ({start:%b %Y})",
+                modality=rng.choice(MODALITIES),
+                language="en",
+                starts_on=start,
+                ends_on=end,
+                enrolment_opens_on=start - timedelta(days=30),
+                enrolment_closes_on=end,
+                enrolment_method="open",
+                is_default=False,
+                certificate_issuance="automatic",
+                open_to_all=True,
+                created_at=now,
+            )
         )
         runs.append((run_id, course_index, start, end))
         run_id += 1
@@ -176,10 +206,21 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
             given, family = rng.choice(GIVEN), f"{rng.choice(FAMILY)} {n}"
             email = f"trainee{n}@bench.test"
             people.append((user_id, authority_id))
-            yield dict(id=user_id, email=email, password_hash=password_hash, given_name=given,
-                       family_name=family, sex=rng.choice(SEXES), birth_year_band=rng.choice(BANDS),
-                       country_code=country, authority_id=authority_id, active=True, created_at=now,
-                       email_confirmed_at=now, search_name=person_search_name(given, family, email))  # fmt: skip
+            yield dict(
+                id=user_id,
+                email=email,
+                password_hash=password_hash,
+                given_name=given,
+                family_name=family,
+                sex=rng.choice(SEXES),
+                birth_year_band=rng.choice(BANDS),
+                country_code=country,
+                authority_id=authority_id,
+                active=True,
+                created_at=now,
+                email_confirmed_at=now,
+                search_name=person_search_name(given, family, email),
+            )
             user_id += 1
 
     bulk_insert(User.__table__, person_rows())
@@ -221,7 +262,7 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
         if (uid, rid) in seen:
             continue
         seen.add((uid, rid))
-        course_id, lesson_ids, quizzes, hours = courses[course_index]
+        _course_id, lesson_ids, quizzes, hours = courses[course_index]
         roll = rng.random()
         status = "completed" if roll < 0.27 else ("withdrawn" if roll > 0.92 else "enrolled")
         enrolled_at = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(
@@ -239,30 +280,62 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
             completions.append(dict(enrolment_id=enrolment_id, lesson_id=lesson_id, completed_at=moment))
         completed_at = moment + timedelta(hours=1) if status == "completed" else None
         enrolments.append(
-            dict(id=enrolment_id, run_id=rid, user_id=uid, status=status, language="en", enrolled_at=enrolled_at,
-                 completed_at=completed_at, last_activity_at=moment, authority_id=authority_id,
-                 created_at=enrolled_at)  # fmt: skip
+            dict(
+                id=enrolment_id,
+                run_id=rid,
+                user_id=uid,
+                status=status,
+                language="en",
+                enrolled_at=enrolled_at,
+                completed_at=completed_at,
+                last_activity_at=moment,
+                authority_id=authority_id,
+                created_at=enrolled_at,
+            )
         )
         if rng.random() < attempt_share * 0.45:  # pre-test
-            attempts.append(_attempt(attempt_id, enrolment_id, quizzes["pre_test"], 1, rng.uniform(20, 70), enrolled_at))
+            attempts.append(
+                _attempt(attempt_id, enrolment_id, quizzes["pre_test"], 1, rng.uniform(20, 70), enrolled_at)
+            )
             attempt_id += 1
         if done >= 6 and rng.random() < attempt_share:  # post-test
             score = rng.uniform(45, 100)
             attempts.append(_attempt(attempt_id, enrolment_id, quizzes["post_test"], 1, score, moment))
             attempt_id += 1
         if status == "completed":
-            attempts.append(_attempt(attempt_id, enrolment_id, quizzes["final"], 1, rng.uniform(70, 100), moment))
+            attempts.append(
+                _attempt(attempt_id, enrolment_id, quizzes["final"], 1, rng.uniform(70, 100), moment)
+            )
             attempt_id += 1
             revoked = rng.random() < 0.01
             certificates.append(
-                dict(id=certificate_id, code=f"B{certificate_id:09d}", status_index=status_index,
-                     credential_uuid=f"00000000-0000-4000-8000-{certificate_id:012d}", user_id=uid, run_id=rid,
-                     enrolment_id=enrolment_id, status="revoked" if revoked else "active", method="automatic",
-                     issued_at=completed_at, holder_name="Synthetic person", course_title="Synthetic course",
-                     notional_hours=hours, learning_outcomes=[], run_title="run", run_starts_on=start,
-                     run_ends_on=end, modality="self_paced", language="en", issuer_name="Academy LMS bench",
-                     credential={}, pdf_file="none.pdf", pdf_sha256="0" * 64,
-                     revoked_at=completed_at if revoked else None, revocation_reason_public=False)  # fmt: skip
+                dict(
+                    id=certificate_id,
+                    code=f"B{certificate_id:09d}",
+                    status_index=status_index,
+                    credential_uuid=f"00000000-0000-4000-8000-{certificate_id:012d}",
+                    user_id=uid,
+                    run_id=rid,
+                    enrolment_id=enrolment_id,
+                    status="revoked" if revoked else "active",
+                    method="automatic",
+                    issued_at=completed_at,
+                    holder_name="Synthetic person",
+                    course_title="Synthetic course",
+                    notional_hours=hours,
+                    learning_outcomes=[],
+                    run_title="run",
+                    run_starts_on=start,
+                    run_ends_on=end,
+                    modality="self_paced",
+                    language="en",
+                    issuer_name="Academy LMS bench",
+                    credential={},
+                    pdf_file="none.pdf",
+                    pdf_sha256="0" * 64,
+                    revoked_at=completed_at if revoked else None,
+                    revocation_reason_public=False,
+                )
             )
             certificate_id += 1
             status_index += 1
@@ -287,10 +360,23 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     return manifest
 
 
-def _attempt(attempt_id: int, enrolment_id: int, quiz_id: int, number: int, percent: float, at: datetime) -> dict[str, Any]:
-    return dict(id=attempt_id, enrolment_id=enrolment_id, quiz_id=quiz_id, number=number, status="submitted",
-                language="en", started_at=at, submitted_at=at + timedelta(minutes=12), score=round(percent / 10, 1),
-                max_score=10.0, percent=round(percent, 1), passed=percent >= 70)  # fmt: skip
+def _attempt(
+    attempt_id: int, enrolment_id: int, quiz_id: int, number: int, percent: float, at: datetime
+) -> dict[str, Any]:
+    return dict(
+        id=attempt_id,
+        enrolment_id=enrolment_id,
+        quiz_id=quiz_id,
+        number=number,
+        status="submitted",
+        language="en",
+        started_at=at,
+        submitted_at=at + timedelta(minutes=12),
+        score=round(percent / 10, 1),
+        max_score=10.0,
+        percent=round(percent, 1),
+        passed=percent >= 70,
+    )
 
 
 def _busiest_run() -> int:
@@ -309,36 +395,66 @@ def _bench_accounts(
     unlimited attempts (so every client can start and submit as often as the run lasts)."""
     course = next((c for c in real_courses if c.slug == "ibm-foundations"), real_courses[0])
     run = ensure_default_run(course)
-    template = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.role == QuizRole.POST_TEST))
-    practice = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.slug == "bench-practice"))
+    template = db.session.scalar(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.role == QuizRole.POST_TEST)
+    )
+    practice = db.session.scalar(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.slug == "bench-practice")
+    )
     if practice is None and template is not None:
         practice = Quiz(
-            course_id=course.id, slug="bench-practice", title="Benchmark practice quiz", role=QuizRole.PRACTICE,
-            position=99, pass_mark=0, attempts_allowed=None, grading_method="highest", review=template.review,
-        )  # fmt: skip
+            course_id=course.id,
+            slug="bench-practice",
+            title="Benchmark practice quiz",
+            role=QuizRole.PRACTICE,
+            position=99,
+            pass_mark=0,
+            attempts_allowed=None,
+            grading_method="highest",
+            review=template.review,
+        )
         practice.slots = [
-            QuizSlot(position=s.position, question_id=s.question_id, bank_id=s.bank_id, tag=s.tag,
-                     draw_count=s.draw_count)  # fmt: skip
+            QuizSlot(
+                position=s.position,
+                question_id=s.question_id,
+                bank_id=s.bank_id,
+                tag=s.tag,
+                draw_count=s.draw_count,
+            )
             for s in template.slots
         ]
         db.session.add(practice)
     # The focal point acts for the authority with the most staff (the heaviest focal report).
     busiest = db.session.execute(
-        select(User.authority_id, func.count()).where(User.authority_id.is_not(None))
-        .group_by(User.authority_id).order_by(func.count().desc()).limit(1)
-    ).first()  # fmt: skip
+        select(User.authority_id, func.count())
+        .where(User.authority_id.is_not(None))
+        .group_by(User.authority_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    ).first()
     focal_authority = busiest[0] if busiest else authorities[0][0]
     authority = db.session.get(Authority, focal_authority)
-    assert authority is not None
+    if authority is None:
+        raise RuntimeError("no authority for the bench accounts")
 
     def account(email: str, *roles: str) -> User:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email, password_hash=password_hash, given_name="Bench", family_name=email.split("@")[0],
-                        country_code=authority.country_code, authority_id=authority.id, email_confirmed_at=now,
-                        sex="female", birth_year_band="1980-1989")  # fmt: skip
+            user = User(
+                email=email,
+                password_hash=password_hash,
+                given_name="Bench",
+                family_name=email.split("@")[0],
+                country_code=authority.country_code,
+                authority_id=authority.id,
+                email_confirmed_at=now,
+                sex="female",
+                birth_year_band="1980-1989",
+            )
             for role in roles:
-                user.roles.append(UserRole(role=role, authority_id=authority.id if role == Role.FOCAL_POINT else None))
+                user.roles.append(
+                    UserRole(role=role, authority_id=authority.id if role == Role.FOCAL_POINT else None)
+                )
             db.session.add(user)
             db.session.flush()
         return user
@@ -346,7 +462,12 @@ def _bench_accounts(
     trainees = []
     for n in range(BENCH_TRAINEES):
         user = account(f"bench-trainee-{n}@bench.test", Role.TRAINEE)
-        if db.session.scalar(select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.run_id == run.id)) is None:
+        if (
+            db.session.scalar(
+                select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.run_id == run.id)
+            )
+            is None
+        ):
             join_open_run(user, run, "en")
             for other in real_courses:  # a dashboard with a few courses on it, like a real trainee's
                 if other.id != course.id:
@@ -357,11 +478,12 @@ def _bench_accounts(
     account("bench-admin@bench.test", Role.ADMIN)
     lessons = list(
         db.session.scalars(
-            select(Lesson.id).join(Module, Module.id == Lesson.module_id)
+            select(Lesson.id)
+            .join(Module, Module.id == Lesson.module_id)
             .where(Module.course_id == course.id, Lesson.is_published.is_(True))
             .order_by(Module.position, Lesson.position)
         )
-    )  # fmt: skip
+    )
     db.session.flush()
     return {
         "password": BENCH_PASSWORD,

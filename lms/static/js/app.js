@@ -190,16 +190,14 @@
       });
     }
 
-    // Sign-out forgets the saved pages (shared computers at border posts).
+    // Sign-out forgets the saved pages (shared computers at border posts); the next page, signed out,
+    // makes sure of it (below).
     document.addEventListener('submit', function (event) {
-      var form = event.target;
-      if (form.dataset.cleared || !/\/logout$/.test(new URL(form.action, location.href).pathname)) { return; }
-      event.preventDefault();
-      form.dataset.cleared = '1';
-      var done = function () { form.submit(); };
-      window.setTimeout(done, 1500);
-      caches.delete(PAGES).then(done, done);
+      if (/\/logout$/.test(new URL(event.target.action, location.href).pathname)) { caches.delete(PAGES); }
     });
+  } else if (!user && window.caches && window.localStorage && localStorage.getItem(OWNER)) {
+    caches.delete(PAGES);
+    localStorage.removeItem(OWNER);
   }
 
   // Mark-as-complete while offline: kept on this device (one entry per lesson), sent when back online.
@@ -245,5 +243,22 @@
     quiz.addEventListener('change', schedule);
     quiz.addEventListener('input', schedule);
     quiz.addEventListener('submit', function () { window.clearTimeout(timer); });
+
+    // The time left, announced politely: every 5 minutes, then at 2 and 1 minute (not every tick).
+    var deadline = document.querySelector('.quiz-deadline[data-seconds-left]');
+    if (deadline) {
+      var ends = Date.now() + 1000 * Number(deadline.getAttribute('data-seconds-left'));
+      var clock = liveRegion('hint quiz-timer', deadline);
+      var lastSaid = null;
+      var tick = function () {
+        var minutes = Math.max(0, Math.ceil((ends - Date.now()) / 60000));
+        if (minutes !== lastSaid && (minutes % 5 === 0 || minutes <= 2)) {
+          lastSaid = minutes;
+          status(clock, text('minutes-left', { minutes: minutes }));
+        }
+        if (minutes > 0) { window.setTimeout(tick, 15000); }
+      };
+      tick();
+    }
   }
 }());
