@@ -67,6 +67,14 @@ def localized_percent(value: Number | None, digits: int = 0) -> str:
     return format_percent(Decimal(str(value)) / 100, format=pattern)
 
 
+LIST_SEPARATORS = {"ar": "، "}  # the Arabic comma; CLDR's Arabic list joins with "و", awkward before Latin
+
+
+def list_separator() -> str:
+    """What separates list items in the current language: ", ", or "، " in Arabic."""
+    return LIST_SEPARATORS.get(current_language(), ", ")
+
+
 def isolate(value: object) -> Markup:
     """Wrap a name, code or e-mail address in <bdi> so it keeps its own direction inside Arabic text."""
     return Markup('<bdi dir="auto">{}</bdi>').format(escape(value))
@@ -94,6 +102,7 @@ def register_i18n(app: Flask) -> None:
             "current_language": language,
             "text_direction": text_direction(language),
             "language_names": LANGUAGE_NAMES,
+            "list_separator": list_separator,
             "academy_name": app.config["ACADEMY_NAME"],
         }
 

@@ -64,7 +64,8 @@ def pages_for(role: str, ids: dict[str, Any]) -> list[str]:
             "/admin/course-runs", f"/admin/course-runs/{ids['run']}", "/admin/course-runs/new",
             "/admin/certificates", "/admin/certificates/pending", "/admin/certificates/issue",
             f"/admin/certificates/{ids['certificate']}", "/reports/", "/reports/indicators",
-            f"/reports/runs/{ids['run']}", "/authoring/", "/trainer/quizzes", *authoring(ids["course"])]  # fmt: skip
+            f"/reports/runs/{ids['run']}", "/authoring/", "/trainer/quizzes",
+            *authoring(ids["course"])]  # fmt: skip
 
 
 def authoring(course_id: int) -> list[str]:

@@ -377,7 +377,11 @@ def test_confirmation_and_reset_mails_are_in_the_recipients_language(
 
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_every_page_without_parameters_is_translated_for_an_admin(
-    app: Flask, login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course, language: str
+    app: Flask,
+    login_as: Callable[[User], FlaskClient],
+    make_user: Callable[..., User],
+    demo_course: Course,
+    language: str,
 ) -> None:
     """Every GET route that takes no parameter, seen by an admin who is also a trainer and a focal point."""
     admin = make_user(Role.ADMIN, Role.TRAINER, Role.FOCAL_POINT)
@@ -394,7 +398,8 @@ def test_every_page_without_parameters_is_translated_for_an_admin(
             response.close()
             continue
         html = response.get_data(as_text=True)
-        assert f'<html lang="{language}"' in html, rule.rule
+        direction = "rtl" if language == "ar" else "ltr"
+        assert f'<html lang="{language}" dir="{direction}">' in html, rule.rule
         assert_translated(html, language, rule.rule)
         checked += 1
     assert checked >= 15, checked

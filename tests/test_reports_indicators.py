@@ -118,3 +118,14 @@ def test_suppression_on_the_fixture(app: Flask) -> None:
     assert country["UA"].participants == 2 and country["UA"].completed_persons == "<2"
     assert country["UA"].completion_rate == "<2"
     assert indicators("All", tables.total, threshold=2).participants == 3
+
+
+def test_cached_tables_survive_the_round_trip(app: Flask) -> None:
+    from lms.db import utcnow
+    from lms.reports.queries import _tables_from_json, _tables_to_json
+
+    build_world(_TEST_PASSWORD_HASH)
+    tables = indicator_tables(IndicatorFilters())
+    now = utcnow()
+    again, computed_at = _tables_from_json(_tables_to_json(tables, now).encode())
+    assert again == tables and computed_at == now

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 17:56:32.001538
+Create Date: 2026-11-23 18:15:32.730507
 
 """
 
