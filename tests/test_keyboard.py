@@ -53,6 +53,13 @@ def test_lesson_and_quiz_with_the_keyboard_only(
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
 
+    # Sending the empty form: the error summary takes focus (and is announced: role=alert).
+    tab_to(page, lambda a: a["name"] == "email")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    assert page.get_attribute("#error-summary", "role") == "alert"
+
     tab_to(page, lambda a: a["name"] == "email")
     page.keyboard.type(user.email)
     page.keyboard.press("Tab")

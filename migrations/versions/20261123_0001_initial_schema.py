@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 18:15:32.730507
+Create Date: 2026-11-23 18:24:01.346551
 
 """
 

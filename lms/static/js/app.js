@@ -27,7 +27,13 @@
 
   /* 1. An error summary receives focus, so that it is read out and Tab continues from it. */
   var summary = document.getElementById('error-summary');
-  if (summary) { summary.focus(); }
+  if (summary) {
+    summary.focus();
+    // a #fragment in the address (the skip link's #main) moves focus again once the page has loaded
+    window.addEventListener('load', function () {
+      if (document.activeElement === body || document.activeElement === document.getElementById('main')) { summary.focus(); }
+    });
+  }
 
   /* A table wider than the screen scrolls inside its container: make that container reachable and
      named for keyboard users (arrow keys scroll it), whatever the width of the screen. */
@@ -73,7 +79,7 @@
 
   function cacheAssets() {
     var urls = Array.prototype.map.call(
-      document.querySelectorAll('link[rel="stylesheet"][href], link[rel="icon"][href], script[src]'),
+      document.querySelectorAll('link[rel="stylesheet"][href], script[src]'),
       function (element) { return element.href || element.src; });
     return caches.open(STATIC).then(function (cache) {
       return Promise.all(urls.map(function (url) {
