@@ -97,7 +97,7 @@ def test_run_report_rows_filters_sorting_and_stuck_view(
     assert "Person p4" not in page  # R2 only
     assert "2 / 4" in page and "50%" in page  # p2: 2 of 4 lessons
     assert "85%" in page  # p1's best final attempt (75, then 85)
-    assert "2026-03-10" in page  # p1's completion date
+    assert "Mar 10, 2026" in page  # p1's completion date, locale-formatted (issue 8)
 
     by_progress = client.get(f"/reports/runs/{world.r1.id}?sort=progress&order=desc").get_data(as_text=True)
     assert by_progress.index("Person p1") < by_progress.index("Person p2") < by_progress.index("Person p3")
