@@ -56,7 +56,9 @@ def database_url_for_this_worker(instance: Path) -> str:
     name = f"{parsed.database}_{worker}"
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -77,6 +79,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SERVER_NAME": None,
         }
     )
+
     # Each test keeps one app context pushed (for db.session); Flask reuses it for the requests made
     # inside the test, so `g` would carry the signed-in user and other per-request state from one
     # request to the next. Production gets a fresh `g` per request: so do the tests.

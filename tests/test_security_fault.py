@@ -21,7 +21,7 @@ from lms import create_app
 from lms.extensions import db
 from lms.quizzes.models import AttemptQuestion, QuizAttempt
 from tests.conftest_mail import free_port
-from tests.test_ops_gunicorn import COURSE, QUIZ, PASSWORD, Visitor, wait_until_ready
+from tests.test_ops_gunicorn import COURSE, PASSWORD, QUIZ, Visitor, wait_until_ready
 from tests.test_ops_gunicorn import prepare_database as prepare_gunicorn_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +54,19 @@ def test_killing_a_worker_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -
     )
     with log.open("wb") as handle:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:lms.ops.gunicorn_conf", "lms:create_app()"],
-            env=env, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "python:lms.ops.gunicorn_conf",
+                "lms:create_app()",
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     acknowledged: dict[str, int] = {}
     failures: list[str] = []
     try:

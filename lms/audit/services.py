@@ -68,6 +68,6 @@ def verify_audit_chain() -> list[ChainProblem]:
             reason=r.reason,
             previous_hash=r.previous_hash,
             hash=r.hash,
-        )  # fmt: skip
+        )
         for r in rows
     )
