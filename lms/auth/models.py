@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     patronymic: Mapped[str | None] = mapped_column(String(100))
     native_name: Mapped[str | None] = mapped_column(String(200))
     sex: Mapped[str | None] = mapped_column(String(12))
-    birth_year_band: Mapped[str | None] = mapped_column(String(12))
+    birth_year_band: Mapped[str | None] = mapped_column(String(16))  # e.g. "2000-or-later"
     position: Mapped[str | None] = mapped_column(String(120))
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"), index=True)
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"), index=True)

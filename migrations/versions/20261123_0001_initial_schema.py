@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 18:24:01.346551
+Create Date: 2026-11-23 18:37:26.208171
 
 """
 
@@ -328,7 +328,7 @@ def upgrade():
         sa.Column("patronymic", sa.String(length=100), nullable=True),
         sa.Column("native_name", sa.String(length=200), nullable=True),
         sa.Column("sex", sa.String(length=12), nullable=True),
-        sa.Column("birth_year_band", sa.String(length=12), nullable=True),
+        sa.Column("birth_year_band", sa.String(length=16), nullable=True),
         sa.Column("position", sa.String(length=120), nullable=True),
         sa.Column("country_code", sa.String(length=2), nullable=True),
         sa.Column("authority_id", sa.Integer(), nullable=True),

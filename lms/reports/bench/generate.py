@@ -346,6 +346,7 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
             _log(f"enrolments: {made}")
     flush_children(final=True)
     db.session.commit()
+    _advance_postgresql_sequences()
     _log(f"{counts}")
 
     manifest = _bench_accounts(real_courses, password_hash, authorities, now)
@@ -358,6 +359,22 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     db.session.commit()
     (instance / "bench.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def _advance_postgresql_sequences() -> None:
+    """Bulk rows carry explicit ids; PostgreSQL's id sequences must then move past them, or the next
+    ORM insert (the bench accounts, a trainee signing up) collides with an existing id."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if "id" not in table.c or not table.c.id.autoincrement or not table.c.id.primary_key:
+            continue
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+            f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
+        )
+    db.session.commit()
 
 
 def _attempt(
