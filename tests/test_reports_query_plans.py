@@ -84,5 +84,5 @@ def test_report_queries_use_indexes(app: Flask, make_user: Callable[..., User]) 
 def test_the_plan_check_catches_a_full_scan(app: Flask) -> None:
     build_world(_TEST_PASSWORD_HASH)
     placeholder = "%s" if db.session.connection().dialect.name == "postgresql" else "?"
-    plan = explain(f"SELECT count(*) FROM enrolment WHERE language = {placeholder}", ("en",))
+    plan = explain(f"SELECT count(*) FROM enrolment WHERE language = {placeholder}", ("en",))  # noqa: S608  # fixed text
     assert full_scans(plan)  # no index on language: the check must say so

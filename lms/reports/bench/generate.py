@@ -370,10 +370,12 @@ def _advance_postgresql_sequences() -> None:
     for table in db.metadata.sorted_tables:
         if "id" not in table.c or not table.c.id.autoincrement or not table.c.id.primary_key:
             continue
-        connection.exec_driver_sql(
-            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+        # Table names come from our own metadata, never from input.
+        statement = (
+            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "  # noqa: S608
             f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
         )
+        connection.exec_driver_sql(statement)
     db.session.commit()
 
 
