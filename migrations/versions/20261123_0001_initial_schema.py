@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 18:37:26.208171
+Create Date: 2026-11-23 19:21:21.755827
 
 """
 
