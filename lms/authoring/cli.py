@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from lms.authoring import exporter, services
+from lms.authoring.lesson_files import rerender_lessons
 from lms.courses.models import Course
 from lms.errors import LmsError
 from lms.extensions import db
@@ -51,3 +52,21 @@ def import_command(folder: str) -> None:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"{course.slug}: imported")
+
+
+@authoring_group.command("render-lessons")
+@click.argument("slugs", nargs=-1)
+def render_lessons_command(slugs: tuple[str, ...]) -> None:
+    """Render the stored HTML of every lesson again (of the courses SLUGS, or all), e.g. so that lessons
+    published before image sizes were measured get `width`/`height` on their images."""
+    query = select(Course).order_by(Course.slug)
+    if slugs:
+        query = query.where(Course.slug.in_(slugs))
+    courses = list(db.session.scalars(query))
+    missing = set(slugs) - {course.slug for course in courses}
+    if missing:
+        raise click.ClickException(f"no course {', '.join(sorted(missing))}")
+    for course in courses:
+        changed = rerender_lessons(course)
+        click.echo(f"{course.slug}: {changed} lesson text(s) changed")
+    db.session.commit()

@@ -23,6 +23,14 @@ from lms.auth.models import Role, User, UserRole
 from lms.authoring import exporter
 from lms.authoring.archive import ArchiveRejected, read_course_zip
 from lms.authoring.document import Document, describe_changes, from_document, new_document, to_document
+from lms.authoring.lesson_files import (
+    ServedFile,
+    folder_files,
+    record_upload_size,
+    rerender_lessons,
+    served_file,
+    uploads_dir,
+)
 from lms.authoring.models import CourseAsset, CourseDraft, CourseTrainer, CourseVersion, DraftEdit
 from lms.authoring.sniff import ASSET_NAME, MAX_ASSET_BYTES, asset_name, sniff_asset
 from lms.config import LANGUAGES
@@ -762,10 +770,6 @@ def versions(course_id: int) -> list[tuple[CourseVersion, str]]:
 # --- assets --------------------------------------------------------------------------------------------
 
 
-def uploads_dir(course_id: int) -> Path:
-    return Path(current_app.instance_path) / "uploads" / str(course_id)
-
-
 def course_assets(course_id: int) -> list[CourseAsset]:
     return list(
         db.session.scalars(
@@ -806,6 +810,8 @@ def store_asset(
     folder = uploads_dir(course.id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / digest).write_bytes(data)
+    if kind.is_image:
+        record_upload_size(course.id, digest, data)  # measured once, here: lessons render with the size
     asset = CourseAsset(
         course_id=course.id,
         name=final,
@@ -816,6 +822,7 @@ def store_asset(
     )
     db.session.add(asset)
     db.session.flush()
+    rerender_lessons(course, final)  # lessons that already link this name get its size
     return asset
 
 
@@ -827,12 +834,14 @@ def delete_asset(course: Course, name: str) -> None:
         raise NotFound(_("No such file."))
     db.session.delete(asset)
     db.session.flush()
+    rerender_lessons(course, name)
 
 
-def asset_bytes(course_id: int) -> dict[str, bytes]:
-    result = {}
-    for asset in course_assets(course_id):
-        path = uploads_dir(course_id) / asset.sha256
+def asset_bytes(course: Course) -> dict[str, bytes]:
+    """Every file lessons can link, as served: the course folder's files, overridden by uploads."""
+    result = {name: served.path.read_bytes() for name, served in folder_files(course.slug).items()}
+    for asset in course_assets(course.id):
+        path = uploads_dir(course.id) / asset.sha256
         if path.is_file():
             result[asset.name] = path.read_bytes()
     return result
@@ -857,17 +866,14 @@ def can_view_files(user: User, course: Course) -> bool:
     )
 
 
-def viewable_asset(user: User, slug: str, name: str) -> tuple[CourseAsset, Path]:
+def viewable_asset(user: User, slug: str, name: str) -> tuple[ServedFile, Path]:
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None or not can_view_files(user, course):
         raise NotFound(_("No such file."))
-    asset = db.session.scalar(
-        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.name == name)
-    )
-    path = uploads_dir(course.id) / asset.sha256 if asset else None
-    if asset is None or path is None or not path.is_file():
+    found = served_file(course, name)
+    if found is None:
         raise NotFound(_("No such file."))
-    return asset, path
+    return found, found.path
 
 
 # --- export and import ---------------------------------------------------------------------------------
@@ -875,7 +881,7 @@ def viewable_asset(user: User, slug: str, name: str) -> tuple[CourseAsset, Path]
 
 def export_files(course: Course, *, draft: bool = False) -> dict[str, bytes]:
     spec = from_document(get_draft(course).document) if draft else published_spec(course)
-    return exporter.course_files(spec, asset_bytes(course.id))
+    return exporter.course_files(spec, asset_bytes(course))
 
 
 def _folder_slug(prefix: str, files: dict[str, bytes]) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
+
+from PIL import ExifTags, Image
 
 MAX_ASSET_BYTES = 5 * 1024 * 1024
 ASSET_NAME = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*\.(?:png|jpg|gif|webp|pdf)$")
@@ -49,3 +53,24 @@ def asset_name(filename: str, kind: AssetKind) -> str:
     words = re.findall(r"[a-z0-9]+", ascii_stem)
     base = "-".join(words)[:60].strip("-") or "file"
     return f"{base}.{kind.extension}"
+
+
+# EXIF orientations that turn the picture a quarter: the browser shows it with width and height swapped.
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) in pixels as a browser shows the image, read from its header by Pillow (only the
+    four formats uploads accept; nothing is decoded). None when the bytes are not a readable image."""
+    try:
+        with warnings.catch_warnings():
+            # Only the header is read, so a huge picture costs nothing here: no bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "GIF", "WEBP"]) as image:
+                width, height = image.size
+                orientation = image.getexif().get(ExifTags.Base.Orientation)
+    except Exception:  # any unreadable or hostile file: the image is shown without a size
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    return (height, width) if orientation in _QUARTER_TURNS else (width, height)
