@@ -106,3 +106,80 @@ def test_lesson_and_quiz_with_the_keyboard_only(
     attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id))
     assert attempt is not None and attempt.is_finished
     assert page.locator("h1").count() == 1
+
+
+# --- reordering in the authoring editor ------------------------------------------------------------------
+
+FOCUSED = """() => { const e = document.activeElement;
+  return {label: e.getAttribute('aria-label') || (e.innerText || '').trim(), name: e.name || '',
+          visible: e.matches(':focus-visible')}; }"""
+
+
+def press_until(page: Any, key: str, label: str, limit: int = 150) -> None:
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate(FOCUSED)["label"] == label:
+            return
+    raise AssertionError(f"{label!r} never reached with {key}")
+
+
+def sign_in_by_keyboard(page: Any, live_server: str, user: User) -> None:
+    page.goto(f"{live_server}/login")
+    tab_to(page, lambda a: a["name"] == "email")
+    page.keyboard.type(user.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(TEST_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dashboard")
+
+
+def test_lessons_and_modules_are_reordered_with_the_keyboard_only(
+    page: Any, live_server: str, make_user: Callable[..., User]
+) -> None:
+    from playwright.sync_api import expect
+
+    from lms.authoring import services as authoring_services
+    from tests.authoring_support import build_course
+
+    trainer = make_user("trainer")
+    course = build_course(trainer)  # "First steps": Welcome, Documents; "Going further": Risk
+
+    def saved_order() -> tuple[list[str], list[str]]:
+        db.session.rollback()
+        doc = authoring_services.get_draft(db.session.get(Course, course.id)).document
+        first = next(m for m in doc["modules"] if m["slug"] == "first-steps")
+        return [m["slug"] for m in doc["modules"]], [lesson["slug"] for lesson in first["lessons"]]
+
+    def move_and_check(key: str, message: str, order: tuple[list[str], list[str]], focus: str) -> None:
+        page.keyboard.press(key)
+        page.get_by_role("status").filter(has_text=message).wait_for()
+        assert saved_order() == order
+        # Focus is back on the moved item: the same button, or the other one when it reached the end.
+        focused = page.locator(":focus")
+        expect(focused).to_have_accessible_name(focus)
+        expect(focused).to_have_role("button")
+        assert page.evaluate(FOCUSED)["visible"], "focus is not visible after the move"
+
+    sign_in_by_keyboard(page, live_server, trainer)
+    page.goto(f"{live_server}/authoring/courses/{course.id}")
+    # Every move button has a name that says what it moves and where; an end that cannot move is disabled.
+    expect(page.get_by_role("button", name="Move Welcome up")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move Risk down")).to_be_disabled()
+
+    press_until(page, "Tab", "Move Documents up")
+    move_and_check("Enter", "Lesson moved.", (["first-steps", "going-further"], ["documents", "welcome"]),
+                   "Move Documents down")  # fmt: skip
+    move_and_check("Space", "Lesson moved.", (["first-steps", "going-further"], ["welcome", "documents"]),
+                   "Move Documents up")  # fmt: skip
+    press_until(page, "Shift+Tab", "Move Welcome down")
+    move_and_check("Enter", "Lesson moved.", (["first-steps", "going-further"], ["documents", "welcome"]),
+                   "Move Welcome up")  # fmt: skip
+
+    press_until(page, "Tab", "Move Going further up")
+    move_and_check("Enter", "Module moved.", (["going-further", "first-steps"], ["documents", "welcome"]),
+                   "Move Going further down")  # fmt: skip
+    move_and_check("Space", "Module moved.", (["first-steps", "going-further"], ["documents", "welcome"]),
+                   "Move Going further up")  # fmt: skip
+    # The page shows the saved order, and the history names each move.
+    assert page.locator("#module-first-steps .authoring-lessons > li > a").first.inner_text() == "Documents"
+    expect(page.locator(".history")).to_contain_text("module 'going-further' moved down")

@@ -73,6 +73,11 @@ def _editor_url(course: Course, anchor: str = "") -> str:
     return url_for("authoring.course", course_id=course.id) + (f"#{anchor}" if anchor else "")
 
 
+def _after_move_url(course: Course, item: str, direction: str | None) -> str:
+    """Back to the editor with the moved item's button focused (no fragment: it would cancel autofocus)."""
+    return url_for("authoring.course", course_id=course.id, moved=item, direction=direction)
+
+
 def _flash_stale(error: services.StaleDraft) -> None:
     flash(error.message, "error")
     for change in error.changes:
@@ -258,6 +263,7 @@ def course(course_id: int) -> str:
         assets=services.course_assets(course.id),
         versions=services.versions(course.id),
         recent=services.edits_since(course.id, max(0, draft.revision - 10)),
+        moved={"item": request.args.get("moved", ""), "direction": request.args.get("direction", "")},
     )
 
 
@@ -355,7 +361,7 @@ def move_module(course_id: int, slug: str) -> Response:
         form,
         _("module '%(slug)s' moved %(direction)s", slug=slug, direction=direction),
         lambda d: services.move_module(d, slug, direction),
-        _editor_url(course, f"module-{slug}"),
+        _after_move_url(course, f"module-{slug}", direction),
         _("Module moved."),
     )
 
@@ -465,7 +471,7 @@ def move_lesson(course_id: int, slug: str) -> Response:
         form,
         _("lesson '%(slug)s' moved %(direction)s", slug=slug, direction=direction),
         lambda d: services.move_lesson(d, slug, direction),
-        _editor_url(course, f"lesson-{slug}"),
+        _after_move_url(course, f"lesson-{slug}", direction),
         _("Lesson moved."),
     )
 
