@@ -23,5 +23,5 @@ def rotate_key() -> None:
 
 @certificates_group.command("did")
 def show_did() -> None:
-    """Print the DID document served at /.well-known/did.json."""
+    """Print the DID document served at /.well-known/did.json and /did.json."""
     click.echo(json.dumps(services.did_document(), indent=2))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lms.settings.did_web import did_web_from_base_url
+from lms.settings.did_web import did_web_from_base_url, normalise_base_url
 
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
@@ -32,5 +32,12 @@ def academy_issuer() -> Issuer:
     from lms.settings.services import get_settings
 
     settings = get_settings()
-    base_url = settings.public_base_url.rstrip("/")
-    return Issuer(name=settings.academy_name, base_url=base_url, did=did_web(base_url))
+    return issuer_at(settings.academy_name, settings.public_base_url)
+
+
+def issuer_at(name: str, base_url: str) -> Issuer:
+    """The issuer reached at ``base_url``. The URL is normalised (host in lower case, no trailing
+    slash) so that the verify and status-list URLs name the same address as the DID does: with a
+    path, did:web:host:academy resolves to <base>/did.json, which the app serves."""
+    base_url = normalise_base_url(base_url)
+    return Issuer(name=name, base_url=base_url, did=did_web(base_url))

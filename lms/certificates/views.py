@@ -50,7 +50,8 @@ def _own_certificate(code: str) -> Certificate:
 
 
 def _rate_limited_lookup() -> None:
-    """Count this lookup before anything is read; a GET that writes starts a writing transaction."""
+    """Count this lookup before anything is read (lms.ops.ratelimit). Without Redis the count is a
+    database write, so this GET starts a writing transaction and commits it, refused or not."""
     db.session.commit()
     g.write_intent = True
     try:
@@ -162,8 +163,11 @@ def public_credential(code: str) -> Response:
 
 
 @bp.route("/.well-known/did.json")
+@bp.route("/did.json")
 @allow(PUBLIC)
 def did_document() -> Response:
+    """did:web resolves a bare host to /.well-known/did.json and a base URL with a path
+    (did:web:host:academy) to <base>/did.json: the app serves the same document at both."""
     return _json_response(services.did_document())
 
 
