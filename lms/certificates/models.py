@@ -5,12 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
 from lms.db import UTCDateTime, utcnow
-from lms.enrolment.models import CourseRun
+from lms.enrolment.models import CertificateIssuance, CourseRun
 from lms.extensions import db
 
 
@@ -20,11 +20,9 @@ class CertificateStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class IssuanceRule(enum.StrEnum):
-    """A course run's rule, stored in CourseRun.certificate_issuance."""
-
-    AUTOMATIC = "automatic"
-    APPROVAL = "approval"
+# A course run's rule, stored in CourseRun.certificate_issuance. It is defined with the run
+# (lms.enrolment, whose run form offers it: enrolment cannot import certificates).
+IssuanceRule = CertificateIssuance
 
 
 class IssueMethod(enum.StrEnum):
@@ -94,18 +92,3 @@ class Certificate(db.Model):  # type: ignore[name-defined]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     run: Mapped[CourseRun] = relationship()
-
-
-class VerifyRateWindow(db.Model):  # type: ignore[name-defined]
-    """Lookups per client per fixed time window, to slow down code guessing on /verify.
-
-    Kept in the database so that every worker process shares one count; the client is stored as
-    a hash of its address, and windows older than a day are deleted as new ones start."""
-
-    __tablename__ = "verify_rate_window"
-    __table_args__ = (UniqueConstraint("client_hash", "window_start"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    client_hash: Mapped[str] = mapped_column(String(64))
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    count: Mapped[int] = mapped_column(default=0)

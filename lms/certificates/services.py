@@ -13,14 +13,14 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -33,13 +33,13 @@ from lms.certificates.models import (
     CertificateStatus,
     IssuanceRule,
     IssueMethod,
-    VerifyRateWindow,
 )
 from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, Modality
 from lms.errors import Conflict, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.i18n import localized_date, localized_number, text_direction
+from lms.ops import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -472,6 +472,34 @@ def revoke(certificate: Certificate, actor_id: int, reason: str, *, show_reason_
     db.session.flush()
 
 
+# --- a run's issuance rule -------------------------------------------------------------------
+
+
+def set_issuance_rule(run: CourseRun, rule: str, actor_id: int | None) -> bool:
+    """Set when a run's certificates are issued (the admin run form); True when it changed.
+
+    The rule applies to completions from now on: switching to automatic does not issue to people
+    who already completed, they stay in the "completed, not issued" list for an admin."""
+    if rule not in set(IssuanceRule):
+        raise ValidationFailed(
+            _("Choose how certificates are issued: automatically on completion or on approval.")
+        )
+    before = str(run.certificate_issuance or IssuanceRule.AUTOMATIC)
+    if before == rule:
+        return False
+    run.certificate_issuance = IssuanceRule(rule).value
+    db.session.flush()
+    record_event(
+        "course_run.certificate_issuance_set",
+        "course_run",
+        run.id,
+        actor_id=actor_id,
+        before={"certificate_issuance": before},
+        after={"certificate_issuance": run.certificate_issuance},
+    )
+    return True
+
+
 # --- the completion hook ---------------------------------------------------------------------
 
 
@@ -530,45 +558,21 @@ def status_list_document() -> dict[str, Any]:
 # --- rate limiting the public verify page ----------------------------------------------------
 
 
-def _window_start(now: datetime, seconds: int) -> datetime:
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
-
-
 def count_verify_lookup(client_address: str | None) -> None:
     """Count one lookup for this client in the current window; raise RateLimited past the limit.
 
-    Call at the start of a writing transaction. The increment is one UPDATE, so concurrent
-    requests cannot lose counts; the first request of a window inserts the row in a savepoint."""
+    The count is the shared limiter's (lms.ops.ratelimit: Redis, or its database table), keyed by a
+    hash of the secret key and the address so no address is stored. Without Redis the hit goes
+    through the session: call at the start of a writing transaction and commit, refused or not."""
     limit = int(current_app.config.get("CERTIFICATE_VERIFY_LIMIT", 30))
     seconds = int(current_app.config.get("CERTIFICATE_VERIFY_WINDOW_SECONDS", 600))
-    secret = str(current_app.config["SECRET_KEY"])
-    client = hashlib.sha256(f"{secret}:{client_address or '-'}".encode()).hexdigest()
-    now = utcnow()
-    window = _window_start(now, seconds)
-
-    def increment() -> int:
-        result = db.session.execute(
-            update(VerifyRateWindow)
-            .where(VerifyRateWindow.client_hash == client, VerifyRateWindow.window_start == window)
-            .values(count=VerifyRateWindow.count + 1)
-            .returning(VerifyRateWindow.count)
-        ).scalar()
-        return int(result or 0)
-
-    count = increment()
-    if count == 0:
-        db.session.execute(
-            delete(VerifyRateWindow).where(VerifyRateWindow.window_start < now - timedelta(days=1))
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(VerifyRateWindow(client_hash=client, window_start=window, count=1))
-            count = 1
-        except IntegrityError:  # a concurrent first request inserted it
-            count = increment()
-    if count > limit:
+    if not ratelimit.hit(verify_rate_key(client_address), limit, seconds):
         raise RateLimited(_("Too many verification requests. Please wait a few minutes and try again."))
+
+
+def verify_rate_key(client_address: str | None) -> str:
+    secret = str(current_app.config["SECRET_KEY"])
+    return "verify:" + hashlib.sha256(f"{secret}:{client_address or '-'}".encode()).hexdigest()
 
 
 # --- admin lists -----------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, Length, NumberRange, Optional
 
 from lms.auth.models import Sex
 from lms.enrolment.csv_import import BIRTH_YEAR_BANDS
-from lms.enrolment.models import EnrolmentMethod, Modality
+from lms.enrolment.models import CertificateIssuance, EnrolmentMethod, Modality
 
 QUOTA_LINE = re.compile(r"^\s*([a-z0-9-]+)\s*[:=]\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -56,6 +56,17 @@ def method_choices() -> list[SelectChoice]:
     ]
 
 
+def issuance_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(CertificateIssuance.AUTOMATIC.value, _l("Automatically, on completion")),
+        SelectChoice(CertificateIssuance.APPROVAL.value, _l("On an administrator's approval")),
+    ]
+
+
+# lms.certificates.services.set_issuance_rule refuses with the same message.
+ISSUANCE_REFUSED = _l("Choose how certificates are issued: automatically on completion or on approval.")
+
+
 def sex_choices() -> list[SelectChoice]:
     return [
         SelectChoice("", _l("Prefer not to say")),
@@ -84,6 +95,20 @@ class RunForm(FlaskForm):
     )
     enrolment_method = SelectField(
         _l("Enrolment method"), choices=method_choices(), validators=[DataRequired()]
+    )
+    # A value outside the list is refused with a message that says what to choose (validate_choice
+    # would only say "Not a valid choice"); the service checks it again for other callers.
+    certificate_issuance = SelectField(
+        _l("Issue certificates"),
+        choices=issuance_choices(),
+        default=CertificateIssuance.AUTOMATIC.value,
+        validate_choice=False,
+        description=_l(
+            "Automatically: each trainee's certificate is issued the moment they complete the run. "
+            "On approval: people who complete wait under Certificates › Completed, not issued, "
+            "until an administrator issues theirs."
+        ),
+        validators=[AnyOf(list(CertificateIssuance), message=ISSUANCE_REFUSED)],
     )
     open_to_all = BooleanField(_l("Open to every country and authority"), default=True)
     eligible_countries = SelectMultipleField(_l("Eligible countries"), validators=[Optional()])

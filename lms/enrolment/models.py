@@ -25,6 +25,13 @@ class Modality(enum.StrEnum):
     BLENDED = "blended"
 
 
+class CertificateIssuance(enum.StrEnum):
+    """When a run's certificates are issued; the run form offers it, lms.certificates applies it."""
+
+    AUTOMATIC = "automatic"  # as soon as a trainee completes the run
+    APPROVAL = "approval"  # an admin issues it from the "completed, not issued" list
+
+
 class EnrolmentStatus(enum.StrEnum):
     NOMINATED = "nominated"  # a focal point asked for a place; waits for an admin
     REQUESTED = "requested"  # the trainee asked for a place; waits for an admin
@@ -56,8 +63,9 @@ class CourseRun(db.Model):  # type: ignore[name-defined]
     enrolment_method: Mapped[str] = mapped_column(String(12), default=EnrolmentMethod.OPEN)
     # The always-open self-paced offering a course gets when it is loaded from files.
     is_default: Mapped[bool] = mapped_column(default=False)
-    # "automatic" (on completion) or "approval" (an admin issues); read by lms.certificates.
-    certificate_issuance: Mapped[str] = mapped_column(String(12), default="automatic")
+    # CertificateIssuance: "automatic" (on completion) or "approval" (an admin issues); read by
+    # lms.certificates.
+    certificate_issuance: Mapped[str] = mapped_column(String(12), default=CertificateIssuance.AUTOMATIC)
     # Eligibility: everyone, or only the countries and authorities listed in run_eligible_*.
     open_to_all: Mapped[bool] = mapped_column(default=True)
     start_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

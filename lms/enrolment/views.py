@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, allow
 from lms.auth.models import Role, User
+from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
 from lms.enrolment import queries, services
@@ -400,6 +401,9 @@ def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
         )
         try:
             saved = services.save_run(current_user, course_run, data)
+            certificate_services.set_issuance_rule(
+                saved, form.certificate_issuance.data or "", current_user.id
+            )
         except LmsError as error:
             db.session.rollback()
             form.form_errors.append(error.message)

@@ -1,0 +1,139 @@
+"""The public verify page counts lookups with the shared limiter (lms.ops.ratelimit), with Redis and
+without it, and the old verify_rate_window table is gone (migration 20261202_0002)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, func, inspect, select
+
+from lms import create_app
+from lms.certificates import codes, services
+from lms.config import MIGRATIONS_DIR
+from lms.extensions import db
+from lms.ops import ratelimit
+from lms.ops.models import RateLimitCounter
+from lms.ops.redis_connection import EXTENSION_KEY, redis_client
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/5"
+HEADING = "Too many requests"  # the shared 429 page (templates/errors/error.html)
+
+
+@pytest.fixture(params=["database", "redis"])
+def backend(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
+    limit = app.config["CERTIFICATE_VERIFY_LIMIT"]
+    window = app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"]
+    if request.param == "redis":
+        app.config["REDIS_URL"] = REDIS_TEST_URL
+        app.extensions.pop(EXTENSION_KEY, None)
+    yield request.param
+    app.config["CERTIFICATE_VERIFY_LIMIT"] = limit
+    app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"] = window
+    app.config.pop("REDIS_URL", None)
+    app.extensions.pop(EXTENSION_KEY, None)
+
+
+def random_address() -> str:
+    return "10.{}.{}.{}".format(*secrets.token_bytes(3))
+
+
+def forget_redis_counts(app: Flask, address: str) -> None:
+    client = redis_client(app)
+    if client is not None:
+        key = ratelimit.storage_key(services.verify_rate_key(address))
+        for name in client.scan_iter(match=f"{ratelimit.REDIS_PREFIX}{key}:*"):
+            client.delete(name)
+
+
+@pytest.fixture
+def addresses(app: Flask) -> Iterator[list[str]]:
+    """Client addresses of this test alone: Redis counts outlive the test (and Redis is shared)."""
+    addresses = [random_address() for _ in range(2)]
+    yield addresses
+    for address in addresses:
+        forget_redis_counts(app, address)
+
+
+def test_the_verify_page_is_limited_per_client_on_both_stores(
+    app: Flask, backend: str, addresses: list[str]
+) -> None:
+    address, other = addresses
+    app.config["CERTIFICATE_VERIFY_LIMIT"] = 3
+    app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"] = 3600  # no window boundary inside the test
+    client = app.test_client()
+    env = {"REMOTE_ADDR": address}
+    statuses = [client.get(f"/verify/{codes.new_code()}", environ_base=env).status_code for _ in range(3)]
+    assert statuses == [404, 404, 404]
+    # The form's not-found answer and the JSON download count against the same budget.
+    refused = [
+        client.get("/verify", query_string={"code": "not a code"}, environ_base=env),
+        client.get(f"/verify/{codes.new_code()}/credential.json", environ_base=env),
+        client.get(f"/verify/{codes.new_code()}", environ_base=env),
+    ]
+    assert [r.status_code for r in refused] == [429, 429, 429]
+    assert all(HEADING in r.get_data(as_text=True) for r in refused)
+    # Another address has its own count.
+    assert client.get("/verify/X", environ_base={"REMOTE_ADDR": other}).status_code == 404
+
+    db.session.rollback()
+    stored = db.session.execute(select(RateLimitCounter.key, RateLimitCounter.count)).all()
+    if backend == "database":
+        # The refused hits were committed too, under a hash: no address is stored.
+        assert sorted(count for _, count in stored) == [1, 6]
+        assert all(key.startswith("verify:") and address not in key for key, _ in stored)
+    else:
+        assert stored == []
+
+
+def test_the_old_table_is_gone_from_the_models(app: Flask) -> None:
+    assert "verify_rate_window" not in db.metadata.tables
+    assert db.session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
+
+
+def test_the_migration_drops_the_table_and_its_downgrade_recreates_it(app: Flask, tmp_path: Path) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS migration_verify_window CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA migration_verify_window")
+        engine.dispose()
+        url = url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dmigration_verify_window"
+    else:
+        url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    fresh = create_app(
+        {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url}
+    )
+    directory = str(MIGRATIONS_DIR)
+    with fresh.app_context():
+        upgrade(directory=directory, revision="0001_initial")
+        assert "verify_rate_window" in inspect(db.engine).get_table_names()
+        upgrade(directory=directory, revision="20261202_0002")
+        assert "verify_rate_window" not in inspect(db.engine).get_table_names()
+        assert "rate_limit_counter" in inspect(db.engine).get_table_names()
+
+        downgrade(directory=directory, revision="0001_initial")
+        inspector = inspect(db.engine)
+        assert "verify_rate_window" in inspector.get_table_names()
+        columns = {c["name"]: c for c in inspector.get_columns("verify_rate_window")}
+        assert set(columns) == {"id", "client_hash", "window_start", "count"}
+        assert not any(c["nullable"] for c in columns.values())
+        unique = inspector.get_unique_constraints("verify_rate_window")
+        assert [sorted(u["column_names"]) for u in unique] == [["client_hash", "window_start"]]
+        indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("verify_rate_window")}
+        assert indexes.get("ix_verify_rate_window_window_start") == ["window_start"]
+
+        upgrade(directory=directory)
+        assert "verify_rate_window" not in inspect(db.engine).get_table_names()
+        downgrade(directory=directory, revision="base")
+        db.engine.dispose()
+    if url.startswith("postgresql"):
+        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS migration_verify_window CASCADE")
+        engine.dispose()
