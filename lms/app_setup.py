@@ -123,10 +123,16 @@ def register_features(app: Flask) -> None:
 
 
 def send_mail_after_commit(response: Response) -> Response:
-    from lms.notifications.services import send_mail_queued_in_request
+    """The view has committed the mail it queued (outgoing_mail rows): hand it to the mail job.
+    The request never talks to the mail server, so a slow or down one never delays or fails a page;
+    the job retries with backoff, and the sweep sends whatever no job took (docs/operations.md)."""
+    from lms.notifications.services import take_mail_queued_in_request
 
-    if response.status_code < 400:
-        send_mail_queued_in_request()
+    queued = take_mail_queued_in_request()
+    if queued and response.status_code < 400:  # an error response rolled its change back
+        from lms.jobs.tasks import enqueue_mail_delivery
+
+        enqueue_mail_delivery(queued)
     return response
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.jobs.models import JobFailure
-from lms.jobs.queue import huey
+from lms.jobs.queue import huey, recover_jobs_in_hand
 
 
 @click.group("jobs")
@@ -29,7 +29,8 @@ def jobs_group() -> None:
 )
 def worker(workers: int | None) -> None:
     """Run jobs until stopped. SIGTERM or Ctrl-C stops gracefully: running jobs finish (or are put
-    back on the queue after JOBS_SHUTDOWN_TIMEOUT seconds); nothing queued is lost."""
+    back on the queue after JOBS_SHUTDOWN_TIMEOUT seconds); nothing queued is lost. A worker killed
+    outright leaves its jobs in hand recorded; the next worker on the machine puts them back."""
     import lms.jobs.tasks  # noqa: F401 -- registers the tasks with the queue
 
     if current_app.config.get("JOBS_IMMEDIATE"):
@@ -37,6 +38,9 @@ def worker(workers: int | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("weasyprint", "fontTools"):  # a line per rendering step of every PDF
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    recovered = recover_jobs_in_hand()  # what a worker killed outright (kill -9) had in hand
+    if recovered:
+        logging.getLogger(__name__).warning("%s jobs of a stopped worker enqueued again", recovered)
     # SQLite takes one writer at a time: a second job thread would only wait for the lock.
     default_workers = 1 if db.engine.dialect.name == "sqlite" else 2
     consumer = huey.create_consumer(

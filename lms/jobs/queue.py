@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, signals
-from huey.api import Task
+from huey.api import PeriodicTask, Task
+from huey.constants import EmptyData
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from lms.db import writing_transactions
@@ -142,4 +145,71 @@ def record_final_failure(signal: str, task: Task, exc: BaseException | None = No
 def requeue_interrupted(signal: str, task: Task, *args: Any) -> None:
     """A worker stopped mid-job (restart, deploy): put the job back; jobs are idempotent."""
     log.warning("job %s (%s) interrupted by shutdown; enqueued again", task.id, task.name)
+    huey.storage.pop_data(in_hand_key(task))
     huey.enqueue(task)
+
+
+# --- jobs in hand: what a hard kill would otherwise lose -------------------------------------
+#
+# Huey takes a job off the queue before running it, so a worker killed outright (kill -9, the OOM
+# killer, power loss, docker's SIGKILL after its grace period) would lose the job it had in hand.
+# Each job is therefore also written to the queue's key/value store while it runs (the same SQLite
+# file or Redis) under this machine's name and the worker's process id; a worker starting on the
+# same machine puts back the jobs of a worker that is gone. Jobs are idempotent, so one that had in
+# fact finished before the kill is harmless to run again.
+
+IN_HAND_PREFIX = "in-hand"
+
+
+def in_hand_key(task: Task, pid: int | None = None) -> str:
+    return f"{IN_HAND_PREFIX}:{socket.gethostname()}:{pid or os.getpid()}:{task.id}"
+
+
+@huey.pre_execute()
+def remember_in_hand(task: Task) -> None:
+    if huey.immediate or isinstance(task, PeriodicTask):  # periodic jobs come back on their schedule
+        return
+    huey.storage.put_data(in_hand_key(task), huey.serialize_task(task))
+
+
+@huey.post_execute()
+def forget_in_hand(task: Task, task_value: Any, exception: BaseException | None) -> None:
+    if huey.immediate or isinstance(task, PeriodicTask):
+        return
+    huey.storage.pop_data(in_hand_key(task))  # a retry is queued again by Huey itself
+
+
+def process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a worker that had our pid before us (pid 1 in a restarted container)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_jobs_in_hand() -> int:
+    """Call when a worker starts: the jobs that dead workers on this machine had in hand go back on
+    the queue. Returns how many."""
+    host = socket.gethostname()
+    recovered = 0
+    for key in list(huey.storage.result_items()):
+        parts = str(key).split(":")  # in-hand:<host>:<pid>:<task id>
+        if parts[0] != IN_HAND_PREFIX or len(parts) < 4:
+            continue
+        key_host, key_pid = ":".join(parts[1:-2]), parts[-2]
+        if key_host != host or not key_pid.isdigit() or process_alive(int(key_pid)):
+            continue  # another machine's worker (it recovers its own), or one still at work
+        data = huey.storage.pop_data(key)
+        if data is EmptyData:
+            continue  # another worker starting at the same time took it
+        task = huey.deserialize_task(data)
+        log.warning(
+            "job %s (%s) was in hand when worker %s died; enqueued again", task.id, task.name, key_pid
+        )
+        huey.enqueue(task)
+        recovered += 1
+    return recovered
