@@ -151,7 +151,8 @@ def test_lessons_and_modules_are_reordered_with_the_keyboard_only(
         return [m["slug"] for m in doc["modules"]], [lesson["slug"] for lesson in first["lessons"]]
 
     def move_and_check(key: str, message: str, order: tuple[list[str], list[str]], focus: str) -> None:
-        page.keyboard.press(key)
+        with page.expect_navigation():  # the form posts and the editor comes back
+            page.keyboard.press(key)
         page.get_by_role("status").filter(has_text=message).wait_for()
         assert saved_order() == order
         # Focus is back on the moved item: the same button, or the other one when it reached the end.
@@ -183,3 +184,34 @@ def test_lessons_and_modules_are_reordered_with_the_keyboard_only(
     # The page shows the saved order, and the history names each move.
     assert page.locator("#module-first-steps .authoring-lessons > li > a").first.inner_text() == "Documents"
     expect(page.locator(".history")).to_contain_text("module 'going-further' moved down")
+
+
+def test_quiz_entries_are_reordered_with_the_keyboard_only(
+    page: Any, live_server: str, make_user: Callable[..., User]
+) -> None:
+    from playwright.sync_api import expect
+
+    from lms.authoring import services as authoring_services
+    from tests.authoring_support import build_course
+
+    trainer = make_user("trainer")
+    course = build_course(trainer)  # quiz "check": q-capital, q-true, q-count
+
+    def saved_order() -> list[str]:
+        db.session.rollback()
+        doc = authoring_services.get_draft(db.session.get(Course, course.id)).document
+        return [slot["question"] for slot in authoring_services.find_quiz(doc, "check")["slots"]]
+
+    sign_in_by_keyboard(page, live_server, trainer)
+    page.goto(f"{live_server}/authoring/courses/{course.id}/quizzes/check")
+    press_until(page, "Tab", "Move q-true up")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Moved.").wait_for()
+    assert saved_order() == ["q-true", "q-capital", "q-count"]
+    expect(page.locator(":focus")).to_have_accessible_name("Move q-true down")  # it is first now
+    with page.expect_navigation():
+        page.keyboard.press("Space")
+    page.get_by_role("status").filter(has_text="Moved.").wait_for()
+    assert saved_order() == ["q-capital", "q-true", "q-count"]
+    expect(page.locator(":focus")).to_have_accessible_name("Move q-true down")

@@ -738,12 +738,13 @@ def quiz_entry(course_id: int, slug: str, index: int, operation: str) -> Respons
     if operation == "move":
         form = MoveForm()
         direction = form.direction.data
+        moved = max(0, index - 1 if direction == "up" else index + 1)  # where the entry now is
         return _apply(
             course,
             form,
             _("quiz '%(slug)s': entry moved", slug=slug),
             lambda d: services.move_slot(d, slug, index, direction),
-            back,
+            url_for("authoring.quiz", course_id=course.id, slug=slug, moved=moved, direction=direction),
             _("Moved."),
         )
     abort(404)
