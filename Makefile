@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench
+.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench screenshots
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -94,6 +94,11 @@ bench: install translations
 	@test -f $(BENCH_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms bench generate --size $(BENCH_SIZE)
 	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms certificates did >/dev/null
 	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(PY) -m lms.reports.bench.runner --instance $(BENCH_INSTANCE)
+
+# docs/screenshots/<page>-<lang>-<desktop|phone>.png: the main pages of a throw-away demo academy, as each role,
+# in the four languages at 1280 and 360 px (docs/design.md). SCREENSHOT_ARGS="--languages ar --pages lesson".
+screenshots: install-test translations
+	$(PY) -m tests.screenshots $(SCREENSHOT_ARGS)
 
 # Known vulnerabilities in the pinned dependencies (docs/security.md). Needs the PyPI advisory
 # database over the network, so it is not part of `make test`; run it before each release.
