@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lms import config as paths
-from lms.db import write_intended
+from lms.db import READS_FIRST_ATTRIBUTE, write_intended
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -174,7 +174,13 @@ def wants_write_transaction() -> bool:
         return True
     if not has_request_context():
         return False
-    return request.method in WRITE_METHODS or bool(g.get("write_intent"))
+    if g.get("write_intent"):
+        return True
+    if request.method not in WRITE_METHODS:
+        return False
+    # A view marked @reads_before_writing (lms.db) reads first and asks for the write lock itself.
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, READS_FIRST_ATTRIBUTE, False)
 
 
 def install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -66,3 +66,45 @@ def writing_transactions() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+READS_FIRST_ATTRIBUTE = "lms_reads_first"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_before_writing(view: F) -> F:
+    """Mark a POST view that reads in a shared transaction and takes the write lock only for its write.
+
+    A writing request normally starts ``BEGIN IMMEDIATE`` at its first statement (lms.app_setup), so on
+    SQLite it holds the database's single write lock while it loads the user, the course and the form:
+    two workers then take turns. A view marked with this does those reads in a deferred transaction and
+    calls ``begin_writing()`` before it changes anything; the rows it writes from are re-read (expired by
+    the commit) inside the writing transaction, so read-then-write still cannot lose an update.
+    """
+    setattr(view, READS_FIRST_ATTRIBUTE, True)
+    return view
+
+
+def begin_writing(*fresh: object) -> None:
+    """End the request's reading transaction; its next statement starts a writing one (BEGIN IMMEDIATE).
+
+    ``fresh`` are the rows the write depends on: they are expired, so they are read again under the
+    write lock. Everything else loaded so far (the signed-in user, reference rows) stays as read, so the
+    writing transaction does not spend its lock re-loading them.
+    """
+    from flask import g
+    from flask_babel import get_locale
+
+    from lms.extensions import db  # lms.extensions imports this module
+
+    get_locale()  # chosen from the user now, so a message translated later needs no query
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    for instance in fresh:  # its columns; relationships (a run, a course) keep what was loaded
+        mapper = inspect(instance, raiseerr=True).mapper
+        session.expire(instance, [attribute.key for attribute in mapper.column_attrs])
+    g.write_intent = True

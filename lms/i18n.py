@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup, escape
 
 from lms import config as paths
@@ -52,8 +55,8 @@ def localized_number(value: Number | None, digits: int | None = None) -> str:
         return ""
     if digits is None:
         return format_decimal(value)
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(round(Decimal(str(value)), digits), format=pattern)
+    locale = get_locale()
+    return _number_pattern(digits).apply(round(Decimal(str(value)), digits), locale)
 
 
 def localized_percent(value: Number | None, digits: int = 0) -> str:
@@ -61,10 +64,23 @@ def localized_percent(value: Number | None, digits: int = 0) -> str:
     always shown: 87.5 -> "87.5%" in en, "87,5 %" in fr; 100 -> "100.0%" with one decimal."""
     if value is None:
         return ""
-    pattern = get_locale().percent_formats[None].pattern  # keeps the locale's spacing: "87,5 %" in fr
+    locale = get_locale()
+    return _percent_pattern(str(locale), digits).apply(Decimal(str(value)) / 100, locale)
+
+
+# Parsing a number pattern costs more than applying it, and every progress bar formats two or three
+# numbers: the parsed patterns are kept (a handful per locale).
+@lru_cache(maxsize=64)
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits > 0 else ""))
+
+
+@lru_cache(maxsize=64)
+def _percent_pattern(locale_name: str, digits: int) -> NumberPattern:
+    pattern = Locale.parse(locale_name).percent_formats[None].pattern  # the locale's spacing: "87,5 %"
     if digits > 0:
         pattern = re.sub(r"0(?=[^0-9#]*$)", "0." + "0" * digits, pattern, count=1)
-    return format_percent(Decimal(str(value)) / 100, format=pattern)
+    return parse_pattern(pattern)
 
 
 LIST_SEPARATORS = {"ar": "، "}  # the Arabic comma; CLDR's Arabic list joins with "و", awkward before Latin

@@ -26,6 +26,7 @@ from lms.auth.passwords import hash_password
 from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
+from lms.courses.published import forget_snapshots
 from lms.db import utcnow
 from lms.enrolment.services import ensure_default_run
 from lms.extensions import db
@@ -117,6 +118,8 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for table in tables:
                 connection.execute(table.delete())
+    # Ids start again (PostgreSQL: RESTART IDENTITY): no outline snapshot may outlive its course rows.
+    forget_snapshots()
     ctx.pop()
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password, needs_rehash, verify_password
@@ -34,10 +36,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+@cache
+def _user_with_roles() -> Select[tuple[User]]:
+    # Runs on every signed-in request. Roles come in the same query (navigation and access rules read
+    # them), and the statement is built once: a statement object keeps its cache key, so a request pays
+    # for the query only (see docs/performance.md).
+    return select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+
+
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_user_with_roles(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
     # A deactivated person's open sessions end at their next request, not only their next sign-in.
     if user is None or not user.active:
         return None

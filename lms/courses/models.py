@@ -102,6 +102,10 @@ class Lesson(db.Model):  # type: ignore[name-defined]
         back_populates="lesson", cascade="all, delete-orphan"
     )
 
+    @property
+    def course_id(self) -> int:
+        return self.module.course_id
+
     def text_in(self, language: str) -> LessonTranslation | None:
         return next((t for t in self.translations if t.language == language), None)
 

@@ -49,12 +49,15 @@ def published_counts(course_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     return result
 
 
-def course_by_slug(slug: str) -> Course | None:
-    return db.session.scalar(
-        select(Course)
-        .where(Course.slug == slug, Course.is_published.is_(True))
-        .options(selectinload(Course.modules).selectinload(Module.lessons).selectinload(Lesson.translations))
-    )
+def course_by_slug(slug: str, *, with_outline: bool = True) -> Course | None:
+    """The published course; ``with_outline`` also loads its modules, lessons and their translations
+    (pages that only need the course row, or that read the outline from lms.courses.published, skip it)."""
+    query = select(Course).where(Course.slug == slug, Course.is_published.is_(True))
+    if with_outline:
+        query = query.options(
+            selectinload(Course.modules).selectinload(Module.lessons).selectinload(Lesson.translations)
+        )
+    return db.session.scalar(query)
 
 
 def published_outline(course: Course) -> list[tuple[Module, list[Lesson]]]:

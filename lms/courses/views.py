@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -9,16 +9,18 @@ from werkzeug.wrappers import Response
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.courses.forms import StudyLanguageForm
-from lms.courses.models import Lesson, LessonCompletionMode
+from lms.courses.models import LessonCompletionMode
+from lms.courses.published import PublishedCourse, PublishedLesson, published_course
 from lms.courses.queries import catalogue as catalogue_entries
 from lms.courses.queries import course_by_slug, published_outline
 from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
+from lms.db import begin_writing, reads_before_writing
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.queries import dashboard_rows
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
-from lms.quizzes.queries import course_question_specs, course_quizzes
+from lms.quizzes.queries import course_question_specs, course_quizzes, outline_quizzes
 from lms.reports.queries import certificates_in_force
 
 bp = Blueprint("courses", __name__)
@@ -48,20 +50,25 @@ def dashboard() -> str:
 @bp.route("/courses/<slug>")
 @allow(PUBLIC)
 def course(slug: str) -> str:
-    course = course_by_slug(slug) or abort(404)
-    enrolment = completed = progress = None
+    course = course_by_slug(slug, with_outline=False) or abort(404)
+    published = published_course(slug) or abort(404)
+    enrolment = None
+    completed: set[int] = set()
+    progress = None
     if current_user.is_authenticated:
         enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
-        if enrolment is not None:
-            completed = enrolment_services.completed_lesson_ids(enrolment.id)
-            progress = enrolment_services.enrolment_progress(enrolment, course.id)
+    quizzes = outline_quizzes(course.id, enrolment.id if enrolment else None)
+    if enrolment is not None:
+        completed = enrolment_services.completed_lesson_ids(enrolment.id)
+        progress = enrolment_services.progress_from_outline(published.lesson_ids, completed, quizzes)
     language = enrolment.language if enrolment and enrolment.language else current_language()
     return render_template(
         "courses/course.html",
         course=course,
-        outline=published_outline(course),
+        outline=published.outline(),
+        quiz_rows=quizzes,
         enrolment=enrolment,
-        completed=completed or set(),
+        completed=completed,
         progress=progress,
         default_run=enrolment_services.default_run(course.id) if enrolment is None else None,
         language=language,
@@ -81,7 +88,7 @@ def _study_language_form(languages: list[str], enrolment: object | None) -> Stud
 @bp.route("/courses/<slug>/study-language", methods=["POST"])
 @allow(AUTHENTICATED)
 def change_study_language(slug: str) -> Response:
-    course = course_by_slug(slug) or abort(404)
+    course = course_by_slug(slug, with_outline=False) or abort(404)
     enrolment = enrolment_services.active_enrolment(current_user.id, course.id) or abort(404)
     form = StudyLanguageForm().offer(course.languages)
     if not form.validate_on_submit():
@@ -133,18 +140,16 @@ def translations(slug: str) -> str:
     return render_template("courses/translations.html", course=course, statuses=statuses)
 
 
-def _lesson_in_course(slug: str, lesson_id: int) -> tuple[Lesson, list[Lesson]]:
-    course = course_by_slug(slug) or abort(404)
-    ordered = [lesson for _, lessons in published_outline(course) for lesson in lessons]
-    lesson = next((item for item in ordered if item.id == lesson_id), None) or abort(404)
-    return lesson, ordered
+def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, PublishedLesson]:
+    course = published_course(slug) or abort(404)
+    lesson = course.lesson(lesson_id) or abort(404)
+    return course, lesson
 
 
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>")
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson_id: int) -> str | Response:
-    lesson, ordered = _lesson_in_course(slug, lesson_id)
-    course = lesson.module.course
+    course, lesson = _published_lesson(slug, lesson_id)
     enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         flash(_("Enrol in this course to read its lessons."), "info")
@@ -152,26 +157,27 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
         # A write inside a GET: end the read transaction and start a writing one (BEGIN IMMEDIATE).
-        db.session.commit()
-        g.write_intent = True
+        begin_writing(enrolment)
         enrolment_services.complete_lesson(enrolment, lesson)
         db.session.commit()
     completed = enrolment_services.completed_lesson_ids(enrolment.id)
-    progress = enrolment_services.enrolment_progress(enrolment, course.id)
-    position = ordered.index(lesson)
+    quizzes = outline_quizzes(course.id, enrolment.id)
     language = enrolment.language or course.language
     text = lesson.text_in(language)
+    previous_lesson, next_lesson = course.neighbours(lesson.id)
     return render_template(
         "courses/lesson.html",
         course=course,
         lesson=lesson,
         title=text.title if text else lesson.title,
         body_html=text.body_html if text else lesson.body_html,
-        outline=published_outline(course),
-        previous_lesson=ordered[position - 1] if position > 0 else None,
-        next_lesson=ordered[position + 1] if position + 1 < len(ordered) else None,
+        transcript_html=text.transcript_html if text and text.transcript_html else lesson.transcript_html,
+        outline=course.outline(),
+        quiz_rows=quizzes,
+        previous_lesson=previous_lesson,
+        next_lesson=next_lesson,
         completed=completed,
-        progress=progress,
+        progress=enrolment_services.progress_from_outline(course.lesson_ids, completed, quizzes),
         enrolment=enrolment,
         language=language,
         form=FlaskForm(),
@@ -180,13 +186,15 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
 
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
 @allow(AUTHENTICATED)
+@reads_before_writing  # the busiest write of the academy: hold SQLite's write lock for the write only
 def complete_lesson(slug: str, lesson_id: int) -> Response:
-    lesson, ordered = _lesson_in_course(slug, lesson_id)
+    course, lesson = _published_lesson(slug, lesson_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    enrolment = enrolment_services.active_enrolment(current_user.id, lesson.module.course_id)
+    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         abort(403)
+    begin_writing(enrolment)  # re-read under the write lock when the service looks at it
     try:
         enrolment_services.complete_lesson(enrolment, lesson)
     except LmsError as error:
@@ -195,7 +203,7 @@ def complete_lesson(slug: str, lesson_id: int) -> Response:
         return redirect(url_for("courses.lesson", slug=slug, lesson_id=lesson_id))
     db.session.commit()
     flash(_("Lesson marked complete."), "success")
-    position = ordered.index(lesson)
-    if position + 1 < len(ordered):
-        return redirect(url_for("courses.lesson", slug=slug, lesson_id=ordered[position + 1].id))
+    _previous, following = course.neighbours(lesson.id)
+    if following is not None:
+        return redirect(url_for("courses.lesson", slug=slug, lesson_id=following.id))
     return redirect(url_for("courses.course", slug=slug))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import User
-from lms.courses.models import Course, Lesson, LessonTranslation
+from lms.courses.models import Course
+from lms.courses.published import PublishedCourse, course_outlines
 from lms.courses.queries import ordered_lesson_ids
 from lms.enrolment.models import (
     SEAT_STATUSES,
@@ -36,73 +38,71 @@ from lms.quizzes.queries import QuizStanding, standings
 class DashboardRow:
     enrolment: Enrolment
     run: CourseRun
-    course: Course
+    course: PublishedCourse
     progress: Progress
     next_lesson_title: str | None = None  # in the enrolment's language when translated
     quizzes: tuple[QuizStanding, ...] = ()  # every published quiz of the course, in outline order
 
 
 def dashboard_rows(user_id: int) -> list[DashboardRow]:
-    """The user's enrolments with progress, next lesson and quiz results, in a fixed number of queries."""
-    rows = db.session.execute(
-        select(Enrolment, CourseRun, Course)
-        .join(CourseRun, Enrolment.run_id == CourseRun.id)
-        .join(Course, CourseRun.course_id == Course.id)
-        .where(Enrolment.user_id == user_id, Enrolment.status.in_(SEAT_STATUSES))
-        .order_by(Enrolment.last_activity_at.desc(), Enrolment.id.desc())
-    ).all()
+    """The user's enrolments with progress, next lesson and quiz results, in a fixed number of queries.
+
+    Courses come from their outline snapshots (lms.courses.published): lesson order and next-lesson
+    titles cost no query of their own.
+    """
+    rows = db.session.execute(_dashboard_enrolments(), {"user_id": user_id}).all()
     if not rows:
         return []
-    enrolment_ids = [enrolment.id for enrolment, _, _ in rows]
+    enrolment_ids = [enrolment.id for enrolment, _ in rows]
+    courses = course_outlines(run.course_id for _, run in rows)
     completed: dict[int, set[int]] = defaultdict(set)
-    for enrolment_id, lesson_id in db.session.execute(
-        select(LessonCompletion.enrolment_id, LessonCompletion.lesson_id).where(
-            LessonCompletion.enrolment_id.in_(enrolment_ids)
-        )
-    ):
+    for enrolment_id, lesson_id in db.session.execute(_dashboard_completions(), {"ids": enrolment_ids}):
         completed[enrolment_id].add(lesson_id)
-    lessons = ordered_lesson_ids({course.id for _, _, course in rows})
     # Every quiz's standing in one query (the final assessment's among them).
-    quizzes = list(
-        db.session.scalars(
-            select(Quiz)
-            .where(Quiz.course_id.in_({course.id for _, _, course in rows}), Quiz.is_published.is_(True))
-            .order_by(Quiz.position, Quiz.id)
-        )
-    )
+    quizzes = list(db.session.scalars(_dashboard_quizzes(), {"ids": list(courses)}))
     table = standings(quizzes, enrolment_ids)
     results: list[DashboardRow] = []
-    for enrolment, run, course in rows:
+    for enrolment, run in rows:
+        course = courses[run.course_id]
         mine = tuple(table[(enrolment.id, q.id)] for q in quizzes if q.course_id == course.id)
         final = next((s for s in mine if s.quiz.role == QuizRole.FINAL), None)
         progress = compute_progress(
-            lessons[course.id],
+            course.lesson_ids,
             completed[enrolment.id],
             assessment_required=final is not None,
             assessment_passed=final is not None and final.passed,
         )
-        results.append(DashboardRow(enrolment, run, course, progress, None, mine))
-    next_ids = {row.progress.next_lesson_id for row in results if row.progress.next_lesson_id}
-    titles: dict[int, dict[str | None, str]] = defaultdict(dict)
-    if next_ids:
-        for lesson_id, title, language, translated in db.session.execute(
-            select(Lesson.id, Lesson.title, LessonTranslation.language, LessonTranslation.title)
-            .outerjoin(LessonTranslation, LessonTranslation.lesson_id == Lesson.id)
-            .where(Lesson.id.in_(next_ids))
-        ):
-            titles[lesson_id][None] = title
-            if language:
-                titles[lesson_id][language] = translated
-    return [
-        replace(
-            row,
-            next_lesson_title=titles[row.progress.next_lesson_id].get(row.enrolment.language)
-            or titles[row.progress.next_lesson_id].get(None),
-        )
-        if row.progress.next_lesson_id
-        else row
-        for row in results
-    ]
+        next_lesson = course.lesson(progress.next_lesson_id) if progress.next_lesson_id else None
+        title = next_lesson.title_in(enrolment.language or course.language) if next_lesson else None
+        results.append(DashboardRow(enrolment, run, course, progress, title, mine))
+    return results
+
+
+# Built once (a statement object keeps its cache key): the dashboard is the trainee's home page.
+@cache
+def _dashboard_enrolments() -> Select[tuple[Enrolment, CourseRun]]:
+    return (
+        select(Enrolment, CourseRun)
+        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(SEAT_STATUSES))
+        .order_by(Enrolment.last_activity_at.desc(), Enrolment.id.desc())
+    )
+
+
+@cache
+def _dashboard_completions() -> Select[tuple[int, int]]:
+    return select(LessonCompletion.enrolment_id, LessonCompletion.lesson_id).where(
+        LessonCompletion.enrolment_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@cache
+def _dashboard_quizzes() -> Select[tuple[Quiz]]:
+    return (
+        select(Quiz)
+        .where(Quiz.course_id.in_(bindparam("ids", expanding=True)), Quiz.is_published.is_(True))
+        .order_by(Quiz.position, Quiz.id)
+    )
 
 
 # --- Course runs: what trainees may join, what admins decide, what focal points follow ------------

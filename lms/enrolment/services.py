@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Protocol
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy.orm import contains_eager
 
 from lms.audit.services import record_event
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import find_user_by_email, normalise_email
-from lms.courses.models import Course, Lesson
+from lms.courses.models import Course
 from lms.courses.queries import ordered_lesson_ids
 from lms.db import utcnow
 from lms.enrolment.csv_import import ImportRow, ParsedFile, RowProblem
@@ -46,7 +50,8 @@ from lms.enrolment.rules import (
 from lms.errors import Conflict, Forbidden, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
-from lms.quizzes.queries import final_assessment_results
+from lms.quizzes.models import QuizRole
+from lms.quizzes.queries import OutlineQuiz, final_assessment_results
 
 ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 
@@ -81,12 +86,19 @@ def ensure_default_run(course: Course) -> CourseRun:
 
 def active_enrolment(user_id: int, course_id: int) -> Enrolment | None:
     """The newest enrolment still counting (enrolled or completed) of a user in any run of a course."""
-    return db.session.scalar(
+    return db.session.scalar(_active_enrolment(), {"user_id": user_id, "course_id": course_id})
+
+
+@cache
+def _active_enrolment() -> Select[tuple[Enrolment]]:
+    # Every lesson page and completion asks this; built once so that it keeps its cache key.
+    return (
         select(Enrolment)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .options(contains_eager(Enrolment.run))  # completing a lesson reads the run: no second query
         .where(
-            Enrolment.user_id == user_id,
-            CourseRun.course_id == course_id,
+            Enrolment.user_id == bindparam("user_id"),
+            CourseRun.course_id == bindparam("course_id"),
             Enrolment.status.in_(ACTIVE_STATUSES),
         )
         .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
@@ -113,10 +125,13 @@ def self_enrol(user: User, run: CourseRun, language: str | None = None) -> Enrol
 
 
 def completed_lesson_ids(enrolment_id: int) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(LessonCompletion.lesson_id).where(LessonCompletion.enrolment_id == enrolment_id)
-        )
+    return set(db.session.scalars(_completed_lesson_ids(), {"enrolment_id": enrolment_id}))
+
+
+@cache
+def _completed_lesson_ids() -> Select[tuple[int]]:
+    return select(LessonCompletion.lesson_id).where(
+        LessonCompletion.enrolment_id == bindparam("enrolment_id")
     )
 
 
@@ -131,11 +146,38 @@ def enrolment_progress(enrolment: Enrolment, course_id: int) -> Progress:
     )
 
 
-def complete_lesson(enrolment: Enrolment, lesson: Lesson) -> bool:
-    """Mark a lesson done for this enrolment; True when newly recorded (a repeat changes nothing)."""
+def progress_from_outline(
+    lesson_ids: Sequence[int], completed: Collection[int], quizzes: Sequence[OutlineQuiz]
+) -> Progress:
+    """The same figure as enrolment_progress, from what a course or lesson page has already loaded."""
+    final = next((row for row in quizzes if row.quiz.role == QuizRole.FINAL), None)
+    return compute_progress(
+        lesson_ids,
+        completed,
+        assessment_required=final is not None,
+        assessment_passed=final is not None and final.standing is not None and final.standing.passed,
+    )
+
+
+class CompletableLesson(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_published(self) -> bool: ...
+
+    @property
+    def course_id(self) -> int: ...
+
+
+def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
+    """Mark a lesson done for this enrolment; True when newly recorded (a repeat changes nothing).
+
+    ``lesson`` is a Lesson or the published snapshot's lesson (lms.courses.published).
+    """
     if enrolment.status not in ACTIVE_STATUSES:
         raise Forbidden(_("This enrolment is no longer active."))
-    if lesson.module.course_id != enrolment.run.course_id or not lesson.is_published:
+    if lesson.course_id != enrolment.run.course_id or not lesson.is_published:
         raise NotFound(_("This lesson is not part of your course."))
     already = db.session.scalar(
         select(LessonCompletion.id).where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -43,6 +44,23 @@ from lms.orgs.models import Authority
 from lms.orgs.queries import authority_choices_by_country, country_choices
 
 bp = Blueprint("enrolment", __name__)
+
+# Badge words for enrolment statuses, translated when shown (a report page shows fifty badges).
+STATUS_LABELS = {
+    "nominated": _l("Nominated"),
+    "requested": _l("Requested"),
+    "waiting": _l("Waiting list"),
+    "enrolled": _l("Enrolled"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "completed": _l("Completed"),
+}
+
+
+@bp.app_template_global("enrolment_status_label")
+def enrolment_status_label(status: str) -> str:
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
 
 
 def _run_or_404(run_id: int) -> CourseRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
@@ -9,13 +10,19 @@ from werkzeug.wrappers import Response
 
 from lms.frontend.compression import COMPRESSIBLE_TYPES, MINIMUM_SIZE, accepts_gzip, gzip_bytes, gzip_static
 from lms.frontend.fingerprint import ONE_YEAR, content_hash, static_file
+from lms.frontend.fragments import cached_fragment
 
 
 def init_frontend(app: Flask) -> None:
+    resolved: dict[str, Path | None] = {}  # filename -> file: resolving a path costs more than the page
+
     def add_fingerprint(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint != "static" or "v" in values or not app.static_folder:
             return
-        path = static_file(app.static_folder, str(values.get("filename", "")))
+        filename = str(values.get("filename", ""))
+        if filename not in resolved:
+            resolved[filename] = static_file(app.static_folder, filename)
+        path = resolved[filename]
         digest = content_hash(path) if path else None
         if digest:
             values["v"] = digest
@@ -27,6 +34,7 @@ def init_frontend(app: Flask) -> None:
         return response
 
     app.url_defaults(add_fingerprint)
+    app.add_template_global(cached_fragment)
     app.after_request(finish_response)
 
 

@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from werkzeug.wrappers import Response
 
 REQUEST_LOGGER = "lms.request"
@@ -106,11 +106,13 @@ def current_request_id() -> str | None:
 
 
 def _signed_in_user_id() -> int | None:
-    # Only a user Flask-Login already loaded: logging must not run a query after the commit.
+    # Only a user Flask-Login already loaded, and its id as the session holds it: after the view's
+    # commit the ORM object is expired, and reading user.id would run a query (a second transaction).
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return getattr(user, "id", None)
-    return None
+    if user is None or getattr(user, "is_anonymous", True):
+        return None
+    stored = session.get("_user_id")
+    return int(stored) if isinstance(stored, str) and stored.isdigit() else None
 
 
 def finish_request(response: Response) -> Response:

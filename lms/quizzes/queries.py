@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from lms.auth.models import User
 from lms.courses.models import Course
@@ -37,6 +38,46 @@ class QuizStanding:
     in_progress: bool
 
 
+@dataclass(frozen=True)
+class OutlineQuiz:
+    """A course's quiz in its outline, with the enrolment's standing (None when not enrolled)."""
+
+    quiz: Quiz
+    standing: QuizStanding | None
+
+
+def outline_quizzes(course_id: int, enrolment_id: int | None) -> list[OutlineQuiz]:
+    """The course's published quizzes with this enrolment's standing; two queries at most."""
+    quizzes = list(db.session.scalars(_published_quizzes(), {"course_id": course_id}))
+    if not quizzes or not enrolment_id:
+        return [OutlineQuiz(quiz, None) for quiz in quizzes]
+    attempts: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
+    for quiz_id, number, status, percent in db.session.execute(
+        _enrolment_attempts(), {"enrolment_id": enrolment_id}
+    ):
+        attempts[quiz_id].append((number, status, percent))
+    return [OutlineQuiz(quiz, _standing(quiz, attempts.get(quiz.id, []))) for quiz in quizzes]
+
+
+# Built once (a statement object keeps its cache key): every lesson and course page runs these.
+@cache
+def _published_quizzes() -> Select[tuple[Quiz]]:
+    return (
+        select(Quiz)
+        .where(Quiz.course_id == bindparam("course_id"), Quiz.is_published.is_(True))
+        .order_by(Quiz.position)
+    )
+
+
+@cache
+def _enrolment_attempts() -> Select[Any]:
+    return (
+        select(QuizAttempt.quiz_id, QuizAttempt.number, QuizAttempt.status, QuizAttempt.percent)
+        .where(QuizAttempt.enrolment_id == bindparam("enrolment_id"))
+        .order_by(QuizAttempt.number)
+    )
+
+
 def published_quiz(course_id: int, quiz_slug: str) -> Quiz | None:
     return db.session.scalar(
         select(Quiz).where(Quiz.course_id == course_id, Quiz.slug == quiz_slug, Quiz.is_published.is_(True))
@@ -60,32 +101,46 @@ def standings(quizzes: Iterable[Quiz], enrolment_ids: Iterable[int]) -> dict[tup
     by_pair: dict[tuple[int, int], list[tuple[int, str, float | None]]] = defaultdict(list)
     if quiz_list and ids:
         rows = db.session.execute(
-            select(
-                QuizAttempt.enrolment_id,
-                QuizAttempt.quiz_id,
-                QuizAttempt.number,
-                QuizAttempt.status,
-                QuizAttempt.percent,
-            )
-            .where(QuizAttempt.enrolment_id.in_(ids), QuizAttempt.quiz_id.in_([q.id for q in quiz_list]))
-            .order_by(QuizAttempt.number)
+            _attempts_of_pairs(), {"enrolment_ids": ids, "quiz_ids": [q.id for q in quiz_list]}
         ).all()
         for enrolment_id, quiz_id, _number, status, pct in rows:
             by_pair[(enrolment_id, quiz_id)].append((_number, status, pct))
-    result: dict[tuple[int, int], QuizStanding] = {}
-    for enrolment_id in ids:
-        for quiz in quiz_list:
-            attempts = by_pair.get((enrolment_id, quiz.id), [])
-            finished = [pct or 0.0 for _, status, pct in attempts if status in FINISHED_STATUSES]
-            grade = quiz_grade(finished, quiz.grading_method)
-            result[(enrolment_id, quiz.id)] = QuizStanding(
-                quiz=quiz,
-                grade=None if grade is None else round(grade, 2),
-                passed=grade is not None and grade >= quiz.pass_mark,
-                attempts_used=len(attempts),
-                in_progress=any(status == AttemptStatus.IN_PROGRESS for _, status, _ in attempts),
-            )
-    return result
+    return {
+        (enrolment_id, quiz.id): _standing(quiz, by_pair.get((enrolment_id, quiz.id), []))
+        for enrolment_id in ids
+        for quiz in quiz_list
+    }
+
+
+@cache
+def _attempts_of_pairs() -> Select[Any]:
+    return (
+        select(
+            QuizAttempt.enrolment_id,
+            QuizAttempt.quiz_id,
+            QuizAttempt.number,
+            QuizAttempt.status,
+            QuizAttempt.percent,
+        )
+        .where(
+            QuizAttempt.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+            QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+        )
+        .order_by(QuizAttempt.number)
+    )
+
+
+def _standing(quiz: Quiz, attempts: list[tuple[int, str, float | None]]) -> QuizStanding:
+    """A standing from one enrolment's attempts at a quiz, (number, status, percent) in number order."""
+    finished = [pct or 0.0 for _, status, pct in attempts if status in FINISHED_STATUSES]
+    grade = quiz_grade(finished, quiz.grading_method)
+    return QuizStanding(
+        quiz=quiz,
+        grade=None if grade is None else round(grade, 2),
+        passed=grade is not None and grade >= quiz.pass_mark,
+        attempts_used=len(attempts),
+        in_progress=any(status == AttemptStatus.IN_PROGRESS for _, status, _ in attempts),
+    )
 
 
 def final_assessment_results(enrolment_ids: Iterable[int]) -> dict[int, QuizStanding]:

@@ -31,16 +31,8 @@ bp = Blueprint("quizzes", __name__)
 TRAINERS = (Role.TRAINER, Role.ADMIN)
 
 
-@bp.app_template_global("quiz_outline")
-def quiz_outline(course_id: int, enrolment_id: int | None) -> list[dict[str, Any]]:
-    """The course's quizzes with this enrolment's standing, for the outline; two queries at most."""
-    quizzes = queries.course_quizzes(course_id)
-    table = queries.standings(quizzes, [enrolment_id]) if enrolment_id else {}
-    return [{"quiz": quiz, "standing": table.get((enrolment_id or 0, quiz.id))} for quiz in quizzes]
-
-
 def _course_quiz(slug: str, quiz_slug: str) -> tuple[Course, Quiz]:
-    course = course_by_slug(slug) or abort(404)
+    course = course_by_slug(slug, with_outline=False) or abort(404)
     quiz = queries.published_quiz(course.id, quiz_slug) or abort(404)
     return course, quiz
 

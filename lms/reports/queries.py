@@ -6,6 +6,7 @@ every query is served by an index (tests read the query plans). Rows come back a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, extract, func, literal, select, union_all
+from sqlalchemy import String, and_, bindparam, case, cast, extract, func, literal, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -341,8 +342,22 @@ def authorities_by_id(ids: set[int] | None = None) -> dict[int, Authority]:
     return {a.id: a for a in db.session.scalars(query)}
 
 
-def countries_by_code() -> dict[str, Country]:
-    return {c.code: c for c in db.session.scalars(select(Country).order_by(Country.name))}
+def countries_by_code(codes: set[str] | None = None) -> dict[str, Country]:
+    query = select(Country).order_by(Country.name)
+    if codes is not None:
+        query = query.where(Country.code.in_(sorted(codes) or [""]))
+    return {c.code: c for c in db.session.scalars(query)}
+
+
+def run_authority_ids(run_id: int) -> set[int]:
+    """The authorities that have people in this run: the run report's filter offers these, not all 176."""
+    return set(
+        db.session.scalars(
+            select(Enrolment.authority_id)
+            .where(Enrolment.run_id == run_id, Enrolment.authority_id.is_not(None))
+            .distinct()
+        )
+    )
 
 
 # --- The admin indicator report ------------------------------------------------------------------
@@ -580,13 +595,16 @@ def filter_choices(course_id: int | None) -> FilterChoices:
 def certificates_in_force(user_id: int) -> dict[int, str]:
     """run id -> code of the person's certificate in force for that run (for the trainee dashboard)."""
     return {
-        run_id: code
-        for run_id, code in db.session.execute(
-            select(Certificate.run_id, Certificate.code).where(
-                Certificate.user_id == user_id, Certificate.status == CertificateStatus.ACTIVE
-            )
-        )
+        run_id: code for run_id, code in db.session.execute(_certificates_in_force(), {"user_id": user_id})
     }
+
+
+@functools.cache
+def _certificates_in_force() -> Select[tuple[int, str]]:
+    # Built once (a statement keeps its cache key): the dashboard, every trainee's home page, runs it.
+    return select(Certificate.run_id, Certificate.code).where(
+        Certificate.user_id == bindparam("user_id"), Certificate.status == CertificateStatus.ACTIVE
+    )
 
 
 CACHE_SECONDS = 300  # donor figures: five minutes old at most (config REPORTS_CACHE_SECONDS)

@@ -117,7 +117,9 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False) and request.endpoint != "static":
+    # is_anonymous, not is_authenticated: the latter reads the (by now committed, expired) user row, and
+    # on a POST that query would take SQLite's write lock a second time.
+    if user is not None and not getattr(user, "is_anonymous", True) and request.endpoint != "static":
         # Personal pages must not stay in a shared computer's cache (training rooms, border posts).
         headers["Cache-Control"] = "no-store"
     return response
