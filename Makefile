@@ -39,8 +39,8 @@ translations: install
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--ignore-dirs ".* venv node_modules" \
-		--project "Academy LMS" -o translations/messages.pot .
-	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+		--no-wrap --project "Academy LMS" -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap
 
 migrate: install
 	$(FLASK) db upgrade
