@@ -16,7 +16,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup, escape
 
 from lms import config as paths
@@ -53,9 +53,9 @@ def localized_number(value: Number | None, digits: int | None = None) -> str:
     """A number with the locale's separators; ``digits`` fixes the decimals shown (rounding)."""
     if value is None:
         return ""
-    if digits is None:
-        return format_decimal(value)
     locale = get_locale()
+    if digits is None:
+        return _decimal_pattern(str(locale)).apply(value, locale)
     return _number_pattern(digits).apply(round(Decimal(str(value)), digits), locale)
 
 
@@ -70,6 +70,11 @@ def localized_percent(value: Number | None, digits: int = 0) -> str:
 
 # Parsing a number pattern costs more than applying it, and every progress bar formats two or three
 # numbers: the parsed patterns are kept (a handful per locale).
+@lru_cache(maxsize=64)
+def _decimal_pattern(locale_name: str) -> NumberPattern:
+    return parse_pattern(Locale.parse(locale_name).decimal_formats[None].pattern)
+
+
 @lru_cache(maxsize=64)
 def _number_pattern(digits: int) -> NumberPattern:
     return parse_pattern("#,##0" + ("." + "0" * digits if digits > 0 else ""))
