@@ -214,7 +214,7 @@ def _render_pdf(certificate: Certificate, issuer: Issuer, language: str) -> byte
     else:
         course = certificate.run.course
         title = str(course.text("title", language))
-        outcomes = [str(o) for o in course.text("learning_outcomes", language) or []]  # type: ignore[attr-defined]  # a list in the JSON column
+        outcomes = [str(o) for o in course.text("learning_outcomes", language) or []]
     with force_locale(language):
         html = render_template(
             "certificates/pdf.html",
@@ -298,7 +298,7 @@ def _issue(
         course_level=course.level,
         credits=course.credits,
         notional_hours=course.notional_hours,
-        learning_outcomes=[str(o) for o in course.text("learning_outcomes", language) or []],  # type: ignore[attr-defined]  # a list in the JSON column
+        learning_outcomes=[str(o) for o in course.text("learning_outcomes", language) or []],
         run_title=run.title,
         run_starts_on=run.starts_on,
         run_ends_on=run.ends_on,

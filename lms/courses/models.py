@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,7 +24,24 @@ class LessonCompletionMode(enum.StrEnum):
     ON_READ = "on_read"  # opening the lesson completes it
 
 
-class Course(db.Model):  # type: ignore[name-defined]
+class CourseTexts:
+    """A course's texts in its languages: shared by the Course row and its published snapshot
+    (lms.courses.published), so both answer the same way."""
+
+    if TYPE_CHECKING:  # provided by the class this is mixed into (a mapped column or a dataclass field)
+        language: str
+        translations: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def languages(self) -> list[str]:
+        return [self.language, *sorted(lang for lang in self.translations if lang != self.language)]
+
+    def text(self, field: str, language: str) -> Any:
+        translated = self.translations.get(language, {}).get(field)
+        return translated if translated else getattr(self, field)
+
+
+class Course(CourseTexts, db.Model):  # type: ignore[name-defined]
     __tablename__ = "course"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,14 +67,6 @@ class Course(db.Model):  # type: ignore[name-defined]
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
-
-    @property
-    def languages(self) -> list[str]:
-        return [self.language, *sorted(lang for lang in self.translations if lang != self.language)]
-
-    def text(self, field: str, language: str) -> object:
-        translated = self.translations.get(language, {}).get(field)
-        return translated if translated else getattr(self, field)
 
 
 class Module(db.Model):  # type: ignore[name-defined]

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from lms.courses.models import Course, Lesson, LessonTranslation, Module
+from lms.courses.models import Course, CourseTexts, Lesson, LessonTranslation, Module
 from lms.extensions import db
 
 # Courses are few (dozens); the bound only guards against a runaway number of slugs.
@@ -71,7 +71,7 @@ class PublishedModule:
 
 
 @dataclass(frozen=True)
-class PublishedCourse:
+class PublishedCourse(CourseTexts):
     id: int
     slug: str
     title: str
@@ -97,14 +97,6 @@ class PublishedCourse:
     @property
     def lesson_ids(self) -> list[int]:
         return [lesson.id for lesson in self.lessons]
-
-    @property
-    def languages(self) -> list[str]:
-        return [self.language, *sorted(lang for lang in self.translations if lang != self.language)]
-
-    def text(self, name: str, language: str) -> Any:
-        translated = self.translations.get(language, {}).get(name)
-        return translated if translated else getattr(self, name)
 
     def outline(self) -> list[tuple[PublishedModule, list[PublishedLesson]]]:
         return [(module, list(module.lessons)) for module in self.modules]
