@@ -40,6 +40,17 @@ def add_question(page: Any, type_label: str, fields: dict[str, str]) -> None:
 
 
 @pytest.mark.browser
+def loaded_width(image: Any) -> int:
+    """The image's natural width once it has loaded: lesson images are lazy (loading="lazy"), so the
+    browser fetches one only near the viewport, and asking at once is a race."""
+    image.scroll_into_view_if_needed()
+    image.evaluate(
+        "img => (img.complete && img.naturalWidth) ? null"
+        " : new Promise(done => img.addEventListener('load', done, {once: true}))"
+    )
+    return int(image.evaluate("img => img.naturalWidth"))
+
+
 def test_trainer_builds_previews_and_publishes_a_course_a_trainee_takes_it(
     page: Any, browser: Any, live_server: str, make_user: Callable[..., User], tmp_path: Path
 ) -> None:
@@ -76,7 +87,7 @@ def test_trainer_builds_previews_and_publishes_a_course_a_trainee_takes_it(
     page.get_by_role("button", name="Preview").click()
     preview = page.locator(".lesson-preview")
     preview.get_by_role("heading", name="Set up the room").wait_for()
-    assert preview.locator("img").evaluate("img => img.complete && img.naturalWidth") == 40
+    assert loaded_width(preview.locator("img")) == 40
     page.get_by_role("button", name="Save in the draft").click()
     page.wait_for_selector("text=Lesson saved in the draft.")
 
@@ -159,7 +170,7 @@ def test_trainer_builds_previews_and_publishes_a_course_a_trainee_takes_it(
     other.get_by_role("button", name="Enrol in this course").click()
     other.wait_for_url("**/lessons/**")
     other.get_by_role("heading", name="Set up the room").wait_for()
-    assert other.locator(".lesson-body img").evaluate("img => img.complete && img.naturalWidth") == 40
+    assert loaded_width(other.locator(".lesson-body img")) == 40
     other.screenshot(path=str(SCREENSHOTS / "authoring-trainee-lesson.png"), full_page=True)
     other.goto(f"{live_server}/courses/interview-skills/quizzes/quick-check")
     other.get_by_role("button", name="Start").first.click()
