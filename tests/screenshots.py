@@ -90,6 +90,7 @@ def shots(facts: dict[str, Any]) -> list[Shot]:
         Shot("authoring-lesson", "trainer", f"{authoring}/lessons/{facts['lesson_slug']}"),
         Shot("trainer-quizzes", "trainer", "/trainer/quizzes"),
         Shot("reports", "trainer", "/reports/"),
+        Shot("reports-run", "trainer", f"/reports/runs/{facts['run_id']}"),
         Shot("reports-indicators", "admin", "/reports/indicators"),
         Shot("admin-people", "admin", "/admin/people"),
         Shot("admin-authorities", "admin", "/admin/authorities"),
@@ -172,6 +173,7 @@ def demo_facts(app: Flask) -> dict[str, Any]:
     from lms.certificates import codes
     from lms.certificates.models import Certificate, CertificateStatus
     from lms.courses.models import Course
+    from lms.enrolment.services import default_run
     from lms.extensions import db
 
     with app.app_context():
@@ -182,7 +184,10 @@ def demo_facts(app: Flask) -> dict[str, Any]:
             select(Certificate).where(Certificate.status == CertificateStatus.ACTIVE).order_by(Certificate.id)
         )
         assert certificate is not None, "the demo has no certificate in force"
+        run_id = default_run(course.id)
+        assert run_id is not None, f"the demo course {COURSE} has no open run"
         return {
+            "run_id": run_id.id,
             "course_id": course.id,
             "lesson_id": lesson.id,
             "lesson_slug": lesson.slug,
