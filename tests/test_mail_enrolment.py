@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.db import utcnow
-from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentMethod, EnrolmentStatus
 from lms.extensions import db
 from lms.jobs.models import JobFailure
 from lms.notifications.models import MailStatus, OutgoingMail
@@ -141,13 +141,17 @@ def nominate(app: Flask, focal: User, run_id: int, trainee_id: int) -> tuple[int
     return response.status_code, time.monotonic() - started
 
 
+def nomination_run_with_people(make_user: Callable[..., User]) -> tuple[CourseRun, User, User]:
+    """A nomination run, a focal point, and a trainee of the focal point's authority."""
+    run = make_run(make_course(), EnrolmentMethod.NOMINATION)
+    focal = make_user(Role.FOCAL_POINT)
+    return run, focal, make_user(authority=focal.authority)
+
+
 def test_with_the_mail_server_down_the_request_succeeds_and_the_job_retries_until_it_is_back(
     app: Flask, make_user: Callable[..., User], smtp_inbox: Inbox, jobs: JobQueue
 ) -> None:
-    course = make_course()
-    run = make_run(course, EnrolmentMethod.NOMINATION)
-    focal = make_user(Role.FOCAL_POINT)
-    trainee = make_user(authority=focal.authority)
+    run, focal, trainee = nomination_run_with_people(make_user)
     run_id, trainee_id, trainee_email, run_title = run.id, trainee.id, trainee.email, run.title
     working_port, silent = app.config["MAIL_PORT"], SilentServer()
     app.config.update(MAIL_PORT=silent.port, MAIL_TIMEOUT=2)  # the server hangs until the timeout
@@ -190,10 +194,7 @@ def test_with_the_mail_server_down_the_request_succeeds_and_the_job_retries_unti
 def test_with_no_worker_the_sweep_sends_the_mail_and_the_late_job_sends_nothing_twice(
     app: Flask, make_user: Callable[..., User], smtp_inbox: Inbox, jobs: JobQueue
 ) -> None:
-    course = make_course()
-    run = make_run(course, EnrolmentMethod.NOMINATION)
-    focal = make_user(Role.FOCAL_POINT)
-    trainee = make_user(authority=focal.authority)
+    run, focal, trainee = nomination_run_with_people(make_user)
     trainee_email, run_title = trainee.email, run.title
     assert nominate(app, focal, run.id, trainee.id)[0] == 302
     assert jobs.names() == ["deliver_mail"]  # queued, but no worker runs it
