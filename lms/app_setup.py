@@ -34,6 +34,8 @@ MODEL_MODULES = (
     "lms.jobs.models",
     "lms.security.models",
     "lms.authoring.models",
+    "lms.reports.models",
+    "lms.reports.facts",  # not models: its session listeners keep the fact table true on every write
 )
 
 

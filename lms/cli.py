@@ -23,11 +23,12 @@ def register_cli(app: Flask) -> None:
     from lms.notifications.cli import mail_group
     from lms.ops.cli import backup_command, restore_command
     from lms.orgs.cli import orgs_group
-    from lms.reports.cli import bench_group
+    from lms.reports.cli import bench_group, reports_group
 
     for group in (
         orgs_group, content_group, audit_group, certificates_group, mail_group, demo_group, admin_group,
         enrolment_group, jobs_group, authoring_group, backup_command, restore_command, bench_group,
+        reports_group,
     ):  # fmt: skip
         if group.name not in lms_group.commands:
             lms_group.add_command(group)

@@ -1,7 +1,8 @@
-"""Every report query is served by an index: no full table scan of enrolment, lesson_completion or
-quiz_attempt (the tables that hold 200k, 1M and 200k rows on the bench data). The plans are printed
-(`pytest -s`) so a reviewer can read them; a covering-index scan (the whole index read, never the table)
-is what the unfiltered indicator report needs, and is allowed."""
+"""Every report query is served by an index: no full table scan of enrolment, lesson_completion,
+quiz_attempt or indicator_fact (the tables that hold 200k, 1M, 200k and 200k rows on the bench data). The
+plans are printed (`pytest -s`) so a reviewer can read them; a covering-index scan (the whole index read,
+never the table) is allowed, and so is the one scan the unfiltered indicator report is built on: the whole
+academy's fact table, read once in its primary-key order (lms/reports/facts.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ from lms.extensions import db
 from tests.conftest import _TEST_PASSWORD_HASH, login
 from tests.reports_support import build_world
 
-HOT_TABLES = ("enrolment", "lesson_completion", "quiz_attempt")
+HOT_TABLES = ("enrolment", "lesson_completion", "quiz_attempt", "indicator_fact")
+UNFILTERED_INDICATORS = "/reports/indicators"
 
 
-def full_scans(plan_lines: list[str]) -> list[str]:
+def full_scans(plan_lines: list[str], allowed: tuple[str, ...] = ()) -> list[str]:
     bad = []
     for line in plan_lines:
         match = re.search(r"\bSCAN (\w+)", line)
-        if match and match.group(1) in HOT_TABLES and "COVERING INDEX" not in line:
+        if (
+            match
+            and match.group(1) in HOT_TABLES
+            and match.group(1) not in allowed
+            and "COVERING INDEX" not in line
+        ):
             bad.append(line)
     return bad
 
@@ -50,13 +57,15 @@ def test_report_queries_use_indexes(app: Flask, make_user: Callable[..., User]) 
         (admin, f"/reports/runs/{world.r1.id}?sort=progress&order=desc"),
         (admin, f"/reports/runs/{world.r1.id}?view=stuck&days=7&country=UA"),
         (focal, "/reports/authority?sort=last_activity"),
-        (admin, "/reports/indicators"),
+        (admin, UNFILTERED_INDICATORS),
         (
             admin,
             f"/reports/indicators?date_from=2026-03-01&date_to=2026-03-31&country=UA&course={world.course.id}",
         ),
         (admin, f"/reports/indicators?run={world.r1.id}&course={world.course.id}"),
         (admin, f"/reports/indicators?authority={world.a1.id}"),
+        (admin, "/reports/indicators?date_from=2026-03-01&date_to=2026-12-31"),
+        (admin, "/reports/indicators?country=MD"),
     ]
     captured: list[tuple[str, object]] = []
 
@@ -77,7 +86,8 @@ def test_report_queries_use_indexes(app: Flask, make_user: Callable[..., User]) 
                 continue
             plan = explain(statement, parameters)
             print(f"\n{url}\n  {statement.splitlines()[0][:100]}...\n    " + "\n    ".join(plan))
-            problems += [f"{url}: {line}" for line in full_scans(plan)]
+            allowed = ("indicator_fact",) if url == UNFILTERED_INDICATORS else ()
+            problems += [f"{url}: {line}" for line in full_scans(plan, allowed)]
     assert problems == []
 
 

@@ -24,6 +24,7 @@ from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs import services as orgs_services
 from lms.orgs.models import Authority
+from lms.reports import facts as report_facts
 
 PLAIN_ROLES = (Role.TRAINEE, Role.TRAINER, Role.ADMIN)
 PROFILE_FIELDS = (
@@ -369,6 +370,8 @@ def merge_people(kept: User, removed: User, actor_id: int, reason: str | None = 
         if count:
             moved[reference.key] = count
     db.session.expire_all()  # bulk updates bypassed the identity map
+    # ...and the session listeners that keep the indicator facts true: the places now belong to `kept`.
+    report_facts.refresh(db.session.connection(), users={kept.id, removed.id})
     kept = get_person(kept.id)
     removed = get_person(removed.id)
     was_active = removed.active
