@@ -14,6 +14,7 @@ from lms.auth.services import Registration, find_user_by_email, register_user
 from lms.certificates.demo import load_demo_certificates
 from lms.courses.models import Course
 from lms.db import utcnow
+from lms.demo.cohort import load_demo_cohort
 from lms.enrolment import services as enrolment_services
 from lms.errors import LmsError
 from lms.extensions import db
@@ -98,6 +99,7 @@ def load_demo_data() -> list[str]:
     _demo_runs()  # a run of each enrolment method, a queue and a waiting list
     _demo_trainer_courses()  # the demo trainer authors two courses (lms/authoring)
     load_demo_certificates()  # one certificate in force, one revoked
+    load_demo_cohort()  # two runs that ended months ago: history for the reports (lms/demo/cohort.py)
     return created
 
 

@@ -35,12 +35,12 @@
     });
   }
 
-  /* A table wider than the screen scrolls inside its container: make that container reachable and
-     named for keyboard users (arrow keys scroll it), whatever the width of the screen. */
+  /* A table wider than the screen (or taller than its box: the chart tables) scrolls inside its
+     container: make that container reachable and named for keyboard users (arrow keys scroll it). */
   var labelTables = function () {
     var used = {};
     Array.prototype.forEach.call(document.querySelectorAll('.table-scroll'), function (box) {
-      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
       if (scrolls && !box.hasAttribute('tabindex')) {
         // named after the table's caption or its section's heading, "By country · Table": a name of its own
         var caption = box.querySelector('caption');
