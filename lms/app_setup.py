@@ -71,7 +71,7 @@ def register_features(app: Flask) -> None:
     from lms.errors import register_error_handlers
     from lms.frontend.setup import init_frontend
     from lms.frontend.views import bp as frontend_bp
-    from lms.i18n import register_i18n
+    from lms.i18n import install_template_gettext, register_i18n
     from lms.jobs.views import bp as jobs_bp
     from lms.ops.setup import init_ops
     from lms.ops.views import bp as ops_bp
@@ -91,6 +91,7 @@ def register_features(app: Flask) -> None:
     register_i18n(app)
     register_settings_context(app)  # after register_i18n: the settings' academy name wins
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)  # templates find the catalogue once per request (lms/i18n.py)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -106,5 +106,6 @@ def begin_writing(*fresh: object) -> None:
         session.expire_on_commit = True
     for instance in fresh:  # its columns; relationships (a run, a course) keep what was loaded
         mapper = inspect(instance, raiseerr=True).mapper
-        session.expire(instance, [attribute.key for attribute in mapper.column_attrs])
+        keys = {column.key for column in mapper.primary_key}  # an identity never changes: kept
+        session.expire(instance, [a.key for a in mapper.column_attrs if a.key not in keys])
     g.write_intent = True

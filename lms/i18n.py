@@ -15,8 +15,9 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
-from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from babel.support import NullTranslations
+from flask import Flask, g
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from markupsafe import Markup, escape
 
 from lms import config as paths
@@ -126,6 +127,38 @@ def register_i18n(app: Flask) -> None:
             "list_separator": list_separator,
             "academy_name": app.config["ACADEMY_NAME"],
         }
+
+
+def current_translations() -> NullTranslations:
+    """The catalogue of the current locale, found once per request and locale.
+
+    Flask-Babel's own template callables look the locale and the catalogue up through several context
+    proxies for every string (about 30 per page). This keeps the catalogue
+    next to Flask-Babel's state, keyed by the locale object: ``force_locale`` (mails in the recipient's
+    language) and ``refresh`` set a new locale, so the key no longer matches and the catalogue is found
+    again.
+    """
+    state = g.get("_flask_babel") if g else None
+    locale = getattr(state, "babel_locale", None)
+    if state is None or locale is None:  # the first string of the request chooses the locale
+        return get_translations()
+    cached = getattr(state, "lms_translations", None)
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    state.lms_translations = (locale, translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """After ``babel.init_app``: the same callables as Flask-Babel's, over ``current_translations``."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def recipient_language(preferred: str | None) -> str:

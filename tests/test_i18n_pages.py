@@ -403,3 +403,17 @@ def test_every_page_without_parameters_is_translated_for_an_admin(
         assert_translated(html, language, rule.rule)
         checked += 1
     assert checked >= 15, checked
+
+
+def test_templates_follow_a_forced_locale_and_come_back(app: Flask) -> None:
+    """lms.i18n.current_translations keeps the catalogue per request: a mail or certificate rendered in
+    another language inside the same request must not keep the page's catalogue, nor leave its own."""
+    template = app.jinja_env.from_string("{{ _('My courses') }}")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert template.render() == "My courses"
+        with force_locale("ru"):
+            assert template.render() == "Мои курсы"
+            with force_locale("ar"):
+                assert template.render() != "Мои курсы" and template.render() != "My courses"
+            assert template.render() == "Мои курсы"
+        assert template.render() == "My courses"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from lms.auth.models import User
 from lms.courses.models import Course, Lesson, LessonCompletionMode
 from lms.courses.published import forget_snapshots
 from lms.enrolment.models import Enrolment, EnrolmentStatus, LessonCompletion
 from lms.enrolment.progress import compute_progress
-from lms.enrolment.services import default_run
+from lms.enrolment.services import complete_lesson, default_run
+from lms.errors import Forbidden
 from lms.extensions import db
 
 
@@ -106,6 +108,38 @@ def test_completing_every_lesson_completes_the_course(
             as_text=True
         )
     assert "100% complete" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_repeat_records_activity_only_and_a_stale_enrolment_is_refused(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    user = make_user()
+    enrol(login_as(user), demo_course)
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment is not None
+    first, second = ordered_lessons(demo_course)[:2]
+    assert complete_lesson(enrolment, first) is True
+    db.session.commit()
+    before = enrolment.last_activity_at
+    assert complete_lesson(enrolment, first) is False  # a second click: the time moves, no second row
+    db.session.commit()
+    db.session.refresh(enrolment)
+    assert (
+        enrolment.last_activity_at is not None and before is not None and enrolment.last_activity_at > before
+    )
+    assert db.session.scalar(select(func.count(LessonCompletion.id))) == 1
+    # Withdrawn by someone else after this session read the enrolment: the write itself checks the status.
+    session = db.session()
+    session.expire_on_commit = False  # keep what was read, as a view does before it starts writing
+    session.commit()
+    session.expire_on_commit = True
+    with db.engine.begin() as connection:
+        connection.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(status="withdrawn"))
+    assert enrolment.status == EnrolmentStatus.ENROLLED  # what this session still believes
+    with pytest.raises(Forbidden):
+        complete_lesson(enrolment, second)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(LessonCompletion.id))) == 1
 
 
 def test_on_read_courses_complete_a_lesson_when_opened(
