@@ -46,7 +46,7 @@ def forget_redis_counts(app: Flask, address: str) -> None:
     client = redis_client(app)
     if client is not None:
         key = ratelimit.storage_key(services.verify_rate_key(address))
-        for name in client.scan_iter(match=f"{ratelimit.REDIS_PREFIX}{key}:*"):
+        for name in client.scan_iter(match=f"{ratelimit.redis_prefix()}{key}:*"):
             client.delete(name)
 
 

@@ -106,3 +106,34 @@ def test_cache_with_redis(tmp_path: Path) -> None:
         assert cache.get(key) == b"value"
         cache.delete(key)
         assert cache.get(key) is None
+
+
+def test_two_academies_on_one_redis_keep_apart(tmp_path: Path) -> None:
+    """Cache, rate limits and the job queue of two instances sharing a Redis never mix: the key prefix
+    comes from each one's database unless REDIS_KEY_PREFIX names it."""
+    from lms.jobs.queue import make_storage
+    from lms.ops.redis_connection import key_prefix
+
+    def academy(name: str, **config: str) -> Flask:
+        folder = tmp_path / name
+        database = f"sqlite:///{folder / 'lms.sqlite'}"
+        settings = {"INSTANCE_PATH": str(folder), "REDIS_URL": REDIS_TEST_URL, "SECRET_KEY": "x"}
+        return create_app({**settings, "SQLALCHEMY_DATABASE_URI": database, **config})
+
+    first, second, named = academy("a"), academy("b"), academy("c", REDIS_KEY_PREFIX="academy-c:")
+    key = f"test:{uuid.uuid4().hex}"
+    with first.app_context():
+        cache.set(key, "figures of A", 60)
+        assert cache.get(key) == b"figures of A"
+        assert ratelimit.hit(key, 1, 60) is True
+        first_prefix, first_queue = key_prefix(), make_storage(first).name
+    with second.app_context():
+        assert cache.get(key) is None
+        assert ratelimit.hit(key, 1, 60) is True  # its own counter: A's hit does not count here
+        assert key_prefix() != first_prefix and make_storage(second).name != first_queue
+    with named.app_context():
+        assert key_prefix() == "academy-c:" and cache.redis_key(key) == f"academy-c:cache:{key}"
+        assert "academyc" in make_storage(named).name  # huey keeps letters and digits of the name
+    with first.app_context():
+        assert ratelimit.hit(key, 1, 60) is False  # A's second hit in the window
+        cache.delete(key)

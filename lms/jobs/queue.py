@@ -30,6 +30,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from lms.db import writing_transactions
 from lms.extensions import db
+from lms.ops.redis_connection import key_prefix
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ def configure_jobs(app: Flask) -> None:
 def make_storage(app: Flask) -> Any:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
-        return RedisStorage(QUEUE_NAME, url=str(redis_url))
+        # Named with the academy's key prefix: two academies (or staging) on one Redis must never
+        # run each other's jobs against their own database.
+        return RedisStorage(f"{key_prefix(app)}{QUEUE_NAME}", url=str(redis_url))
     path = app.config.get("JOBS_SQLITE_PATH") or str(Path(app.instance_path) / "jobs.sqlite")
     return LazySqliteStorage(QUEUE_NAME, filename=str(path), timeout=10)
 

@@ -7,26 +7,29 @@ gunicorn worker after another worker changed the data.
 
 from __future__ import annotations
 
-from lms.ops.redis_connection import redis_client
+from lms.ops.redis_connection import key_prefix, redis_client
 
-PREFIX = "lms:cache:"
+
+def redis_key(key: str) -> str:
+    """The key in Redis: this academy's prefix (lms.ops.redis_connection.key_prefix), then ``cache:``."""
+    return f"{key_prefix()}cache:{key}"
 
 
 def get(key: str) -> bytes | None:
     client = redis_client()
     if client is None:
         return None
-    value = client.get(PREFIX + key)
+    value = client.get(redis_key(key))
     return value if isinstance(value, bytes) else None
 
 
 def set(key: str, value: bytes | str, ttl_seconds: int) -> None:
     client = redis_client()
     if client is not None:
-        client.set(PREFIX + key, value, ex=ttl_seconds)
+        client.set(redis_key(key), value, ex=ttl_seconds)
 
 
 def delete(key: str) -> None:
     client = redis_client()
     if client is not None:
-        client.delete(PREFIX + key)
+        client.delete(redis_key(key))

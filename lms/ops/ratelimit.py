@@ -28,10 +28,14 @@ from sqlalchemy.exc import IntegrityError
 from lms.db import utcnow
 from lms.extensions import db
 from lms.ops.models import RateLimitCounter
-from lms.ops.redis_connection import redis_client
+from lms.ops.redis_connection import key_prefix, redis_client
 
 MAX_KEY_LENGTH = 200
-REDIS_PREFIX = "lms:ratelimit:"
+
+
+def redis_prefix() -> str:
+    """Where this academy's counters live in Redis (lms.ops.redis_connection.key_prefix)."""
+    return f"{key_prefix()}ratelimit:"
 
 
 def window_start(now: datetime, window: int) -> datetime:
@@ -60,7 +64,7 @@ def hit(key: str, limit: int, window: int, *, now: datetime | None = None) -> bo
 
 
 def _hit_redis(client: object, key: str, start: datetime, window: int) -> int:
-    name = f"{REDIS_PREFIX}{key}:{int(start.timestamp())}"
+    name = f"{redis_prefix()}{key}:{int(start.timestamp())}"
     pipeline = client.pipeline(transaction=True)  # type: ignore[attr-defined]  # redis.Redis
     pipeline.incr(name)
     pipeline.expire(name, window + 60)
