@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask_migrate import stamp
+from sqlalchemy import inspect
 
 from lms.extensions import db
 from lms.reports import facts
@@ -25,7 +27,10 @@ def bench_group() -> None:
 def generate_command(size: str, seed: int, create_schema: bool) -> None:
     """Fill the database with realistic synthetic trainees, runs, completions and attempts (bulk inserts)."""
     if create_schema:
+        empty = not inspect(db.engine).get_table_names()
         db.create_all()
+        if empty:  # tables made from the models are the newest revision: later `flask db upgrade` works
+            stamp()
     manifest = generate(size, Path(current_app.instance_path), seed=seed)
     click.echo(f"size {size}: {manifest['counts']} in {manifest['seconds']} s")
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, func, literal, select, union_all
+from sqlalchemy import String, bindparam, case, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -412,10 +412,8 @@ def _indicator_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]
 def _fact_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
     fact = IndicatorFact
     conditions: list[ColumnElement[bool]] = []
-    if filters.date_from is not None:
-        conditions.append(fact.enrolled_at >= _start_of(filters.date_from))
-    if filters.date_to is not None:
-        conditions.append(fact.enrolled_at < _start_of(filters.date_to + timedelta(days=1)))
+    if filters.date_from is not None or filters.date_to is not None:
+        conditions += _date_range(filters.date_from, filters.date_to)
     if filters.run_id is not None:
         conditions.append(fact.run_id == filters.run_id)
     if filters.course_id is not None:
@@ -427,6 +425,34 @@ def _fact_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
     if filters.authority_id is not None:
         conditions.append(fact.authority_id == filters.authority_id)
     return conditions
+
+
+def _date_range(date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
+    """The enrolment-date conditions on the facts, with SQLite told how much of the table they keep.
+
+    Without statistics SQLite takes any two-sided range for a narrow one and reads it through the
+    enrolled_at index: for "2020 to today" that is every row looked up and sorted again (1.2 s on L
+    instead of 0.45 s). ``likelihood()`` passes the share of facts the range keeps (from the first and
+    last enrolment date, two index probes), so a quarter still uses the index and a wide range reads
+    the covering indexes in order. PostgreSQL keeps statistics of its own.
+    """
+    fact = IndicatorFact
+    start = _start_of(date_from) if date_from is not None else None
+    end = _start_of(date_to + timedelta(days=1)) if date_to is not None else None
+    plain = ([fact.enrolled_at >= start] if start else []) + ([fact.enrolled_at < end] if end else [])
+    if db.session.get_bind().dialect.name != "sqlite":
+        return plain
+    first, last = db.session.execute(select(func.min(fact.enrolled_at), func.max(fact.enrolled_at))).one()
+    if first is None or last is None or last <= first:
+        return plain
+    span = (last - first).total_seconds()
+    kept = min(end, last) if end else last
+    kept -= max(start, first) if start else first
+    share = min(max(kept.total_seconds() / span, 0.001), 0.999)
+    # The planner multiplies the conditions' likelihoods: the first carries the range's share, the
+    # second says "almost always". Constants, as likelihood() requires: floats formatted here.
+    hints = [f"{share:.3f}", "0.999"]
+    return [func.likelihood(c, literal_column(h)) for c, h in zip(plain, hints, strict=False)]
 
 
 def indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
