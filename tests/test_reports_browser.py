@@ -38,3 +38,27 @@ def test_admin_reads_the_indicator_report_with_charts(
     assert "suppress=y" in page.url
     assert page.get_by_text("Publication mode").is_visible()
     assert page.locator(".suppressed").count() > 0
+
+
+@pytest.mark.browser
+def test_chart_labels_stay_inside_their_chart_in_arabic(
+    live_server: str, page: Any, make_user: Callable[..., User]
+) -> None:
+    """An SVG in a right-to-left page inherits `direction: rtl`, which turns text-anchor="end" around:
+    the country names, meant to end where their bar starts, started there and hid under the bars."""
+    build_world(_TEST_PASSWORD_HASH)
+    admin = make_user(Role.ADMIN)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(admin.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.context.request.post(f"{live_server}/language", form={"language": "ar", "next": "/"})
+    page.goto(f"{live_server}/reports/indicators")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    misplaced = page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart text[text-anchor=end]')]
+            .filter(t => t.textContent.trim())
+            .filter(t => { const b = t.getBBox(); return b.x + b.width > t.x.baseVal[0].value + 1; })
+            .map(t => t.textContent)"""
+    )
+    assert misplaced == [], misplaced

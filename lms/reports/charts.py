@@ -40,8 +40,10 @@ def _defs(prefix: str) -> str:
 
 def _open(prefix: str, width: int, height: int, title: str, desc: str) -> str:
     return (
+        # direction="ltr": the charts are drawn left to right; inheriting a right-to-left page's direction
+        # would turn text-anchor="end" around and put the labels under the bars.
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
+        f'direction="ltr" width="100%" role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
         f'style="max-width:{width}px">'
         f'<title id="{prefix}-title">{escape(title)}</title><desc id="{prefix}-desc">{escape(desc)}</desc>'
         + _defs(prefix)
