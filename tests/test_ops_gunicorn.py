@@ -242,3 +242,25 @@ def test_gunicorn_two_workers_on_postgresql_and_redis(tmp_path: Path) -> None:
     assert len(pids) == 2
     store.flushdb()
     print(f"{total} requests in {elapsed:.1f}s")
+
+
+def _control_settings(instance: Path, **extra: str) -> dict[str, object]:
+    code = (
+        "import json, lms.ops.gunicorn_conf as c; "
+        "print(json.dumps([c.control_socket_disable, getattr(c, 'control_socket', None)]))"
+    )
+    env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), **extra)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    disabled, path = json.loads(out.stdout)
+    return {"disabled": disabled, "path": path}
+
+
+def test_each_instance_has_its_own_control_socket(tmp_path: Path) -> None:
+    """gunicorn's `gunicornc` socket defaults to one per user: two servers of one user took it from each
+    other. Each instance's lives in its own folder; it can be turned off."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert _control_settings(first) == {"disabled": False, "path": str(first / "gunicorn.ctl")}
+    assert _control_settings(second)["path"] == str(second / "gunicorn.ctl")
+    assert _control_settings(first, LMS_SERVER_CONTROL_SOCKET="")["disabled"] is True
+    too_long = tmp_path / ("x" * 120)
+    assert _control_settings(too_long)["disabled"] is True  # no Unix socket address is that long

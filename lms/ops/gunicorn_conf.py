@@ -35,6 +35,7 @@ def server_settings() -> dict[str, Any]:
         SERVER_ERROR_LOG="-",
         SERVER_LOG_LEVEL="info",
         FORWARDED_ALLOW_IPS="127.0.0.1,::1",
+        SERVER_CONTROL_SOCKET=str(Path(paths.INSTANCE_DIR) / "gunicorn.ctl"),
     )
     if (Path(paths.INSTANCE_DIR) / "config.py").exists():
         settings.from_pyfile("config.py")
@@ -61,3 +62,11 @@ access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
 )
 proc_name = "academy-lms"
+# gunicorn >= 25 opens a control socket for `gunicornc`, by default one per user ($HOME/.gunicorn): a
+# second server of the same user (a second academy, the bench beside `make serve`) took it over, and
+# the first one's stop removed it. One per instance instead; "" turns it off, and so does a path
+# longer than a Unix socket address may be.
+_control = str(_settings["SERVER_CONTROL_SOCKET"] or "")
+control_socket_disable = not _control or len(_control.encode()) > 100
+if not control_socket_disable:
+    control_socket = _control
