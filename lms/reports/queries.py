@@ -391,39 +391,40 @@ def _start_of(day: date) -> datetime:
 
 
 def _indicator_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    """The filters on the live tables (the enrolment-level export)."""
     conditions: list[ColumnElement[bool]] = [Enrolment.status.in_(SEAT_STATUSES)]
-    if filters.date_from is not None:
-        conditions.append(Enrolment.enrolled_at >= _start_of(filters.date_from))
-    if filters.date_to is not None:
-        conditions.append(Enrolment.enrolled_at < _start_of(filters.date_to + timedelta(days=1)))
-    if filters.run_id is not None:
-        conditions.append(Enrolment.run_id == filters.run_id)
-    if filters.course_id is not None:
-        conditions.append(CourseRun.course_id == filters.course_id)
-    if filters.modality:
-        conditions.append(CourseRun.modality == filters.modality)
-    if filters.country_code:
-        conditions.append(User.country_code == filters.country_code)
-    if filters.authority_id is not None:
-        conditions.append(Enrolment.authority_id == filters.authority_id)
-    return conditions
+    conditions += _dates(Enrolment.enrolled_at, filters.date_from, filters.date_to)
+    columns = (
+        Enrolment.run_id,
+        CourseRun.course_id,
+        CourseRun.modality,
+        User.country_code,
+        Enrolment.authority_id,
+    )
+    return conditions + _equal_to_filters(filters, *columns)
 
 
 def _fact_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    """The same filters on the fact table (the report)."""
     fact = IndicatorFact
-    conditions: list[ColumnElement[bool]] = []
-    if filters.date_from is not None or filters.date_to is not None:
-        conditions += _date_range(filters.date_from, filters.date_to)
-    if filters.run_id is not None:
-        conditions.append(fact.run_id == filters.run_id)
-    if filters.course_id is not None:
-        conditions.append(fact.course_id == filters.course_id)
-    if filters.modality:
-        conditions.append(fact.modality == filters.modality)
-    if filters.country_code:
-        conditions.append(fact.country_code == filters.country_code)
-    if filters.authority_id is not None:
-        conditions.append(fact.authority_id == filters.authority_id)
+    conditions = _date_range(filters.date_from, filters.date_to)
+    return conditions + _equal_to_filters(
+        filters, fact.run_id, fact.course_id, fact.modality, fact.country_code, fact.authority_id
+    )
+
+
+def _equal_to_filters(filters: IndicatorFilters, *columns: Any) -> list[ColumnElement[bool]]:
+    """column == value for the run, course, modality, country and authority filters that are set."""
+    values = (filters.run_id, filters.course_id, filters.modality or None, filters.country_code or None,
+              filters.authority_id)  # fmt: skip
+    return [column == value for column, value in zip(columns, values, strict=True) if value is not None]
+
+
+def _dates(column: Any, date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
+    """Enrolled on or after ``date_from`` and on or before ``date_to`` (whole days, UTC)."""
+    conditions = [column >= _start_of(date_from)] if date_from is not None else []
+    if date_to is not None:
+        conditions.append(column < _start_of(date_to + timedelta(days=1)))
     return conditions
 
 
@@ -437,9 +438,11 @@ def _date_range(date_from: date | None, date_to: date | None) -> list[ColumnElem
     the covering indexes in order. PostgreSQL keeps statistics of its own.
     """
     fact = IndicatorFact
+    plain = _dates(fact.enrolled_at, date_from, date_to)
+    if not plain:
+        return plain
     start = _start_of(date_from) if date_from is not None else None
     end = _start_of(date_to + timedelta(days=1)) if date_to is not None else None
-    plain = ([fact.enrolled_at >= start] if start else []) + ([fact.enrolled_at < end] if end else [])
     if db.session.get_bind().dialect.name != "sqlite":
         return plain
     first, last = db.session.execute(select(func.min(fact.enrolled_at), func.max(fact.enrolled_at))).one()
