@@ -76,6 +76,30 @@ def test_a_republished_course_is_never_served_from_an_old_snapshot(
     assert published_course(demo_course.slug) is not snapshot
 
 
+def test_a_republished_quiz_is_never_served_from_an_old_snapshot(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """Outlines and the dashboard keep the course's quizzes per process (lms.quizzes.queries
+    published_quizzes): a quiz renamed by another process's publish shows on the next page."""
+    client = login_as(make_user())
+    enrol(client, demo_course)
+    lesson = ordered_lessons(demo_course)[0]
+    assert "Final assessment" in client.get("/dashboard").text
+    assert "Final assessment" in client.get(f"/courses/{demo_course.slug}/lessons/{lesson.id}").text
+
+    spec, problems = load_course(PROJECT_ROOT / "courses" / "ibm-foundations")
+    assert spec is not None and not problems
+    renamed = [
+        dataclasses.replace(quiz, title="Closing examination") if quiz.role == "final" else quiz
+        for quiz in spec.quizzes
+    ]
+    sync_course(dataclasses.replace(spec, quizzes=renamed))
+    db.session.commit()
+
+    assert "Closing examination" in client.get("/dashboard").text
+    assert "Closing examination" in client.get(f"/courses/{demo_course.slug}/lessons/{lesson.id}").text
+
+
 def test_lesson_queries_do_not_grow_with_the_course(
     login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
 ) -> None:

@@ -83,6 +83,9 @@ class PublishedCourse(CourseTexts):
     key: tuple[str | None, datetime | None]
     lessons: tuple[PublishedLesson, ...] = ()  # reading order
     _by_id: Mapping[int, int] = field(default_factory=dict, repr=False)
+    # What later modules derive from this published version (lms.quizzes.queries keeps the course's
+    # quizzes here): it lives and dies with the snapshot, so it is never older than the course row.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, course: Mapping[str, Any], modules: tuple[PublishedModule, ...]) -> PublishedCourse:

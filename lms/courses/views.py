@@ -57,7 +57,7 @@ def course(slug: str) -> str:
     progress = None
     if current_user.is_authenticated:
         enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
-    quizzes = outline_quizzes(course.id, enrolment.id if enrolment else None)
+    quizzes = outline_quizzes(published, enrolment.id if enrolment else None)
     if enrolment is not None:
         completed = enrolment_services.completed_lesson_ids(enrolment.id)
         progress = enrolment_services.progress_from_outline(published.lesson_ids, completed, quizzes)
@@ -161,7 +161,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         enrolment_services.complete_lesson(enrolment, lesson)
         db.session.commit()
     completed = enrolment_services.completed_lesson_ids(enrolment.id)
-    quizzes = outline_quizzes(course.id, enrolment.id)
+    quizzes = outline_quizzes(course, enrolment.id)
     language = enrolment.language or course.language
     text = lesson.text_in(language)
     previous_lesson, next_lesson = course.neighbours(lesson.id)

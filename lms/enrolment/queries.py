@@ -30,8 +30,8 @@ from lms.enrolment.progress import Progress, compute_progress
 from lms.enrolment.rules import Eligibility, is_eligible, window_refusal
 from lms.extensions import db
 from lms.orgs.models import Authority
-from lms.quizzes.models import Quiz, QuizRole
-from lms.quizzes.queries import QuizStanding, standings
+from lms.quizzes.models import QuizRole
+from lms.quizzes.queries import QuizStanding, published_quizzes, standings
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
     for enrolment_id, lesson_id in db.session.execute(_dashboard_completions(), {"ids": enrolment_ids}):
         completed[enrolment_id].add(lesson_id)
     # Every quiz's standing in one query (the final assessment's among them).
-    quizzes = list(db.session.scalars(_dashboard_quizzes(), {"ids": list(courses)}))
+    quizzes = [quiz for course in courses.values() for quiz in published_quizzes(course)]
     table = standings(quizzes, enrolment_ids)
     results: list[DashboardRow] = []
     for enrolment, run in rows:
@@ -93,15 +93,6 @@ def _dashboard_enrolments() -> Select[tuple[Enrolment, CourseRun]]:
 def _dashboard_completions() -> Select[tuple[int, int]]:
     return select(LessonCompletion.enrolment_id, LessonCompletion.lesson_id).where(
         LessonCompletion.enrolment_id.in_(bindparam("ids", expanding=True))
-    )
-
-
-@cache
-def _dashboard_quizzes() -> Select[tuple[Quiz]]:
-    return (
-        select(Quiz)
-        .where(Quiz.course_id.in_(bindparam("ids", expanding=True)), Quiz.is_published.is_(True))
-        .order_by(Quiz.position, Quiz.id)
     )
 
 

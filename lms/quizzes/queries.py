@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, case, func, select
 
 from lms.auth.models import User
 from lms.courses.models import Course
+from lms.courses.published import PublishedCourse
 from lms.enrolment.models import CourseRun, Enrolment
 from lms.extensions import db
 from lms.quizzes.analysis import BUCKETS, ItemRow, ItemStatistics, item_statistics
@@ -29,9 +30,68 @@ from lms.quizzes.models import (
 )
 
 
+class GradedQuiz(Protocol):
+    """What a standing needs of a quiz: a Quiz row or its PublishedQuiz."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def pass_mark(self) -> int: ...
+    @property
+    def grading_method(self) -> str: ...
+    def text(self, field: str, language: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class PublishedQuiz:
+    """A published quiz as outlines and the dashboard show it: immutable, kept per process with the
+    course's published snapshot (lms.courses.published). Quizzes change only when their course is synced
+    or published, which rewrites the course row, so the course's key says when this is out of date."""
+
+    id: int
+    course_id: int
+    slug: str
+    title: str
+    role: str
+    position: int
+    pass_mark: int
+    grading_method: str
+    translations: Mapping[str, Mapping[str, str]]
+
+    def text(self, field: str, language: str) -> str:
+        translated = self.translations.get(language, {}).get(field)
+        return translated if translated else str(getattr(self, field))
+
+
+def published_quizzes(course: PublishedCourse) -> tuple[PublishedQuiz, ...]:
+    """The course's published quizzes in outline order, kept on the course's snapshot: a query only
+    for a new snapshot (a publish or sync rewrote the course row)."""
+    cached = course.derived.get("quizzes")
+    if cached is not None:
+        return cached
+    quizzes = tuple(
+        PublishedQuiz(
+            id=q.id,
+            course_id=q.course_id,
+            slug=q.slug,
+            title=q.title,
+            role=q.role,
+            position=q.position,
+            pass_mark=q.pass_mark,
+            grading_method=q.grading_method,
+            translations=dict(q.translations or {}),
+        )
+        for q in db.session.scalars(_published_quizzes(), {"course_id": course.id})
+    )
+    course.derived["quizzes"] = quizzes  # two threads may both build it: the same value
+    return quizzes
+
+
 @dataclass(frozen=True)
 class QuizStanding:
-    quiz: Quiz
+    quiz: GradedQuiz
     grade: float | None  # by the quiz's grading method over finished attempts
     passed: bool
     attempts_used: int
@@ -42,13 +102,13 @@ class QuizStanding:
 class OutlineQuiz:
     """A course's quiz in its outline, with the enrolment's standing (None when not enrolled)."""
 
-    quiz: Quiz
+    quiz: PublishedQuiz
     standing: QuizStanding | None
 
 
-def outline_quizzes(course_id: int, enrolment_id: int | None) -> list[OutlineQuiz]:
-    """The course's published quizzes with this enrolment's standing; two queries at most."""
-    quizzes = list(db.session.scalars(_published_quizzes(), {"course_id": course_id}))
+def outline_quizzes(course: PublishedCourse, enrolment_id: int | None) -> list[OutlineQuiz]:
+    """The course's published quizzes with this enrolment's standing; one query (two on a cold snapshot)."""
+    quizzes = published_quizzes(course)
     if not quizzes or not enrolment_id:
         return [OutlineQuiz(quiz, None) for quiz in quizzes]
     attempts: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
@@ -94,7 +154,9 @@ def course_quizzes(course_id: int) -> list[Quiz]:
     )
 
 
-def standings(quizzes: Iterable[Quiz], enrolment_ids: Iterable[int]) -> dict[tuple[int, int], QuizStanding]:
+def standings(
+    quizzes: Iterable[GradedQuiz], enrolment_ids: Iterable[int]
+) -> dict[tuple[int, int], QuizStanding]:
     """(enrolment id, quiz id) -> standing, for every pair, in one query."""
     quiz_list = list(quizzes)
     ids = list(enrolment_ids)
@@ -130,7 +192,7 @@ def _attempts_of_pairs() -> Select[Any]:
     )
 
 
-def _standing(quiz: Quiz, attempts: list[tuple[int, str, float | None]]) -> QuizStanding:
+def _standing(quiz: GradedQuiz, attempts: list[tuple[int, str, float | None]]) -> QuizStanding:
     """A standing from one enrolment's attempts at a quiz, (number, status, percent) in number order."""
     finished = [pct or 0.0 for _, status, pct in attempts if status in FINISHED_STATUSES]
     grade = quiz_grade(finished, quiz.grading_method)
