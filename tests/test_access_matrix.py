@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from lms import create_app
 from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, rules_for_endpoint
 from lms.auth.models import Role, User
 from tests.conftest import login
@@ -40,11 +39,8 @@ def test_every_route_declares_an_access_rule(app: Flask) -> None:
     assert missing == []
 
 
-def test_a_route_without_a_rule_is_refused(app: Flask, tmp_path) -> None:
-    other = create_app(
-        {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
-    )  # fmt: skip
+def test_a_route_without_a_rule_is_refused(make_app: Callable[..., Flask], tmp_path) -> None:
+    other = make_app(TESTING=True, INSTANCE_PATH=str(tmp_path), SECRET_KEY="x")
     other.add_url_rule("/forgotten", "forgotten", lambda: "secret data")
     response = other.test_client().get("/forgotten")
     assert response.status_code == 403

@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from lms import create_app
 from lms.auth.access import rules_for_endpoint
 from lms.auth.models import Role, User, UserRole
 from lms.certificates.models import Certificate
@@ -301,11 +300,14 @@ CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
-def csrf_app(app: Flask, tmp_path: Any) -> Flask:
-    return create_app(
-        {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "csrf-walk", "WTF_CSRF_ENABLED": True,
-         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "LOG_REQUESTS": False}
-    )  # fmt: skip
+def csrf_app(make_app: Callable[..., Flask], tmp_path: Any) -> Flask:
+    return make_app(
+        TESTING=True,
+        INSTANCE_PATH=str(tmp_path),
+        SECRET_KEY="csrf-walk",
+        WTF_CSRF_ENABLED=True,
+        LOG_REQUESTS=False,
+    )
 
 
 def _sign_in_with_token(app: Flask, user: User) -> FlaskClient:

@@ -7,14 +7,13 @@ import json
 import re
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from lms import create_app
 from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
 from lms.extensions import db
@@ -76,17 +75,22 @@ def test_no_template_has_inline_script_or_style_attributes() -> None:
     assert problems == []
 
 
-def test_session_cookie_flags_and_secure_over_https(app: Flask, tmp_path: Path, make_user) -> None:
+def test_session_cookie_flags_and_secure_over_https(
+    app: Flask, tmp_path: Path, make_user, make_app: Callable[..., Flask]
+) -> None:
     user = make_user()
     client = app.test_client()
     response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     db.session.rollback()  # end this session's transaction before another app writes
-    https = create_app(
-        {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "PREFERRED_URL_SCHEME": "https",
-         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "WTF_CSRF_ENABLED": False}
-    )  # fmt: skip
+    https = make_app(
+        TESTING=True,
+        INSTANCE_PATH=str(tmp_path),
+        SECRET_KEY="x",
+        PREFERRED_URL_SCHEME="https",
+        WTF_CSRF_ENABLED=False,
+    )
     assert https.config["SESSION_COOKIE_SECURE"] is True
     secure = https.test_client().post(
         "/login", data={"email": user.email, "password": TEST_PASSWORD}, base_url="https://localhost"
@@ -154,12 +158,9 @@ def test_open_redirects_are_refused(client, make_user) -> None:
 
 
 def test_production_error_page_shows_a_request_id_and_no_internals(
-    app: Flask, tmp_path: Path, caplog
+    app: Flask, tmp_path: Path, caplog, make_app: Callable[..., Flask]
 ) -> None:
-    production = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "LOG_REQUESTS": False,
-         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
-    )  # fmt: skip
+    production = make_app(INSTANCE_PATH=str(tmp_path), SECRET_KEY="x", LOG_REQUESTS=False)
 
     def broken() -> str:
         raise RuntimeError("SELECT secret FROM user -- internal detail")
