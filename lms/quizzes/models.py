@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,7 +64,19 @@ class Question(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Quiz(db.Model):  # type: ignore[name-defined]
+class QuizTexts:
+    """A quiz's texts in its course's languages: shared by the Quiz row and its published snapshot
+    (lms.quizzes.queries.PublishedQuiz), so both answer the same way (as lms.courses.models.CourseTexts)."""
+
+    if TYPE_CHECKING:  # provided by the class this is mixed into (a mapped column or a dataclass field)
+        translations: Mapping[str, Mapping[str, str]]
+
+    def text(self, field: str, language: str) -> str:
+        translated = self.translations.get(language, {}).get(field)
+        return translated if translated else str(getattr(self, field))
+
+
+class Quiz(QuizTexts, db.Model):  # type: ignore[name-defined]
     __tablename__ = "quiz"
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
@@ -90,10 +103,6 @@ class Quiz(db.Model):  # type: ignore[name-defined]
     slots: Mapped[list[QuizSlot]] = relationship(
         back_populates="quiz", order_by="QuizSlot.position", cascade="all, delete-orphan"
     )
-
-    def text(self, field: str, language: str) -> str:
-        translated = self.translations.get(language, {}).get(field)
-        return translated if translated else str(getattr(self, field))
 
 
 class QuizSlot(db.Model):  # type: ignore[name-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from lms.quizzes.models import (
     Quiz,
     QuizAttempt,
     QuizRole,
+    QuizTexts,
     RegradeRecord,
 )
 
@@ -45,7 +46,7 @@ class GradedQuiz(Protocol):
 
 
 @dataclass(frozen=True)
-class PublishedQuiz:
+class PublishedQuiz(QuizTexts):
     """A published quiz as outlines and the dashboard show it: immutable, kept per process with the
     course's published snapshot (lms.courses.published). Quizzes change only when their course is synced
     or published, which rewrites the course row, so the course's key says when this is out of date."""
@@ -60,10 +61,6 @@ class PublishedQuiz:
     grading_method: str
     translations: Mapping[str, Mapping[str, str]]
 
-    def text(self, field: str, language: str) -> str:
-        translated = self.translations.get(language, {}).get(field)
-        return translated if translated else str(getattr(self, field))
-
 
 def published_quizzes(course: PublishedCourse) -> tuple[PublishedQuiz, ...]:
     """The course's published quizzes in outline order, kept on the course's snapshot: a query only
@@ -71,22 +68,20 @@ def published_quizzes(course: PublishedCourse) -> tuple[PublishedQuiz, ...]:
     cached = course.derived.get("quizzes")
     if cached is not None:
         return cached
-    quizzes = tuple(
-        PublishedQuiz(
-            id=q.id,
-            course_id=q.course_id,
-            slug=q.slug,
-            title=q.title,
-            role=q.role,
-            position=q.position,
-            pass_mark=q.pass_mark,
-            grading_method=q.grading_method,
-            translations=dict(q.translations or {}),
-        )
-        for q in db.session.scalars(_published_quizzes(), {"course_id": course.id})
-    )
+    rows = db.session.execute(_published_quiz_rows(), {"course_id": course.id})
+    quizzes = tuple(PublishedQuiz(**row._mapping) for row in rows)
     course.derived["quizzes"] = quizzes  # two threads may both build it: the same value
     return quizzes
+
+
+@cache
+def _published_quiz_rows() -> Select[Any]:
+    columns = [getattr(Quiz, item.name) for item in fields(PublishedQuiz)]
+    return (
+        select(*columns)
+        .where(Quiz.course_id == bindparam("course_id"), Quiz.is_published.is_(True))
+        .order_by(Quiz.position)
+    )
 
 
 @dataclass(frozen=True)
@@ -119,16 +114,7 @@ def outline_quizzes(course: PublishedCourse, enrolment_id: int | None) -> list[O
     return [OutlineQuiz(quiz, _standing(quiz, attempts.get(quiz.id, []))) for quiz in quizzes]
 
 
-# Built once (a statement object keeps its cache key): every lesson and course page runs these.
-@cache
-def _published_quizzes() -> Select[tuple[Quiz]]:
-    return (
-        select(Quiz)
-        .where(Quiz.course_id == bindparam("course_id"), Quiz.is_published.is_(True))
-        .order_by(Quiz.position)
-    )
-
-
+# Built once (a statement object keeps its cache key): every lesson and course page runs this.
 @cache
 def _enrolment_attempts() -> Select[Any]:
     return (
