@@ -439,19 +439,14 @@ def _date_range(date_from: date | None, date_to: date | None) -> list[ColumnElem
     """
     fact = IndicatorFact
     plain = _dates(fact.enrolled_at, date_from, date_to)
-    if not plain:
-        return plain
-    start = _start_of(date_from) if date_from is not None else None
-    end = _start_of(date_to + timedelta(days=1)) if date_to is not None else None
-    if db.session.get_bind().dialect.name != "sqlite":
+    if not plain or db.session.get_bind().dialect.name != "sqlite":
         return plain
     first, last = db.session.execute(select(func.min(fact.enrolled_at), func.max(fact.enrolled_at))).one()
     if first is None or last is None or last <= first:
         return plain
-    span = (last - first).total_seconds()
-    kept = min(end, last) if end else last
-    kept -= max(start, first) if start else first
-    share = min(max(kept.total_seconds() / span, 0.001), 0.999)
+    low = max(_start_of(date_from), first) if date_from is not None else first
+    high = min(_start_of(date_to + timedelta(days=1)), last) if date_to is not None else last
+    share = min(max((high - low) / (last - first), 0.001), 0.999)
     # The planner multiplies the conditions' likelihoods: the first carries the range's share, the
     # second says "almost always". Constants, as likelihood() requires: floats formatted here.
     hints = [f"{share:.3f}", "0.999"]
