@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.auth.services import Registration, find_user_by_email, register_user
+from lms.auth.services import find_user_by_email
 from lms.certificates import services as certificates
 from lms.courses.models import Course
 from lms.db import utcnow
+from lms.demo.services import DemoPerson, ensure_demo_person
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import (
     CourseRun,
@@ -35,7 +36,6 @@ from lms.enrolment.models import (
     Modality,
 )
 from lms.extensions import db
-from lms.orgs.models import Authority
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Quiz, QuizAttempt
 
@@ -148,36 +148,19 @@ def load_demo_cohort() -> int:
             written += 1
         certificates.issue_approved([e.id for e in completed[:CERTIFIED]], admin.id)
         _close_run(admin, run, past, course)
-        for index, enrolment in enumerate(
-            db.session.scalars(select(Enrolment).where(Enrolment.run_id == run.id))
-        ):
-            _move_back(enrolment, past, index, rng)
+        for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.run_id == run.id)):
+            _move_back(enrolment, past, rng)
     db.session.flush()
     return written
 
 
 def _person(member: CohortMember) -> User:
-    user = find_user_by_email(member.email)
-    if user is not None:
-        return user
-    authority = db.session.scalar(select(Authority).where(Authority.code == member.authority_code))
-    if authority is None:
-        raise LookupError(f"authority {member.authority_code} is missing: run `flask lms orgs load` first")
-    from lms.demo.services import DEMO_PASSWORD
-
-    user = register_user(
-        Registration(
-            email=member.email, password=DEMO_PASSWORD, given_name=member.given_name,
-            family_name=member.family_name, patronymic=None, native_name=member.native_name,
-            country_code=authority.country_code, authority_id=authority.id, sex=member.sex,
-            position="Border and migration officer", preferred_language=member.language,
-        ),
-        roles=(Role.TRAINEE,),
+    person = DemoPerson(
+        member.email, member.given_name, member.family_name, member.authority_code, (Role.TRAINEE,),
+        native_name=member.native_name, sex=member.sex, position="Border and migration officer",
+        language=member.language, birth_year_band=member.birth_year_band,
     )  # fmt: skip
-    user.birth_year_band = member.birth_year_band
-    user.email_confirmed_at = utcnow()
-    db.session.flush()
-    return user
+    return ensure_demo_person(person)[0]
 
 
 def _open_run(admin: User, course: Course, past: PastRun) -> CourseRun:
@@ -265,7 +248,7 @@ def _right_answer(frozen: Mapping[str, Any]) -> dict[str, list[str]]:
     return {}
 
 
-def _move_back(enrolment: Enrolment, past: PastRun, index: int, rng: Random) -> None:
+def _move_back(enrolment: Enrolment, past: PastRun, rng: Random) -> None:
     """Map the enrolment's timestamps (written seconds ago, in order) onto the weeks of the run,
     keeping their order: joined a few days before the start, finished within the run."""
     stamps = _stamps(enrolment)

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from lms.auth.models import Role, UserRole
+from lms.auth.models import Role, User, UserRole
 from lms.auth.services import Registration, find_user_by_email, register_user
 from lms.certificates.demo import load_demo_certificates
 from lms.courses.models import Course
 from lms.db import utcnow
-from lms.demo.cohort import load_demo_cohort
 from lms.enrolment import services as enrolment_services
 from lms.errors import LmsError
 from lms.extensions import db
@@ -35,6 +34,7 @@ class DemoPerson:
     sex: str | None = None
     position: str | None = None
     language: str | None = None
+    birth_year_band: str | None = None
 
 
 DEMO_PEOPLE = (
@@ -69,31 +69,9 @@ def _authority(code: str) -> Authority:
 
 def load_demo_data() -> list[str]:
     """Idempotent: people who already exist are left as they are."""
-    created: list[str] = []
-    for person in DEMO_PEOPLE:
-        if find_user_by_email(person.email) is not None:
-            continue
-        authority = _authority(person.authority_code)
-        user = register_user(
-            Registration(
-                email=person.email,
-                password=DEMO_PASSWORD,
-                given_name=person.given_name,
-                family_name=person.family_name,
-                patronymic=person.patronymic,
-                native_name=person.native_name,
-                country_code=authority.country_code,
-                authority_id=authority.id,
-                sex=person.sex,
-                position=person.position,
-                preferred_language=person.language,
-            ),
-            roles=tuple(r for r in person.roles if r != Role.FOCAL_POINT),
-        )
-        if Role.FOCAL_POINT in person.roles:
-            user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
-        user.email_confirmed_at = utcnow()  # demo people may enrol at once
-        created.append(person.email)
+    from lms.demo.cohort import load_demo_cohort  # the cohort builds on these people and services
+
+    created = [person.email for person in DEMO_PEOPLE if ensure_demo_person(person)[1]]
     db.session.flush()
     _demo_progress()
     _demo_runs()  # a run of each enrolment method, a queue and a waiting list
@@ -101,6 +79,37 @@ def load_demo_data() -> list[str]:
     load_demo_certificates()  # one certificate in force, one revoked
     load_demo_cohort()  # two runs that ended months ago: history for the reports (lms/demo/cohort.py)
     return created
+
+
+def ensure_demo_person(person: DemoPerson) -> tuple[User, bool]:
+    """The person's account, registered (address confirmed, so they may enrol) when missing; True when
+    it was created now."""
+    user = find_user_by_email(person.email)
+    if user is not None:
+        return user, False
+    authority = _authority(person.authority_code)
+    user = register_user(
+        Registration(
+            email=person.email,
+            password=DEMO_PASSWORD,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            patronymic=person.patronymic,
+            native_name=person.native_name,
+            country_code=authority.country_code,
+            authority_id=authority.id,
+            sex=person.sex,
+            position=person.position,
+            preferred_language=person.language,
+        ),
+        roles=tuple(r for r in person.roles if r != Role.FOCAL_POINT),
+    )
+    if Role.FOCAL_POINT in person.roles:
+        user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
+    user.birth_year_band = person.birth_year_band
+    user.email_confirmed_at = utcnow()
+    db.session.flush()
+    return user, True
 
 
 def _demo_progress() -> None:
