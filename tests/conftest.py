@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from lms import create_app
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
+from lms.authoring.models import CourseTrainer
 from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
@@ -192,6 +193,20 @@ def make_user(make_authority: Callable[..., Authority]) -> Callable[..., User]:
         db.session.add(user)
         db.session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_trainer(make_user: Callable[..., User]) -> Callable[..., User]:
+    """A trainer an admin assigned to these courses (course_trainer): trainer pages refuse other courses."""
+
+    def make(*courses: Course, **fields: Any) -> User:
+        trainer = make_user(Role.TRAINER, **fields)
+        for course in courses:
+            db.session.add(CourseTrainer(course_id=course.id, user_id=trainer.id))
+        db.session.commit()
+        return trainer
 
     return make
 
