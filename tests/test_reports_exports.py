@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import openpyxl
 
+from lms.csv_export import csv_stream, neutralise
 from lms.reports.charts import Bar, column_chart, horizontal_bars
-from lms.reports.exports import csv_stream, neutralise, xlsx_stream
+from lms.reports.exports import xlsx_stream
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http://x")']
 

@@ -23,7 +23,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectChoice
 
 from lms.admin import queries, sections, services
-from lms.admin.csv_export import AUDIT_HEADER, csv_lines
 from lms.admin.forms import (
     AppointFocalPointForm,
     AuditFilterForm,
@@ -41,6 +40,7 @@ from lms.auth.access import allow
 from lms.auth.models import Role, User
 from lms.auth.services import find_user_by_email
 from lms.auth.user_references import linked_row_counts
+from lms.csv_export import csv_stream
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
@@ -511,6 +511,12 @@ def audit() -> str:
     )  # fmt: skip
 
 
+AUDIT_HEADER = (
+    "id", "at", "actor_id", "actor", "action", "subject_type", "subject_id", "before", "after", "reason",
+    "ip_address", "hash",
+)  # fmt: skip
+
+
 @bp.route("/audit.csv")
 @allow(Role.ADMIN)
 def audit_csv() -> Response:
@@ -536,7 +542,7 @@ def audit_csv() -> Response:
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
-        stream_with_context(csv_lines(rows, AUDIT_HEADER)),
-        mimetype="text/csv",
+        stream_with_context(csv_stream(AUDIT_HEADER, rows)),
+        mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from lms.csv_export import csv_bytes
+
 COLUMNS = (
     "email",
     "given_name",
@@ -220,10 +222,6 @@ def parse_row(
 
 
 def write_csv(rows: Iterable[Sequence[str | None]], columns: Sequence[str] = COLUMNS) -> bytes:
-    """UTF-8 with a byte-order mark so that spreadsheet programs show Cyrillic and Arabic correctly."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    """A file in the import's columns, through the academy's one CSV writer (lms.csv_export: a BOM for
+    Cyrillic and Arabic, formulas neutralised, since any trainee writes their own profile)."""
+    return csv_bytes(columns, rows)

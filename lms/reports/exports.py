@@ -1,18 +1,14 @@
-"""CSV and XLSX writers that stream: rows go out as they are produced, so memory stays flat for a
-million rows. Pure: they take iterables of plain values and yield bytes.
+"""The XLSX writer that streams: rows go out as they are produced, so memory stays flat for a million
+rows. Pure: it takes iterables of plain values and yields bytes. (CSV: lms.csv_export, the one CSV
+writer every export uses.)
 
-CSV: UTF-8 with a byte-order mark (Excel then reads Cyrillic and Arabic correctly) and every text cell
-that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) prefixed
-with an apostrophe (OWASP's advice). Numbers stay numbers, so a negative gain is still -3.5.
-
-XLSX: a minimal Office Open XML package written through zipfile onto a non-seekable sink (zip data
+A minimal Office Open XML package written through zipfile onto a non-seekable sink (zip data
 descriptors), the sheet as inline strings. Text in an XLSX cell is never a formula (formulas live in
-<f> elements, which we never write), so it needs no prefix.
+<f> elements, which we never write), so "=1+1" from a profile stays text and needs no prefix.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -22,40 +18,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
-ROWS_PER_CHUNK = 500
-
-
-def neutralise(value: Any) -> Any:
-    """A cell safe to open in a spreadsheet: text that looks like a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float | Decimal):
-        return value
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_stream(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow([neutralise(cell) for cell in header])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if count % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
+from lms.csv_export import ROWS_PER_CHUNK
 
 # --- XLSX ---------------------------------------------------------------------------------------------
 

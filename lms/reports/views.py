@@ -22,12 +22,13 @@ from wtforms import SelectChoice
 
 from lms.auth.access import PUBLIC, allow
 from lms.auth.models import Role
+from lms.csv_export import csv_stream
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.reports import queries
 from lms.reports.charts import Bar, column_chart, horizontal_bars
-from lms.reports.exports import csv_stream, xlsx_stream
+from lms.reports.exports import xlsx_stream
 from lms.reports.forms import IndicatorFilterForm, ProgressFilterForm, sort_choices
 from lms.reports.indicators import (
     HOURS_PER_TRAINING_DAY,
