@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from lms.audit.services import record_event
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
-from lms.auth.services import find_user_by_email, normalise_email
+from lms.auth.services import end_sessions, find_user_by_email, normalise_email
 from lms.auth.user_references import UserReference, user_references
 from lms.config import LANGUAGES
 from lms.db import utcnow
@@ -205,6 +205,7 @@ def deactivate_person(user: User, actor_id: int, reason: str | None = None) -> N
     _refuse_last_admin(user)
     user.active = False
     user.deactivated_at = utcnow()
+    end_sessions(user)  # a later reactivation must not bring the old sessions back
     db.session.flush()
     record_event("admin.person_deactivate", "user", user.id, actor_id=actor_id,
                  before={"active": True}, after={"active": False}, reason=reason or None)  # fmt: skip
@@ -378,6 +379,7 @@ def merge_people(kept: User, removed: User, actor_id: int, reason: str | None = 
     removed.active = False
     removed.deactivated_at = removed.deactivated_at or utcnow()
     removed.merged_into_id = kept.id
+    end_sessions(removed)
     if kept.email_confirmed_at is None and removed.email_confirmed_at is not None:
         kept.email_confirmed_at = removed.email_confirmed_at
     db.session.flush()

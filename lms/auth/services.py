@@ -56,6 +56,14 @@ def load_user(user_id: str) -> User | None:
     return user if session_is_current(user) else None
 
 
+def end_sessions(user: User) -> None:
+    """Every session of this person issued so far stops working at its next request (the user loader
+    compares the session's fingerprint, which includes the version). The caller re-stamps the current
+    session when it should go on (a password change)."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, allow
 from lms.auth.account import registration_refusal, self_register
 from lms.auth.forms import LoginForm, RegistrationForm
-from lms.auth.services import Registration, authenticate
+from lms.auth.services import Registration, authenticate, end_sessions
 from lms.config import LANGUAGES
 from lms.errors import LmsError
 from lms.extensions import db
@@ -72,6 +72,10 @@ def login() -> tuple[str, int] | Response:
 @bp.route("/logout", methods=["POST"])
 @allow(AUTHENTICATED)
 def logout() -> Response:
+    # Clearing the cookie is not enough: a copy taken before would still be signed. Raising the
+    # version ends every session of this person on the server (docs/security.md, "Signing out").
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")

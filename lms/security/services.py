@@ -33,10 +33,14 @@ TWO_FACTOR_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
 
 
 def session_fingerprint(user: User) -> str:
-    """A keyed digest of the password hash: a new password changes it, so sessions stamped with the
-    old one stop working at their next request (the user loader compares it)."""
+    """A keyed digest of the password hash and the session version: a new password or a sign-out
+    (lms.auth.services.end_sessions) changes it, so sessions stamped before stop working at their next
+    request (the user loader compares it; both values come with the user row, no extra query)."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
+    stamped = f"{user.id}:{user.password_hash}"
+    if user.session_version:  # version 0 stamps as before the column existed: no mass sign-out on upgrade
+        stamped += f":{user.session_version}"
+    return hmac.new(key, stamped.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def stamp_session(user: User) -> None:
