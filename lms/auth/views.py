@@ -60,6 +60,11 @@ def login() -> tuple[str, int] | Response:
             db.session.commit()
             return begin_second_factor(user, safe_next_url(request.args.get("next")))
         else:
+            # A language chosen with the switcher before signing in is the person's choice: it becomes
+            # their saved preference instead of being silently overruled by the one saved earlier.
+            chosen_language = session.get("language")
+            if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
+                user.preferred_language = chosen_language
             security.record_sign_in(user)
             db.session.commit()
             session.clear()  # a fresh session on sign-in (no fixation)

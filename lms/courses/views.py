@@ -180,6 +180,8 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         progress=enrolment_services.progress_from_outline(course.lesson_ids, completed, quizzes),
         enrolment=enrolment,
         language=language,
+        # the language the title and body are really in: the course's own when this one has no translation
+        content_language=language if text else course.language,
         form=FlaskForm(),
     )
 
