@@ -21,6 +21,11 @@ from lms.notifications.transport import MailTransportError, build_message, deliv
 from lms.settings.services import mail_sender
 
 RETRY_DELAYS_MINUTES = (1, 5, 30, 120, 720)
+# A message keeps its text only while it may still be sent. Password-reset and email-confirmation
+# links are secrets, and nobody reads the text of a sent message (the admins' outbox shows recipient,
+# subject, times and errors), so the body is emptied the moment the message is sent or given up on
+# (docs/security.md, "Mail at rest").
+BODY_WHEN_DONE = ""
 
 
 class SendOutcome(enum.StrEnum):
@@ -84,11 +89,14 @@ def send_mail(mail: OutgoingMail) -> SendOutcome:
     except MailTransportError as error:
         result: dict[str, object] = {"last_error": str(error)[:2000]}
         if attempt >= int(config["MAIL_MAX_ATTEMPTS"]):
-            result["status"] = MailStatus.FAILED
+            result["status"] = MailStatus.FAILED  # never tried again: its text goes
+            result["body"] = BODY_WHEN_DONE
         _record(mail_id, result)
         current_app.logger.warning("mail %s to %s not sent (try %s): %s", mail_id, recipient, attempt, error)
         return SendOutcome.FAILED
-    _record(mail_id, {"status": MailStatus.SENT, "sent_at": utcnow(), "last_error": None})
+    _record(
+        mail_id, {"status": MailStatus.SENT, "sent_at": utcnow(), "last_error": None, "body": BODY_WHEN_DONE}
+    )
     return SendOutcome.SENT
 
 
@@ -100,6 +108,21 @@ def _record(mail_id: int, values: dict[str, object]) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def clear_done_bodies() -> int:
+    """Empty the text of every message that is sent or given up on; returns how many. Sending does
+    this for each message; this is for mail sent before it did (run once after upgrading:
+    `flask lms mail clear-sent`). Commits."""
+    with writing_transactions():
+        result = db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.status != MailStatus.PENDING, OutgoingMail.body != BODY_WHEN_DONE)
+            .values(body=BODY_WHEN_DONE)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def send_due_mail(limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:
