@@ -312,12 +312,19 @@ def test_translation_status_is_for_trainers_and_shows_each_language(
     client: FlaskClient,
     login_as: Callable[[User], FlaskClient],
     make_user,
+    make_trainer,
     demo_course: Course,  # type: ignore[no-untyped-def]
 ) -> None:
     trainee_client = login_as(make_user(Role.TRAINEE))
     assert trainee_client.get(f"/courses/{demo_course.slug}/translations").status_code == 403
     trainee_client.post("/logout")
-    trainer = login_as(make_user(Role.TRAINER))
+    other_course = Course(slug="other-course", title="Other course")
+    db.session.add(other_course)
+    db.session.commit()
+    outsider = login_as(make_trainer(other_course))  # issue 18: only the course's own trainers
+    assert outsider.get(f"/courses/{demo_course.slug}/translations").status_code == 403
+    outsider.post("/logout")
+    trainer = login_as(make_trainer(demo_course))
     html = trainer.get(f"/courses/{demo_course.slug}/translations").get_data(as_text=True)
     for language in ("ru", "fr", "ar"):  # the demo course is complete in all four languages
         section = html.split(f'id="language-{language}"')[1].split("</section>")[0]

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
+from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
 from lms.content.loader import load_course
 from lms.content.services import sync_course
@@ -302,7 +303,7 @@ def test_the_attempt_is_frozen_and_a_russian_enrolment_sees_russian(
 
 
 def test_regrade_records_old_and_new_scores(
-    enrolled: FlaskClient, quiz_course: Course, app: Any, make_user: Callable[..., User]
+    enrolled: FlaskClient, quiz_course: Course, app: Any, make_trainer: Callable[..., User]
 ) -> None:
     attempt = start(enrolled, quiz_course)
     submit(enrolled, attempt, {"q1": "0"})  # "Between crossing points": wrong under the written key
@@ -319,7 +320,7 @@ def test_regrade_records_old_and_new_scores(
     trainer_client = app.test_client()
     from tests.conftest import login
 
-    login(trainer_client, make_user(Role.TRAINER))
+    login(trainer_client, make_trainer(quiz_course))
     quiz = final_quiz(quiz_course)
     response = trainer_client.post(
         f"/trainer/quizzes/{quiz.id}/questions/{question.id}/regrade", follow_redirects=True
@@ -336,13 +337,13 @@ def test_regrade_records_old_and_new_scores(
 
 
 def test_trainer_report_shows_distribution_and_items_in_fixed_queries(
-    app: Any, quiz_course: Course, make_user: Callable[..., User]
+    app: Any, quiz_course: Course, make_user: Callable[..., User], make_trainer: Callable[..., User]
 ) -> None:
     from tests.conftest import login
 
     quiz = final_quiz(quiz_course)
     trainer = app.test_client()
-    login(trainer, make_user(Role.TRAINER))
+    login(trainer, make_trainer(quiz_course))
 
     def take(answers: Callable[[QuizAttempt], dict[str, Any]]) -> None:
         client = app.test_client()
@@ -382,7 +383,7 @@ def test_trainer_report_shows_distribution_and_items_in_fixed_queries(
 
 
 def test_trainer_pages_are_for_trainers_and_admins(
-    app: Any, quiz_course: Course, make_user: Callable[..., User]
+    app: Any, quiz_course: Course, make_user: Callable[..., User], make_trainer: Callable[..., User]
 ) -> None:
     from tests.conftest import login
 
@@ -394,9 +395,37 @@ def test_trainer_pages_are_for_trainers_and_admins(
         (Role.ADMIN, 200),
     ):
         client = app.test_client()
-        login(client, make_user(role))
+        login(client, make_trainer(quiz_course) if role == Role.TRAINER else make_user(role))
         assert client.get(f"/trainer/quizzes/{quiz.id}").status_code == status, role
         assert client.get("/trainer/quizzes").status_code == status, role
+
+
+def test_the_trainer_of_another_course_can_neither_read_nor_regrade_its_quiz(
+    enrolled: FlaskClient, quiz_course: Course, app: Any, make_trainer: Callable[..., User]
+) -> None:
+    """Issue 18: any trainer could read a quiz's attempts (emails, scores) and regrade it."""
+    from tests.conftest import login
+
+    attempt = start(enrolled, quiz_course)
+    submit(enrolled, attempt, {"q1": "0"})
+    quiz = final_quiz(quiz_course)
+    question = db.session.scalar(select(Question).where(Question.key == "q-where"))
+    assert question is not None
+    other_course = Course(slug="other-course", title="Other course")
+    db.session.add(other_course)
+    db.session.commit()
+    outsider = app.test_client()
+    login(outsider, make_trainer(other_course))
+    report = outsider.get(f"/trainer/quizzes/{quiz.id}")
+    assert report.status_code == 403
+    assert "@agency.test" not in report.get_data(as_text=True)
+    assert "Final check" not in outsider.get("/trainer/quizzes").get_data(as_text=True)
+    regrade = outsider.post(f"/trainer/quizzes/{quiz.id}/questions/{question.id}/regrade")
+    assert regrade.status_code == 403
+    assert db.session.scalar(select(func.count(RegradeRecord.id))) == 0
+    assert (
+        db.session.scalar(select(func.count(AuditRecord.id)).where(AuditRecord.action.like("%regrade%"))) == 0
+    )
 
 
 def test_course_outline_lists_quizzes(enrolled: FlaskClient, quiz_course: Course) -> None:

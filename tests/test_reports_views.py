@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from lms.auth.models import Role, User
+from lms.courses.models import Course
 from lms.extensions import db
 from tests.conftest import _TEST_PASSWORD_HASH, login
 from tests.reports_support import World, add_trainees, build_world
@@ -46,14 +47,16 @@ def signed_in(app: Flask, user: User) -> FlaskClient:
 # --- access ------------------------------------------------------------------------------------------
 
 
-def test_each_report_is_for_its_roles_only(app: Flask, world: World, make_user: Callable[..., User]) -> None:
+def test_each_report_is_for_its_roles_only(
+    app: Flask, world: World, make_user: Callable[..., User], make_trainer: Callable[..., User]
+) -> None:
     trainee = signed_in(app, world.people["p1"])
     run = f"/reports/runs/{world.r1.id}"
     for url in ("/reports/", run, f"{run}/export", "/reports/authority", "/reports/indicators",
                 "/reports/indicators/export", "/reports/indicators/enrolments"):  # fmt: skip
         assert trainee.get(url).status_code == 403, url
 
-    trainer = signed_in(app, make_user(Role.TRAINER))
+    trainer = signed_in(app, make_trainer(world.course))
     assert trainer.get("/reports/").status_code == 200
     assert trainer.get(f"/reports/runs/{world.r1.id}").status_code == 200
     assert trainer.get("/reports/indicators").status_code == 403
@@ -67,6 +70,24 @@ def test_each_report_is_for_its_roles_only(app: Flask, world: World, make_user: 
 
     anonymous = app.test_client().get("/reports/indicators")
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
+
+
+def test_the_trainer_of_another_course_sees_none_of_its_runs(
+    app: Flask, world: World, make_trainer: Callable[..., User]
+) -> None:
+    """Issue 18: any trainer could read any run's report and its export (names, emails, scores)."""
+    other_course = Course(slug="other-course", title="Other course")
+    db.session.add(other_course)
+    db.session.commit()
+    outsider = signed_in(app, make_trainer(other_course))
+    run = f"/reports/runs/{world.r1.id}"
+    for url in (run, f"{run}/export", f"{run}/export?format=xlsx", f"{run}?view=stuck&days=7"):
+        response = outsider.get(url)
+        assert response.status_code == 403, url
+        assert "Person p1" not in response.get_data(as_text=True), url
+    assert "R1 self-paced" not in outsider.get("/reports/").get_data(as_text=True)
+    own = signed_in(app, make_trainer(world.course))
+    assert "R1 self-paced" in own.get("/reports/").get_data(as_text=True)
 
 
 def test_focal_point_sees_their_authority_only(
@@ -89,9 +110,9 @@ def test_focal_point_sees_their_authority_only(
 
 
 def test_run_report_rows_filters_sorting_and_stuck_view(
-    app: Flask, world: World, make_user: Callable[..., User]
+    app: Flask, world: World, make_trainer: Callable[..., User]
 ) -> None:
-    client = signed_in(app, make_user(Role.TRAINER))
+    client = signed_in(app, make_trainer(world.course))
     page = client.get(f"/reports/runs/{world.r1.id}").get_data(as_text=True)
     assert "Person p1" in page and "Person p2" in page and "Person p3" in page
     assert "Person p4" not in page  # R2 only
@@ -118,12 +139,12 @@ def test_run_report_rows_filters_sorting_and_stuck_view(
 
 
 def test_run_report_export_is_csv_with_bom_and_no_formulas(
-    app: Flask, world: World, make_user: Callable[..., User]
+    app: Flask, world: World, make_trainer: Callable[..., User]
 ) -> None:
     world.people["p2"].given_name = '=HYPERLINK("http://evil")'
     world.people["p2"].family_name = "@SUM(A1)"
     db.session.commit()
-    client = signed_in(app, make_user(Role.TRAINER))
+    client = signed_in(app, make_trainer(world.course))
     response = client.get(f"/reports/runs/{world.r1.id}/export?format=csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"

@@ -35,7 +35,8 @@ from tests.enrolment_support import make_course
 
 # Arguments that name something belonging to one person or one authority: the other party must be
 # refused. Arguments that name shared things (a course, a run, a lesson) are governed by role rules,
-# which tests/test_access_matrix.py checks for every role.
+# which tests/test_access_matrix.py checks for every role, and for trainers by course_trainer (the walk
+# as "the trainer of another course" there).
 OWNED_ARGUMENTS = {"enrolment_id", "attempt_id", "user_id", "role_id", "authority_id", "code"}
 SHARED_ARGUMENTS = {
     "slug", "lesson_id", "run_id", "quiz_slug", "quiz_id", "question_id", "token", "filename", "course_id",
@@ -118,7 +119,12 @@ def _party(make_user: Callable[..., User], make_authority: Callable[..., Any], d
 
 
 @pytest.fixture
-def world(make_user: Callable[..., User], make_authority: Callable[..., Any], demo_course: Course) -> World:
+def world(
+    make_user: Callable[..., User],
+    make_authority: Callable[..., Any],
+    make_trainer: Callable[..., User],
+    demo_course: Course,
+) -> World:
     small = make_course("second-course")
     a = _party(make_user, make_authority, demo_course, small, "UA", {})
     b = _party(
@@ -126,7 +132,9 @@ def world(make_user: Callable[..., User], make_authority: Callable[..., Any], de
         {"authority": XSS_PAYLOADS[1], "given": XSS_PAYLOADS[0], "family": XSS_PAYLOADS[3],
          "native": XSS_PAYLOADS[4], "position": XSS_PAYLOADS[2]},
     )  # fmt: skip
-    trainer = make_user(Role.TRAINER)
+    trainer = make_trainer(
+        demo_course, small
+    )  # assigned: the XSS walk sees the trainer pages of both courses
     admin = make_user(Role.ADMIN)
     return World(a, b, trainer, admin, (demo_course, small))
 

@@ -79,13 +79,28 @@ def can_edit(user: User, course_id: int) -> bool:
     )
 
 
+def require_course_trainer(user: User, course_id: int) -> None:
+    """The one object-level rule of every trainer route (lms/authoring/access.py): admins, and trainers an
+    admin assigned to this course (course_trainer); Forbidden for anyone else, other courses' trainers too."""
+    if not can_edit(user, course_id):
+        raise Forbidden(_("You are not assigned to this course. Ask an administrator to assign you."))
+
+
+def assigned_course_ids(user: User) -> set[int] | None:
+    """The courses this person may see and change as a trainer; None for an admin (every course)."""
+    if user.has_role(Role.ADMIN):
+        return None
+    if not user.has_role(Role.TRAINER):
+        return set()
+    return set(db.session.scalars(select(CourseTrainer.course_id).where(CourseTrainer.user_id == user.id)))
+
+
 def editable_course(user: User, course_id: int) -> Course:
     """The course, when this user may edit it; NotFound/Forbidden otherwise."""
     course = db.session.get(Course, course_id)
     if course is None:
         raise NotFound(_("No such course."))
-    if not can_edit(user, course.id):
-        raise Forbidden(_("You are not assigned to this course. Ask an administrator to assign you."))
+    require_course_trainer(user, course.id)
     return course
 
 
@@ -931,8 +946,8 @@ def import_zip(actor: User, data: bytes) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
     if course is None:
         course = create_course(actor, spec.slug, spec.title, spec.language)
-    elif not can_edit(actor, course.id):
-        raise Forbidden(_("You are not assigned to this course. Ask an administrator to assign you."))
+    else:
+        require_course_trainer(actor, course.id)
     document = to_document(spec)
     # An upload replaces the draft on purpose (the zip is the newer source), so no stale-form check.
     edit_draft(actor, course, get_draft(course).revision, _("imported from a zip"), replace_with(document))

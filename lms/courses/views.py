@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
+from lms.authoring.access import require_course_trainer
 from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
@@ -114,6 +115,7 @@ def change_study_language(slug: str) -> Response:
 def translations(slug: str) -> str:
     """Per-language translation status of a course: what a translator still has to write."""
     course = course_by_slug(slug) or abort(404)
+    require_course_trainer(course.id)
     outline = published_outline(course)
     lessons = [
         LessonTexts(

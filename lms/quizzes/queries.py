@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
@@ -221,14 +221,16 @@ class TrainerQuizRow:
     average_percent: float | None
 
 
-def trainer_quiz_list() -> list[TrainerQuizRow]:
+def trainer_quiz_list(course_ids: Collection[int] | None = None) -> list[TrainerQuizRow]:
+    """Published quizzes with their attempt figures: of the given courses (a trainer's), or all (None)."""
     finished = func.sum(case((QuizAttempt.status.in_(FINISHED_STATUSES), 1), else_=0))
     average = func.avg(case((QuizAttempt.status.in_(FINISHED_STATUSES), QuizAttempt.percent), else_=None))
+    scope = [] if course_ids is None else [Quiz.course_id.in_(sorted(course_ids) or [-1])]
     rows = db.session.execute(
         select(Quiz, Course, finished, average)
         .join(Course, Quiz.course_id == Course.id)
         .join(QuizAttempt, QuizAttempt.quiz_id == Quiz.id, isouter=True)
-        .where(Quiz.is_published.is_(True))
+        .where(Quiz.is_published.is_(True), *scope)
         .group_by(Quiz.id, Course.id)
         .order_by(Course.title, Quiz.position)
     ).all()

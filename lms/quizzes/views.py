@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, allow
 from lms.auth.models import Role
+from lms.authoring.access import require_course_trainer, trainer_course_ids
 from lms.courses.models import Course
 from lms.courses.queries import course_by_slug
 from lms.db import utcnow
@@ -244,13 +245,14 @@ def review(attempt_id: int) -> str | Response:
 @bp.route("/trainer/quizzes")
 @allow(*TRAINERS)
 def trainer_quizzes() -> str:
-    return render_template("quizzes/trainer_list.html", rows=queries.trainer_quiz_list())
+    return render_template("quizzes/trainer_list.html", rows=queries.trainer_quiz_list(trainer_course_ids()))
 
 
 @bp.route("/trainer/quizzes/<int:quiz_id>")
 @allow(*TRAINERS)
 def trainer_report(quiz_id: int) -> str:
     quiz = db.session.scalar(select(Quiz).where(Quiz.id == quiz_id).options(selectinload(Quiz.slots)))
+    require_course_trainer(quiz.course_id)
     if quiz is None:
         abort(404)
     report = queries.quiz_report(quiz)
@@ -266,6 +268,7 @@ def trainer_report(quiz_id: int) -> str:
 
 @bp.route("/trainer/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade", methods=["POST"])
 @allow(*TRAINERS)
+    require_course_trainer(quiz.course_id)
 def regrade(quiz_id: int, question_id: int) -> Response:
     quiz = db.session.get(Quiz, quiz_id) or abort(404)
     question = db.session.get(Question, question_id) or abort(404)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -319,9 +319,14 @@ class RunListing:
     course: Course
 
 
-def runs_page(page: int, course_id: int | None = None) -> tuple[list[RunListing], int, int]:
-    """Runs for the reports index, newest first, a page at a time (600 runs on the bench data)."""
+def runs_page(
+    page: int, course_id: int | None = None, course_ids: Collection[int] | None = None
+) -> tuple[list[RunListing], int, int]:
+    """Runs for the reports index, newest first, a page at a time (600 runs on the bench data); of one
+    course, of the given courses (a trainer's), or all."""
     conditions = [] if course_id is None else [CourseRun.course_id == course_id]
+    if course_ids is not None:
+        conditions.append(CourseRun.course_id.in_(sorted(course_ids) or [-1]))
     total = int(db.session.scalar(select(func.count(CourseRun.id)).where(*conditions)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)

@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import PUBLIC, allow
 from lms.auth.models import Role
+from lms.authoring.access import require_course_trainer, trainer_course_ids
 from lms.csv_export import csv_stream
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
@@ -143,7 +144,9 @@ def index() -> str:
     listings: list[queries.RunListing] = []
     page = pages = 1
     if current_user.has_role(Role.TRAINER, Role.ADMIN):
-        listings, page, pages = queries.runs_page(request.args.get("page", 1, type=int) or 1)
+        listings, page, pages = queries.runs_page(
+            request.args.get("page", 1, type=int) or 1, course_ids=trainer_course_ids()
+        )
     return render_template(
         "reports/index.html", listings=listings, page=page, pages=pages, language=current_language()
     )
@@ -152,8 +155,11 @@ def index() -> str:
 # --- Trainer: one run ------------------------------------------------------------------------------------
 
 
-def _run_or_404(run_id: int) -> CourseRun:
-    return db.session.get(CourseRun, run_id) or abort(404)
+def _trainer_run(run_id: int) -> CourseRun:
+    """The run, when the signed-in trainer is assigned to its course (or is an admin); 404/403 otherwise."""
+    run = db.session.get(CourseRun, run_id) or abort(404)
+    require_course_trainer(run.course_id)
+    return run
 
 
 def _fill_run_choices(form: ProgressFilterForm, run: CourseRun) -> None:
@@ -167,7 +173,7 @@ def _fill_run_choices(form: ProgressFilterForm, run: CourseRun) -> None:
 @bp.route("/runs/<int:run_id>")
 @allow(Role.TRAINER, Role.ADMIN)
 def run_report(run_id: int) -> str:
-    run = _run_or_404(run_id)
+    run = _trainer_run(run_id)
     form = ProgressFilterForm(request.args)
     _fill_run_choices(form, run)
     filters = _progress_filters(form)
@@ -187,7 +193,7 @@ def run_report(run_id: int) -> str:
 @bp.route("/runs/<int:run_id>/export")
 @allow(Role.TRAINER, Role.ADMIN)
 def run_export(run_id: int) -> Response:
-    run = _run_or_404(run_id)
+    run = _trainer_run(run_id)
     form = ProgressFilterForm(request.args)
     _fill_run_choices(form, run)
     filters = _progress_filters(form)

@@ -1,0 +1,30 @@
+"""Which course a trainer may reach.
+
+`@allow(Role.TRAINER)` lets every trainer use a route; it says nothing about which course. An admin
+assigns trainers to courses (`course_trainer`), and every trainer route that takes a course, run, quiz,
+question, attempt, module or lesson finds that object's course and calls `require_course_trainer` before it
+reads or writes anything (403 for the trainer of another course; admins pass). Lists of courses, runs or
+quizzes keep to `trainer_course_ids()`. tests/test_access_matrix.py requests every route whose arguments
+name such an object as the trainer of another course, so a new route that forgets the guard fails there.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from lms.authoring import services
+from lms.errors import LmsError
+
+
+def require_course_trainer(course_id: int) -> None:
+    """In a view: go on only if the signed-in person is an admin or a trainer assigned to this course."""
+    try:
+        services.require_course_trainer(current_user, course_id)
+    except LmsError as error:
+        abort(error.status_code, error.message)
+
+
+def trainer_course_ids() -> set[int] | None:
+    """The courses the signed-in person may see as a trainer; None for an admin (every course)."""
+    return services.assigned_course_ids(current_user)
