@@ -101,6 +101,7 @@ def register_features(app: Flask) -> None:
     init_frontend(app)  # its after_request (caching, gzip) runs after every later one: compresses last
     app.before_request(enforce_access)
     app.after_request(send_mail_after_commit)
+    app.after_request(certificate_work_after_commit)
     init_certificates(app)
     for blueprint in (
         auth_bp,
@@ -136,6 +137,20 @@ def send_mail_after_commit(response: Response) -> Response:
         from lms.jobs.tasks import enqueue_mail_delivery
 
         enqueue_mail_delivery(queued)
+    return response
+
+
+def certificate_work_after_commit(response: Response) -> Response:
+    """The view has committed the certificates it issued (rows only) or a bulk issue it recorded:
+    hand them to the certificate jobs, which render the PDFs with no transaction open. A learner's
+    request never waits for WeasyPrint (issue 18 item 9; docs/certificates.md)."""
+    from lms.certificates.services import take_bulk_issues_requested_in_request, take_pdfs_issued_in_request
+
+    rendered, bulk = take_pdfs_issued_in_request(), take_bulk_issues_requested_in_request()
+    if (rendered or bulk) and response.status_code < 400:  # an error response rolled its change back
+        from lms.jobs.tasks import enqueue_certificate_work
+
+        enqueue_certificate_work(rendered, bulk)
     return response
 
 

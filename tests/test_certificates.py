@@ -31,6 +31,7 @@ from lms.enrolment.models import Enrolment
 from lms.errors import Conflict
 from lms.extensions import db
 from tests.conftest import login
+from tests.conftest_mail import job_queue
 
 
 def complete_course(user: User, course: Course, language: str = "en") -> Enrolment:
@@ -48,6 +49,7 @@ def certificate_of(user: User) -> Certificate:
         select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id.desc())
     )
     assert certificate is not None
+    services.store_pdf(certificate.id)  # the job's work after the issuing request's commit
     return certificate
 
 
@@ -139,15 +141,20 @@ def test_completion_issues_a_certificate_automatically_and_audits_it(app: Flask,
     assert issued.valid_until is not None  # the demo course has a validity in months
     assert services.pdf_path(issued).read_bytes().startswith(b"%PDF")
     records = db.session.scalars(select(AuditRecord).where(AuditRecord.subject_type == "certificate")).all()
-    assert [r.action for r in records] == ["certificate.issued"]
+    # The PDF is made after the issue's commit: its digest is a record of its own.
+    assert [r.action for r in records] == ["certificate.issued", "certificate.pdf_stored"]
     assert records[0].after["code"] == issued.code
+    assert records[1].after == {"code": issued.code, "pdf_sha256": issued.pdf_sha256}
+    assert hashlib.sha256(services.pdf_path(issued).read_bytes()).hexdigest() == issued.pdf_sha256
     result = app.test_cli_runner().invoke(lms_group, ["audit", "verify"])
     assert result.exit_code == 0, result.output
 
 
 def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
-    client: FlaskClient, make_user: Callable[..., User], admin: User, tiny_course: Course
+    app: Flask, client: FlaskClient, make_user: Callable[..., User], admin: User, tiny_course: Course
 ) -> None:
+    """The bulk issue goes through the job (one per certificate) and the admin watches its progress
+    on a page that reloads itself (a Refresh header, no script) until every PDF is stored."""
     run = enrolment_services.ensure_default_run(tiny_course)
     run.certificate_issuance = "approval"
     db.session.commit()
@@ -158,9 +165,23 @@ def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
     login(client, admin)
     page = client.get("/admin/certificates/pending").get_data(as_text=True)
     assert all(person.full_name in page for person in people)
-    response = client.post("/admin/certificates/pending", data={"enrolments": [e.id for e in enrolments]})
-    assert response.status_code == 302
+    with job_queue(app) as jobs:
+        response = client.post("/admin/certificates/pending", data={"enrolments": [e.id for e in enrolments]})
+        assert response.status_code == 302
+        progress_url = response.headers["Location"]
+        assert db.session.scalar(select(Certificate)) is None  # nothing issued in the request
+        assert jobs.names() == ["issue_certificate", "issue_certificate"]
+        waiting = client.get(progress_url)
+        assert waiting.status_code == 200 and waiting.headers["Refresh"] == "5"
+        assert "Certificates issued: 0 of 2" in waiting.get_data(as_text=True)
+        assert jobs.run() == 2
+    finished = client.get(progress_url)
+    assert "Refresh" not in finished.headers
+    html = finished.get_data(as_text=True)
+    assert "Certificates issued: 2 of 2" in html and "PDFs ready: 2 of 2" in html
+    assert 'data-done="yes"' in html
     certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert all(services.pdf_path(c).exists() and c.pdf_sha256 for c in certificates)
     assert [c.user_id for c in certificates] == [p.id for p in people]
     assert {c.method for c in certificates} == {IssueMethod.APPROVED}
     assert {c.issued_by_id for c in certificates} == {admin.id}

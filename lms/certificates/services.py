@@ -2,28 +2,37 @@
 
 Services flush and raise LmsError subclasses; the caller commits. Every issue, re-issue and
 revocation writes an audit record in the same transaction.
+
+An issue writes rows only: the PDF is rendered after the commit (``store_pdf``, by the job the
+request enqueues, the every-minute sweep, or a download that comes first), never while the
+issuing transaction holds the database's write lock, and never for a row that was rolled back.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
+import copy
 import hashlib
+import json
 import logging
 import os
 import secrets
+import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
 from lms.auth.models import User
 from lms.certificates import codes, credential, dataintegrity, keys, pdf, statuslist
@@ -45,6 +54,7 @@ log = logging.getLogger(__name__)
 
 PDF_FOLDER = "certificates"
 STATUS_LIST_PATH = "/credentials/status/revocation"
+PDF_PENDING = ""  # pdf_sha256 of a certificate whose PDF is not stored yet (rendered after the commit)
 
 
 class RateLimited(LmsError):
@@ -202,8 +212,9 @@ def english_pdf_path(certificate: Certificate) -> Path:
     return instance_dir() / PDF_FOLDER / f"{Path(certificate.pdf_file).stem}.en.pdf"
 
 
-def _render_pdf(certificate: Certificate, issuer: Issuer, language: str) -> bytes:
-    """The certificate in ``language``: fixed wording through gettext, dates and numbers per locale.
+def _pdf_html(certificate: Certificate, issuer: Issuer, language: str) -> str:
+    """The certificate in ``language`` as HTML for WeasyPrint: fixed wording through gettext, dates
+    and numbers per locale.
 
     The study-language PDF uses the title and outcomes copied onto the row; the English companion
     takes the course's English (default-language) texts, as the course had them at issue.
@@ -237,24 +248,7 @@ def _render_pdf(certificate: Certificate, issuer: Issuer, language: str) -> byte
             run_starts_on=localized_date(certificate.run_starts_on) if certificate.run_starts_on else "",
             run_ends_on=localized_date(certificate.run_ends_on) if certificate.run_ends_on else "",
         )
-    return pdf.html_to_pdf(html)
-
-
-def _write_pdf(certificate: Certificate, issuer: Issuer) -> None:
-    data = _render_pdf(certificate, issuer, certificate.language)
-    folder = instance_dir() / PDF_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: an issued PDF is never overwritten; the code is new, so the name is too.
-    fd = os.open(folder / certificate.pdf_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
-    if certificate.language != "en":
-        # Issue 8: a certificate in the run's language always comes with an English version.
-        english = _render_pdf(certificate, issuer, "en")
-        fd = os.open(english_pdf_path(certificate), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(english)
+    return html
 
 
 def _issue(
@@ -341,7 +335,7 @@ def _issue(
         db.session.flush()  # the partial unique index settles a concurrent double issue here
     except IntegrityError as error:
         raise Conflict(_("This certificate was issued at the same time by someone else.")) from error
-    _write_pdf(certificate, issuer)
+    _render_after_commit(certificate.id)
     record_event(
         "certificate.issued" if method != IssueMethod.REISSUE else "certificate.reissued",
         "certificate",
@@ -353,7 +347,6 @@ def _issue(
             "run_id": run.id,
             "method": str(method),
             "credential_id": f"urn:uuid:{certificate.credential_uuid}",
-            "pdf_sha256": certificate.pdf_sha256,
         },
         reason=reason,
     )
@@ -385,6 +378,69 @@ def issue_approved(enrolment_ids: list[int], actor_id: int) -> list[Certificate]
     if len(enrolments) != len(set(enrolment_ids)):
         raise NotFound(_("Some of the selected enrolments no longer exist."))
     return [issue_for_enrolment(e, actor_id=actor_id, method=IssueMethod.APPROVED) for e in enrolments]
+
+
+BULK_ISSUE_ACTION = "certificates.bulk_issue_requested"
+
+
+def request_bulk_issue(enrolment_ids: list[int], actor_id: int) -> int:
+    """An admin's bulk issue, done by the job (one job per certificate, enqueued after the commit):
+    the request only checks the choice and records it in the audit trail, whose record is the
+    batch the progress page counts. Returns the batch number (that record's id)."""
+    chosen = sorted(set(enrolment_ids))
+    found = db.session.scalars(
+        select(Enrolment.id).where(Enrolment.id.in_(chosen), Enrolment.status == EnrolmentStatus.COMPLETED)
+    ).all()
+    if len(found) != len(chosen):
+        raise NotFound(_("Some of the selected enrolments no longer exist."))
+    record = record_event(
+        BULK_ISSUE_ACTION, "certificate_batch", None, actor_id=actor_id, after={"enrolment_ids": chosen}
+    )
+    if has_request_context():
+        g.setdefault("certificate_bulk_issues", []).append((chosen, actor_id))
+    return record.id
+
+
+def take_bulk_issues_requested_in_request() -> list[tuple[list[int], int]]:
+    """(enrolment ids, admin) of each bulk issue this request recorded, once, for the job."""
+    if not has_request_context():
+        return []
+    return list(g.pop("certificate_bulk_issues", None) or [])
+
+
+@dataclass(frozen=True)
+class BulkIssueProgress:
+    batch_id: int
+    requested_at: datetime
+    total: int
+    issued: int  # certificates made (rows committed)
+    stored: int  # of those, with their PDF stored
+
+    @property
+    def done(self) -> bool:
+        return self.issued >= self.total and self.stored >= self.issued
+
+
+def bulk_issue_progress(batch_id: int) -> BulkIssueProgress:
+    """How far the job has come with a bulk issue: counted from the certificates themselves."""
+    record = (
+        db.session.get(AuditRecord, batch_id) if 0 < batch_id < 2**63 else None
+    )  # a larger number is no batch (and no 64-bit id)
+    if record is None or record.action != BULK_ISSUE_ACTION or not record.after:
+        raise NotFound(_("There is no such bulk issue."))
+    enrolment_ids = [int(i) for i in record.after.get("enrolment_ids", [])]
+    rows = db.session.execute(
+        select(Certificate.enrolment_id, func.min(Certificate.pdf_sha256))
+        .where(Certificate.enrolment_id.in_(enrolment_ids))
+        .group_by(Certificate.enrolment_id)
+    ).all()
+    return BulkIssueProgress(
+        batch_id=batch_id,
+        requested_at=record.at,
+        total=len(enrolment_ids),
+        issued=len(rows),
+        stored=sum(1 for _enrolment, digest in rows if digest != PDF_PENDING),
+    )
 
 
 def issue_manually(email: str, run_id: int, actor_id: int, reason: str) -> Certificate:
@@ -472,6 +528,136 @@ def revoke(certificate: Certificate, actor_id: int, reason: str, *, show_reason_
     db.session.flush()
 
 
+# --- the PDF, after the commit ---------------------------------------------------------------
+#
+# WeasyPrint takes a quarter to half a second a page here (over a second for a process's first
+# page), twice for a certificate with an English companion. Rendered inside the issuing
+# transaction, that held SQLite's write lock for seconds on every automatic issue (a learner's
+# quiz submission), so other learners' writes ran out of busy timeout (issue 18 item 9). An issue
+# now writes rows only; the files are made here, with no transaction open, once the row is
+# committed. pdf_sha256 == PDF_PENDING marks a certificate whose PDF is not recorded yet.
+
+
+def _render_after_commit(certificate_id: int) -> None:
+    """Note a new certificate for the job that the app enqueues after the request's commit (like
+    mail, docs/architecture.md). Outside a request the caller runs ``store_pdf`` after its commit;
+    the every-minute sweep (``store_missing_pdfs``) renders whatever nobody did."""
+    if has_request_context():
+        g.setdefault("certificate_pdfs_to_render", []).append(certificate_id)
+
+
+def take_pdfs_issued_in_request() -> list[int]:
+    """The ids of the certificates this request issued, once: the after-request hook hands them to
+    the rendering job (a rolled-back id finds no row there, or another pending certificate)."""
+    if not has_request_context():
+        return []
+    return list(g.pop("certificate_pdfs_to_render", None) or [])
+
+
+def _missing_documents(certificate: Certificate) -> list[tuple[Path, str]]:
+    """The PDF files this certificate should have and does not, each with the HTML to render."""
+    wanted = [(pdf_path(certificate), certificate.language)]
+    if certificate.language != "en":
+        # Issue 8: a certificate in the run's language always comes with an English version.
+        wanted.append((english_pdf_path(certificate), "en"))
+    missing = [(path, language) for path, language in wanted if not path.exists()]
+    if not missing:
+        return []
+    issuer = academy_issuer()
+    return [(path, _pdf_html(certificate, issuer, language)) for path, language in missing]
+
+
+def _store_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data`` unless it exists. The bytes go to a temporary file that is
+    then hard-linked into place (atomic, and fails if the name is taken), so a download never reads
+    half a file and of two renderers (the job, the sweep, a download) the first one's file stays:
+    a stored PDF is never overwritten."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it 0600; issued PDFs were always 0644
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another renderer: the first stays
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def render_missing_files(certificate: Certificate) -> None:
+    """Write this certificate's missing PDF files now (a download that came before the job).
+
+    Ends the caller's transaction first (it may only have read): WeasyPrint runs with no
+    transaction open, so nothing, not even a SQLite snapshot, is held while it works. Writes no row:
+    the job or the sweep records the file's SHA-256."""
+    documents = _missing_documents(certificate)
+    db.session.commit()
+    for path, html in documents:
+        _store_file(path, pdf.html_to_pdf(html))
+
+
+def store_pdf(certificate_id: int) -> bool:
+    """Render and store a committed certificate's PDF files if missing, then record the PDF's
+    SHA-256 on the row and in the audit trail (once, whoever gets there first).
+
+    Commits: it reads in one short transaction, renders with none open, and records the digest in
+    a second short one, so the write lock is held for an UPDATE and an audit row, never for
+    WeasyPrint. Idempotent (a job that runs twice renders nothing twice). False when no row has
+    this id: its issue was rolled back."""
+    certificate = db.session.get(Certificate, certificate_id, populate_existing=True)
+    if certificate is None:
+        db.session.rollback()
+        return False
+    code, main = certificate.code, pdf_path(certificate)
+    needs_digest = certificate.pdf_sha256 == PDF_PENDING
+    render_missing_files(certificate)
+    if needs_digest:
+        digest = hashlib.sha256(main.read_bytes()).hexdigest()
+        recorded = db.session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate_id, Certificate.pdf_sha256 == PDF_PENDING)
+            .values(pdf_sha256=digest)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(recorded, "rowcount", 0) == 1:
+            record_event(
+                "certificate.pdf_stored",
+                "certificate",
+                certificate_id,
+                after={"code": code, "pdf_sha256": digest},
+            )
+        db.session.commit()
+    return True
+
+
+def store_missing_pdfs(limit: int = 100, grace_seconds: int = 60) -> int:
+    """The sweep: store the PDF of every certificate still without one (its job was lost, failed
+    or could not be enqueued), oldest first, leaving the last ``grace_seconds`` to their own job.
+    Commits; a certificate that fails is logged and left for the next sweep. Returns how many."""
+    before = utcnow() - timedelta(seconds=grace_seconds)
+    pending = list(
+        db.session.scalars(
+            select(Certificate.id)
+            .where(Certificate.pdf_sha256 == PDF_PENDING, Certificate.issued_at <= before)
+            .order_by(Certificate.id)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    stored = 0
+    for certificate_id in pending:
+        try:
+            stored += store_pdf(certificate_id)
+        except Exception:
+            db.session.rollback()
+            log.exception(
+                "could not store the PDF of certificate %s; the next sweep tries again", certificate_id
+            )
+    return stored
+
+
 # --- a run's issuance rule -------------------------------------------------------------------
 
 
@@ -536,9 +722,17 @@ def revoked_indices() -> list[int]:
     )
 
 
+# The last signed list of this process, by everything the signature covers: signing (JSON-LD
+# canonicalisation and Ed25519) is most of a request's time, and the list only changes on a
+# revocation or re-issue, so the bits and the moment are read on every request and signed only
+# when they (or the key, or the academy's address) changed.
+_signed_status_list: dict[str, dict[str, Any]] = {}
+
+
 def status_list_document() -> dict[str, Any]:
     """The signed BitstringStatusListCredential, made from the database on each request so a
-    revocation shows at once. validFrom is the last change, so the signature is stable in between."""
+    revocation shows at once. validFrom is the last change, so the signature is stable in between
+    and is reused until the list changes."""
     issuer = academy_issuer()
     last_change = db.session.scalar(
         select(func.max(func.coalesce(Certificate.revoked_at, Certificate.superseded_at))).where(
@@ -552,7 +746,15 @@ def status_list_document() -> dict[str, Any]:
     document = credential.status_list_credential(
         status_list_url(issuer), issuer.did, statuslist.encode(revoked_indices()), moment
     )
-    return sign_document(document, created=moment)
+    key_id = keys.load_signing_key(instance_dir()).key_id
+    inputs = json.dumps([str(instance_dir()), key_id, document], sort_keys=True, default=str)
+    cache_key = hashlib.sha256(inputs.encode()).hexdigest()
+    signed = _signed_status_list.get(cache_key)
+    if signed is None:
+        signed = sign_document(document, created=moment)
+        _signed_status_list.clear()  # one list per process: only the newest is worth keeping
+        _signed_status_list[cache_key] = signed
+    return copy.deepcopy(signed)
 
 
 # --- rate limiting the public verify page ----------------------------------------------------

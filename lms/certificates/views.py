@@ -76,36 +76,37 @@ def mine() -> str:
     )
 
 
-@bp.route("/certificates/<code>.pdf")
-@allow(AUTHENTICATED)
-def download_pdf(code: str) -> Response:
+def _send_pdf(code: str, *, english: bool) -> Response:
+    """A holder's (or an admin's) PDF. The file is made by the job after the issue's commit; if
+    this download comes first (right after completing), it is rendered now, with no transaction
+    open and no row written (the job records its digest)."""
     certificate = _own_certificate(code)
-    path = services.pdf_path(certificate)
+    grouped, suffix = codes.grouped(certificate.code), "-en" if english else ""
+    if english and certificate.language != "en":
+        path = services.english_pdf_path(certificate)
+    else:
+        path = services.pdf_path(certificate)
     if not path.exists():
-        abort(404)
+        services.render_missing_files(certificate)
     return send_file(
         path,
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"certificate-{codes.grouped(certificate.code)}.pdf",
+        download_name=f"certificate-{grouped}{suffix}.pdf",
     )
+
+
+@bp.route("/certificates/<code>.pdf")
+@allow(AUTHENTICATED)
+def download_pdf(code: str) -> Response:
+    return _send_pdf(code, english=False)
 
 
 @bp.route("/certificates/<code>/english.pdf")
 @allow(AUTHENTICATED)
 def download_english_pdf(code: str) -> Response:
     """The English version of a certificate issued in another language (issue 8)."""
-    certificate = _own_certificate(code)
-    english = certificate.language == "en"
-    path = services.pdf_path(certificate) if english else services.english_pdf_path(certificate)
-    if not path.exists():
-        abort(404)
-    return send_file(
-        path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"certificate-{codes.grouped(certificate.code)}-en.pdf",
-    )
+    return _send_pdf(code, english=True)
 
 
 @bp.route("/certificates/<code>.json")
@@ -205,15 +206,29 @@ def admin_pending() -> tuple[str, int] | Response:
     form.enrolments.choices = [SelectChoice(e.id, f"{e.user.full_name} · {e.run.title}") for e in pending]
     if form.validate_on_submit():
         try:
-            issued = services.issue_approved(list(form.enrolments.data or []), current_user.id)
+            batch = services.request_bulk_issue(list(form.enrolments.data or []), current_user.id)
         except LmsError as error:
             _fail(error)
         else:
-            db.session.commit()
-            flash(_("%(count)s certificate(s) issued.", count=len(issued)), "success")
-            return redirect(url_for("certificates.admin_pending"))
+            db.session.commit()  # the job is enqueued after this commit (lms.jobs.tasks)
+            return redirect(url_for("certificates.admin_bulk_progress", batch=batch))
     status = 422 if form.errors else 200
     return render_template("certificates/admin_pending.html", form=form, pending=pending), status
+
+
+@bp.route("/admin/certificates/bulk/<int:batch>")
+@allow(Role.ADMIN)
+def admin_bulk_progress(batch: int) -> Response:
+    """A bulk issue's progress while the job works; the page reloads itself (a Refresh header:
+    no script needed) until every certificate and its PDF is made."""
+    try:
+        progress = services.bulk_issue_progress(batch)
+    except LmsError as error:
+        abort(error.status_code, description=error.message)
+    response = Response(render_template("certificates/admin_bulk_progress.html", progress=progress))
+    if not progress.done:
+        response.headers["Refresh"] = "5"
+    return response
 
 
 @bp.route("/admin/certificates/issue", methods=["GET", "POST"])

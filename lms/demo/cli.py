@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 
+from lms.certificates.services import store_missing_pdfs
 from lms.demo.services import DEMO_PASSWORD, load_demo_data
 from lms.extensions import db
 
@@ -16,6 +17,8 @@ def load() -> None:
     """Create the demo accounts documented in README.md (idempotent)."""
     created = load_demo_data()
     db.session.commit()
+    # The certificates' PDFs are the job's work after a commit; here, so that they download at once.
+    store_missing_pdfs(limit=10_000, grace_seconds=0)
     for email in created:
         click.echo(f"created {email} (password: {DEMO_PASSWORD})")
     click.echo(f"{len(created)} demo account(s) created")

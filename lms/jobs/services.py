@@ -48,6 +48,20 @@ def issue_certificate_for_enrolment(enrolment_id: int, actor_id: int | None) -> 
     return "issued"
 
 
+def certificate_of_enrolment(enrolment_id: int) -> int | None:
+    """The id of the certificate in force for this enrolment's person and run (read, then the
+    transaction is ended so the caller renders its PDF with nothing held)."""
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    certificate = (
+        certificates.active_certificate(enrolment.user_id, enrolment.run_id)
+        if enrolment is not None
+        else None
+    )
+    certificate_id = certificate.id if certificate is not None else None
+    db.session.rollback()
+    return certificate_id
+
+
 def regenerate_status_list() -> dict[str, object]:
     """Sign the revocation status list and keep it in the shared cache (no cache: nothing kept,
     the view signs it per request as before)."""

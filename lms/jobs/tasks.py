@@ -10,6 +10,8 @@ from huey import crontab
 from huey.api import Task
 from huey.exceptions import RetryTask
 
+from lms.certificates import services as certificates
+from lms.enrolment.bulk_import import run_queued_import
 from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.queue import huey, job, periodic_job
@@ -76,10 +78,51 @@ def send_due_mail_every_minute() -> None:
 # --- certificates ----------------------------------------------------------------------------
 
 
+def enqueue_certificate_work(certificate_ids: list[int], bulk_issues: list[tuple[list[int], int]]) -> None:
+    """Hand what a request committed to the certificate jobs: the PDFs of the certificates it
+    issued, and the bulk issues an admin asked for. Called after the response is built (like mail);
+    never fails the request: what cannot be enqueued is done by the sweep (PDFs) or stays in the
+    "completed, not issued" list (a bulk issue) with its progress page showing it waiting."""
+    if not certificate_ids and not bulk_issues:
+        return
+    try:
+        if huey.immediate:
+            db.session.rollback()  # the job runs here, on its own connection: end our transaction first
+        if certificate_ids:
+            render_certificate_pdfs(list(certificate_ids))
+        for enrolment_ids, actor_id in bulk_issues:
+            enqueue_bulk_issue(enrolment_ids, actor_id)
+    except Exception:
+        log.exception(
+            "could not enqueue certificate work %s %s; left for the sweep", certificate_ids, bulk_issues
+        )
+
+
+@job(retries=3, retry_delay=30, retry_backoff=2)
+def render_certificate_pdfs(certificate_ids: list[int]) -> int:
+    """Render and store the PDFs of certificates a request issued (after its commit). Idempotent:
+    a PDF already stored is not rendered again. Returns how many certificates were found."""
+    return sum(certificates.store_pdf(certificate_id) for certificate_id in certificate_ids)
+
+
+@periodic_job(crontab(minute="*"))
+def store_missing_certificate_pdfs_every_minute() -> None:
+    """The sweep: a certificate whose PDF job was lost (a hard kill, the queue unreachable, a
+    failure) gets its PDF within a minute or two."""
+    stored = certificates.store_missing_pdfs(limit=int(current_app.config.get("JOBS_PDF_BATCH", 100)))
+    if stored:
+        log.info("certificate PDFs stored by the sweep: %s", stored)
+
+
 @job(retries=2, retry_delay=30)
 def issue_certificate(enrolment_id: int, actor_id: int | None) -> str:
+    """One certificate of a bulk issue: the rows in one short transaction, then its PDF with no
+    transaction open (so a bulk issue of hundreds never holds the write lock while rendering)."""
     outcome = services.issue_certificate_for_enrolment(enrolment_id, actor_id)
     db.session.commit()
+    certificate_id = services.certificate_of_enrolment(enrolment_id)
+    if certificate_id is not None:
+        certificates.store_pdf(certificate_id)
     return outcome
 
 
@@ -110,3 +153,33 @@ def send_expiry_reminders() -> None:
     if queued:
         send_due_mail(limit=queued)
         log.info("expiry reminders: %s queued", queued)
+
+
+# --- CSV import of trainees ------------------------------------------------------------------
+
+
+IMPORT_MAIL_BATCH = 200  # messages per mail job after a large import
+
+
+def enqueue_import(import_id: int) -> None:
+    """Hand a CSV import that the page has committed to its job. Never fails the request: an import
+    that could not be enqueued (the queue unreachable) stays "waiting" on its page; nothing was
+    written, and the person can start it again."""
+    try:
+        if huey.immediate:
+            db.session.rollback()  # the job runs here, on its own connection: end our transaction first
+        import_trainees(import_id)
+    except Exception:
+        log.exception("could not enqueue the CSV import %s", import_id)
+
+
+@job(retries=0)
+def import_trainees(import_id: int) -> int:
+    """A large CSV import (lms.enrolment.bulk_import.run_queued_import): checked with no lock held,
+    written in one short transaction, its progress on the person's page. Idempotent (a worker that
+    stopped puts it back and it starts again; a finished one is left alone). The mail it queued goes
+    to the mail job in batches. Returns the number of messages queued."""
+    mail_ids = run_queued_import(import_id)
+    for start in range(0, len(mail_ids), IMPORT_MAIL_BATCH):
+        deliver_mail(mail_ids[start : start + IMPORT_MAIL_BATCH])
+    return len(mail_ids)
