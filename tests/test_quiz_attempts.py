@@ -180,8 +180,9 @@ def test_pass_and_fail_and_course_completion(
     first = start(enrolled, quiz_course)
     response = submit(enrolled, first, {"q1": "0"})
     html = response.get_data(as_text=True)
-    assert "Not passed" in html and "That is surveillance." in html  # feedback shown now
+    assert "Not passed" in html and "Not correct" in html  # the answers are shown now...
     assert "Correct answer:" not in html  # correct answers only after the quiz closes for this trainee
+    assert "That is surveillance." not in html  # ...and the feedback with them: it names the answer
     db.session.refresh(enrolment)
     assert enrolment.status == EnrolmentStatus.ENROLLED
 

@@ -112,10 +112,11 @@ def test_trainee_fails_then_passes_the_final_and_completes_the_course(
     page.wait_for_url("**/review")
     score = page.locator(".attempt-score").inner_text()
     assert "100.0%" in score and "Passed." in score
-    # The policy: answers and feedback now; correct answers only once the quiz closes (one attempt is left).
+    # The policy: answers now; correct answers only once the quiz closes (one attempt is left), and the
+    # feedback with them, since it gives the answers away (issue 18).
     assert page.locator(".verdict-right").count() == 12
-    assert page.locator(".correct-answer").count() == 0
-    assert "Correct answers are shown when the quiz closes for you." in page.content()
+    assert page.locator(".correct-answer").count() == 0 and page.locator(".feedback").count() == 0
+    assert "Correct answers and feedback are shown when the quiz closes for you." in page.content()
     assert "You have completed this course." in page.content()
     page.screenshot(path=str(SCREENSHOTS / "quiz-review.png"), full_page=True)
 

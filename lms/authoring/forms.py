@@ -183,7 +183,13 @@ class QuizForm(RevisionForm):
     shuffle_choices = BooleanField(_l("Shuffle choices"))
     review_answers = SelectField(_l("Show the trainee's answers"), choices=_review_choices())
     review_correct_answers = SelectField(_l("Show the correct answers"), choices=_review_choices())
-    review_feedback = SelectField(_l("Show feedback"), choices=_review_choices())
+    review_feedback = SelectField(
+        _l("Show feedback"),
+        choices=_review_choices(),
+        description=_l(
+            "Feedback often gives the answer away, so it is never shown before the correct answers."
+        ),
+    )
 
 
 def question_type_choices() -> list[SelectChoice]:

@@ -23,7 +23,7 @@ from lms.enrolment.models import Enrolment
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
-from lms.quizzes import queries, services
+from lms.quizzes import queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
 from lms.quizzes.grading import question_type
 from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
@@ -189,10 +189,7 @@ def take(attempt_id: int) -> str | Response:
 def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[str, bool]:
     left = services.attempts_left(quiz, attempts_used)
     closed = (quiz.closes_at is not None and now >= quiz.closes_at) or left == 0
-    return {
-        part: when == "immediately" or (when == "after_close" and closed)
-        for part, when in (quiz.review or {}).items()
-    }
+    return review_policy.review_permissions(quiz.review or {}, closed)  # feedback waits for the answers
 
 
 @bp.route("/quiz-attempts/<int:attempt_id>/review")
