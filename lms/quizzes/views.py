@@ -249,9 +249,9 @@ def trainer_quizzes() -> str:
 @allow(*TRAINERS)
 def trainer_report(quiz_id: int) -> str:
     quiz = db.session.scalar(select(Quiz).where(Quiz.id == quiz_id).options(selectinload(Quiz.slots)))
-    require_course_trainer(quiz.course_id)
     if quiz is None:
         abort(404)
+    require_course_trainer(quiz.course_id)
     report = queries.quiz_report(quiz)
     peak = max((count for _, count in report.distribution), default=0)
     return render_template(
@@ -265,9 +265,9 @@ def trainer_report(quiz_id: int) -> str:
 
 @bp.route("/trainer/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade", methods=["POST"])
 @allow(*TRAINERS)
-    require_course_trainer(quiz.course_id)
 def regrade(quiz_id: int, question_id: int) -> Response:
     quiz = db.session.get(Quiz, quiz_id) or abort(404)
+    require_course_trainer(quiz.course_id)
     question = db.session.get(Question, question_id) or abort(404)
     if question.course_id != quiz.course_id:
         abort(404)
