@@ -323,8 +323,10 @@ def test_translation_status_is_for_trainers_and_shows_each_language(
     db.session.commit()
     outsider = login_as(make_trainer(other_course))  # issue 18: only the course's own trainers
     assert outsider.get(f"/courses/{demo_course.slug}/translations").status_code == 403
+    assert "Translation status" not in outsider.get(f"/courses/{demo_course.slug}").get_data(as_text=True)
     outsider.post("/logout")
     trainer = login_as(make_trainer(demo_course))
+    assert "Translation status" in trainer.get(f"/courses/{demo_course.slug}").get_data(as_text=True)
     html = trainer.get(f"/courses/{demo_course.slug}/translations").get_data(as_text=True)
     for language in ("ru", "fr", "ar"):  # the demo course is complete in all four languages
         section = html.split(f'id="language-{language}"')[1].split("</section>")[0]

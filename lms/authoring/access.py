@@ -25,6 +25,11 @@ def require_course_trainer(course_id: int) -> None:
         abort(error.status_code, error.message)
 
 
+def manages_course(course_id: int) -> bool:
+    """For a link on a page anyone may see: would require_course_trainer let the signed-in person pass?"""
+    return current_user.is_authenticated and services.can_edit(current_user, course_id)
+
+
 def trainer_course_ids() -> set[int] | None:
     """The courses the signed-in person may see as a trainer; None for an admin (every course)."""
     return services.assigned_course_ids(current_user)

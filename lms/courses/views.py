@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
-from lms.authoring.access import require_course_trainer
+from lms.authoring.access import manages_course, require_course_trainer
 from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
@@ -75,6 +75,7 @@ def course(slug: str) -> str:
         language=language,
         form=FlaskForm(),
         language_form=_study_language_form(course.languages, enrolment),
+        translations_link=manages_course(course.id),
     )
 
 
