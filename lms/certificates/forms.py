@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -20,11 +20,20 @@ class VerifyForm(FlaskForm):
     )
 
 
+class AtLeastOneChosen:
+    """Like DataRequired, but without its `required` flag: on a list of checkboxes that flag puts
+    `required` on every box, and the browser then refuses the form unless *all* are ticked."""
+
+    def __call__(self, form: FlaskForm, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one person."))
+
+
 class BulkIssueForm(FlaskForm):
     enrolments = SelectMultipleField(
         _l("Completed, without a certificate"),
         coerce=int,
-        validators=[DataRequired(message=_l("Choose at least one person."))],
+        validators=[AtLeastOneChosen()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

@@ -332,13 +332,14 @@ def authority_enrolments(authority_ids: set[int]) -> list[AuthorityEnrolment]:
     ]
 
 
-def authority_staff(authority_ids: set[int]) -> list[User]:
+def authority_staff(authority_ids: set[int], excluding: int | None = None) -> list[User]:
+    """Active people of these authorities; `excluding`: the focal point asking (not offered herself)."""
     if not authority_ids:
         return []
     return list(
         db.session.scalars(
             select(User)
-            .where(User.authority_id.in_(authority_ids), User.active.is_(True))
+            .where(User.authority_id.in_(authority_ids), User.active.is_(True), User.id != (excluding or 0))
             .order_by(User.family_name, User.given_name)
         )
     )

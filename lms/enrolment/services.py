@@ -717,6 +717,8 @@ class BulkResult:
     waiting: int = 0
     rejected: int = 0
     problems: list[str] = field(default_factory=list)
+    # authority name -> its quota, for authorities whose quota (not the run) sent people to the waiting list
+    quota_full: dict[str, int] = field(default_factory=dict)
 
 
 def decide_many(enrolment_ids: list[int], actor: User, approve_them: bool, reason: str | None) -> BulkResult:
@@ -736,6 +738,7 @@ def decide_many(enrolment_ids: list[int], actor: User, approve_them: bool, reaso
                     result.enrolled += 1
                 else:
                     result.waiting += 1
+                    _note_full_quota(result, enrolment)
             else:
                 reject(enrolment, actor, reason or "")
                 result.rejected += 1
@@ -745,6 +748,16 @@ def decide_many(enrolment_ids: list[int], actor: User, approve_them: bool, reaso
         else:
             savepoint.commit()
     return result
+
+
+def _note_full_quota(result: BulkResult, enrolment: Enrolment) -> None:
+    """Waiting while the run shows free seats puzzles the admin: say when the authority's quota is why."""
+    counts = seat_counts(enrolment.run)
+    authority_id = enrolment.authority_id
+    if authority_id is not None and counts.refusal_for(authority_id) == Refusal.QUOTA_USED:
+        authority = db.session.get(Authority, authority_id)
+        if authority is not None:
+            result.quota_full[authority.name] = counts.quotas[authority_id]
 
 
 def set_run_rules(

@@ -211,7 +211,7 @@ def authority() -> str:
 
 def _nominate_forms(course_run: CourseRun) -> tuple[NominateForm, NewPersonForm, list[User]]:
     ids = _focal_authority_ids()
-    staff = queries.authority_staff(ids)
+    staff = queries.authority_staff(ids, excluding=current_user.id)
     nominate_form = NominateForm(prefix="existing")
     nominate_form.user_ids.choices = [SelectChoice(u.id, u.full_name) for u in staff]
     new_form = NewPersonForm(prefix="new")
@@ -500,6 +500,17 @@ def admin_decide(run_id: int) -> Response:
             ),
             "success",
         )
+        for authority, quota in sorted(result.quota_full.items()):
+            flash(
+                _(
+                    "%(authority)s has used its quota of %(quota)s seat(s) in this run, so its people wait "
+                    "on the waiting list although the run has free seats. Raise the authority's quota (Edit) "
+                    "to enrol them.",
+                    authority=authority,
+                    quota=quota,
+                ),
+                "info",
+            )
     elif form.reject.data:
         flash(_("Rejected: %(count)s.", count=result.rejected), "success")
     else:
