@@ -115,6 +115,13 @@ def _signed_in_user_id() -> int | None:
     return int(stored) if isinstance(stored, str) and stored.isdigit() else None
 
 
+def _path_without_token() -> str:
+    """The path, with a one-time link's token (password reset, email confirmation) replaced: logs are
+    kept for weeks, and a link that was opened but not used still works (docs/security.md)."""
+    token = (request.view_args or {}).get("token")
+    return request.path.replace(token, "[token]") if isinstance(token, str) and token else request.path
+
+
 def finish_request(response: Response) -> Response:
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers[REQUEST_ID_HEADER] = request_id
@@ -127,7 +134,7 @@ def finish_request(response: Response) -> Response:
             "user_id": _signed_in_user_id(),
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule is not None else None,
-            "path": request.path,
+            "path": _path_without_token(),
             "status": response.status_code,
             "duration_ms": duration_ms,
             "remote_addr": request.remote_addr,
