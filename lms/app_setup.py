@@ -77,11 +77,15 @@ def register_features(app: Flask) -> None:
     from lms.ops.views import bp as ops_bp
     from lms.quizzes.views import bp as quizzes_bp
     from lms.reports.views import bp as reports_bp
+    from lms.request_input import IntegerConverter
     from lms.security.setup import init_security
     from lms.security.views import bp as security_bp
     from lms.settings.views import bp as settings_bp
     from lms.settings.views import register_settings_context
 
+    # Every <int:...> in every route: an id no database row can have does not match (404), before any view
+    # passes it to a driver that cannot bind it (lms/request_input.py).
+    app.url_map.converters["int"] = IntegerConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR))
     csrf.init_app(app)

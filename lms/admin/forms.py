@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lms.auth.account_forms import language_choices, timezone_choices
 from lms.auth.models import Role, Sex
+from lms.request_input import valid_day
 
 
 def role_choices(with_focal_point: bool = True) -> list[SelectChoice]:
@@ -142,5 +143,7 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=254)])
     subject_type = StringField(_l("Subject type"), validators=[Optional(), Length(max=40)])
     subject_id = StringField(_l("Subject id"), validators=[Optional(), Length(max=64)])
-    since = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
-    until = StringField(_l("Until (YYYY-MM-DD, inclusive)"), validators=[Optional(), Length(max=10)])
+    since = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=10), valid_day])
+    until = StringField(
+        _l("Until (YYYY-MM-DD, inclusive)"), validators=[Optional(), Length(max=10), valid_day]
+    )

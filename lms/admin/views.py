@@ -47,6 +47,7 @@ from lms.i18n import current_language
 from lms.orgs import services as orgs_services
 from lms.orgs.models import Authority, Country
 from lms.orgs.queries import country_choices
+from lms.request_input import database_id, parse_day, refuse_unusable_filters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 _BUILT_IN_SECTIONS = (sections.certificates_section,)  # imported for its registration
@@ -72,7 +73,7 @@ def _authority_choices(include_retired: bool = True) -> list[SelectChoice]:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return database_id(value)
 
 
 def _fail(error: LmsError) -> None:
@@ -265,7 +266,8 @@ def reactivate(user_id: int) -> WerkzeugResponse:
 def merge(user_id: int) -> tuple[str, int] | WerkzeugResponse:
     kept = _person_or_404(user_id)
     form = MergeForm(request.form if request.method == "POST" else request.args)
-    removed = db.session.get(User, form.removed_id.data) if form.removed_id.data else None
+    removed_id = database_id(form.removed_id.data)
+    removed = db.session.get(User, removed_id) if removed_id else None
     problems: list[str] = []
     if removed is not None and removed.id != kept.id:
         problems = services.merge_clashes(kept, removed)
@@ -480,10 +482,8 @@ def resync_reference_data() -> WerkzeugResponse:
 
 
 def _day(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    day = parse_day(value)  # the form says what is wrong with a day it cannot use
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
 
 
 def _audit_filter(form: AuditFilterForm) -> queries.AuditFilter:
@@ -500,15 +500,15 @@ def _audit_filter(form: AuditFilterForm) -> queries.AuditFilter:
 
 @bp.route("/audit")
 @allow(Role.ADMIN)
-def audit() -> str:
+def audit() -> tuple[str, int]:
     form = AuditFilterForm(request.args)
-    form.validate()
+    form.validate()  # a day it cannot use is shown as the field's error (and answered 400)
     lines, total, pages = queries.audit_page(_audit_filter(form), page=request.args.get("page", 1, type=int))
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "admin/audit.html", form=form, lines=lines, total=total, pages=pages,
         page=min(max(1, request.args.get("page", 1, type=int)), pages), args=args,
-    )  # fmt: skip
+    ), (400 if form.errors else 200)  # fmt: skip
 
 
 AUDIT_HEADER = (
@@ -522,6 +522,7 @@ AUDIT_HEADER = (
 def audit_csv() -> Response:
     form = AuditFilterForm(request.args)
     form.validate()
+    refuse_unusable_filters(form)
     filters = _audit_filter(form)
     rows = (
         (

@@ -28,6 +28,7 @@ from wtforms.validators import (
 
 from lms.config import LANGUAGES
 from lms.quizzes.grading import GRADING_METHODS, REGISTRY
+from lms.request_input import database_id
 
 SLUG_RULE = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and hyphens."))
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
@@ -41,7 +42,7 @@ class RevisionForm(FlaskForm):
     revision = HiddenField(validators=[DataRequired()])
 
     def validate_revision(self, field: HiddenField) -> None:
-        if not str(field.data or "").isdigit():
+        if database_id(field.data) is None:
             raise ValidationError(_l("The form is damaged: reload the page."))
 
     @property

@@ -52,6 +52,7 @@ from lms.errors import LmsError
 from lms.extensions import db
 from lms.quizzes.forms import AttemptForm
 from lms.quizzes.grading import REGISTRY, question_type
+from lms.request_input import database_id
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 EDITORS = (Role.TRAINER, Role.ADMIN)
@@ -217,10 +218,11 @@ def assignments() -> str | Response:
 @allow(Role.ADMIN)
 def unassign() -> Response:
     form = UnassignForm()
-    if not form.validate_on_submit() or not form.course.data.isdigit() or not form.trainer.data.isdigit():
+    course_id, trainer_id = database_id(form.course.data), database_id(form.trainer.data)
+    if not form.validate_on_submit() or course_id is None or trainer_id is None:
         abort(400)
-    course = db.session.get(Course, int(form.course.data)) or abort(404)
-    trainer = db.session.get(User, int(form.trainer.data)) or abort(404)
+    course = db.session.get(Course, course_id) or abort(404)
+    trainer = db.session.get(User, trainer_id) or abort(404)
     try:
         services.unassign_trainer(current_user, course, trainer)
     except LmsError as error:

@@ -25,6 +25,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, Length, NumberRange, 
 from lms.auth.models import Sex
 from lms.enrolment.csv_import import BIRTH_YEAR_BANDS
 from lms.enrolment.models import CertificateIssuance, EnrolmentMethod, Modality
+from lms.request_input import DayField
 
 QUOTA_LINE = re.compile(r"^\s*([a-z0-9-]+)\s*[:=]\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -84,10 +85,10 @@ class RunForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     modality = SelectField(_l("Modality"), choices=modality_choices(), validators=[DataRequired()])
     language = SelectField(_l("Language"), validators=[DataRequired()])
-    starts_on = DateField(_l("Starts on"), validators=[Optional()])
-    ends_on = DateField(_l("Ends on"), validators=[Optional()])
-    enrolment_opens_on = DateField(_l("Enrolment opens on"), validators=[Optional()])
-    enrolment_closes_on = DateField(_l("Enrolment closes on"), validators=[Optional()])
+    starts_on = DayField(_l("Starts on"), validators=[Optional()])
+    ends_on = DayField(_l("Ends on"), validators=[Optional()])
+    enrolment_opens_on = DayField(_l("Enrolment opens on"), validators=[Optional()])
+    enrolment_closes_on = DayField(_l("Enrolment closes on"), validators=[Optional()])
     seats_total = IntegerField(
         _l("Total seats"),
         description=_l("Leave empty for no limit."),

@@ -42,6 +42,7 @@ from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.orgs.models import Authority
 from lms.orgs.queries import authority_choices_by_country, country_choices
+from lms.request_input import database_id
 
 bp = Blueprint("enrolment", __name__)
 
@@ -470,7 +471,7 @@ def admin_run(run_id: int) -> str:
 def admin_decide(run_id: int) -> Response:
     _run_or_404(run_id)
     form = DecisionForm()
-    ids = [int(value) for value in request.form.getlist("enrolment_ids") if value.isdigit()]
+    ids = [i for i in map(database_id, request.form.getlist("enrolment_ids")) if i is not None]
     form.enrolment_ids.choices = [SelectChoice(i, str(i)) for i in ids]
     if not form.validate_on_submit():
         flash(_("Select at least one person."), "error")

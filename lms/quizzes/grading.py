@@ -254,8 +254,14 @@ def single_value(raw: RawAnswer, suffix: str = "") -> str:
     return values[0] if values else ""
 
 
+def is_small_number(value: str) -> bool:
+    """Plain ASCII digits, few enough for an option's index or position ("²".isdigit() is true but
+    int("²") fails; int() refuses thousands of digits)."""
+    return value.isascii() and value.isdigit() and len(value) <= 6
+
+
 def index_in_range(value: str, size: int) -> int:
-    if not value.isdigit() or int(value) >= size:
+    if not is_small_number(value) or int(value) >= size:
         raise AnswerRejected(f"'{value}' is not one of the options shown")
     return int(value)
 
@@ -641,7 +647,7 @@ class Ordering(_PartsType):
         result: list[int | None] = []
         for i in range(size):
             value = single_value(raw, str(i))
-            if value and (not value.isdigit() or not 1 <= int(value) <= size):
+            if value and (not is_small_number(value) or not 1 <= int(value) <= size):
                 raise AnswerRejected(f"position '{value}' is out of range")
             result.append(int(value) if value else None)
         return result

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from lms.enrolment.models import EnrolmentStatus, Modality
 from lms.reports.indicators import DEFAULT_SUPPRESSION_THRESHOLD
+from lms.request_input import DayField
 
 
 def sort_choices(with_course: bool) -> list[SelectChoice]:
@@ -87,8 +88,8 @@ class IndicatorFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("Enrolled from"), validators=[Optional()])
-    date_to = DateField(_l("Enrolled until"), validators=[Optional()])
+    date_from = DayField(_l("Enrolled from"), validators=[Optional()])
+    date_to = DayField(_l("Enrolled until"), validators=[Optional()])
     course = SelectField(_l("Course"), validators=[Optional()])
     run = SelectField(_l("Course run"), validators=[Optional()])
     country = SelectField(_l("Country"), validators=[Optional()])

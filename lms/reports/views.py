@@ -40,6 +40,7 @@ from lms.reports.indicators import (
     suppress_count,
     suppressed_text,
 )
+from lms.request_input import database_id, refuse_unusable_filters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -208,7 +209,7 @@ def _focal_authorities() -> set[int]:
     """The authorities this focal point acts for; asking for any other one is refused outright."""
     ids = set(current_user.focal_point_authority_ids())
     requested = request.args.get("authority", "")
-    if not ids or (requested and (not requested.isdigit() or int(requested) not in ids)):
+    if not ids or (requested and database_id(requested) not in ids):
         abort(403)
     return ids
 
@@ -258,9 +259,7 @@ class IndicatorFilterState:
 
 def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, queries.FilterChoices]:
     form = IndicatorFilterForm(request.args)
-    course_raw = request.args.get("course", "")
-    course_id = int(course_raw) if course_raw.isdigit() else None
-    choices = queries.filter_choices(course_id)
+    choices = queries.filter_choices(database_id(request.args.get("course")))
     language = current_language()
     form.course.choices = [
         SelectChoice("", _("Any course")),
@@ -336,7 +335,7 @@ def _cache_seconds() -> int:
 
 @bp.route("/indicators")
 @allow(Role.ADMIN)
-def indicators_report() -> str:
+def indicators_report() -> tuple[str, int]:
     form, state, choices = _indicator_form()
     tables, computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
@@ -395,13 +394,14 @@ def indicators_report() -> str:
         suppressed=suppressed_text(threshold) if threshold else None,
         hours_per_day=HOURS_PER_TRAINING_DAY,
         export_args=_args_without("format"),
-    )
+    ), (400 if form.errors else 200)  # a filter it could not use: the form says which
 
 
 @bp.route("/indicators/export")
 @allow(Role.ADMIN)
 def indicators_export() -> Response:
-    _form, state, choices = _indicator_form()
+    form, state, choices = _indicator_form()
+    refuse_unusable_filters(form)
     tables, _computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     rows: list[list[Any]] = [["total", *total.values()]]
@@ -420,7 +420,8 @@ ENROLMENT_HEADER = (
 @allow(Role.ADMIN)
 def enrolments_export() -> Response:
     """The data behind the indicators, one row per enrolment (pseudonymous ids, no names), streamed."""
-    _form, state, _choices = _indicator_form()
+    form, state, _choices = _indicator_form()
+    refuse_unusable_filters(form)
     facts = queries.export_enrolment_facts(db.engine, state.filters)
     rows = (
         [f.enrolment_id, f.user_id, f.country_code, f.authority_code, f.sex, f.birth_year_band, f.course_slug,

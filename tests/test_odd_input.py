@@ -1,0 +1,280 @@
+"""No server error on odd input: every route's path arguments and every query parameter a route reads,
+given out-of-range ids, impossible dates, negative pages and odd strings, as each role.
+
+A fuzzing walk of the URL map (like tests/test_access_matrix.py): one request per rule, argument and
+value, with the other arguments naming real rows so that the odd value reaches the view's own code. The
+query parameters are the ones each route actually reads: a first request with no parameters records
+which names the view looked up in ``request.args``, then each of them gets each odd value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, rules_for_endpoint
+from lms.auth.models import Role, User
+from lms.authoring.models import CourseTrainer
+from lms.certificates.models import Certificate
+from lms.extensions import db
+from lms.quizzes.models import QuizAttempt
+from lms.request_input import DATABASE_INT_MAX
+from tests.authoring_support import build_course
+from tests.conftest import _TEST_PASSWORD_HASH, login
+from tests.reports_support import build_world
+
+ROLES = (Role.ADMIN, Role.TRAINER, Role.FOCAL_POINT, Role.TRAINEE)  # widest first
+
+# /readyz answers 503 on purpose while a readiness check fails (no worker in the tests): not an error.
+
+# Ids no row can have: past PostgreSQL's INTEGER, past SQLite's 64-bit INTEGER, past both.
+OUT_OF_RANGE_IDS = (str(DATABASE_INT_MAX + 1), str(2**63), str(2**64), "99999999999999999999")
+ODD_IDS = (*OUT_OF_RANGE_IDS, "0", str(DATABASE_INT_MAX))
+ODD_STRINGS = ("%00", "..%2F..", "x" * 3000, "%C2%B2", "%EF%BF%BF", "-1")
+ODD_DAYS = ("9999-12-31", "0001-01-01", "2024-13-45")  # +1 day overflows, year 1, no such day
+ODD_QUERY_VALUES = (
+    *ODD_DAYS,
+    "-1",
+    "99999999999999999999",
+    "²",  # str.isdigit() says yes, int() says no
+    "\x00",  # PostgreSQL refuses NUL in text
+    "x" * 3000,
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    role: str
+    method: str
+    url: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.role:12} {self.method:4} {self.url[:160]}: {self.problem}"
+
+
+class RecordingArgs(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query parameters that remember which names the view asked for."""
+
+    asked: set[str] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        RecordingArgs.asked.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        RecordingArgs.asked.add(key)
+        return super().get(key, default=default, type=type)
+
+    def getlist(self, key: Any, type: Any = None) -> Any:
+        RecordingArgs.asked.add(key)
+        return super().getlist(key, type=type)
+
+    def __contains__(self, key: object) -> bool:
+        RecordingArgs.asked.add(str(key))
+        return super().__contains__(key)
+
+
+def routes(app: Flask) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in {"static", "auth.logout"}]
+
+
+def method_of(rule: Rule) -> str:
+    methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    return "GET" if "GET" in methods else sorted(methods)[0]
+
+
+def is_integer_argument(rule: Rule, argument: str) -> bool:
+    return type(rule._converters[argument]).__name__ == "IntegerConverter"
+
+
+def build_url(rule: Rule, values: dict[str, str]) -> str:
+    """The URL with the values put in as they are (already URL-encoded where they need to be): Rule.build
+    would refuse an integer out of the converter's range, and the point is to send one."""
+    path = rule.rule
+    for argument in rule.arguments:
+        converter = type(rule._converters[argument]).__name__
+        spelled = {"IntegerConverter": "int", "PathConverter": "path"}.get(converter, "")
+        placeholder = f"<{spelled}:{argument}>" if spelled else f"<{argument}>"
+        path = path.replace(placeholder, values[argument])
+    assert "<" not in path, path
+    return path
+
+
+def complete_body(response: TestResponse) -> str | None:
+    """Read the whole body (a streamed export that breaks off raises here) and check a download parses."""
+    data = response.get_data()
+    if response.status_code != 200:
+        return None
+    mimetype = response.mimetype or ""
+    if mimetype == "text/csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        return None if rows else "empty CSV"
+    if mimetype.endswith("spreadsheetml.sheet") or mimetype == "application/zip":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                broken = archive.testzip()
+        except zipfile.BadZipFile as error:
+            return f"broken archive: {error}"
+        return f"broken member {broken}" if broken else None
+    return None
+
+
+def check(
+    client: FlaskClient, role: str, method: str, url: str, failures: list[Failure]
+) -> TestResponse | None:
+    try:
+        response = client.open(url, method=method)
+        problem = complete_body(response)
+    except Exception as error:  # the app raised: the server error this test looks for
+        failures.append(Failure(role, method, url, f"{type(error).__name__}: {error}"[:300]))
+        return None
+    if response.status_code >= 500 and not (url.startswith("/readyz") and response.status_code == 503):
+        failures.append(Failure(role, method, url, f"status {response.status_code}"))
+    elif problem:
+        failures.append(Failure(role, method, url, problem))
+    return response
+
+
+@pytest.fixture
+def academy(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
+    """Real rows for the arguments that are not being fuzzed, and one signed-in client per role."""
+    world = build_world(_TEST_PASSWORD_HASH)
+    trainer = make_user(Role.TRAINER)
+    draft_course = build_course(trainer)
+    db.session.add(CourseTrainer(course_id=world.course.id, user_id=trainer.id, assigned_by_id=trainer.id))
+    db.session.commit()
+    users = {
+        Role.ADMIN: make_user(Role.ADMIN),
+        Role.TRAINER: trainer,
+        Role.FOCAL_POINT: make_user(Role.FOCAL_POINT, authority=world.a1),
+        Role.TRAINEE: world.people["p2"],
+    }
+    clients = {}
+    for role, user in users.items():
+        clients[role] = app.test_client()
+        login(clients[role], user)
+    clients[ANONYMOUS] = app.test_client()
+    certificate = db.session.query(Certificate).first()
+    assert certificate is not None
+    attempt = db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.enrolment_id == world.enrolments["p2r1"].id)
+    ).first()
+    assert attempt is not None
+    sane = {
+        "run_id": str(world.r1.id),
+        "user_id": str(world.people["p2"].id),
+        "authority_id": str(world.a1.id),
+        "quiz_id": str(world.quizzes["pre_test"].id),
+        "question_id": "1",
+        "attempt_id": str(attempt.id),
+        "enrolment_id": str(world.enrolments["p2r1"].id),
+        "lesson_id": str(world.lessons[0].id),
+        "role_id": "1",
+        "index": "0",
+        "code": certificate.code,
+        "slug": world.course.slug,
+        "quiz_slug": "pre_test",
+    }
+    authoring = {
+        "course_id": str(draft_course.id),
+        "slug": "welcome",
+        "where": "quiz",
+        "kind": "lesson",
+        "key": "q1",
+        "name": "picture.png",
+        "operation": "up",
+    }
+    return {"clients": clients, "sane": sane, "authoring": authoring, "course_id": str(world.course.id)}
+
+
+def sane_values(rule: Rule, academy: dict[str, Any]) -> dict[str, str]:
+    values = dict(academy["sane"])
+    if rule.endpoint.startswith("authoring"):
+        values.update(academy["authoring"])
+    values.setdefault("course_id", academy["course_id"])
+    return {argument: values.get(argument, "no-such-thing") for argument in rule.arguments}
+
+
+def roles_for(app: Flask, rule: Rule) -> tuple[str, ...]:
+    declared = rules_for_endpoint(app, rule.endpoint) or frozenset()
+    if ANONYMOUS in declared:
+        return (ANONYMOUS,)
+    if PUBLIC in declared or AUTHENTICATED in declared:
+        return ROLES
+    return tuple(role for role in ROLES if role in declared)
+
+
+def test_out_of_range_ids_are_not_found_at_the_router(app: Flask) -> None:
+    """The id converter itself refuses what no database row can hold, for anyone, before any view runs."""
+    client = app.test_client()
+    for value in OUT_OF_RANGE_IDS:
+        for path in (f"/quiz-attempts/{value}", f"/runs/{value}", f"/admin/people/{value}"):
+            assert client.get(path).status_code == 404, path
+    assert client.get("/runs/-1").status_code == 404
+
+
+def test_no_route_answers_a_server_error_to_odd_path_arguments(app: Flask, academy: dict[str, Any]) -> None:
+    failures: list[Failure] = []
+    for rule in routes(app):
+        if not rule.arguments or rule.endpoint == "frontend.static":
+            continue
+        method = method_of(rule)
+        base = sane_values(rule, academy)
+        for role in roles_for(app, rule):
+            client = academy["clients"][role]
+            for argument in rule.arguments:
+                odd = ODD_IDS if is_integer_argument(rule, argument) else ODD_STRINGS
+                for value in odd:
+                    url = build_url(rule, {**base, argument: value})
+                    response = check(client, role, method, url, failures)
+                    if response is not None and value in OUT_OF_RANGE_IDS and response.status_code != 404:
+                        failures.append(Failure(role, method, url, f"status {response.status_code}, not 404"))
+    assert not failures, "\n".join(map(str, failures))
+
+
+def test_no_route_answers_a_server_error_to_odd_query_parameters(
+    app: Flask, academy: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class RecordingRequest(app.request_class):  # type: ignore[name-defined,misc]
+        parameter_storage_class = RecordingArgs
+
+    monkeypatch.setattr(app, "request_class", RecordingRequest)
+    failures: list[Failure] = []
+    for rule in routes(app):
+        allowed = roles_for(app, rule)
+        if method_of(rule) != "GET" or not allowed:
+            continue
+        role = allowed[
+            -1
+        ]  # the narrowest (trainee, focal point, trainer, admin): it runs the scoping code too
+        client = academy["clients"][role]
+        path = build_url(rule, sane_values(rule, academy))
+        RecordingArgs.asked = set()
+        if (
+            check(client, role, "GET", f"{path}?oddinput=1", failures) is None
+        ):  # some views read args only if any
+            continue
+        asked = frozenset(RecordingArgs.asked)
+        for name in sorted(asked - {"next", "oddinput"}):  # next=: a redirect target, tested elsewhere
+            for value in ODD_QUERY_VALUES:
+                check(client, role, "GET", f"{path}?{urlencode({name: value})}", failures)
+                if "format" in asked and value in ODD_DAYS and name != "format":
+                    # the spreadsheet streams: a day it cannot use must be refused before the 200 starts
+                    check(
+                        client, role, "GET", f"{path}?{urlencode({name: value, 'format': 'xlsx'})}", failures
+                    )
+    assert not failures, "\n".join(map(str, failures))
