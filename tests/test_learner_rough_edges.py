@@ -117,7 +117,7 @@ def test_english_course_content_on_arabic_pages_runs_left_to_right(
     assert_own_direction(
         page, ".answer-options:not(.answer-inline) .choice span"
     )  # choice options (not True/False)
-    assert_own_direction(page, ".ordering li span")
+    assert_own_direction(page, ".ordering li > span:not(.drag-handle)")
 
 
 def test_certificates_and_reports_mark_names_and_titles_with_their_direction() -> None:

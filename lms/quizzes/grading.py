@@ -758,3 +758,15 @@ def quiz_grade(percents_in_attempt_order: Sequence[float], method: str) -> float
 
 def percent(score: float, max_score: float) -> float:
     return round(score * 100 / max_score, 2) if max_score > 0 else 0.0
+
+
+def is_answered(answer: Any) -> bool:
+    """Whether a saved answer holds anything the trainee gave (the quiz page's question navigator):
+    a choice, a non-blank text, or at least one part of a question with parts."""
+    if answer is None:
+        return False
+    if isinstance(answer, str):
+        return bool(answer.strip())
+    if isinstance(answer, list | tuple):
+        return any(is_answered(part) for part in answer)
+    return True

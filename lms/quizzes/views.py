@@ -25,7 +25,7 @@ from lms.extensions import db
 from lms.i18n import current_language
 from lms.quizzes import queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
-from lms.quizzes.grading import question_type
+from lms.quizzes.grading import is_answered, question_type
 from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
 
 bp = Blueprint("quizzes", __name__)
@@ -126,6 +126,7 @@ def _take_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
             "template": question_type(item.frozen["type"]).template,
             "view": item.frozen["view"],
             "answer": item.answer,
+            "answered": is_answered(item.answer),  # the question navigator's mark
             "points": item.points,
         }
         for item in attempt.questions

@@ -250,21 +250,117 @@
     quiz.addEventListener('input', schedule);
     quiz.addEventListener('submit', function () { window.clearTimeout(timer); });
 
-    // The time left, announced politely: every 5 minutes, then at 2 and 1 minute (not every tick).
+    // One clock, the server's: the seconds left by the attempt's deadline when the page was made, counted
+    // down here. The words on the page change in place (the server's words, minutes rounded up as there);
+    // a hidden live region says them every 5 minutes, then at 2 and 1 minute (not every tick).
     var deadline = document.querySelector('.quiz-deadline[data-seconds-left]');
     if (deadline) {
       var ends = Date.now() + 1000 * Number(deadline.getAttribute('data-seconds-left'));
-      var clock = liveRegion('hint quiz-timer', deadline);
-      var lastSaid = null;
+      var clockWords = deadline.getAttribute('data-text') || '';
+      var clock = liveRegion('visually-hidden quiz-timer-announcement', deadline);
+      var minutesLeft = function () { return Math.max(0, Math.ceil((ends - Date.now()) / 60000)); };
+      var lastShown = minutesLeft();
+      var lastSaid = lastShown; // the page says it already
       var tick = function () {
-        var minutes = Math.max(0, Math.ceil((ends - Date.now()) / 60000));
-        if (minutes !== lastSaid && (minutes % 5 === 0 || minutes <= 2)) {
-          lastSaid = minutes;
-          status(clock, text('minutes-left', { minutes: minutes }));
-        }
-        if (minutes > 0) { window.setTimeout(tick, 15000); }
+        var minutes = minutesLeft();
+        var words = clockWords.replace('%(minutes)s', minutes);
+        if (minutes !== lastShown && clockWords) { lastShown = minutes; deadline.textContent = words; }
+        if (minutes !== lastSaid && (minutes % 5 === 0 || minutes <= 2)) { lastSaid = minutes; status(clock, words); }
+        if (minutes > 0) { window.setTimeout(tick, 5000); }
       };
       tick();
     }
+
+    // The question navigator marks each question answered or not as the answers change.
+    var questionNav = document.querySelector('.quiz-navigator');
+    if (questionNav) {
+      var answeredCount = questionNav.querySelector('.quiz-answered-count');
+      var isAnswered = function (section) {
+        return Array.prototype.some.call(section.querySelectorAll('input, select, textarea'), function (field) {
+          if (field.type === 'radio' || field.type === 'checkbox') { return field.checked; }
+          return field.value.trim() !== '';
+        });
+      };
+      var markAnswers = function () {
+        var answered = 0;
+        Array.prototype.forEach.call(questionNav.querySelectorAll('a[data-question]'), function (link) {
+          var section = quiz.querySelector('section[aria-labelledby="' + link.getAttribute('data-question') + '-title"]');
+          var done = Boolean(section && isAnswered(section));
+          answered += done ? 1 : 0;
+          link.classList.toggle('answered', done);
+          link.classList.toggle('unanswered', !done);
+          var label = link.querySelector('.visually-hidden');
+          if (label) { label.textContent = link.getAttribute(done ? 'data-answered' : 'data-unanswered'); }
+        });
+        if (answeredCount) { answeredCount.textContent = answeredCount.getAttribute('data-text').replace('%(answered)s', answered); }
+      };
+      quiz.addEventListener('change', markAnswers);
+      quiz.addEventListener('input', markAnswers);
+    }
   }
+
+  /* 4. Ordering questions: drag the items into order (mouse, touch or pen). The place drop-downs stay:
+     they are the keyboard's way, and the only way without this script; a drop fills them in. */
+  Array.prototype.forEach.call(document.querySelectorAll('ol.ordering'), function (list) {
+    var items = Array.prototype.slice.call(list.children);
+    var places = items.map(function (item) { return item.querySelector('select'); });
+    if (!items.length || places.some(function (select) { return !select || select.disabled; })) { return; }
+    list.classList.add('ordering-draggable');
+    // the hint that mentions dragging replaces the one that does not
+    var dragHint = list.previousElementSibling;
+    if (dragHint && dragHint.classList.contains('drag-hint')) {
+      dragHint.hidden = false;
+      var plainHint = dragHint.previousElementSibling;
+      if (plainHint && plainHint.classList.contains('hint')) { plainHint.hidden = true; }
+    }
+    // the order saved last time, as the drop-downs say it (items without a place keep theirs, at the end)
+    items.map(function (item, index) { return { item: item, place: Number(item.querySelector('select').value) || 1000 + index }; })
+      .sort(function (a, b) { return a.place - b.place; })
+      .forEach(function (entry) { list.appendChild(entry.item); });
+
+    var clearMarks = function () {
+      Array.prototype.forEach.call(list.querySelectorAll('.drop-before'), function (item) { item.classList.remove('drop-before'); });
+      list.classList.remove('drop-at-end');
+    };
+    items.forEach(function (item) {
+      var handle = document.createElement('span');
+      handle.className = 'drag-handle';
+      handle.setAttribute('aria-hidden', 'true'); // the drop-down next to it is the accessible way
+      item.insertBefore(handle, item.firstChild);
+      handle.addEventListener('pointerdown', function (event) {
+        if (event.button !== 0) { return; }
+        event.preventDefault();
+        handle.setPointerCapture(event.pointerId); // the item moves only on drop: capture is kept until then
+        item.classList.add('dragging');
+        var before = item.nextElementSibling;
+        var move = function (moved) {
+          before = null;
+          var others = Array.prototype.filter.call(list.children, function (other) { return other !== item; });
+          for (var i = 0; i < others.length; i += 1) {
+            var box = others[i].getBoundingClientRect();
+            if (moved.clientY < box.top + box.height / 2) { before = others[i]; break; }
+          }
+          clearMarks();
+          if (before) { before.classList.add('drop-before'); } else { list.classList.add('drop-at-end'); }
+        };
+        var end = function (ended) {
+          handle.removeEventListener('pointermove', move);
+          handle.removeEventListener('pointerup', end);
+          handle.removeEventListener('pointercancel', end);
+          item.classList.remove('dragging');
+          clearMarks();
+          if (ended.type === 'pointercancel') { return; }
+          list.insertBefore(item, before);
+          Array.prototype.forEach.call(list.children, function (placed, index) {
+            placed.querySelector('select').value = String(index + 1);
+          });
+          // as if the trainee had chosen the places: autosave and the navigator follow
+          list.dispatchEvent(new Event('change', { bubbles: true }));
+        };
+        handle.addEventListener('pointermove', move);
+        handle.addEventListener('pointerup', end);
+        handle.addEventListener('pointercancel', end);
+      });
+    });
+  });
 }());
