@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -39,19 +41,29 @@ def safe_next_url(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-def login() -> tuple[str, int] | Response:
+def login() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         email = form.email.data or ""
-        # Per account and per address, counted in Redis or the database (all workers share it).
-        if not security.sign_in_allowed(email):
+        # Per address, per account and address, and a growing delay per account, counted in Redis or
+        # the database (all workers share it); docs/security.md, "Sign-in limits".
+        check = security.check_sign_in(email)
+        if not check.allowed:
             security.record_failed_sign_in(email, reason="rate_limited")
             db.session.commit()
-            form.form_errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
-            return render_template("auth/login.html", form=form), 429
+            if check.refused_by == "account_delay":
+                wait = format_timedelta(timedelta(seconds=check.retry_after), threshold=1)
+                form.form_errors.append(_("Too many sign-in attempts. Try again in %(time)s.", time=wait))
+            else:
+                form.form_errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
+            retry = {"Retry-After": str(check.retry_after)}
+            return render_template("auth/login.html", form=form), 429, retry
         user = authenticate(email, form.password.data or "")
+        if user is not None:
+            security.passed_sign_in(check)  # the limits count failures only
         if user is None:
+            security.failed_sign_in(email)
             security.record_failed_sign_in(email)
             db.session.commit()  # the attempt counts and stays in the audit log
             form.form_errors.append(_("The email or password is not correct."))

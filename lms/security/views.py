@@ -38,7 +38,7 @@ PENDING_SECONDS = 300
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        if services.sign_in_allowed(form.email.data or ""):  # the same budget as sign-in
+        if services.password_reset_allowed(form.email.data or ""):  # its own budget, not sign-in's
             services.request_password_reset(form.email.data or "")
         db.session.commit()
         # One answer whether or not the address has an account (no enumeration).

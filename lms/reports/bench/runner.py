@@ -218,7 +218,7 @@ def start_server(instance: Path, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_BENCH_ROUTES="true",
                LMS_SERVER_BIND=f"127.0.0.1:{port}", LMS_SERVER_WORKERS="2", LMS_SERVER_ACCESS_LOG="",
                LMS_SERVER_MAX_REQUESTS="0", LMS_LOGIN_LIMIT_PER_IP="100000",
-               LMS_LOGIN_LIMIT_PER_ACCOUNT="100000",
+               LMS_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS="100000",
                LMS_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))  # fmt: skip
     log = (instance / "gunicorn.log").open("wb")
     server = subprocess.Popen(  # noqa: S603 — our own interpreter and fixed arguments
