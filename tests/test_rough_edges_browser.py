@@ -3,6 +3,7 @@ indicator report's charts and tables, tables and cards on phones, the admin menu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +18,10 @@ from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import EnrolmentMethod
 from lms.extensions import db
 from lms.orgs.models import Authority
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD
 from tests.conftest_mail import job_queue
 from tests.enrolment_support import make_course, make_run
+from tests.reports_support import build_world
 from tests.test_certificates import complete_course, tiny_course
 
 __all__ = ["tiny_course"]  # the fixture, shared with test_certificates
@@ -119,3 +121,56 @@ def test_a_focal_point_is_not_offered_herself_to_nominate(
     labels = page.locator("#nominate-existing label.checkbox").all_inner_texts()
     assert any(colleague.full_name in label for label in labels), labels
     assert not any(focal.full_name in label for label in labels), labels
+
+
+# --- The indicator report: its own CSP, readable charts on a phone, tables that fit a desktop ---------
+
+CHART_FONT_SIZES = """() => [...document.querySelectorAll('svg.chart text')].filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.closest('svg').getScreenCTM().a)"""
+
+
+def open_indicators(page: Any, base: str, width: int, make_user: Callable[..., User]) -> list[str]:
+    """Signed in as an admin, the report at this width; returns the console's CSP errors."""
+    page.set_viewport_size({"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, base, make_user(Role.ADMIN))
+    page.goto(f"{base}/reports/indicators")
+    page.wait_for_load_state("load")
+    return errors
+
+
+@pytest.mark.browser
+def test_indicator_charts_obey_the_csp_and_stay_readable_on_a_phone(
+    live_server: str, page: Any, make_user: Callable[..., User]
+) -> None:
+    """The charts' inline style="max-width:…" was refused by the app's own style-src 'self' (three console
+    errors), and a 640-unit drawing shrunk to a phone's width wrote its labels at ~5 px."""
+    build_world(_TEST_PASSWORD_HASH, extra_trainees=6)
+    errors = open_indicators(page, live_server, 390, make_user)
+    assert errors == []
+    sizes = page.evaluate(CHART_FONT_SIZES)
+    assert len(sizes) > 6 and min(sizes) >= 10, sizes
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    # the chart sections stand apart from each other
+    boxes = [block.bounding_box() for block in page.locator(".chart-block").all()]
+    assert len(boxes) == 3
+    for above, below in itertools.pairwise(boxes):
+        assert below["y"] - (above["y"] + above["height"]) >= 8, boxes
+
+
+@pytest.mark.browser
+def test_indicator_tables_fit_a_desktop_without_scrolling(
+    live_server: str, page: Any, make_user: Callable[..., User]
+) -> None:
+    build_world(_TEST_PASSWORD_HASH, extra_trainees=6)
+    open_indicators(page, live_server, 1280, make_user)
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.indicator-table')]
+            .map(t => t.closest('.table-scroll'))
+            .filter(box => box.scrollWidth > box.clientWidth + 1)
+            .map(box => box.querySelector('caption').textContent)"""
+    )
+    assert overflowing == []
+    sizes = page.evaluate(CHART_FONT_SIZES)
+    assert min(sizes) >= 12 and max(sizes) <= 18, sizes  # not shrunk, not blown up either

@@ -38,13 +38,20 @@ def _defs(prefix: str) -> str:
     return "<defs>" + "".join(parts) + "</defs>"
 
 
+# Drawn 400 units wide and shown no wider than 30rem (app.css, "svg.chart"): on a phone (~330 px of room)
+# the 14-unit labels still come out at ~11.5 px, on a desktop at ~17 px. A 640-unit drawing shrank them to
+# ~5-7 px on a phone. The width cap lives in the stylesheet: an inline style="max-width" is refused by the
+# app's own Content-Security-Policy (style-src 'self').
+WIDTH = 400
+FONT = 14
+
+
 def _open(prefix: str, width: int, height: int, title: str, desc: str) -> str:
     return (
         # direction="ltr": the charts are drawn left to right; inheriting a right-to-left page's direction
         # would turn text-anchor="end" around and put the labels under the bars.
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'direction="ltr" width="100%" role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
-        f'style="max-width:{width}px">'
+        f'direction="ltr" width="100%" role="img" aria-labelledby="{prefix}-title {prefix}-desc">'
         f'<title id="{prefix}-title">{escape(title)}</title><desc id="{prefix}-desc">{escape(desc)}</desc>'
         + _defs(prefix)
     )
@@ -57,48 +64,43 @@ def horizontal_bars(
     bars: Sequence[Bar],
     maximum: float | None = None,
     patterned: bool = False,
-    label_width: int = 190,
 ) -> Markup:
-    """One bar per category, labelled on the left, its number written at the bar's end."""
-    row, width, number_room = 26, 640, 70
-    plot = width - label_width - number_room
-    height = max(row * len(bars) + 12, 40)
+    """One bar per category with its label above it (room for long names at any width) and its number
+    written at the bar's end."""
+    row, number_room, left = 44, 52, 2
+    plot = WIDTH - left - number_room
+    height = max(row * len(bars) + 8, 40)
     top = maximum if maximum is not None else max((b.value for b in bars), default=0) or 1
-    parts = [_open(prefix, width, height, title, desc)]
+    parts = [_open(prefix, WIDTH, height, title, desc)]
     if not bars:
-        parts.append(f'<text x="10" y="24" font-size="14">{escape("—")}</text>')
+        parts.append(f'<text x="10" y="24" font-size="{FONT}">{escape("—")}</text>')
     for index, bar in enumerate(bars):
-        y = 6 + index * row
+        y = 4 + index * row
         length = 0 if top <= 0 else max(0.0, min(1.0, bar.value / top)) * plot
         name = PATTERNS[index % len(PATTERNS)][0] if patterned else "solid"
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" font-size="13">'
-            f"{escape(_clip(bar.label, 26))}</text>"
-            f'<rect x="{label_width}" y="{y + 2}" width="{length:.1f}" height="18" '
+            f'<text x="{left}" y="{y + 14}" font-size="{FONT}">{escape(_clip(bar.label, 44))}</text>'
+            f'<rect x="{left}" y="{y + 19}" width="{length:.1f}" height="18" '
             f'fill="url(#{prefix}-{name})" stroke="#111" stroke-width="0.6"/>'
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 16}" font-size="13" font-weight="600">'
+            f'<text x="{left + length + 6:.1f}" y="{y + 33}" font-size="{FONT}" font-weight="600">'
             f"{escape(bar.text)}</text>"
         )
-    parts.append(
-        f'<line x1="{label_width}" y1="2" x2="{label_width}" y2="{height - 4}" '
-        'stroke="#111" stroke-width="1"/>'
-    )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()
 
 
 def column_chart(prefix: str, title: str, desc: str, bars: Sequence[Bar]) -> Markup:
-    """Columns over time (months), each with its number on top; labels below every column that fits."""
-    width, height, left, bottom, top_room = 640, 240, 40, 44, 22
-    plot_w, plot_h = width - left - 10, height - bottom - top_room
+    """Columns over time (months), each with its number on top while they fit; at most five axis labels."""
+    width, height, left, bottom, top_room = WIDTH, 230, 8, 30, 22
+    plot_w, plot_h = width - left - 8, height - bottom - top_room
     parts = [_open(prefix, width, height, title, desc)]
     if not bars:
-        parts.append(f'<text x="10" y="24" font-size="14">{escape("—")}</text></svg>')
-        return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()  # noqa: S704 — every text in it went through escape()
+        parts.append(f'<text x="10" y="24" font-size="{FONT}">{escape("—")}</text></svg>')
+        return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()
     top = max((b.value for b in bars), default=0) or 1
     slot = plot_w / len(bars)
     bar_w = max(2.0, min(40.0, slot * 0.7))
-    every = max(1, int(len(bars) / 12 + 0.999))  # at most ~12 axis labels
+    every = max(1, -(-len(bars) // 5))  # a "2026-03" label takes ~60 units at this size: five fit
     for index, bar in enumerate(bars):
         h = max(0.0, bar.value / top) * plot_h
         x = left + index * slot + (slot - bar_w) / 2
@@ -107,18 +109,19 @@ def column_chart(prefix: str, title: str, desc: str, bars: Sequence[Bar]) -> Mar
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
             f'fill="url(#{prefix}-stripes)" stroke="#111" stroke-width="0.6"/>'
         )
-        if len(bars) <= 24 or index % every == 0:
+        if len(bars) <= 12 or index % every == 0:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="11">'
+                f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="{FONT}">'
                 f"{escape(bar.text)}</text>"
             )
         if index % every == 0:
+            centre = min(max(x + bar_w / 2, 32.0), width - 32.0)  # a label is ~60 units: keep it inside
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                f'font-size="11">{escape(bar.label)}</text>'
+                f'<text x="{centre:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+                f'font-size="{FONT}">{escape(bar.label)}</text>'
             )
     parts.append(
-        f'<line x1="{left}" y1="{top_room + plot_h}" x2="{width - 10}" y2="{top_room + plot_h}" '
+        f'<line x1="{left}" y1="{top_room + plot_h}" x2="{width - 8}" y2="{top_room + plot_h}" '
         'stroke="#111" stroke-width="1"/></svg>'
     )
     return Markup("".join(parts))  # noqa: S704 — every text in it went through escape()
