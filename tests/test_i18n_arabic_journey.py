@@ -201,6 +201,7 @@ def test_a_russian_certificate_with_a_cyrillic_name_has_no_missing_glyphs(
         trainee.email, run.id, admin.id, "Test: Russian wording"
     )
     db.session.commit()
+    certificate_services.store_pdf(certificate.id)  # the job's work after the commit
     assert certificate.language == "ru"
     assert_pdf_has_no_missing_glyphs(
         certificate_services.pdf_path(certificate),

@@ -75,6 +75,7 @@ def prepare_trainee(
         trainee.email, run.id, admin.id, "Screenshots of issue 8"
     )
     db.session.commit()
+    certificate_services.store_pdf(certificate.id)  # the job's work after the commit
     return trainee, certificate.code
 
 
