@@ -35,7 +35,10 @@ class Conflict(LmsError):
 def register_error_handlers(app: Flask) -> None:
     def render_http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
-        return render_template("errors/error.html", code=code, description=error.description), code
+        # Only a message the view gave (abort(400, description=...), already translated); werkzeug's own
+        # default descriptions are English whatever the page's language.
+        given = error.description if error.description != type(error).description else None
+        return render_template("errors/error.html", code=code, description=given), code
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_http_error)

@@ -30,6 +30,7 @@ from lms.auth.models import Role, User
 from lms.authoring.models import CourseTrainer
 from lms.certificates.models import Certificate
 from lms.extensions import db
+from lms.quizzes.grading import AnswerRejected, index_in_range
 from lms.quizzes.models import QuizAttempt
 from lms.request_input import DATABASE_INT_MAX
 from tests.authoring_support import build_course
@@ -206,7 +207,11 @@ def sane_values(rule: Rule, academy: dict[str, Any]) -> dict[str, str]:
     if rule.endpoint.startswith("authoring"):
         values.update(academy["authoring"])
     values.setdefault("course_id", academy["course_id"])
-    return {argument: values.get(argument, "no-such-thing") for argument in rule.arguments}
+    unknown = {
+        argument: "1" if is_integer_argument(rule, argument) else "no-such-thing"
+        for argument in rule.arguments
+    }
+    return {argument: values.get(argument, unknown[argument]) for argument in rule.arguments}
 
 
 def roles_for(app: Flask, rule: Rule) -> tuple[str, ...]:
@@ -278,3 +283,48 @@ def test_no_route_answers_a_server_error_to_odd_query_parameters(
                         client, role, "GET", f"{path}?{urlencode({name: value, 'format': 'xlsx'})}", failures
                     )
     assert not failures, "\n".join(map(str, failures))
+
+
+def test_a_day_out_of_range_is_refused_with_a_message(
+    app: Flask, make_user: Callable[..., User], login_as: Callable[[User], FlaskClient]
+) -> None:
+    build_world(_TEST_PASSWORD_HASH)
+    client = login_as(make_user(Role.ADMIN))
+    message = "Enter a day (YYYY-MM-DD) between the years 1900 and 2999."
+    page = client.get("/reports/indicators?date_to=9999-12-31")
+    assert page.status_code == 400
+    assert message in page.get_data(as_text=True)
+    for export in ("/reports/indicators/export", "/reports/indicators/enrolments"):
+        for format_ in ("csv", "xlsx"):
+            response = client.get(f"{export}?date_to=9999-12-31&format={format_}")
+            assert response.status_code == 400, (export, format_)  # refused before a download starts
+            assert message in response.get_data(as_text=True)
+    assert client.get("/admin/audit?until=9999-12-31").status_code == 400
+    assert client.get("/admin/audit.csv?until=9999-12-31").status_code == 400
+    assert client.get("/reports/indicators?date_from=2026-03-01&date_to=2999-12-31").status_code == 200
+
+
+def test_odd_numbers_in_posted_forms_are_refused(
+    app: Flask, make_user: Callable[..., User], login_as: Callable[[User], FlaskClient]
+) -> None:
+    world = build_world(_TEST_PASSWORD_HASH)
+    admin = make_user(Role.ADMIN)
+    course = build_course(admin)
+    client = login_as(admin)
+    for odd in ("²", "99999999999999999999"):
+        decided = client.post(f"/admin/course-runs/{world.r1.id}/decide", data={"enrolment_ids": odd})
+        assert decided.status_code == 302, odd
+        assert (
+            client.post("/authoring/assignments/remove", data={"course": odd, "trainer": odd}).status_code
+            == 400
+        )
+        added = client.post(
+            f"/authoring/courses/{course.id}/modules", data={"revision": odd, "slug": "m9", "title": "M"}
+        )
+        assert added.status_code < 500, odd
+
+
+@pytest.mark.parametrize("odd", ["²", "٣٣", "9" * 5000])
+def test_an_answer_with_odd_digits_is_rejected_not_a_crash(odd: str) -> None:
+    with pytest.raises(AnswerRejected):
+        index_in_range(odd, 3)
