@@ -54,12 +54,19 @@ def quiz_course(tmp_path: Path) -> Course:
 
 
 class RenderSpy:
-    """Stands in for WeasyPrint: records where each render ran, then renders for real."""
+    """Stands in for WeasyPrint: records where each render ran, then renders for real. Also
+    records, for the HTML built before it, whether another writer could have written meanwhile."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.calls: list[dict[str, bool]] = []
+        self.html_writer_waits: list[bool] = []
         self._real = pdf.html_to_pdf
+        self._real_html = services._pdf_html
+
+    def html(self, *args: Any) -> str:
+        self.html_writer_waits.append(self._another_writer_would_wait())
+        return self._real_html(*args)
 
     def __call__(self, html: str) -> bytes:
         self.calls.append(
@@ -91,6 +98,7 @@ class RenderSpy:
 def render_spy(app: Flask, monkeypatch: pytest.MonkeyPatch) -> RenderSpy:
     spy = RenderSpy(app)
     monkeypatch.setattr("lms.certificates.pdf.html_to_pdf", spy)
+    monkeypatch.setattr(services, "_pdf_html", spy.html)
     return spy
 
 
@@ -137,6 +145,7 @@ def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprin
 
         assert jobs.run() == 1  # what the worker does
     assert render_spy.calls == [{"in_request": False, "in_transaction": False, "writer_waits": False}]
+    assert render_spy.html_writer_waits == [False]  # nor while its HTML was built
     db.session.refresh(certificate)
     data = services.pdf_path(certificate).read_bytes()
     assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == certificate.pdf_sha256

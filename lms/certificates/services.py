@@ -554,16 +554,14 @@ def take_pdfs_issued_in_request() -> list[int]:
     return list(g.pop("certificate_pdfs_to_render", None) or [])
 
 
-def _missing_documents(certificate: Certificate) -> list[tuple[Path, str]]:
-    """The PDF files this certificate should have and does not, each with the HTML to render."""
+def _missing_documents(certificate: Certificate, issuer: Issuer) -> list[tuple[Path, str]]:
+    """The PDF files this certificate should have and does not, each with the HTML to render
+    (from the row's values and the run's course: no query once those are loaded)."""
     wanted = [(pdf_path(certificate), certificate.language)]
     if certificate.language != "en":
         # Issue 8: a certificate in the run's language always comes with an English version.
         wanted.append((english_pdf_path(certificate), "en"))
     missing = [(path, language) for path, language in wanted if not path.exists()]
-    if not missing:
-        return []
-    issuer = academy_issuer()
     return [(path, _pdf_html(certificate, issuer, language)) for path, language in missing]
 
 
@@ -586,13 +584,13 @@ def _store_file(path: Path, data: bytes) -> None:
         os.unlink(temporary)
 
 
-def render_missing_files(certificate: Certificate) -> None:
+def render_missing_files(certificate: Certificate, issuer: Issuer | None = None) -> None:
     """Write this certificate's missing PDF files now (a download that came before the job).
 
-    Ends the caller's transaction first (it may only have read): WeasyPrint runs with no
-    transaction open, so nothing, not even a SQLite snapshot, is held while it works. Writes no row:
-    the job or the sweep records the file's SHA-256."""
-    documents = _missing_documents(certificate)
+    Ends the caller's transaction (it may only have read) before WeasyPrint runs, so nothing, not
+    even a SQLite snapshot, is held while it works. Writes no row: the job or the sweep records the
+    file's SHA-256."""
+    documents = _missing_documents(certificate, issuer or academy_issuer())
     db.session.commit()
     for path, html in documents:
         _store_file(path, pdf.html_to_pdf(html))
@@ -606,13 +604,28 @@ def store_pdf(certificate_id: int) -> bool:
     a second short one, so the write lock is held for an UPDATE and an audit row, never for
     WeasyPrint. Idempotent (a job that runs twice renders nothing twice). False when no row has
     this id: its issue was rolled back."""
-    certificate = db.session.get(Certificate, certificate_id, populate_existing=True)
+    session = db.session()
+    certificate = session.get(
+        Certificate,
+        certificate_id,
+        populate_existing=True,
+        options=[joinedload(Certificate.run).joinedload(CourseRun.course)],  # the English texts
+    )
     if certificate is None:
-        db.session.rollback()
+        session.rollback()
         return False
+    issuer = academy_issuer()
     code, main = certificate.code, pdf_path(certificate)
     needs_digest = certificate.pdf_sha256 == PDF_PENDING
-    render_missing_files(certificate)
+    # A job's transactions are writers (BEGIN IMMEDIATE on SQLite): end this one now, keeping the
+    # values read, so that building the HTML (over a second for a process's first certificate:
+    # templates and catalogues load) holds no lock either.
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    render_missing_files(certificate, issuer)
     if needs_digest:
         digest = hashlib.sha256(main.read_bytes()).hexdigest()
         recorded = db.session.execute(
