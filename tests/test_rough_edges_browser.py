@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.certificates.models import Certificate
-from lms.courses.models import Course
+from lms.courses.models import Course, Lesson
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import EnrolmentMethod
 from lms.extensions import db
 from lms.orgs.models import Authority
+from tests.a11y_support import choose_language, load_academy
+from tests.a11y_support import sign_in as academy_sign_in
 from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD
 from tests.conftest_mail import job_queue
 from tests.enrolment_support import make_course, make_run
@@ -174,3 +176,109 @@ def test_indicator_tables_fit_a_desktop_without_scrolling(
     assert overflowing == []
     sizes = page.evaluate(CHART_FONT_SIZES)
     assert min(sizes) >= 12 and max(sizes) <= 18, sizes  # not shrunk, not blown up either
+
+
+# --- Phones: tables that scroll say so, cards of a row are equally tall -------------------------------
+
+SCROLL_SIGN = """(box) => {
+    const style = getComputedStyle(box);
+    return style.backgroundImage.includes('radial-gradient') && style.backgroundAttachment.includes('local');
+}"""
+
+
+@pytest.mark.browser
+def test_phone_tables_show_they_scroll_and_cards_line_up(app: Flask, live_server: str, browser: Any) -> None:
+    """My certificates hid its download column (and in Arabic cut the status badge) with no sign that the
+    table scrolls; a lesson's table squeezed to one word a line; cards of one row had unequal heights."""
+    load_academy()
+    lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.slug == "four-tier-access-control"))
+    for language in ("en", "ar"):
+        context = browser.new_context(viewport={"width": 390, "height": 900}, service_workers="block")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        academy_sign_in(page, live_server, "trainee")
+        choose_language(page, live_server, language)
+
+        page.goto(f"{live_server}/certificates")
+        box = page.locator(".table-scroll").first
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth + 1")  # a phone is too narrow for it
+        assert box.evaluate(SCROLL_SIGN), "no shadow at the edge that hides columns"
+        download = page.locator("a[href$='.pdf']").first
+        download.scroll_into_view_if_needed()
+        assert download.is_visible()
+        course_cell = page.locator(".table-scroll tbody td").first
+        assert course_cell.evaluate("td => td.getBoundingClientRect().width") >= 150  # not a word a line
+
+        page.goto(f"{live_server}/courses/ibm-foundations/lessons/{lesson_id}")
+        table = page.locator(".lesson-body table").first
+        assert table.evaluate(SCROLL_SIGN)
+        widths = (
+            table.locator("tbody tr")
+            .first.locator("td")
+            .evaluate_all("cells => cells.map(c => c.getBoundingClientRect().width)")
+        )
+        assert min(widths) >= 120, widths
+        context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    academy_sign_in(page, live_server, "trainee")
+    for path in ("/", "/dashboard"):
+        page.goto(f"{live_server}{path}")
+        heights = page.locator(".card-grid > .card").evaluate_all(
+            """cards => cards.map(c => [Math.round(c.getBoundingClientRect().top),
+                                        Math.round(c.getBoundingClientRect().height)])"""
+        )
+        rows: dict[int, set[int]] = {}
+        for top, height in heights:
+            rows.setdefault(top, set()).add(height)
+        assert len(heights) >= 2 and all(len(row) == 1 for row in rows.values()), (path, heights)
+    context.close()
+
+
+# --- The admin menu: grouped, usable with the keyboard and without script ----------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
+def test_admin_menu_is_one_row_with_a_group_opened_by_keyboard(
+    live_server: str, browser: Any, make_user: Callable[..., User], script: bool
+) -> None:
+    """Thirteen links wrapped to two rows at 1280 px: the admin pages are one group now."""
+    admin = make_user(Role.ADMIN)
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=script)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, admin)
+    bar = page.locator(".nav-bar .main-nav > ul")
+    tops = bar.locator(":scope > li").evaluate_all(
+        "items => items.map(i => Math.round(i.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1 and len(tops) <= 8, tops  # one row
+
+    people = bar.get_by_role("link", name="People", exact=True)
+    assert not people.is_visible()
+    bar.locator("summary", has_text="Administration").focus()
+    page.keyboard.press("Enter")
+    assert people.is_visible()
+    page.keyboard.press("Tab")  # the group's first link
+    assert page.evaluate("() => document.activeElement.closest('.nav-bar details') !== null")
+    if script:  # Escape closes the group and returns to its summary (app.js)
+        page.keyboard.press("Escape")
+        assert not people.is_visible()
+        assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+        page.keyboard.press("Enter")
+    people.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/admin/people")
+    # the page's own group says where we are
+    assert bar.locator("details:has(a[aria-current=page]) > summary").inner_text().strip() == "Administration"
+
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.locator("details.nav-menu > summary").click()
+    menu = page.locator("details.nav-menu .main-nav")
+    menu.locator("summary", has_text="Administration").click()
+    menu.get_by_role("link", name="Authorities", exact=True).click()
+    page.wait_for_url(f"{live_server}/admin/authorities")
+    context.close()

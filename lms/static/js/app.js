@@ -61,6 +61,19 @@
   labelTables();
   window.addEventListener('resize', function () { window.clearTimeout(labelTables.timer); labelTables.timer = window.setTimeout(labelTables, 200); });
 
+  /* The admin menu group (a <details> in templates/base.html, usable without this): Escape closes it and
+     returns to its summary, and a click elsewhere closes it. */
+  var groups = document.querySelectorAll('.main-nav .nav-group > details');
+  document.addEventListener('keydown', function (event) {
+    var open = event.key === 'Escape' && event.target.closest && event.target.closest('.nav-group > details[open]');
+    if (open) { open.open = false; open.querySelector('summary').focus(); }
+  });
+  document.addEventListener('click', function (event) {
+    Array.prototype.forEach.call(groups, function (group) {
+      if (group.open && !group.contains(event.target)) { group.open = false; }
+    });
+  });
+
   /* 2. Offline reading (signed-in people, browsers with service workers). */
   var PAGES = 'lms-pages-v1';
   var STATIC = 'lms-static-v1';
