@@ -1,14 +1,18 @@
-"""The service worker, the page shown offline, and a fresh CSRF token for completions queued offline."""
+"""The service worker, the web app manifest, the page shown offline, and a fresh CSRF token for
+completions queued offline."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, json, jsonify, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
+from lms.i18n import current_language, text_direction
+from lms.settings.services import get_settings
 
 bp = Blueprint("frontend", __name__)
 
@@ -21,6 +25,38 @@ def service_worker() -> Response:
     script = Path(str(current_app.static_folder), "js", "sw.js").read_bytes()
     response = Response(script, mimetype="text/javascript")
     response.cache_control.no_cache = True  # browsers look for a new worker on every visit
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+@allow(PUBLIC)
+def manifest() -> Response:
+    """What a phone needs to keep the academy on its home screen: it opens on "My courses", which the
+    service worker keeps for offline use (docs/design.md, "Offline reading")."""
+    name = get_settings().academy_name
+    language = current_language()
+
+    def icon(size: int, purpose: str = "any") -> dict[str, str]:
+        src = url_for("static", filename=f"icons/academy-{size}.png")
+        return {"src": src, "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+
+    body = {
+        "name": name,
+        "short_name": name,
+        "description": _("Training for border and migration authorities"),
+        "lang": language,
+        "dir": text_direction(language),
+        "start_url": url_for("courses.dashboard"),
+        "scope": url_for("courses.catalogue"),
+        "display": "standalone",
+        "background_color": "#f4f6f9",
+        "theme_color": "#0b4a8b",
+        # the PNGs are drawn with the mark inside the safe zone, so the 512 one serves as maskable too
+        "icons": [icon(192), icon(512), icon(512, "maskable")],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.cache_control.no_cache = True  # the academy's name and the language may change
+    response.vary.add("Cookie")  # the language is the visitor's
     return response
 
 

@@ -82,7 +82,10 @@
   var swUrl = body.getAttribute('data-sw') || '/sw.js';
   var root = swUrl.replace(/sw\.js.*$/, '');
   var path = location.pathname;
-  var readable = /\/courses\/[^/]+(\/lessons\/\d+)?\/?$/.test(path);
+  // the pages sw.js saves (a course, its lessons, "My courses"); the same paths as READABLE there
+  var readable = path.indexOf(root) === 0 && /^(courses\/[^/]+(\/lessons\/\d+)?|dashboard)\/?$/.test(path.slice(root.length));
+  // the academy's offline page, shown by sw.js in place of a page that was not saved
+  var offlinePage = Boolean(document.querySelector('.offline-page'));
   var offlineCapable = Boolean(user && 'serviceWorker' in navigator && window.caches && window.localStorage);
 
   function loadQueue() {
@@ -156,15 +159,24 @@
       caches.delete(PAGES);
       localStorage.setItem(OWNER, user);
     }
-    navigator.serviceWorker.register(swUrl, { scope: root + 'courses/' }).then(function () {
+    // The worker's scope was /courses/ before the dashboard was saved too: that registration would keep
+    // the course pages (the narrower scope wins), so it goes.
+    if (navigator.serviceWorker.getRegistrations) {
+      navigator.serviceWorker.getRegistrations().then(function (registrations) {
+        registrations.forEach(function (registration) {
+          if (registration.scope === new URL(root + 'courses/', location.href).href) { registration.unregister(); }
+        });
+      }).catch(function () {});
+    }
+    navigator.serviceWorker.register(swUrl, { scope: root }).then(function () {
       // A page the worker did not serve (the first one read) is saved here; later ones the worker saves.
-      if (readable && navigator.onLine && !navigator.serviceWorker.controller) {
+      if (readable && !offlinePage && navigator.onLine && !navigator.serviceWorker.controller) {
         var copy = new Response(pristine, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
         caches.open(PAGES).then(function (cache) { return cache.put(location.href.split('#')[0].split('?')[0], copy); });
         cacheAssets().catch(function () {});
       }
     }).catch(function () {});
-    if (readable) {
+    if (readable && !offlinePage) { // the offline page says itself that this page was not saved
       if (!navigator.onLine) {
         var flashes = document.querySelector('.flashes');
         if (flashes) { flashes.remove(); }

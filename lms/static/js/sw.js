@@ -1,14 +1,21 @@
-/* Academy LMS service worker: offline reading of course and lesson pages (docs/design.md, "Offline").
-   Scope /courses/ (registered by app.js for signed-in people only). Pages: network first, the copy saved
-   on this device when the network fails. Fingerprinted static files (?v=hash): cache first. Quizzes and
-   every other page: network only, with the offline page when there is no connection. */
+/* Academy LMS service worker: offline reading of course and lesson pages and of "My courses" (docs/design.md,
+   "Offline reading"). Scope: the whole site (registered by app.js for signed-in people only). Those pages:
+   network first, the copy saved on this device when the network fails. Fingerprinted static files
+   (?v=hash): cache first. Quizzes and every other page: network only, never saved, with the academy's own
+   offline page instead of the browser's error when there is no connection. */
 'use strict';
 
 var PAGES = 'lms-pages-v1';
 var STATIC = 'lms-static-v1';
 var OFFLINE_URL = new URL('offline', self.location).href;
 var STATIC_PREFIX = new URL('static/', self.location).pathname;
-var READABLE = /\/courses\/[^/]+(\/lessons\/\d+)?\/?$/;
+var ROOT = new URL('./', self.location).pathname;
+// paths below ROOT: a course, one of its lessons, and the dashboard ("My courses")
+var READABLE = /^(courses\/[^/]+(\/lessons\/\d+)?|dashboard)\/?$/;
+
+function readable(pathname) {
+  return pathname.indexOf(ROOT) === 0 && READABLE.test(pathname.slice(ROOT.length));
+}
 
 self.addEventListener('install', function (event) {
   event.waitUntil(
@@ -82,6 +89,6 @@ self.addEventListener('fetch', function (event) {
   if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === 'navigate') {
-    event.respondWith(READABLE.test(url.pathname) ? networkFirst(request) : fetch(request).catch(offlinePage));
+    event.respondWith(readable(url.pathname) ? networkFirst(request) : fetch(request).catch(offlinePage));
   }
 });
