@@ -18,6 +18,7 @@ from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import EnrolmentMethod
 from lms.extensions import db
 from lms.orgs.models import Authority
+from lms.reports.charts import Bar, horizontal_bars
 from tests.a11y_support import choose_language, load_academy
 from tests.a11y_support import sign_in as academy_sign_in
 from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD
@@ -159,6 +160,16 @@ def test_indicator_charts_obey_the_csp_and_stay_readable_on_a_phone(
     assert len(boxes) == 3
     for above, below in itertools.pairwise(boxes):
         assert below["y"] - (above["y"] + above["height"]) >= 8, boxes
+    # every label and number inside its drawing, in Arabic too (its digits run wider): none cut off
+    for language in ("en", "ar"):
+        choose_language(page, live_server, language)
+        page.goto(f"{live_server}/reports/indicators")
+        outside = page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart text')].filter(t => {
+                const box = t.getBBox(), width = t.closest('svg').viewBox.baseVal.width;
+                return box.x < 0 || box.x + box.width > width; }).map(t => t.textContent)"""
+        )
+        assert outside == [], (language, outside)
 
 
 @pytest.mark.browser
@@ -282,3 +293,22 @@ def test_admin_menu_is_one_row_with_a_group_opened_by_keyboard(
     menu.get_by_role("link", name="Authorities", exact=True).click()
     page.wait_for_url(f"{live_server}/admin/authorities")
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_full_bar_keeps_its_number_inside_the_chart(live_server: str, page: Any, language: str) -> None:
+    """A 100 % bar's "100.0%" ran past the drawing's right edge and was cut off (in the app's fonts)."""
+    bars = [Bar("Bosnia and Herzegovina", 100.0, "100.0%"), Bar("Moldova", 42.9, "42.9%")]
+    svg = horizontal_bars("c", "Completion rate by country", "d", bars, maximum=100.0)
+    direction = "rtl" if language == "ar" else "ltr"
+    page.set_content(
+        f'<!doctype html><html lang="{language}" dir="{direction}"><head>'
+        f'<link rel="stylesheet" href="{live_server}/static/css/app.css"></head><body>{svg}</body></html>'
+    )
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll('svg text')].filter(t => {
+            const box = t.getBBox(), width = t.closest('svg').viewBox.baseVal.width;
+            return box.x < 0 || box.x + box.width > width; }).map(t => t.textContent)"""
+    )
+    assert outside == []

@@ -67,7 +67,7 @@ def horizontal_bars(
 ) -> Markup:
     """One bar per category with its label above it (room for long names at any width) and its number
     written at the bar's end."""
-    row, number_room, left = 44, 52, 2
+    row, number_room, left = 44, 62, 2  # room for a bold "100.0%" after a full bar
     plot = WIDTH - left - number_room
     height = max(row * len(bars) + 8, 40)
     top = maximum if maximum is not None else max((b.value for b in bars), default=0) or 1
