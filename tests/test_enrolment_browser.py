@@ -81,6 +81,9 @@ def test_focal_point_nominates_admin_decides_trainee_finds_the_course(
 
     # The admin approves one and rejects the other, with a reason.
     sign_in(page, live_server, emails[admin])
+    page.locator(
+        ".nav-bar summary", has_text="Administration"
+    ).click()  # the admin pages are one group of the menu
     page.get_by_role("link", name="Course runs").click()
     page.get_by_role("link", name=run_title).click()
     assert "Queue: nominations and requests (2)" in page.content()
