@@ -4,10 +4,12 @@ assessment from the dashboard, and a language chosen on the page before signing 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -17,7 +19,9 @@ from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import Quiz
-from tests.conftest import TEST_PASSWORD
+from lms.security import totp
+from lms.security.models import TwoFactorCredential
+from tests.conftest import TEST_PASSWORD, login
 
 
 def enrol(user: User, course: Course, language: str = "en") -> Enrolment:
@@ -114,10 +118,10 @@ def test_english_course_content_on_arabic_pages_runs_left_to_right(
     page.locator(".quiz-page form button[type=submit]").click()
     page.wait_for_url("**/quiz-attempts/**")
     assert_own_direction(page, "h1 bdi", 1)
+    # the options of the choice questions (not True/False) and the items of ordering ones (which are drawn)
     assert_own_direction(
-        page, ".answer-options:not(.answer-inline) .choice span"
-    )  # choice options (not True/False)
-    assert_own_direction(page, ".ordering li > span:not(.drag-handle)")
+        page, ".answer-options:not(.answer-inline) .choice span, .ordering li > span:not(.drag-handle)"
+    )
 
 
 def test_certificates_and_reports_mark_names_and_titles_with_their_direction() -> None:
@@ -197,3 +201,30 @@ def test_the_language_switcher_does_not_write_on_get(
     assert signed_in.get("/language?language=ar").status_code == 405
     db.session.refresh(user)
     assert user.preferred_language == "ru"
+
+
+def test_language_chosen_before_signing_in_with_a_second_factor_is_kept(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    admin = make_user(Role.ADMIN, preferred_language="ru")
+    client = app.test_client()
+    login(client, admin)
+    client.get("/account/two-factor")
+    db.session.rollback()
+    credential = db.session.get(TwoFactorCredential, admin.id)
+    assert credential is not None
+    secret = credential.secret
+    assert (
+        client.post("/account/two-factor", data={"code": totp.code_at(secret, time.time() - 30)}).status_code
+        == 302
+    )
+    client.post("/logout")
+
+    client.post("/language", data={"language": "ar", "next": "/login"})
+    response = client.post("/login", data={"email": admin.email, "password": TEST_PASSWORD})
+    assert response.headers["Location"] == "/login/two-factor"
+    assert '<html lang="ar"' in client.get("/login/two-factor").get_data(as_text=True)
+    assert client.post("/login/two-factor", data={"code": totp.code_at(secret)}).status_code == 302
+    assert '<html lang="ar"' in client.get("/dashboard").get_data(as_text=True)
+    db.session.rollback()
+    assert admin.preferred_language == "ar"

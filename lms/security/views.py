@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from lms.auth.access import ANONYMOUS, PUBLIC, allow
 from lms.auth.models import Role, User
 from lms.auth.passwords import verify_password
+from lms.config import LANGUAGES
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.security import services
@@ -105,6 +106,10 @@ def two_factor_login() -> tuple[str, int] | Response:
             db.session.commit()
             abort(429)
         if services.verify_second_factor(user, form.code.data or ""):
+            # as lms.auth.views.login: a language chosen on the page before signing in is saved
+            chosen_language = session.get("language")
+            if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
+                user.preferred_language = chosen_language
             services.record_sign_in(user, second_factor=True)
             db.session.commit()
             target = session.get(PENDING_NEXT)
@@ -121,7 +126,10 @@ def two_factor_login() -> tuple[str, int] | Response:
 
 def begin_second_factor(user: User, next_url: str | None) -> Response:
     """Called by the sign-in view once the password is right for a person with two-factor on."""
+    chosen_language = session.get("language")
     session.clear()
+    if chosen_language in LANGUAGES:  # kept for the second step, which saves it as the preference
+        session["language"] = chosen_language
     session[PENDING_USER] = user.id
     session[PENDING_SINCE] = int(time.time())
     if next_url:
