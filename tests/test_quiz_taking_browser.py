@@ -213,3 +213,24 @@ def test_ordering_questions_work_without_javascript(
         assert 'class="answered"' in page.content()  # the navigator says so after the reload
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_quiz_page_fits_a_phone(
+    browser: Any, live_server: str, demo_course: Course, make_user: Callable[..., User], language: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        start_final(page, live_server, demo_course, make_user(Role.TRAINEE, preferred_language=language))
+        assert page.locator("html").get_attribute("lang") == language
+        # nothing makes the page scroll sideways (the navigator's numbers scroll inside their own row)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        status = page.locator(".quiz-status").bounding_box()
+        assert status is not None and status["x"] >= 0 and status["x"] + status["width"] <= 390
+        page.locator(".quiz-navigator a").last.click()
+        assert in_viewport(page, ".quiz-deadline")
+        assert in_viewport(page, "#q12-title")  # not hidden under the bar
+    finally:
+        context.close()
