@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -350,12 +351,46 @@ def test_an_expired_reset_link_does_nothing(app: Flask, make_user) -> None:
 
 
 def test_totp_matches_the_rfc_6238_vectors() -> None:
-    key = b"12345678901234567890"
+    # RFC 6238's SHA-1 key "12345678901234567890" in base32, the form the secret is stored in (as
+    # every secret enrolled before pyotp was); a six-digit code is the last six of the RFC's eight.
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
     for at, expected in ((59, "94287082"), (1111111109, "07081804"), (2000000000, "69279037")):
-        assert totp.hotp(key, at // 30, digits=8) == expected
+        assert totp.code_at(secret, at) == expected[-6:]
+        assert totp.matching_step(secret, expected[-6:], at=at) == at // 30
+    assert totp.matching_step(secret.lower(), "287082", at=59) == 1  # stored case does not matter
+    fresh = totp.new_secret()
+    assert len(fresh) == 32 and fresh.isalnum() and fresh.isupper()  # base32, 160 bits, no padding
+    assert totp.matching_step(fresh, totp.code_at(fresh, 1000.0), at=1000.0) == 1000 // 30
+
+
+def test_totp_allows_one_step_of_drift_and_reads_typed_codes() -> None:
     secret = totp.new_secret()
-    assert totp.matching_step(secret, totp.code_at(secret, 1000.0), at=1000.0) == 1000 // 30
-    assert totp.matching_step(secret, "000000x") is None
+    code = totp.code_at(secret, 1000.0)  # step 33
+    assert totp.matching_step(secret, code, at=1000.0 - 30) == 33  # the device's clock is ahead
+    assert totp.matching_step(secret, code, at=1000.0 + 30) == 33  # or behind
+    assert totp.matching_step(secret, code, at=1000.0 + 60) is None  # two steps: too far
+    assert totp.matching_step(secret, f" {code[:3]} {code[3:]} ", at=1000.0) == 33
+    # An Arabic keyboard types Arabic-Indic digits; they are read as the same code.
+    arabic = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert totp.matching_step(secret, arabic, at=1000.0) == 33
+    # Not six decimal digits: refused, never an error ("²" is a digit but no decimal).
+    for odd in ("000000x", "²²²²²²", code[:5], code + "0", "", "\x00" * 6):
+        assert totp.matching_step(secret, odd, at=1000.0) is None
+
+
+def test_totp_provisioning_uri_is_read_back_by_authenticator_apps() -> None:
+    secret = totp.new_secret()
+    uri = totp.provisioning_uri(secret, "olena.koval+1@example.org", "Academy: Kyiv & Lviv")
+    assert uri.startswith("otpauth://totp/")
+    parsed = pyotp.parse_uri(uri)
+    assert isinstance(parsed, pyotp.TOTP)
+    assert (parsed.secret, parsed.name, parsed.issuer) == (
+        secret,
+        "olena.koval+1@example.org",
+        "Academy: Kyiv & Lviv",
+    )
+    assert (parsed.digits, parsed.interval, parsed.digest().name) == (6, 30, "sha1")
+    assert parsed.at(1000.0) == totp.code_at(secret, 1000.0)
 
 
 def test_two_factor_enrolment_and_sign_in(app: Flask, make_user) -> None:
@@ -377,6 +412,7 @@ def test_two_factor_enrolment_and_sign_in(app: Flask, make_user) -> None:
     assert response.headers["Location"] == "/login/two-factor"
     assert client.get("/admin/people").status_code == 302  # not signed in yet
     assert client.post("/login/two-factor", data={"code": previous}).status_code == 401  # replay refused
+    assert client.post("/login/two-factor", data={"code": "²²²²²²"}).status_code == 401  # not a 500
     code = totp.code_at(secret)
     assert client.post("/login/two-factor", data={"code": code}).status_code == 302
     assert client.get("/admin/people").status_code == 200

@@ -1,63 +1,56 @@
-"""TOTP (RFC 6238, HMAC-SHA1, 30 s steps, 6 digits) as pure functions, so that any authenticator
-app works and the logic is tested against the RFC's own test vectors without an app."""
+"""TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits) through pyotp, so that any authenticator app
+works. This module only fixes the academy's choices around it: the secret's form (base32 without
+padding, 160 bits: what is stored in ``two_factor_credential.secret``), one step of clock drift either
+side, the step a code matched (the caller stores it so that one code cannot be replayed), and how a
+typed code is read (spaces dropped; digits of any script, such as Arabic-Indic, read as 0-9)."""
 
 from __future__ import annotations
 
-import base64
-import hmac
-import secrets
-import struct
 import time
-from urllib.parse import quote, urlencode
+
+import pyotp
 
 STEP_SECONDS = 30
 DIGITS = 6
-SECRET_BYTES = 20  # 160 bits, the size RFC 4226 recommends for HMAC-SHA1
+SECRET_CHARS = 32  # base32 characters: 160 bits, the size RFC 4226 recommends for HMAC-SHA1
 
 
 def new_secret() -> str:
     """A random shared secret, base32 without padding (what authenticator apps expect)."""
-    return base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode().rstrip("=")
+    return pyotp.random_base32(SECRET_CHARS)
 
 
-def _key(secret: str) -> bytes:
-    cleaned = secret.replace(" ", "").upper()
-    return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-
-
-def hotp(key: bytes, counter: int, digits: int = DIGITS, digest: str = "sha1") -> str:
-    """RFC 4226 section 5.3: dynamic truncation of HMAC(key, counter)."""
-    mac = hmac.new(key, struct.pack(">Q", counter), digest).digest()
-    offset = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % (10**digits)
-    return str(code).zfill(digits)
-
-
-def time_step(at: float | None = None) -> int:
-    return int((time.time() if at is None else at) // STEP_SECONDS)
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP("".join(secret.split()).upper(), digits=DIGITS, interval=STEP_SECONDS)
 
 
 def code_at(secret: str, at: float | None = None) -> str:
-    return hotp(_key(secret), time_step(at))
+    return _totp(secret).at(time.time() if at is None else at)
+
+
+def _typed_code(code: str) -> str | None:
+    """The code as ASCII digits, or None if it is not ``DIGITS`` decimal digits (after dropping
+    spaces). ``str.isdecimal`` holds only for characters ``int`` reads as one digit."""
+    code = "".join(code.split())
+    if len(code) != DIGITS or not code.isdecimal():
+        return None
+    return "".join(str(int(char)) for char in code)
 
 
 def matching_step(secret: str, code: str, *, at: float | None = None, drift_steps: int = 1) -> int | None:
-    """The time step whose code equals ``code`` (this step, or one either side for clock drift),
-    else None. The caller stores the step so that one code cannot be replayed."""
-    code = "".join(code.split())
-    if len(code) != DIGITS or not code.isdigit():
+    """The time step whose code equals ``code`` (this step, or ``drift_steps`` either side for clock
+    drift), else None. The caller stores the step so that one code cannot be replayed."""
+    typed = _typed_code(code)
+    if typed is None:
         return None
-    key = _key(secret)
-    now = time_step(at)
-    found = None
-    for step in range(now - drift_steps, now + drift_steps + 1):
-        if hmac.compare_digest(hotp(key, step), code):  # every candidate checked: constant work
-            found = step
-    return found
+    try:
+        return _totp(secret).verify_and_get_timecode(
+            typed, for_time=time.time() if at is None else at, valid_window=drift_steps
+        )
+    except pyotp.OTPVerificationError:
+        return None
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:
     """The otpauth:// URI that authenticator apps read from a QR code."""
-    label = quote(f"{issuer}:{account}", safe="@:")
-    query = urlencode({"secret": secret, "issuer": issuer, "digits": DIGITS, "period": STEP_SECONDS})
-    return f"otpauth://totp/{label}?{query}"
+    return _totp(secret).provisioning_uri(name=account, issuer_name=issuer)
