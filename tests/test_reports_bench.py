@@ -1,20 +1,30 @@
-"""The data generator writes what it says, with bulk inserts, and leaves a manifest for the runner."""
+"""The data generator writes what it says, with bulk inserts, and leaves a manifest for the runner.
+
+The benchmark tooling is the top-level `bench` package, outside the runtime package (issue 19): `flask lms
+bench` exists where it can be imported (a checkout) and is simply absent where it cannot (an installed wheel).
+"""
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bench import generate as generator
+from bench import runner
+from bench.runner import percentile, table
+from lms.cli import optional_bench_group
 from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
-from lms.reports.bench import generate as generator
-from lms.reports.bench.runner import percentile, table
 from lms.reports.queries import IndicatorFilters, indicator_tables
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_generate_a_tiny_data_set(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +61,47 @@ def test_runner_table_and_percentiles() -> None:
          "errors": 0, "locked": 0},
     ])  # fmt: skip
     assert "| page | 8 | 50 | 50 | 0.25 |" in rendered
+
+
+def test_the_runner_finds_the_project_root() -> None:
+    # It starts gunicorn there and rewrites docs/performance.md there.
+    assert runner.PROJECT_ROOT == PROJECT_ROOT
+    assert (runner.PROJECT_ROOT / "pyproject.toml").is_file()
+    assert (runner.PROJECT_ROOT / "docs" / "performance.md").is_file()
+
+
+def test_flask_lms_bench_generate_is_there_in_a_checkout(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["lms", "bench", "generate", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--size [L|M|S]" in result.output
+
+
+def test_without_the_bench_package_the_command_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What an installed wheel sees: `bench` cannot be imported.
+    monkeypatch.delitem(sys.modules, "bench.cli", raising=False)
+    monkeypatch.setitem(sys.modules, "bench", None)
+    assert optional_bench_group() is None
+
+
+def test_a_bench_package_missing_something_it_needs_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "bench.cli", raising=False)
+    monkeypatch.setitem(sys.modules, "bench.generate", None)
+    with pytest.raises(ModuleNotFoundError):
+        optional_bench_group()
+
+
+def test_the_runtime_package_does_not_hold_or_import_the_bench() -> None:
+    assert not (PROJECT_ROOT / "lms" / "reports" / "bench").exists()
+    importers = []
+    for path in sorted((PROJECT_ROOT / "lms").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            if any(name == "bench" or name.startswith("bench.") for name in names):
+                importers.append(path.relative_to(PROJECT_ROOT).as_posix())
+    assert importers == ["lms/cli.py"]  # optional_bench_group(), guarded

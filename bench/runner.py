@@ -1,4 +1,4 @@
-"""The benchmark: `python -m lms.reports.bench.runner --instance instance/bench-L` (what `make bench` runs).
+"""The benchmark: `python -m bench.runner --instance instance/bench-L` (what `make bench` runs).
 
 Starts the app under gunicorn (2 sync workers, BENCH_ROUTES on), then for each route runs a load
 generator in other processes (one process per client, each signed in as its own account, a new
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
