@@ -55,6 +55,11 @@ class Config:
     MAIL_SENDER = "Academy LMS <no-reply@academy.local>"
     MAIL_MAX_ATTEMPTS = 5
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # CSV import of trainees (lms/enrolment/bulk_import.py): a file over these bounds is refused whole;
+    # one with more rows than ENROLMENT_IMPORT_JOB_ROWS runs as a background job with a progress page.
+    ENROLMENT_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    ENROLMENT_IMPORT_MAX_ROWS = 20_000
+    ENROLMENT_IMPORT_JOB_ROWS = 500
 
 
 ENV_PREFIX = "LMS_"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, inspect
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -68,6 +68,18 @@ def writing_transactions() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def reading_transactions() -> Iterator[None]:
+    """The opposite, inside a job or CLI command that runs in ``writing_transactions()``: transactions
+    opened inside this block start as readers (a deferred BEGIN on SQLite, which never blocks a
+    writer), for long reads before a short write (lms.enrolment.bulk_import)."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 READS_FIRST_ATTRIBUTE = "lms_reads_first"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,3 +121,95 @@ def begin_writing(*fresh: object) -> None:
         keys = {column.key for column in mapper.primary_key}  # an identity never changes: kept
         session.expire(instance, [a.key for a in mapper.column_attrs if a.key not in keys])
     g.write_intent = True
+
+
+class PreparedInsert:
+    """A multi-row INSERT whose values are converted for the database driver when it is made, so that
+    running it costs the driver's own bulk path alone: a bulk write prepares its rows before it takes
+    the write lock and holds the lock only to send them (lms.enrolment.bulk_import). PostgreSQL gets
+    them by COPY, SQLite by executemany; neither goes through SQLAlchemy's per-row work again.
+
+    ``late`` columns get their values only when it runs (ids or hashes known under the lock); they
+    must need no conversion (integers, plain text). Every row has the same keys; columns left out get
+    their Python-side default (a callable one is called once, for all rows).
+    """
+
+    def __init__(self, table: Table, rows: Sequence[Mapping[str, Any]], *, late: Sequence[str] = ()) -> None:
+        from lms.extensions import db  # lms.extensions imports this module
+
+        self.count = len(rows)
+        self.sql = ""
+        self._copy = False
+        self._late_positions: list[int] = []
+        self._rows: list[list[Any]] = []  # per row: the driver's values, in the statement's order
+        if not rows:
+            return
+        dialect = db.session.get_bind().dialect
+        given = [*rows[0], *late]
+        defaults = {
+            column.key: _default_value(column.default)
+            for column in table.columns
+            if column.key not in given and column.default is not None and not column.default.is_sequence
+        }
+        self._copy = dialect.name == "postgresql"
+        if self._copy:
+            order = [*rows[0], *defaults, *late]
+            quote = dialect.identifier_preparer.quote
+            columns = ", ".join(quote(table.c[key].name) for key in order)
+            self.sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+        else:
+            compiled = insert(table).compile(dialect=dialect, column_keys=[*given, *defaults])
+            if not compiled.positional or set(compiled.params) - {*given, *defaults}:
+                raise ValueError(f"cannot prepare {compiled.string}")
+            order = list(compiled.positiontup or [])
+            self.sql = compiled.string
+        processors = {
+            key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+            for key in [*rows[0], *defaults]
+        }
+        fixed = {
+            key: convert(value) if (convert := processors[key]) else value for key, value in defaults.items()
+        }
+        self._late_positions = [order.index(name) for name in late]
+        last: dict[str, tuple[Any, Any]] = {}  # per column: the previous value and its conversion
+        for row in rows:
+            values = dict(fixed)
+            for key, value in row.items():
+                convert = processors[key]
+                if convert is None:
+                    values[key] = value
+                    continue
+                seen = last.get(key)
+                if seen is None or seen[0] is not value:  # a bulk write repeats one time in every row
+                    seen = last[key] = (value, convert(value))
+                values[key] = seen[1]
+            self._rows.append([values.get(name) for name in order])
+
+    def execute(self, late_values: Sequence[Sequence[Any]] | None = None) -> None:
+        """Send the rows on the session's connection, in its transaction."""
+        from lms.extensions import db
+
+        if not self.count:
+            return
+        if self._late_positions:
+            if late_values is None or len(late_values) != self.count:
+                raise ValueError("one set of late values per row")
+            for row, values in zip(self._rows, late_values, strict=True):
+                for position, value in zip(self._late_positions, values, strict=True):
+                    row[position] = value
+        cursor = db.session.connection().connection.cursor()
+        try:
+            if self._copy:
+                with cursor.copy(self.sql) as copy:
+                    for row in self._rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.sql, self._rows)
+        finally:
+            cursor.close()
+
+
+def _default_value(default: Any) -> Any:
+    """A column's Python-side default (a ColumnDefault: a value, or a callable SQLAlchemy wrapped to
+    take an execution context, which these defaults ignore)."""
+    return default.arg(None) if default.is_callable else default.arg

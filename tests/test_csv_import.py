@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.auth.services import find_user_by_email
 from lms.courses.models import Course
-from lms.enrolment import services
+from lms.enrolment import bulk_import, services
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus
 from lms.extensions import db
@@ -122,8 +122,8 @@ def test_dry_run_shows_what_would_happen_and_writes_nothing(course, ua, make_use
     focal = make_user(Role.FOCAL_POINT, authority=ua)
     run = make_run(course, EnrolmentMethod.NOMINATION)
     before = people_count()
-    report = services.import_trainees(
-        focal, run, parse_csv(GOOD.encode("utf-8-sig")), services.ImportMode.NOMINATE, "Cohort", dry_run=True
+    report = bulk_import.import_trainees(
+        focal, run, parse_csv(GOOD.encode("utf-8-sig")), bulk_import.ImportMode.NOMINATE, "Cohort", dry_run=True
     )
     assert not report.problems and not report.written
     assert [(o.row, o.account, o.status) for o in report.outcomes] == [
@@ -142,11 +142,11 @@ def test_real_run_creates_updates_and_nominates_and_names_survive_the_round_trip
     focal = make_user(Role.FOCAL_POINT, authority=ua)
     existing = make_user(authority=ua, email="serhiy.bondar@dpsu.example.org", given_name="Serhii")
     run = make_run(course, EnrolmentMethod.NOMINATION)
-    report = services.import_trainees(
+    report = bulk_import.import_trainees(
         focal,
         run,
         parse_csv(GOOD.replace(",", ";").encode()),
-        services.ImportMode.NOMINATE,
+        bulk_import.ImportMode.NOMINATE,
         "Cohort",
         dry_run=False,
     )
@@ -185,8 +185,8 @@ def test_any_bad_row_means_nothing_is_written_and_every_problem_is_listed(
         "bad-email,X,Y,,UA,ua-sbgs,,,\n"  # 9 bad email (parser)
     )
     before = people_count()
-    report = services.import_trainees(
-        admin, run, parse_csv(text.encode()), services.ImportMode.ENROL, "Direct", dry_run=False
+    report = bulk_import.import_trainees(
+        admin, run, parse_csv(text.encode()), bulk_import.ImportMode.ENROL, "Direct", dry_run=False
     )
     db.session.rollback()
     assert not report.written
@@ -203,14 +203,14 @@ def test_ineligible_rows_and_focal_points_outside_their_authority(
     focal = make_user(Role.FOCAL_POINT, authority=ua)
     run = make_run(course, EnrolmentMethod.NOMINATION, countries=("GE",))
     text = f"{HEADER}\nnino@bp.example.org,,,,,,,,\nnew@dpsu.example.org,New,Person,,UA,ua-sbgs,,,\n"
-    report = services.import_trainees(
-        focal, run, parse_csv(text.encode()), services.ImportMode.NOMINATE, "x", dry_run=False
+    report = bulk_import.import_trainees(
+        focal, run, parse_csv(text.encode()), bulk_import.ImportMode.NOMINATE, "x", dry_run=False
     )
     db.session.rollback()
     assert [p.row for p in report.problems] == [2, 3]
     assert "own authority" in report.problems[0].message
     assert "not open" in report.problems[1].message
     with pytest.raises(services.Forbidden):
-        services.import_trainees(
-            focal, run, parse_csv(GOOD.encode()), services.ImportMode.ENROL, "x", dry_run=True
+        bulk_import.import_trainees(
+            focal, run, parse_csv(GOOD.encode()), bulk_import.ImportMode.ENROL, "x", dry_run=True
         )

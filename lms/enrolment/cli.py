@@ -9,6 +9,7 @@ import click
 from lms.auth.services import find_user_by_email
 from lms.db import writing_transactions
 from lms.enrolment import services
+from lms.enrolment.bulk_import import ImportMode, SizeLimits, check_size, import_trainees
 from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
@@ -37,27 +38,26 @@ def remind_run_start(days: int) -> None:
 @click.argument("run_id", type=int)
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "actor_email", required=True, help="Email of the admin or focal point importing.")
-@click.option("--mode", type=click.Choice([m.value for m in services.ImportMode]), default="nominate")
+@click.option("--mode", type=click.Choice([m.value for m in ImportMode]), default="nominate")
 @click.option("--justification", required=True)
 @click.option("--dry-run/--write", default=True, show_default=True)
 def import_command(
     run_id: int, csv_file: Path, actor_email: str, mode: str, justification: str, dry_run: bool
 ) -> None:
-    """Import trainees from a CSV file into a run (all or nothing; a dry run by default)."""
-    with writing_transactions():
-        actor = find_user_by_email(actor_email)
-        run = db.session.get(CourseRun, run_id)
-        if actor is None or run is None:
-            raise click.ClickException("unknown user or run")
-        parsed = parse_csv(csv_file.read_bytes())
-        report = services.import_trainees(
-            actor, run, parsed, services.ImportMode(mode), justification, dry_run=dry_run
-        )
-        if report.written:
-            db.session.commit()
-            send_due_mail()
-        else:
-            db.session.rollback()
+    """Import trainees from a CSV file into a run (all or nothing; a dry run by default).
+
+    The file is checked without holding the write lock; the write is one short transaction."""
+    actor = find_user_by_email(actor_email)
+    run = db.session.get(CourseRun, run_id)
+    if actor is None or run is None:
+        raise click.ClickException("unknown user or run")
+    data = csv_file.read_bytes()
+    _rows, too_large = check_size(data, SizeLimits.from_config())
+    if too_large is not None:
+        raise click.ClickException(too_large.message)
+    report = import_trainees(actor, run, parse_csv(data), ImportMode(mode), justification, dry_run=dry_run)
+    if report.written:
+        send_due_mail()
     for outcome in report.outcomes:
         click.echo(f"row {outcome.row}: {outcome.email} ({outcome.account}) -> {outcome.status}")
     for problem in report.problems:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -95,7 +95,12 @@ def detect_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def parse_csv(data: bytes) -> ParsedFile:
+PROGRESS_EVERY = 1000  # rows between two calls of parse_csv's progress callback
+
+
+def parse_csv(data: bytes, progress: Callable[[int, int], None] | None = None) -> ParsedFile:
+    """``progress(rows read, rows in the file)`` is called every PROGRESS_EVERY rows (a background
+    import shows it: checking the addresses is most of the time a large file takes)."""
     parsed = ParsedFile()
     text = decode(data)
     if text is None:
@@ -124,6 +129,8 @@ def parse_csv(data: bytes) -> ParsedFile:
         return parsed
     seen: dict[str, int] = {}
     for number, record in enumerate(records[1:], start=2):
+        if progress is not None and (number - 1) % PROGRESS_EVERY == 0:
+            progress(number - 1, len(records) - 1)
         if not any(cell.strip() for cell in record):
             continue
         row, problems = parse_row(number, header, record)
@@ -145,6 +152,43 @@ def parse_csv(data: bytes) -> ParsedFile:
     if not parsed.rows and not parsed.problems:
         parsed.problems.append(RowProblem(0, _("The file has a header but no trainee rows.")))
     return parsed
+
+
+def count_rows(data: bytes) -> int:
+    """Trainee rows in the file (records after the header, blank ones left out); 0 when it cannot be
+    read. Cheap (nothing is checked): decides the size bound and whether an import runs as a job."""
+    text = decode(data)
+    if not text or not text.strip():
+        return 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.splitlines()[0]))
+    try:
+        return max(0, sum(1 for record in reader if any(cell.strip() for cell in record)) - 1)
+    except csv.Error:
+        return 0
+
+
+def size_problem(data: bytes, rows: int, max_bytes: int, max_rows: int) -> RowProblem | None:
+    """A file over the bounds is refused whole, before any row is checked: nothing is imported."""
+    if len(data) > max_bytes:
+        return RowProblem(
+            0,
+            _(
+                "The file is too large (%(size)s KB; at most %(limit)s KB). Split it into smaller files.",
+                size=f"{len(data) // 1024:,}",
+                limit=f"{max_bytes // 1024:,}",
+            ),
+        )
+    if rows > max_rows:
+        return RowProblem(
+            0,
+            _(
+                "The file has %(rows)s rows; at most %(limit)s can be imported at once. Split it into "
+                "smaller files.",
+                rows=f"{rows:,}",
+                limit=f"{max_rows:,}",
+            ),
+        )
+    return None
 
 
 def parse_row(

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -165,3 +166,40 @@ class LessonCompletion(db.Model):  # type: ignore[name-defined]
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lesson: Mapped[Lesson] = relationship()
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for the job worker
+    CHECKING = "checking"  # reading the file and matching people: no lock held
+    WRITING = "writing"  # the one short writing transaction
+    DONE = "done"  # written, or (dry run) checked
+    FAILED = "failed"  # problems in the file, or the job stopped: nothing was written
+
+
+class EnrolmentImport(db.Model):  # type: ignore[name-defined]
+    """A CSV import too large for one request (lms.enrolment.bulk_import): the file waits here for the
+    job, which records its progress and result here; the person who started it follows them on
+    /runs/<run>/imports/<id>. The file is dropped once the job has finished with it."""
+
+    __tablename__ = "enrolment_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("course_run.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(10))  # lms.enrolment.bulk_import.ImportMode
+    dry_run: Mapped[bool] = mapped_column(default=True)
+    justification: Mapped[str] = mapped_column(Text)
+    # The page language of whoever started it: the job writes its problem messages in it.
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default=ImportStatus.QUEUED)
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_checked: Mapped[int] = mapped_column(default=0)
+    # When done: counts of accounts (new/updated/unchanged) and of places by status.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # [[row, message], ...], the first ones only (problem_count says how many there were).
+    problems: Mapped[list[Any] | None] = mapped_column(JSON)
+    problem_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,6 @@ from lms.auth.services import find_user_by_email, normalise_email
 from lms.courses.models import Course
 from lms.courses.queries import ordered_lesson_ids
 from lms.db import utcnow
-from lms.enrolment.csv_import import ImportRow, ParsedFile, RowProblem
 from lms.enrolment.mail import MailKind, queue_enrolment_mail
 from lms.enrolment.models import (
     PENDING_STATUSES,
@@ -52,7 +51,7 @@ from lms.enrolment.rules import (
 )
 from lms.errors import Conflict, Forbidden, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
-from lms.orgs.models import Authority, Country
+from lms.orgs.models import Authority
 from lms.quizzes.models import QuizRole
 from lms.quizzes.queries import OutlineQuiz, final_assessment_results
 
@@ -62,6 +61,9 @@ signals = Namespace()
 # Sent (inside the transaction, after flush) when an enrolment becomes complete; later features
 # such as certificates subscribe instead of enrolment importing them.
 enrolment_completed = signals.signal("enrolment-completed")
+# Sent (inside the transaction) after places or people were written with bulk statements, which the
+# ORM's listeners do not see (lms.enrolment.bulk_import): the indicator facts subscribe.
+places_written_in_bulk = signals.signal("places-written-in-bulk")
 
 
 def default_run(course_id: int) -> CourseRun | None:
@@ -829,149 +831,7 @@ def _record_completion(enrolment: Enrolment, **_extra: object) -> None:
     _record(enrolment, "completed", EnrolmentStatus.ENROLLED, enrolment.user_id, None)
 
 
-# --- Bulk import ----------------------------------------------------------------------------------
-
-
-class ImportMode(StrEnum):
-    NOMINATE = "nominate"  # focal points and admins: nominations wait for an admin's decision
-    ENROL = "enrol"  # admins only: straight into a seat, refused when none is free
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    row: int
-    email: str
-    name: str
-    account: str  # "new", "updated" or "unchanged"
-    status: str  # the enrolment state the row leads to
-
-
-@dataclass
-class ImportReport:
-    outcomes: list[ImportOutcome] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-    written: bool = False
-
-
-def _import_person(actor: User, row: ImportRow) -> tuple[User, str]:
-    authority = None
-    if row.authority:
-        authority = db.session.scalar(select(Authority).where(Authority.code == row.authority))
-        if authority is None:
-            raise ValidationFailed(_("Unknown authority code “%(code)s”.", code=row.authority))
-    if row.country:
-        if db.session.get(Country, row.country) is None:
-            raise ValidationFailed(_("Unknown country code “%(code)s”.", code=row.country))
-        if authority is not None and authority.country_code != row.country:
-            raise ValidationFailed(
-                _(
-                    "Authority “%(code)s” does not belong to country %(country)s.",
-                    code=row.authority,
-                    country=row.country,
-                )
-            )
-    existing = find_user_by_email(row.email)
-    if existing is None:
-        missing = row.missing_for_new_person()
-        if missing:
-            raise ValidationFailed(
-                _("New person: these columns are required: %(names)s.", names=", ".join(missing))
-            )
-        if authority is None:  # unreachable: "authority" is required above; keeps the type narrow
-            raise ValidationFailed(_("The authority is missing."))
-        user = add_staff_member(
-            actor,
-            NewPerson(
-                email=row.email,
-                given_name=row.given_name or "",
-                family_name=row.family_name or "",
-                authority_id=authority.id,
-                patronymic=row.patronymic,
-                native_name=row.native_name,
-                position=row.position,
-                sex=row.sex,
-                birth_year_band=row.birth_year_band,
-                preferred_language=row.language,
-            ),
-        )
-        return user, "new"
-    check_acts_for(actor, existing.authority_id)
-    if authority is not None:
-        check_acts_for(actor, authority.id)
-    changes: dict[str, object] = {}
-    for name in (
-        "given_name",
-        "family_name",
-        "patronymic",
-        "native_name",
-        "position",
-        "sex",
-        "birth_year_band",
-    ):
-        value = getattr(row, name)
-        if value and getattr(existing, name) != value:
-            changes[name] = value
-    if row.language and existing.preferred_language != row.language:
-        changes["preferred_language"] = row.language
-    if authority is not None and existing.authority_id != authority.id:
-        changes["authority_id"] = authority.id
-        changes["country_code"] = authority.country_code
-    if not changes:
-        return existing, "unchanged"
-    before = {name: getattr(existing, name) for name in changes}
-    for name, value in changes.items():
-        setattr(existing, name, value)
-    db.session.flush()
-    record_event(
-        "user.updated_by_import", "user", existing.id, actor_id=actor.id, before=before, after=changes
-    )
-    return existing, "updated"
-
-
-def import_trainees(
-    actor: User,
-    run: CourseRun,
-    parsed: ParsedFile,
-    mode: ImportMode,
-    justification: str,
-    *,
-    dry_run: bool,
-) -> ImportReport:
-    """Create or update people and nominate or enrol them, all or nothing.
-
-    Every row runs through the same services as a single action would, inside a savepoint, so a dry
-    run reports exactly what a real run would do (seats taken by earlier rows included). When it is a
-    dry run or any row has a problem, everything is rolled back and each problem is listed by row.
-    """
-    if mode == ImportMode.ENROL and not actor.has_role(Role.ADMIN):
-        raise Forbidden(_("Only an administrator can enrol people directly."))
-    report = ImportReport(problems=list(parsed.problems))
-    whole_file = db.session.begin_nested()
-    for row in parsed.rows:
-        row_savepoint = db.session.begin_nested()
-        try:
-            user, account = _import_person(actor, row)
-            if mode == ImportMode.ENROL:
-                enrolment = enrol_directly(actor, run, user, reason=justification)
-            else:
-                enrolment = nominate(
-                    actor, run, user, justification, check_dates=not actor.has_role(Role.ADMIN)
-                )
-        except LmsError as error:
-            row_savepoint.rollback()
-            report.problems.append(RowProblem(row.row, error.message))
-        else:
-            row_savepoint.commit()
-            report.outcomes.append(
-                ImportOutcome(row.row, user.email, user.full_name, account, enrolment.status)
-            )
-    report.problems.sort(key=lambda problem: problem.row)
-    if dry_run or report.problems:
-        whole_file.rollback()
-    else:
-        whole_file.commit()
-        report.written = True
-    return report
+# --- Bulk import: lms/enrolment/bulk_import.py -----------------------------------------------------
 
 
 def export_rows(run: CourseRun, authority_ids: set[int] | None = None) -> list[list[str | None]]:

@@ -16,7 +16,8 @@ from lms.auth.models import Role, User
 from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
-from lms.enrolment import queries, services
+from lms.db import begin_writing, reads_before_writing
+from lms.enrolment import bulk_import, queries, services
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.forms import (
     DecisionForm,
@@ -32,8 +33,10 @@ from lms.enrolment.models import (
     PENDING_STATUSES,
     CourseRun,
     Enrolment,
+    EnrolmentImport,
     EnrolmentMethod,
     EnrolmentStatus,
+    ImportStatus,
     RunEligibleAuthority,
     RunEligibleCountry,
 )
@@ -45,6 +48,7 @@ from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.request_input import database_id
 
 bp = Blueprint("enrolment", __name__)
+IMPORT_PROGRESS_REFRESH_SECONDS = 3
 
 # Badge words for enrolment statuses, translated when shown (a report page shows fifty badges).
 STATUS_LABELS = {
@@ -300,7 +304,8 @@ def nominate(run_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/runs/<int:run_id>/import", methods=["GET", "POST"])
 @allow(Role.ADMIN, Role.FOCAL_POINT)
-def import_csv(run_id: int) -> tuple[str, int]:
+@reads_before_writing  # a file is checked as a reader: the write lock is taken for the write only
+def import_csv(run_id: int) -> Response | tuple[str, int]:
     course_run = _run_or_404(run_id)
     form = ImportForm()
     if not current_user.has_role(Role.ADMIN):
@@ -308,36 +313,86 @@ def import_csv(run_id: int) -> tuple[str, int]:
     report = None
     status = 200
     if form.validate_on_submit():
-        parsed = parse_csv(form.file.data.read())
+        limits = bulk_import.SizeLimits.from_config()
+        data = form.file.data.read(limits.max_bytes + 1)  # no more than the bound says is needed
+        rows, too_large = bulk_import.check_size(data, limits)
         dry_run = not form.run_import.data
+        mode = bulk_import.ImportMode(form.mode.data)
+        justification = form.justification.data or ""
         try:
-            report = services.import_trainees(
-                current_user,
-                course_run,
-                parsed,
-                services.ImportMode(form.mode.data),
-                form.justification.data or "",
-                dry_run=dry_run,
-            )
+            if too_large is not None:
+                report = bulk_import.ImportReport(problems=[too_large])
+            elif rows > limits.job_rows:
+                return _start_import_job(
+                    course_run, data, form.file.data.filename, mode, justification, dry_run, rows
+                )
+            else:
+                report = bulk_import.import_trainees(
+                    current_user, course_run, parsed=parse_csv(data), mode=mode,
+                    justification=justification, dry_run=dry_run,
+                )  # fmt: skip
         except LmsError as error:
             _fail(error)
             status = error.status_code
         else:
-            if report.written:
-                db.session.commit()
+            if report.written:  # committed by the service
                 flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
-            else:
-                db.session.rollback()
-                if not dry_run:
-                    flash(
-                        _("Nothing was imported: correct the problems listed below and try again."), "error"
-                    )
-                    status = 422
+            elif not dry_run or too_large is not None:
+                flash(_("Nothing was imported: correct the problems listed below and try again."), "error")
+                status = 422
     elif form.errors:
         status = 422
     return render_template(
-        "enrolment/import.html", run=course_run, form=form, report=report, columns=COLUMNS
+        "enrolment/import.html",
+        run=course_run,
+        form=form,
+        report=report,
+        columns=COLUMNS,
+        limits=bulk_import.SizeLimits.from_config(),
     ), status
+
+
+def _start_import_job(
+    course_run: CourseRun,
+    data: bytes,
+    file_name: str | None,
+    mode: bulk_import.ImportMode,
+    justification: str,
+    dry_run: bool,
+    rows: int,
+) -> Response:
+    """A large file: kept for the import job, and the person follows it on its progress page."""
+    begin_writing()
+    job = bulk_import.queue_import(
+        current_user, course_run, data, file_name, mode, justification,
+        dry_run=dry_run, language=current_language(), rows=rows,
+    )  # fmt: skip
+    import_id = job.id
+    db.session.commit()
+    from lms.jobs.tasks import enqueue_import  # after the commit: the job reads what was committed
+
+    enqueue_import(import_id)
+    return redirect(url_for("enrolment.import_progress", run_id=course_run.id, import_id=import_id), 303)
+
+
+@bp.route("/runs/<int:run_id>/imports/<int:import_id>")
+@allow(Role.ADMIN, Role.FOCAL_POINT)
+def import_progress(run_id: int, import_id: int) -> tuple[str, int, dict[str, str]]:
+    """A background import's progress and result, for the person who started it (and admins)."""
+    course_run = _run_or_404(run_id)
+    job = db.session.get(EnrolmentImport, import_id)
+    if job is None or job.run_id != run_id:
+        abort(404)
+    if job.actor_id != current_user.id and not current_user.has_role(Role.ADMIN):
+        abort(403)
+    finished = job.status in (ImportStatus.DONE, ImportStatus.FAILED)
+    # Without script the page still follows the job: the browser reloads it while it runs.
+    headers = {} if finished else {"Refresh": str(IMPORT_PROGRESS_REFRESH_SECONDS)}
+    return (
+        render_template("enrolment/import_progress.html", run=course_run, job=job, finished=finished),
+        200,
+        headers,
+    )
 
 
 @bp.route("/runs/<int:run_id>/export.csv")

@@ -46,6 +46,17 @@ def queue_mail(
     return mail
 
 
+@dataclass(frozen=True)
+class MailToQueue:
+    """A message written but not queued yet (a bulk import writes many with one statement)."""
+
+    recipient: str
+    subject: str
+    body: str
+    kind: str = "general"
+    language: str = "en"
+
+
 def take_mail_queued_in_request() -> list[int]:
     """The ids of the mail this request queued, once: the after-request hook hands them to the job."""
     if not has_request_context():

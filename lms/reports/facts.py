@@ -15,7 +15,8 @@ Refresh is automatic. Two session listeners watch every flush:
   the same transaction already sees them.
 
 Writes that bypass the ORM (bulk UPDATE statements) call `refresh()` themselves: the account merge in
-lms.admin.services and the bench data generator (which calls `rebuild()`). A lesson completion that does
+lms.admin.services and the bench data generator (which calls `rebuild()`); the CSV import (an earlier
+feature) sends `places_written_in_bulk`, answered below. A lesson completion that does
 not complete the course touches no fact column, so the busiest write pays nothing.
 """
 
@@ -47,6 +48,8 @@ from lms.auth.models import User
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course
 from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus
+from lms.enrolment.services import places_written_in_bulk
+from lms.extensions import db
 from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
 from lms.reports.models import IndicatorFact
 
@@ -256,6 +259,14 @@ def _apply(session: Session, context: UOWTransaction) -> None:
             runs=stale.runs,
             courses=stale.courses,
         )
+
+
+@places_written_in_bulk.connect
+def _refresh_after_bulk_write(
+    _sender: object, *, runs: Iterable[int] = (), users: Iterable[int] = (), **_extra: object
+) -> None:
+    """The CSV import writes places and people with bulk statements (lms.enrolment.bulk_import)."""
+    refresh(db.session.connection(), runs=runs, users=users)
 
 
 @event.listens_for(Session, "after_rollback")
