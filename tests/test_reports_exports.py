@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tracemalloc
+import zipfile
 from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
+import pytest
 
 from lms.csv_export import csv_stream, neutralise
 from lms.reports.charts import Bar, column_chart, horizontal_bars
@@ -39,6 +45,48 @@ def test_xlsx_opens_with_text_numbers_and_header() -> None:
     assert values[1] == [1, "Олена Коваль", 66.7]
     assert values[2][1] == "=1+1"  # stored as text (inline string), never as a formula
     assert values[3] == [3, "فاطمة", -3.5]
+
+
+def test_xlsx_cells_keep_their_types_and_text_is_never_a_formula() -> None:
+    header = ["id", "gain", "passed", "failed", "on", "at", "empty", "name", "link", "typed"]
+    row = [
+        7, Decimal("12.50"), True, False, date(2026, 3, 1), datetime(2026, 3, 1, 10, 0, 5), None,
+        "a\x00b\x1fc", "http://evil.example", "-3",
+    ]  # fmt: skip
+    data = b"".join(xlsx_stream(header, [row, ["", "=SUM(A1)", "@cmd", "+1"]]))
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert b"<f>" not in package.read("xl/worksheets/sheet1.xml")  # no formula anywhere
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    assert all(cell.font.b for cell in sheet[1])  # the header is bold
+    cells = sheet[2]
+    assert [cell.value for cell in cells] == [
+        7, 12.5, "yes", "no", "2026-03-01", "2026-03-01 10:00:05", None, "abc", "http://evil.example", "-3",
+    ]  # fmt: skip
+    assert [cell.data_type for cell in cells[:2]] == ["n", "n"] and cells[9].data_type == "s"
+    assert cells[8].hyperlink is None
+    assert [(cell.value, cell.data_type) for cell in sheet[3]][1:4] == [
+        ("=SUM(A1)", "s"), ("@cmd", "s"), ("+1", "s"),
+    ]  # fmt: skip
+
+
+def test_xlsx_leaves_no_temporary_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    header = ["id", "name", "country", "status", "progress", "at"]
+    assert b"".join(xlsx_stream(header, _rows(10))).startswith(b"PK")
+    assert list(tmp_path.iterdir()) == []
+    abandoned = xlsx_stream(header, _rows(20_000))  # the browser went away after the first chunk
+    assert next(abandoned).startswith(b"PK")
+    abandoned.close()
+    assert list(tmp_path.iterdir()) == []
+
+    def failing() -> Iterator[list[object]]:
+        yield from _rows(10)
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        b"".join(xlsx_stream(header, failing()))
+    assert list(tmp_path.iterdir()) == []
 
 
 def _rows(count: int) -> Iterator[list[object]]:
