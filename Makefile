@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench screenshots
+.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench screenshots schema
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -85,6 +85,11 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff format lms bench tests
 	$(VENV)/bin/ruff check --fix lms bench tests
+
+# docs/schema/*.schema.json: the JSON Schemas of course files, from lms/content/file_models.py, for authors'
+# editors (docs/course-format.md). Commit them; tests/test_file_schemas.py fails when they are stale.
+schema: install
+	$(PY) -m lms.content.file_models
 
 # Benchmark (docs/performance.md): generate the data set once into its own instance (BENCH_SIZE=S|M|L),
 # then serve it with gunicorn (2 sync workers) and load it from other processes; rewrites the table.

@@ -13,21 +13,18 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lms.config import LANGUAGES
+from lms.content.file_models import SLUG_PATTERN, CourseFile, LessonFrontMatter, line_at, validate_file
 from lms.content.quiz_loader import BankSpec, QuizSpec, load_assessments
 from lms.content.yaml_lines import LineDict, line_of, load_yaml_with_lines
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DELIVERY_MODES = ("online", "blended", "in_person")
-COMPLETION_MODES = ("manual", "on_read")
+__all__ = ["SLUG_PATTERN", "CourseSpec", "LessonSpec", "LessonText", "ModuleSpec", "load_all", "load_course"]
 MANIFEST = "course.yml"
-VIDEO_URL = re.compile(r"^https?://\S+$")
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 
 
@@ -154,111 +151,55 @@ def _parse_yaml(text: str, path: Path, collector: _Collector, line_offset: int =
     return None
 
 
-def _require_text(data: LineDict, key: str, path: Path, collector: _Collector) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        collector.add(path, line_of(data, key), f"'{key}' is required and must be text")
-        return ""
-    return value.strip()
-
-
-def _optional_int(data: LineDict, key: str, path: Path, collector: _Collector) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        collector.add(path, line_of(data, key), f"'{key}' must be a whole number of 0 or more")
-        return None
-    return value
-
-
 def _load_manifest(folder: Path, collector: _Collector) -> CourseSpec | None:
     path = folder / MANIFEST
     if not path.is_file():
         collector.add(path, 1, f"missing {MANIFEST}")
         return None
     text = _read_text(path, collector)
-    if text is None:
-        return None
-    data = _parse_yaml(text, path, collector)
+    data = _parse_yaml(text, path, collector) if text is not None else None
     if data is None:
         return None
     if not isinstance(data, LineDict):
         collector.add(path, 1, "the manifest must be a mapping of keys to values")
         return None
-
-    known = {
-        "slug", "title", "summary", "language", "version", "level", "credits", "notional_hours",
-        "delivery_mode", "lesson_completion", "certificate_validity_months", "learning_outcomes",
-        "translations", "modules", "quizzes",
-    }  # fmt: skip
-    for key in data:
-        if key not in known:
-            collector.add(path, line_of(data, key), f"unknown key '{key}'")
-
-    slug = _require_text(data, "slug", path, collector)
-    if slug and slug != folder.name:
+    manifest, problems = validate_file(CourseFile, data)
+    slug = data.get("slug")
+    if isinstance(slug, str) and SLUG_PATTERN.match(slug) and slug != folder.name:
         collector.add(
             path, line_of(data, "slug"), f"slug '{slug}' must equal the folder name '{folder.name}'"
         )
-    elif slug and not SLUG_PATTERN.match(slug):
-        collector.add(path, line_of(data, "slug"), "slug may hold only lowercase letters, digits and hyphens")
-    title = _require_text(data, "title", path, collector)
-    summary = data.get("summary") or ""
-    language = data.get("language", "en")
-    if language not in LANGUAGES:
-        collector.add(path, line_of(data, "language"), f"language must be one of {', '.join(LANGUAGES)}")
-    version = data.get("version", 1)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        collector.add(path, line_of(data, "version"), "version must be a whole number of 1 or more")
-        version = 1
-    credits: str | None = None
-    if data.get("credits") is not None:
-        try:
-            amount = Decimal(str(data["credits"]))
-            if amount < 0 or amount > 999:
-                raise InvalidOperation
-            credits = str(amount)
-        except InvalidOperation:
-            collector.add(path, line_of(data, "credits"), "credits must be a number between 0 and 999")
-    delivery_mode = data.get("delivery_mode", "online")
-    if delivery_mode not in DELIVERY_MODES:
-        collector.add(
-            path, line_of(data, "delivery_mode"), f"delivery_mode must be one of {', '.join(DELIVERY_MODES)}"
-        )
-    completion = data.get("lesson_completion", "manual")
-    if completion not in COMPLETION_MODES:
-        collector.add(
-            path,
-            line_of(data, "lesson_completion"),
-            f"lesson_completion must be one of {', '.join(COMPLETION_MODES)}",
-        )
-    outcomes = data.get("learning_outcomes") or []
-    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
-        collector.add(path, line_of(data, "learning_outcomes"), "learning_outcomes must be a list of text")
-        outcomes = []
-    translations = _load_course_translations(data, path, collector, language)
-
-    modules = _load_modules(data, folder, path, collector, language, set(translations))
-    _report_unlisted_lessons(folder, collector)
-
-    banks, quizzes = load_assessments(
-        folder, collector, str(language), data.get("quizzes"), path, line_of(data, "quizzes")
-    )
-
+    for line, message in problems:
+        collector.add(path, line, message)
+    language = manifest.language if manifest else str(data.get("language", "en"))
+    modules = _load_modules(manifest, data, folder, path, collector) if manifest else []
+    if manifest is not None:  # otherwise no lesson is known to be listed
+        _report_unlisted_lessons(folder, collector)
+    listed = data.get("quizzes") if manifest else None  # the YAML's strings, which know their lines
+    banks, quizzes = load_assessments(folder, collector, language, listed, path, line_of(data, "quizzes"))
+    if manifest is None:
+        return None
+    translations = {
+        lang: {
+            "title": texts.title.strip(),
+            "summary": (texts.summary or "").strip(),
+            "learning_outcomes": [o.strip() for o in texts.learning_outcomes or []],
+        }
+        for lang, texts in (manifest.translations or {}).items()
+    }
     return CourseSpec(
-        slug=slug,
-        title=title,
-        summary=str(summary).strip(),
-        language=str(language),
-        version=version,
-        level=str(data["level"]) if data.get("level") is not None else None,
-        credits=credits,
-        notional_hours=_optional_int(data, "notional_hours", path, collector),
-        delivery_mode=str(delivery_mode),
-        lesson_completion=str(completion),
-        certificate_validity_months=_optional_int(data, "certificate_validity_months", path, collector),
-        learning_outcomes=[str(o).strip() for o in outcomes],
+        slug=manifest.slug,
+        title=manifest.title.strip(),
+        summary=(manifest.summary or "").strip(),
+        language=language,
+        version=manifest.version,
+        level=str(manifest.level) if manifest.level is not None else None,
+        credits=str(Decimal(str(data["credits"]))) if manifest.credits is not None else None,
+        notional_hours=manifest.notional_hours,
+        delivery_mode=manifest.delivery_mode,
+        lesson_completion=manifest.lesson_completion,
+        certificate_validity_months=manifest.certificate_validity_months,
+        learning_outcomes=[o.strip() for o in manifest.learning_outcomes or []],
         translations=translations,
         modules=modules,
         banks=banks,
@@ -266,81 +207,21 @@ def _load_manifest(folder: Path, collector: _Collector) -> CourseSpec | None:
     )
 
 
-def _load_course_translations(
-    data: LineDict, path: Path, collector: _Collector, primary: str
-) -> dict[str, dict[str, Any]]:
-    raw = data.get("translations")
-    if raw is None:
-        return {}
-    if not isinstance(raw, LineDict):
-        collector.add(path, line_of(data, "translations"), "translations must map a language to its texts")
-        return {}
-    result: dict[str, dict[str, Any]] = {}
-    for lang, texts in raw.items():
-        line = line_of(raw, lang)
-        if lang not in LANGUAGES or lang == primary:
-            collector.add(path, line, f"translation language '{lang}' is not one of the other languages")
-            continue
-        if not isinstance(texts, LineDict) or not isinstance(texts.get("title"), str):
-            collector.add(path, line, f"translation '{lang}' needs at least a title")
-            continue
-        outcomes = texts.get("learning_outcomes") or []
-        result[lang] = {
-            "title": str(texts["title"]).strip(),
-            "summary": str(texts.get("summary") or "").strip(),
-            "learning_outcomes": [str(o).strip() for o in outcomes] if isinstance(outcomes, list) else [],
-        }
-    return result
-
-
 def _load_modules(
-    data: LineDict, folder: Path, path: Path, collector: _Collector, primary: str, languages: set[str]
+    manifest: CourseFile, data: LineDict, folder: Path, path: Path, collector: _Collector
 ) -> list[ModuleSpec]:
-    raw_modules = data.get("modules")
-    if not isinstance(raw_modules, list) or not raw_modules:
-        collector.add(path, line_of(data, "modules"), "'modules' must list at least one module")
-        return []
+    languages = set(manifest.translations or {})
     modules: list[ModuleSpec] = []
-    module_slugs: set[str] = set()
-    lesson_slugs: set[str] = set()
-    for raw in raw_modules:
-        if not isinstance(raw, LineDict):
-            collector.add(path, line_of(data, "modules"), "each module must be a mapping with slug and title")
-            continue
-        slug = _require_text(raw, "slug", path, collector)
-        title = _require_text(raw, "title", path, collector)
-        if slug and not SLUG_PATTERN.match(slug):
-            collector.add(path, line_of(raw, "slug"), f"module slug '{slug}' is not a valid slug")
-        if slug in module_slugs:
-            collector.add(path, line_of(raw, "slug"), f"module slug '{slug}' is used twice")
-        module_slugs.add(slug)
-        module = ModuleSpec(slug=slug, title=title)
-        for key, value in raw.items():
-            if key.startswith("title_"):
-                lang = key.removeprefix("title_")
-                if lang not in LANGUAGES or lang == primary:
-                    collector.add(path, line_of(raw, key), f"'{key}': unknown translation language")
-                elif isinstance(value, str) and value.strip():
-                    module.translations[lang] = value.strip()
-            elif key not in {"slug", "title", "lessons"}:
-                collector.add(path, line_of(raw, key), f"unknown module key '{key}'")
-        for lang in sorted(languages - set(module.translations)):
-            collector.add(path, raw.line, f"module '{slug}' has no title_{lang} for the {lang} translation")
-        lessons = raw.get("lessons")
-        if not isinstance(lessons, list) or not lessons:
-            collector.add(path, line_of(raw, "lessons"), f"module '{slug}' must list at least one lesson")
-            lessons = []
-        for lesson_slug in lessons:
-            line = line_of(lesson_slug, default=line_of(raw, "lessons"))
-            if not isinstance(lesson_slug, str) or not SLUG_PATTERN.match(lesson_slug):
-                collector.add(path, line, f"lesson '{lesson_slug}' is not a valid slug")
-                continue
-            if lesson_slug in lesson_slugs:
-                collector.add(path, line, f"lesson slug '{lesson_slug}' is used twice in this course")
-                continue
-            lesson_slugs.add(lesson_slug)
-            collector.listed_lessons.add((slug, lesson_slug))
-            lesson = _load_lesson(folder / "modules" / slug, lesson_slug, path, line, collector, languages)
+    for index, raw in enumerate(manifest.modules):
+        module = ModuleSpec(slug=raw.slug, title=raw.title.strip())
+        for lang in languages:
+            module.translations[lang] = str(getattr(raw, f"title_{lang}")).strip()
+        for position, lesson_slug in enumerate(raw.lessons):
+            line = line_at(data, ("modules", index, "lessons", position))
+            collector.listed_lessons.add((raw.slug, lesson_slug))
+            lesson = _load_lesson(
+                folder / "modules" / raw.slug, lesson_slug, path, line, collector, languages
+            )
             if lesson is not None:
                 module.lessons.append(lesson)
         modules.append(module)
@@ -391,31 +272,20 @@ def _load_lesson_file(path: Path, collector: _Collector) -> LessonText | None:
     if not isinstance(meta, LineDict):
         collector.add(path, 2, "front matter must be a mapping (title: ...)")
         return None
-    title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
-        collector.add(path, line_of(meta, "title", 1) + 1 if "title" in meta else 2, "'title' is required")
-        return None
-    minutes = meta.get("minutes")
-    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1):
-        collector.add(path, line_of(meta, "minutes") + 1, "'minutes' must be a whole number of 1 or more")
-        minutes = None
-    video_url = meta.get("video_url")
-    if video_url is not None and (not isinstance(video_url, str) or not VIDEO_URL.match(video_url.strip())):
-        collector.add(path, line_of(meta, "video_url") + 1, "'video_url' must be an http(s) address")
-        video_url = None
-    transcript = meta.get("transcript")
-    if transcript is not None and not isinstance(transcript, str):
-        collector.add(path, line_of(meta, "transcript") + 1, "'transcript' must be text")
-        transcript = None
+    front, problems = validate_file(LessonFrontMatter, meta)
+    for line, message in problems:
+        collector.add(path, line + 1, message)  # the front matter starts on the file's second line
     body = text[match.end() :].strip()
     if not body:
         collector.add(path, text[: match.end()].count("\n") + 1, "the lesson has no text")
+    if front is None:
+        return None
     return LessonText(
-        title=title.strip(),
+        title=front.title.strip(),
         body_md=body,
-        minutes=minutes,
-        video_url=video_url.strip() if video_url else None,
-        transcript_md=(transcript or "").strip(),
+        minutes=front.minutes,
+        video_url=front.video_url.strip() if front.video_url else None,
+        transcript_md=(front.transcript or "").strip(),
     )
 
 
