@@ -26,6 +26,8 @@ from sqlalchemy import Table, func, insert, select
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
 from lms.auth.search_name import person_search_name
+from lms.authoring.models import CourseTrainer
+from lms.authoring.services import assign_trainer
 from lms.certificates.models import Certificate
 from lms.content.loader import load_all
 from lms.content.services import sync_course
@@ -354,11 +356,13 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     db.session.commit()
 
     manifest = _bench_accounts(real_courses, password_hash, authorities, now)
+    report_run_id = _busiest_run()
+    _assign_report_trainer(manifest, report_run_id)
     manifest.update(
         size=size_name,
         counts=counts | {"trainees": len(people), "runs": len(runs)},
         seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
-        report_run_id=_busiest_run(),
+        report_run_id=report_run_id,
     )
     db.session.commit()
     (instance / "bench.json").write_text(json.dumps(manifest, indent=2, default=str))
@@ -400,6 +404,23 @@ def _attempt(
         percent=round(percent, 1),
         passed=percent >= 70,
     )
+
+
+def _assign_report_trainer(manifest: dict[str, Any], run_id: int) -> None:
+    """The run report answers only a trainer assigned to the run's course (course_trainer; any other
+    trainer gets 403, issue 18): the bench admin assigns the bench trainer to it, as an admin would."""
+    run = db.session.get(CourseRun, run_id)
+    if run is None:
+        return
+    admin = db.session.scalar(select(User).where(User.email == manifest["admin"]))
+    trainer = db.session.scalar(select(User).where(User.email == manifest["trainer"]))
+    if admin is None or trainer is None:
+        raise RuntimeError("the bench accounts are missing")
+    assigned = select(CourseTrainer.id).where(
+        CourseTrainer.course_id == run.course_id, CourseTrainer.user_id == trainer.id
+    )
+    if db.session.scalar(assigned) is None:
+        assign_trainer(admin, run.course, trainer)
 
 
 def _busiest_run() -> int:

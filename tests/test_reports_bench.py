@@ -13,16 +13,19 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from bench import generate as generator
 from bench import runner
 from bench.runner import percentile, table
+from lms.auth.models import User
 from lms.cli import optional_bench_group
 from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.reports.queries import IndicatorFilters, indicator_tables
+from tests.conftest import login
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +52,21 @@ def test_generate_a_tiny_data_set(app: Flask, tmp_path: Path, monkeypatch: pytes
     assert saved["trainees"] == ["bench-trainee-0@bench.test", "bench-trainee-1@bench.test"]
     assert saved["quiz_slug"] == "bench-practice" and saved["lesson_ids"]
     assert indicator_tables(IndicatorFilters()).total.participants > 0
+
+
+def test_the_bench_trainer_may_read_the_report_it_loads(
+    app: Flask, client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Trainer pages answer only a trainer assigned to the course (issue 18): the runner's trainer
+    # course report got 403 on every request until the generator assigned the bench trainer.
+    monkeypatch.setitem(generator.SIZES, "T", generator.Size(trainees=20, runs=2, courses=1, completions=100,
+                                                              attempts=20))  # fmt: skip
+    monkeypatch.setattr(generator, "BENCH_TRAINEES", 1)
+    manifest = generator.generate("T", tmp_path)
+    trainer = db.session.scalar(select(User).where(User.email == manifest["trainer"]))
+    assert trainer is not None
+    login(client, trainer, manifest["password"])
+    assert client.get(f"/reports/runs/{manifest['report_run_id']}").status_code == 200
 
 
 def test_runner_table_and_percentiles() -> None:
