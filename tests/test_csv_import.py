@@ -123,7 +123,12 @@ def test_dry_run_shows_what_would_happen_and_writes_nothing(course, ua, make_use
     run = make_run(course, EnrolmentMethod.NOMINATION)
     before = people_count()
     report = bulk_import.import_trainees(
-        focal, run, parse_csv(GOOD.encode("utf-8-sig")), bulk_import.ImportMode.NOMINATE, "Cohort", dry_run=True
+        focal,
+        run,
+        parse_csv(GOOD.encode("utf-8-sig")),
+        bulk_import.ImportMode.NOMINATE,
+        "Cohort",
+        dry_run=True,
     )
     assert not report.problems and not report.written
     assert [(o.row, o.account, o.status) for o in report.outcomes] == [
@@ -214,3 +219,26 @@ def test_ineligible_rows_and_focal_points_outside_their_authority(
         bulk_import.import_trainees(
             focal, run, parse_csv(GOOD.encode()), bulk_import.ImportMode.ENROL, "x", dry_run=True
         )
+
+
+def test_the_command_line_import_dry_run_write_and_bounds(
+    app, course, ua, make_user, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    focal = make_user(Role.FOCAL_POINT, authority=ua)
+    run = make_run(course, EnrolmentMethod.NOMINATION)
+    run_id, email = run.id, focal.email
+    path = tmp_path / "staff.csv"
+    path.write_bytes(GOOD.encode())
+    command = ["lms", "enrolment", "import", str(run_id), str(path), "--as", email, "--justification", "x"]
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=command)
+    assert dry.exit_code == 0 and "dry run: nothing written" in dry.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 0
+    written = runner.invoke(args=[*command, "--write"])
+    assert written.exit_code == 0 and "imported 2 row(s)" in written.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Enrolment.id)).where(Enrolment.run_id == run_id)) == 2
+    monkeypatch.setitem(app.config, "ENROLMENT_IMPORT_MAX_ROWS", 1)
+    too_many = runner.invoke(args=[*command, "--write"])
+    assert too_many.exit_code != 0 and "at most 1 can be imported" in too_many.output
