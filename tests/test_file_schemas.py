@@ -131,7 +131,7 @@ def course_problems(tmp_path: Path, manifest: str) -> list[str]:
         (
             "language: en",
             "language: en\ntranslations:\n  ru:\n    summary: x",
-            "course.yml:6: a translation needs",
+            "course.yml:5: translation 'ru' needs at least a title",
         ),
         (
             "language: en",

@@ -160,7 +160,10 @@ Text = str | dict[Language, Annotated[str, Says("a text given per language must 
 class CourseTranslation(FileModel):
     """The course's texts in one more language."""
 
-    title: Annotated[str, Says("a translation needs at least a title")]
+    model_config = ConfigDict(
+        json_schema_extra={"required": ["title"]}
+    )  # checked by CourseFile, with its language
+    title: Annotated[str | None, Says("'title' must be text")] = None
     summary: Annotated[str | None, Says("'summary' must be text")] = None
     learning_outcomes: Annotated[list[str] | None, Says("learning_outcomes must be a list of text")] = None
 
@@ -271,6 +274,8 @@ class CourseFile(FileModel):
         found: list[tuple[tuple[str | int, ...], str]] = []
         others = set(self.translations or {})
         for lang in sorted(others):
+            if not (self.translations or {})[lang].title:
+                found.append((("translations", lang), f"translation '{lang}' needs at least a title"))
             if lang not in LANGUAGES or lang == self.language:
                 found.append(
                     (

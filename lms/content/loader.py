@@ -181,7 +181,7 @@ def _load_manifest(folder: Path, collector: _Collector) -> CourseSpec | None:
         return None
     translations = {
         lang: {
-            "title": texts.title.strip(),
+            "title": str(texts.title).strip(),
             "summary": (texts.summary or "").strip(),
             "learning_outcomes": [o.strip() for o in texts.learning_outcomes or []],
         }
