@@ -467,3 +467,40 @@ def test_20000_rows_while_trainees_keep_writing(
     assert verify_audit_chain() == []
     with db.engine.connect() as connection:
         assert facts.differences(connection) == set()
+
+
+@pytest.mark.browser
+def test_the_progress_page_follows_the_job_without_script(
+    browser: Any, live_server: str, app: Flask, course, ua, make_user, memory_jobs: JobQueue, monkeypatch
+) -> None:
+    """Script off: the focal point uploads a large file, lands on its page, and the page reloads itself
+    (the Refresh header) until the job has imported the file."""
+    from tests.conftest import TEST_PASSWORD
+
+    focal = make_user(Role.FOCAL_POINT, authority=ua)
+    run = make_run(course, EnrolmentMethod.NOMINATION)
+    email, run_id = focal.email, run.id
+    monkeypatch.setitem(app.config, "ENROLMENT_IMPORT_JOB_ROWS", 5)
+    db.session.close()
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}/dashboard")
+        page.goto(f"{live_server}/runs/{run_id}/import")
+        page.get_by_label("CSV file").set_input_files(
+            {"name": "staff.csv", "mimeType": "text/csv", "buffer": trainee_csv(12)}
+        )
+        page.get_by_label("Justification").fill("Spring cohort")
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("Waiting for the background worker").wait_for()
+        assert "/imports/" in page.url
+        memory_jobs.run()  # the worker takes the job
+        page.get_by_text("Imported 12 row(s).").wait_for()  # no click: the page reloaded itself
+        assert page.get_by_text("New accounts: 12").is_visible()
+    finally:
+        context.close()
