@@ -10,11 +10,14 @@ lock for 46 s, and every trainee's write failed with "database is locked" meanwh
    every row is decided in Python, in file order, by the same rules as a single nomination or direct
    enrolment (lms.enrolment.rules: authority, eligibility, window, duplicates, seats), and the
    messages are written. A dry run ends here, having written nothing and locked nothing.
-2. ``write_plan`` runs in one writing transaction of multi-row statements: people, roles, changed
-   people, places, their events, mail, audit records, indicator facts. It first reads again, under
-   the lock, what the decisions depended on (``Snapshot``: the run, its rules and seats, the actor's
-   roles, the matched people and their places, and that no planned new address exists); when
-   something changed meanwhile, the plan is made again (``import_trainees``).
+2. ``prepare_write``, still outside the lock, makes every row of every table and converts it for the
+   driver (lms.db.PreparedInsert), with ids chosen ahead, and hashes the audit records but for their
+   link to the chain (lms.audit.services.PreparedEvents): most of the work.
+3. ``write_plan`` runs in one writing transaction of bulk statements: people, roles, changed people,
+   places, their events, mail, audit records, indicator facts. It first reads again, under the lock,
+   what the decisions depended on (``Snapshot``: the run, its rules and seats, the actor's roles, the
+   matched people and their places; that no planned new address exists and no chosen id was taken);
+   when something changed meanwhile, the plan is made again (``import_trainees``).
 
 All or nothing holds as before: a problem in any row and nothing is written. Files larger than
 ``ENROLMENT_IMPORT_JOB_ROWS`` rows run as a background job (``run_queued_import``, the Huey task in
@@ -637,7 +640,7 @@ def _new_ids(model: type[Any], count: int, margin: int = 0) -> list[int]:
 @dataclass
 class PreparedWrite:
     """Every row of the write, made and converted for the driver before the lock is taken (most of
-    the work: 5 s of the 6 s that 20,000 rows took when done under the lock), with the ids they will
+    the work: converting some 200,000 values, hashing the audit payloads), with the ids they will
     have. Under the lock only the statements are sent and the audit records chained."""
 
     person_ids: list[int]
