@@ -146,6 +146,12 @@ def course_problems(tmp_path: Path, manifest: str) -> list[str]:
         ("language: en", "language: en\nversion: yes", "course.yml:4: version must be a whole number"),
         ("language: en", "language: en\nquizzes: final", "course.yml:4: 'quizzes' must list quiz slugs"),
         ("modules:", "modules: []\nold:", "course.yml:4: 'modules' must list at least one module"),
+        (
+            "modules:",
+            "learning_outcomes: [ok, 5]\nmodules:",
+            "course.yml:4: learning_outcomes must be a list of text",
+        ),
+        ("modules:", "modules:\n  - 7", "course.yml:4: each module must be a mapping with slug and title"),
         ('title: "Test course"\n', "", "course.yml:1: 'title' is required and must be text"),
     ],
 )
@@ -208,3 +214,12 @@ def test_a_closing_date_is_midnight_utc(tmp_path: Path) -> None:
         "correct_answers": "after_close",
         "feedback": "immediately",
     }
+
+
+def test_a_bank_question_that_is_not_a_mapping_is_named(tmp_path: Path) -> None:
+    bank = "title: Core\nquestions:\n  - 5\n  - id: b-one\n    type: true_false\n    tags: [a, 3]\n"
+    found = problems_for(tmp_path, GOOD_QUIZ, bank)
+    assert found == [
+        "test-course/banks/core.yml:2: each question must be a mapping (id, type, prompt...)",
+        "test-course/banks/core.yml:6: tags must be a list of words",
+    ]

@@ -107,10 +107,13 @@ class Says:
             try:
                 return inner(value)
             except ValidationError as error:
-                deep = any(_inside(value, e["loc"]) for e in error.errors())
-                if deep:
-                    raise _rebuild(error, lambda e: None, lambda e: _inside(value, e["loc"])) from None
-                own = {"type": PydanticCustomError("lms", self.text(value, dict(info.data or {}))), "loc": ()}
+                message = self.text(value, dict(info.data or {}))
+                if any(
+                    _inside(value, e["loc"]) for e in error.errors()
+                ):  # an item's own message, or this one
+                    mine = lambda e: None if e["type"] == "lms" else message  # noqa: E731
+                    raise _rebuild(error, mine, lambda e: _inside(value, e["loc"])) from None
+                own = {"type": PydanticCustomError("lms", message), "loc": ()}
                 raise ValidationError.from_exception_data(error.title, [own]) from None  # type: ignore[list-item]
 
         return WrapValidator(wrap).__get_pydantic_core_schema__(source, handler)
@@ -119,6 +122,7 @@ class Says:
 class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
     unknown: ClassVar[str] = "unknown key '{key}'"
+    shape: ClassVar[str] = "the file must be a mapping of keys to values"
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Rules between this model's fields: (location inside the model, message)."""
@@ -127,6 +131,8 @@ class FileModel(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _author_messages(cls, data: Any, handler: Any) -> Any:
+        if not isinstance(data, dict):
+            raise PydanticCustomError("lms", cls.shape)
         try:
             model = handler(data)
         except ValidationError as error:
@@ -160,6 +166,8 @@ Text = str | dict[Language, Annotated[str, Says("a text given per language must 
 class CourseTranslation(FileModel):
     """The course's texts in one more language."""
 
+    shape: ClassVar[str] = "a translation maps title, summary and learning_outcomes to their texts"
+
     model_config = ConfigDict(
         json_schema_extra={"required": ["title"]}
     )  # checked by CourseFile, with its language
@@ -170,6 +178,7 @@ class CourseTranslation(FileModel):
 
 class _ModuleBase(FileModel):
     unknown: ClassVar[str] = "unknown module key '{key}'"
+    shape: ClassVar[str] = "each module must be a mapping with slug and title"
     slug: Annotated[
         str,
         Field(pattern=SLUG),
@@ -319,6 +328,8 @@ class CourseFile(FileModel):
 class LessonFrontMatter(FileModel):
     """The front matter of modules/<module>/<lesson>.md (and <lesson>.<lang>.md), between '---' lines."""
 
+    shape: ClassVar[str] = "front matter must be a mapping (title: ...)"
+
     model_config = ConfigDict(extra="allow")
     title: Annotated[str, Field(pattern=r"\S"), Says("'title' is required")]
     minutes: Annotated[int | None, Field(ge=1), Says("'minutes' must be a whole number of 1 or more")] = None
@@ -346,6 +357,7 @@ class Question(FileModel):
     """A question (in a bank, or written inside a quiz); its type decides which keys it needs."""
 
     unknown: ClassVar[str] = "unknown question key '{key}'"
+    shape: ClassVar[str] = "each question must be a mapping (id, type, prompt...)"
     id: Annotated[
         str, Field(min_length=1), Says("each question needs a stable 'id' (text), so edits keep its history")
     ]
@@ -426,6 +438,7 @@ class Review(FileModel):
     """When a trainee sees each part of a finished attempt (the score is always shown)."""
 
     unknown: ClassVar[str] = f"unknown review part '{{key}}' ({_listed(REVIEW_PARTS)})"
+    shape: ClassVar[str] = f"review maps {_listed(REVIEW_PARTS)} to when they are shown"
     answers: Annotated[
         Literal[REVIEW_WHEN], Says(f"review answers must be one of {_listed(REVIEW_WHEN)}")  # type: ignore[valid-type]
     ] = DEFAULT_REVIEW["answers"]
