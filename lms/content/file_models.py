@@ -168,9 +168,8 @@ class CourseTranslation(FileModel):
 
     shape: ClassVar[str] = "a translation maps title, summary and learning_outcomes to their texts"
 
-    model_config = ConfigDict(
-        json_schema_extra={"required": ["title"]}
-    )  # checked by CourseFile, with its language
+    # The title is required, but CourseFile says so: the message names the language.
+    model_config = ConfigDict(json_schema_extra={"required": ["title"]})
     title: Annotated[str | None, Says("'title' must be text")] = None
     summary: Annotated[str | None, Says("'summary' must be text")] = None
     learning_outcomes: Annotated[list[str] | None, Says("learning_outcomes must be a list of text")] = None
@@ -470,7 +469,7 @@ class QuizFile(FileModel):
     """courses/<slug>/quizzes/<quiz>.yml"""
 
     unknown: ClassVar[str] = "unknown quiz key '{key}'"
-    title: Annotated[Text, Says("'title' is required")]
+    title: Annotated[Text, Says("'title' is required: text, or a text per language")]
     description: Annotated[Text, Says("'description' must be text, or a text per language")] = ""
     role: Annotated[
         Literal[QUIZ_ROLES], Says(f"role must be one of {_listed(QUIZ_ROLES)}")  # type: ignore[valid-type]
