@@ -82,6 +82,7 @@ def register_features(app: Flask) -> None:
     from lms.security.views import bp as security_bp
     from lms.settings.views import bp as settings_bp
     from lms.settings.views import register_settings_context
+    from lms.unit_of_work import init_unit_of_work
 
     # Every <int:...> in every route: an id no database row can have does not match (404), before any view
     # passes it to a driver that cannot bind it (lms/request_input.py).
@@ -106,6 +107,7 @@ def register_features(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(send_mail_after_commit)
     app.after_request(certificate_work_after_commit)
+    init_unit_of_work(app)  # after the after-commit hooks: after_request runs in reverse, so it commits first
     init_certificates(app)
     for blueprint in (
         auth_bp,

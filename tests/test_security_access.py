@@ -42,6 +42,7 @@ SHARED_ARGUMENTS = {
     "slug", "lesson_id", "run_id", "quiz_slug", "quiz_id", "question_id", "token", "filename", "course_id",
     "where", "key", "path", "kind", "version", "name", "job_id", "report", "language", "lang", "index",
     "operation",
+    "batch",  # a bulk issue's progress page: admins only, it names no person
 }  # fmt: skip
 # Public by design: anyone holding a certificate code may verify it.
 PUBLIC_BY_DESIGN = {"certificates.verify", "certificates.public_credential"}
