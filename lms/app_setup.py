@@ -67,6 +67,7 @@ def register_features(app: Flask) -> None:
     from lms.certificates.views import bp as certificates_bp
     from lms.cli import register_cli
     from lms.courses.views import bp as courses_bp
+    from lms.enrolment.setup import init_enrolment
     from lms.enrolment.views import bp as enrolment_bp
     from lms.errors import register_error_handlers
     from lms.frontend.setup import init_frontend
@@ -108,6 +109,7 @@ def register_features(app: Flask) -> None:
     app.after_request(send_mail_after_commit)
     app.after_request(certificate_work_after_commit)
     init_unit_of_work(app)  # after the after-commit hooks: after_request runs in reverse, so it commits first
+    init_enrolment(app)  # completion re-checked on the signals of quizzes and lessons
     init_certificates(app)
     for blueprint in (
         auth_bp,

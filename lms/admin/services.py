@@ -17,6 +17,7 @@ from lms.audit.services import record_event
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
 from lms.auth.services import end_sessions, find_user_by_email, normalise_email
+from lms.auth.signals import person_merged
 from lms.auth.user_references import UserReference, user_references
 from lms.config import LANGUAGES
 from lms.db import utcnow
@@ -390,4 +391,5 @@ def merge_people(kept: User, removed: User, actor_id: int, reason: str | None = 
         after={"moved": moved, "removed_merged_into": kept.id},
         reason=reason or None,
     )  # fmt: skip
+    person_merged.send(kept, removed=removed, moved=moved, actor_id=actor_id)
     return moved

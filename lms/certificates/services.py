@@ -43,8 +43,10 @@ from lms.certificates.models import (
     IssuanceRule,
     IssueMethod,
 )
+from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, Modality
+from lms.enrolment.signals import enrolment_completed
 from lms.errors import Conflict, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.i18n import localized_date, localized_number, text_direction
@@ -351,6 +353,7 @@ def _issue(
         reason=reason,
     )
     db.session.flush()
+    certificate_issued.send(certificate, method=method, actor_id=actor_id)
     return certificate
 
 
@@ -526,6 +529,7 @@ def revoke(certificate: Certificate, actor_id: int, reason: str, *, show_reason_
         reason=reason.strip(),
     )
     db.session.flush()
+    certificate_revoked.send(certificate, actor_id=actor_id)
 
 
 # --- the PDF, after the commit ---------------------------------------------------------------
@@ -703,7 +707,7 @@ def set_issuance_rule(run: CourseRun, rule: str, actor_id: int | None) -> bool:
 
 
 def on_enrolment_completed(enrolment: Enrolment, **_kwargs: Any) -> None:
-    """Subscriber of lms.enrolment.services.enrolment_completed (inside the completing transaction).
+    """Subscriber of lms.enrolment.signals.enrolment_completed (inside the completing transaction).
 
     A failure here must not undo the trainee's completion: the issue runs in a savepoint, and a
     certificate that could not be made shows up in the admins' "completed, not issued" list."""
@@ -717,8 +721,7 @@ def on_enrolment_completed(enrolment: Enrolment, **_kwargs: Any) -> None:
 
 
 def connect_signals() -> None:
-    from lms.enrolment.services import enrolment_completed
-
+    """Connected by init_certificates (lms/certificates/setup.py) in every app: web, CLI, jobs."""
     enrolment_completed.connect(on_enrolment_completed)
 
 

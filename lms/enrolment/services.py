@@ -10,7 +10,6 @@ from enum import StrEnum
 from functools import cache
 from typing import Protocol
 
-from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import Insert, Select, Update, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -49,6 +48,12 @@ from lms.enrolment.rules import (
     renumber,
     window_refusal,
 )
+
+# The feature's signals live in lms/enrolment/signals.py; enrolment_completed and places_written_in_bulk
+# stay importable from here for the code that sends or answers them through this module (bulk_import).
+from lms.enrolment.signals import enrolment_completed as enrolment_completed
+from lms.enrolment.signals import lesson_completed
+from lms.enrolment.signals import places_written_in_bulk as places_written_in_bulk
 from lms.errors import Conflict, Forbidden, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs.models import Authority
@@ -56,14 +61,6 @@ from lms.quizzes.models import QuizRole
 from lms.quizzes.queries import OutlineQuiz, final_assessment_results
 
 ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
-
-signals = Namespace()
-# Sent (inside the transaction, after flush) when an enrolment becomes complete; later features
-# such as certificates subscribe instead of enrolment importing them.
-enrolment_completed = signals.signal("enrolment-completed")
-# Sent (inside the transaction) after places or people were written with bulk statements, which the
-# ORM's listeners do not see (lms.enrolment.bulk_import): the indicator facts subscribe.
-places_written_in_bulk = signals.signal("places-written-in-bulk")
 
 
 def default_run(course_id: int) -> CourseRun | None:
@@ -184,7 +181,7 @@ def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
     only while the enrolment is still active (the check and the write are one statement, so it holds
     under the write lock whatever was read before), one inserts the completion unless it exists
     (``ON CONFLICT DO NOTHING``: two clicks at once cannot both insert, and need no savepoint).
-    Only a new completion goes on to the progress check.
+    Only a new completion is announced (``lesson_completed``), which the progress check answers.
     """
     if lesson.course_id != enrolment.run.course_id or not lesson.is_published:
         raise NotFound(_("This lesson is not part of your course."))
@@ -197,7 +194,7 @@ def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
     inserted = db.session.execute(_insert_completion(db.session.get_bind().dialect.name), values).first()
     if inserted is None:  # it was there already
         return False
-    update_completion(enrolment)
+    lesson_completed.send(enrolment, lesson_id=lesson.id)  # lms.enrolment.completion re-checks completion
     return True
 
 
@@ -224,7 +221,11 @@ def _insert_completion(dialect: str) -> Insert:
 
 
 def update_completion(enrolment: Enrolment) -> None:
-    """Complete = every published lesson done and the final assessment (when the course has one) passed."""
+    """Complete = every published lesson done and the final assessment (when the course has one) passed.
+
+    The one place completion is decided. It is reached from the signals of what feeds progress
+    (lesson_completed, attempt_finished, attempts_regraded: lms/enrolment/completion.py); a new source
+    (attendance, surveys, packages) sends its own signal and subscribes this there."""
     progress = enrolment_progress(enrolment, enrolment.run.course_id)
     if progress.complete and enrolment.status == EnrolmentStatus.ENROLLED:
         enrolment.status = EnrolmentStatus.COMPLETED

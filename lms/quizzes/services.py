@@ -1,5 +1,8 @@
 """Attempts: start (or resume), save, submit, expire, regrade. Services flush and raise LmsError.
 
+A finished attempt (submitted or expired) sends ``attempt_finished`` and a regrade ``attempts_regraded``
+(lms/quizzes/signals.py); the enrolment feature answers them with its completion check.
+
 Every decision is made here, on the server: which questions an attempt holds, whether it may still take
 answers, and what they are worth. The browser only ever sees frozen texts (see grading.py).
 """
@@ -20,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit.services import record_event
 from lms.courses.models import Course
-from lms.db import utcnow
+from lms.db import begin_writing, utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
@@ -33,6 +36,7 @@ from lms.quizzes.models import (
     QuizAttempt,
     RegradeRecord,
 )
+from lms.quizzes.signals import attempt_finished, attempts_regraded
 
 RawAnswers = Mapping[int, Mapping[str, Sequence[str]]]
 ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
@@ -240,7 +244,44 @@ def submit_attempt(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | Non
     _apply_answers(attempt, raw)
     grade_attempt(attempt)
     db.session.flush()
+    attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
     return attempt
+
+
+def answer_attempt(attempt: QuizAttempt, raw: RawAnswers, *, submit: bool) -> str | None:
+    """Save or submit the answers a trainee sent; the refusal to show when the attempt was no longer open.
+
+    Two refusals are not errors that undo the request: answers sent after the time limit close the
+    attempt, graded on what was saved in time (that closing is kept: the attempt counts), and a second
+    submission changes nothing. Both return their message; any other refusal raises.
+    """
+    now = utcnow()
+    try:
+        _require_open(attempt, now)
+        if submit:
+            submit_attempt(attempt, raw, now=now)
+        else:
+            save_answers(attempt, raw, now=now)
+    except TimeUp as error:
+        expire_if_overdue(attempt, now)
+        return error.message
+    except AttemptFinished as error:  # raised before anything was changed (the claim found it taken)
+        return error.message
+    return None
+
+
+def close_overdue_on_read(attempt: QuizAttempt) -> bool:
+    """A page (GET) that finds an attempt whose time ran out closes it: the one lazy write of these pages.
+
+    Only when there is something to close: the reading transaction ends (lms.db.begin_writing, which
+    sets g.write_intent, so the request commits after the view), the attempt, its answers and its
+    enrolment are read again under the write lock, and the attempt is closed and graded. True when it was.
+    """
+    if attempt.status != AttemptStatus.IN_PROGRESS or not is_overdue(attempt, utcnow()):
+        return False
+    enrolment = db.session.get(Enrolment, attempt.enrolment_id)
+    begin_writing(attempt, *attempt.questions, *([enrolment] if enrolment is not None else []))
+    return expire_if_overdue(attempt)
 
 
 def expire_if_overdue(attempt: QuizAttempt, now: datetime | None = None) -> bool:
@@ -252,6 +293,7 @@ def expire_if_overdue(attempt: QuizAttempt, now: datetime | None = None) -> bool
     attempt.submitted_at = attempt.deadline_at
     grade_attempt(attempt)
     db.session.flush()
+    attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
     return True
 
 
@@ -339,6 +381,7 @@ def regrade_question(question: Question, *, actor_id: int | None, now: datetime 
         after={"attempts": len(items), "changed": changed, "version": question.version},
     )
     db.session.flush()
+    attempts_regraded.send(question, enrolment_ids=sorted(enrolment_ids))
     return sorted(enrolment_ids)
 
 

@@ -1,0 +1,22 @@
+"""What the enrolment feature tells later features (docs/architecture.md "Signals").
+
+Sent inside the transaction of the change, after a flush; a subscriber writes in that same transaction
+and must not commit. Later features (certificates, reports) subscribe instead of enrolment importing them.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+signals = Namespace()
+
+# sender: the Enrolment; lesson_id: the lesson newly recorded as done (a repeat sends nothing).
+lesson_completed = signals.signal("lesson-completed")
+
+# sender: the Enrolment that has just become complete (status COMPLETED, completed_at set, flushed).
+enrolment_completed = signals.signal("enrolment-completed")
+
+# sender: the CourseRun written to; runs / users: the ids written with bulk statements
+# (lms.enrolment.bulk_import), which the ORM's listeners do not see: the indicator facts subscribe
+# (lms/reports/facts.py).
+places_written_in_bulk = signals.signal("places-written-in-bulk")
