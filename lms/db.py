@@ -8,9 +8,11 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from flask import current_app, g
+from flask_babel import get_locale
 from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, insert, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,6 +99,14 @@ def reads_before_writing(view: F) -> F:
     return view
 
 
+def _session() -> scoped_session[Session]:
+    """The application's session, found through the app (Flask-SQLAlchemy registers itself there), not by
+    importing lms.extensions: that module builds its SQLAlchemy object on this module's Base, so it sits
+    above this one (docs/architecture.md, layers)."""
+    session: scoped_session[Session] = current_app.extensions["sqlalchemy"].session
+    return session
+
+
 def begin_writing(*fresh: object) -> None:
     """End the request's reading transaction; its next statement starts a writing one (BEGIN IMMEDIATE).
 
@@ -104,13 +114,8 @@ def begin_writing(*fresh: object) -> None:
     write lock. Everything else loaded so far (the signed-in user, reference rows) stays as read, so the
     writing transaction does not spend its lock re-loading them.
     """
-    from flask import g
-    from flask_babel import get_locale
-
-    from lms.extensions import db  # lms.extensions imports this module
-
     get_locale()  # chosen from the user now, so a message translated later needs no query
-    session = db.session()
+    session = _session()()
     session.expire_on_commit = False
     try:
         session.commit()
@@ -135,8 +140,6 @@ class PreparedInsert:
     """
 
     def __init__(self, table: Table, rows: Sequence[Mapping[str, Any]], *, late: Sequence[str] = ()) -> None:
-        from lms.extensions import db  # lms.extensions imports this module
-
         self.count = len(rows)
         self.sql = ""
         self._copy = False
@@ -144,7 +147,7 @@ class PreparedInsert:
         self._rows: list[list[Any]] = []  # per row: the driver's values, in the statement's order
         if not rows:
             return
-        dialect = db.session.get_bind().dialect
+        dialect = _session().get_bind().dialect
         given = [*rows[0], *late]
         defaults = {
             column.key: _default_value(column.default)
@@ -187,8 +190,6 @@ class PreparedInsert:
 
     def execute(self, late_values: Sequence[Sequence[Any]] | None = None) -> None:
         """Send the rows on the session's connection, in its transaction."""
-        from lms.extensions import db
-
         if not self.count:
             return
         if self._late_positions:
@@ -197,7 +198,7 @@ class PreparedInsert:
             for row, values in zip(self._rows, late_values, strict=True):
                 for position, value in zip(self._late_positions, values, strict=True):
                     row[position] = value
-        cursor = db.session.connection().connection.cursor()
+        cursor = _session().connection().connection.cursor()
         try:
             if self._copy:
                 with cursor.copy(self.sql) as copy:
