@@ -3,7 +3,8 @@ from __future__ import annotations
 import click
 
 from lms.certificates.services import store_missing_pdfs
-from lms.demo.services import DEMO_PASSWORD, load_demo_data
+from lms.demo.load import load_demo_data
+from lms.demo.services import DEMO_PASSWORD
 from lms.extensions import db
 
 

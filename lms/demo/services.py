@@ -67,13 +67,9 @@ def _authority(code: str) -> Authority:
     return authority
 
 
-def load_demo_data() -> list[str]:
-    """Idempotent: people who already exist are left as they are. Returns the emails of the accounts
-    created now, the cohort's included (`demo load` counted only DEMO_PEOPLE: "8 created" of 26)."""
-    from lms.demo.cohort import COHORT, load_demo_cohort  # the cohort builds on these people and services
-
-    emails = [person.email for person in DEMO_PEOPLE] + [member.email for member in COHORT]
-    existed = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+def load_demo_people() -> None:
+    """Idempotent: people who already exist are left as they are. The demo people, their progress, runs,
+    the trainer's courses and certificates; lms/demo/load.py adds the finished cohort, built on them."""
     for person in DEMO_PEOPLE:
         ensure_demo_person(person)
     db.session.flush()
@@ -81,10 +77,6 @@ def load_demo_data() -> list[str]:
     _demo_runs()  # a run of each enrolment method, a queue and a waiting list
     _demo_trainer_courses()  # the demo trainer authors two courses (lms/authoring)
     load_demo_certificates()  # one certificate in force, one revoked
-    load_demo_cohort()  # two runs that ended months ago: history for the reports (lms/demo/cohort.py)
-    db.session.flush()
-    now = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
-    return [email for email in emails if email in now - existed]
 
 
 def ensure_demo_person(person: DemoPerson) -> tuple[User, bool]:
