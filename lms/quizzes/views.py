@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,13 +20,13 @@ from lms.courses.queries import course_by_slug
 from lms.db import utcnow
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import Enrolment
-from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.quizzes import queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
 from lms.quizzes.grading import is_answered, question_type
 from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
+from lms.unit_of_work import on_refusal
 
 bp = Blueprint("quizzes", __name__)
 TRAINERS = (Role.TRAINER, Role.ADMIN)
@@ -50,18 +50,6 @@ def _own_attempt(attempt_id: int) -> tuple[QuizAttempt, Enrolment]:
     return row[0], row[1]
 
 
-def _close_if_overdue(attempt: QuizAttempt, enrolment: Enrolment) -> bool:
-    """A GET may find an attempt whose time ran out: close it in a writing transaction."""
-    if attempt.status != AttemptStatus.IN_PROGRESS or not services.is_overdue(attempt, utcnow()):
-        return False
-    db.session.commit()
-    g.write_intent = True
-    if services.expire_if_overdue(attempt):
-        enrolment_services.update_completion(enrolment)
-    db.session.commit()
-    return True
-
-
 def _course_url(quiz: Quiz) -> str:
     course = db.session.get(Course, quiz.course_id)
     return url_for("courses.course", slug=course.slug) if course else url_for("courses.dashboard")
@@ -77,7 +65,7 @@ def overview(slug: str, quiz_slug: str) -> str | Response:
         return redirect(url_for("courses.course", slug=slug))
     attempts = services.attempts_of(enrolment.id, quiz.id)
     running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
-    if running is not None and _close_if_overdue(running, enrolment):
+    if running is not None and services.close_overdue_on_read(running):
         flash(
             _("The time for your last attempt ran out; it was graded on the answers saved in time."), "info"
         )
@@ -97,6 +85,7 @@ def overview(slug: str, quiz_slug: str) -> str | Response:
 
 @bp.route("/courses/<slug>/quizzes/<quiz_slug>/start", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda slug, quiz_slug: url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
 def start(slug: str, quiz_slug: str) -> Response:
     course, quiz = _course_quiz(slug, quiz_slug)
     if not StartForm().validate_on_submit():
@@ -104,14 +93,8 @@ def start(slug: str, quiz_slug: str) -> Response:
     enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         abort(403)
-    try:
-        attempt, is_new = services.start_attempt(enrolment, quiz)
-        enrolment_services.update_completion(enrolment)  # a timed-out attempt may just have been closed
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
-    db.session.commit()
+    # A timed-out attempt closed on the way re-checks completion itself (attempt_finished).
+    attempt, is_new = services.start_attempt(enrolment, quiz)
     if not is_new:
         flash(_("Your attempt in progress was resumed with the answers you saved."), "info")
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
@@ -135,56 +118,44 @@ def _take_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
 
 @bp.route("/quiz-attempts/<int:attempt_id>", methods=["GET", "POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda attempt_id: url_for("quizzes.take", attempt_id=attempt_id))
 def take(attempt_id: int) -> str | Response:
-    attempt, enrolment = _own_attempt(attempt_id)
+    attempt, _enrolment = _own_attempt(attempt_id)
+    if request.method == "POST":
+        return _send_answers(attempt)
     quiz = attempt.quiz
-    if request.method == "GET":
-        if _close_if_overdue(attempt, enrolment):
-            flash(_("The time for this attempt ran out; it was graded on the answers saved in time."), "info")
-        if attempt.is_finished:
-            return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-        course = db.session.get(Course, quiz.course_id)
-        return render_template(
-            "quizzes/take.html",
-            attempt=attempt,
-            quiz=quiz,
-            course=course,
-            items=_take_items(attempt),
-            language=attempt.language,
-            form=AttemptForm(),
-            now=utcnow(),
-        )
+    if services.close_overdue_on_read(attempt):
+        flash(_("The time for this attempt ran out; it was graded on the answers saved in time."), "info")
+    if attempt.is_finished:
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    return render_template(
+        "quizzes/take.html",
+        attempt=attempt,
+        quiz=quiz,
+        course=db.session.get(Course, quiz.course_id),
+        items=_take_items(attempt),
+        language=attempt.language,
+        form=AttemptForm(),
+        now=utcnow(),
+    )
+
+
+def _send_answers(attempt: QuizAttempt) -> Response:
+    """The POST of the take page: save or submit. A refusal the service raises goes back to the page
+    (@on_refusal of take); one it returns (too late, already submitted) is shown on the review."""
     form = AttemptForm()
     if not form.validate_on_submit():
         abort(400)
-    raw = form.answers(request.form)
-    try:
-        if form.action.data == "save":
-            services.save_answers(attempt, raw)
-        else:
-            services.submit_attempt(attempt, raw)
-            enrolment_services.update_completion(enrolment)
-    except services.TimeUp as error:
-        db.session.rollback()
-        if services.expire_if_overdue(attempt):
-            enrolment_services.update_completion(enrolment)
-        db.session.commit()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
-    except services.AttemptFinished as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.take", attempt_id=attempt_id))
-    db.session.commit()
-    if form.action.data == "save":
+    saving = form.action.data == "save"
+    refusal = services.answer_attempt(attempt, form.answers(request.form), submit=not saving)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    if saving:
         flash(_("Your answers are saved. You can come back and finish later."), "success")
-        return redirect(url_for("quizzes.take", attempt_id=attempt_id))
+        return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     flash(_("Your attempt was submitted."), "success")
-    return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
 
 
 def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[str, bool]:
@@ -197,7 +168,7 @@ def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[st
 @allow(AUTHENTICATED)
 def review(attempt_id: int) -> str | Response:
     attempt, enrolment = _own_attempt(attempt_id)
-    _close_if_overdue(attempt, enrolment)
+    services.close_overdue_on_read(attempt)
     if not attempt.is_finished:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     quiz = attempt.quiz
@@ -266,6 +237,7 @@ def trainer_report(quiz_id: int) -> str:
 
 @bp.route("/trainer/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade", methods=["POST"])
 @allow(*TRAINERS)
+@on_refusal(lambda quiz_id, question_id: url_for("quizzes.trainer_report", quiz_id=quiz_id))
 def regrade(quiz_id: int, question_id: int) -> Response:
     quiz = db.session.get(Quiz, quiz_id) or abort(404)
     require_course_trainer(quiz.course_id)
@@ -274,15 +246,8 @@ def regrade(quiz_id: int, question_id: int) -> Response:
         abort(404)
     if not RegradeForm().validate_on_submit():
         abort(400)
-    try:
-        enrolment_ids = services.regrade_question(question, actor_id=current_user.id)
-        for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))):
-            enrolment_services.update_completion(enrolment)
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("quizzes.trainer_report", quiz_id=quiz_id))
-    db.session.commit()
+    # The enrolments whose results changed re-check completion themselves (attempts_regraded).
+    enrolment_ids = services.regrade_question(question, actor_id=current_user.id)
     flash(
         _(
             "Question %(key)s was regraded in %(count)s enrolment(s).",
