@@ -3,27 +3,26 @@ profile and password. Services flush and raise LmsError; views commit."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lms.audit.services import record_event
 from lms.auth.models import EmailConfirmation, User
 from lms.auth.passwords import hash_password, verify_password
 from lms.auth.services import Registration, normalise_email, register_user
+from lms.auth.tokens import issue_one_time_token, public_link, token_hash
 from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
 from lms.i18n import recipient_language
 from lms.settings.models import RegistrationPolicy
-from lms.settings.services import email_domain_allowed, get_settings, public_base_url
+from lms.settings.services import email_domain_allowed, get_settings
 
 DEFAULT_CONFIRMATION_HOURS = 48
 
@@ -60,21 +59,10 @@ def self_register(data: Registration) -> tuple[User, str]:
     return user, token
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def confirmation_lifetime() -> timedelta:
     return timedelta(
         hours=float(current_app.config.get("EMAIL_CONFIRMATION_HOURS", DEFAULT_CONFIRMATION_HOURS))
     )
-
-
-def _confirmation_link(token: str) -> str:
-    path = url_for("account.confirm_email", token=token)
-    if has_request_context() and request.script_root and path.startswith(request.script_root):
-        path = path[len(request.script_root) :]  # the public base URL already carries any prefix
-    return public_base_url() + path
 
 
 def issue_email_confirmation(user: User) -> str:
@@ -83,22 +71,7 @@ def issue_email_confirmation(user: User) -> str:
 
     if user.email_confirmed_at is not None:
         raise ValidationFailed(_("Your email address is already confirmed."))
-    now = utcnow()
-    db.session.execute(
-        update(EmailConfirmation)
-        .where(EmailConfirmation.user_id == user.id, EmailConfirmation.used_at.is_(None))
-        .values(expires_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        EmailConfirmation(
-            user_id=user.id,
-            email=user.email,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + confirmation_lifetime(),
-        )
-    )
+    token = issue_one_time_token(EmailConfirmation, user.id, confirmation_lifetime(), email=user.email)
     hours = int(confirmation_lifetime().total_seconds() // 3600)
     language = recipient_language(user.preferred_language)
     with force_locale(language):  # the recipient's language, not that of whoever made the account
@@ -109,7 +82,7 @@ def issue_email_confirmation(user: User) -> str:
             name=user.given_name,
             academy=get_settings().academy_name,
             hours=hours,
-            link=_confirmation_link(token),
+            link=public_link("account.confirm_email", token=token),
         )
         subject = _("Confirm your email address")
     queue_mail(user.email, subject, body, kind="email_confirmation", language=language)
@@ -117,10 +90,19 @@ def issue_email_confirmation(user: User) -> str:
     return token
 
 
+def confirmation_problem(token: str) -> str | None:
+    """Why the confirmation link cannot be used (the page shows it with a 410), or None when it can."""
+    try:
+        find_confirmation(token)
+    except ValidationFailed as error:
+        return error.message
+    return None
+
+
 def find_confirmation(token: str) -> EmailConfirmation:
     """The confirmation a token names, if it can still be used; else ValidationFailed saying why."""
     confirmation = db.session.scalar(
-        select(EmailConfirmation).where(EmailConfirmation.token_hash == _token_hash(token))
+        select(EmailConfirmation).where(EmailConfirmation.token_hash == token_hash(token))
     )
     if confirmation is None:
         raise ValidationFailed(_("This confirmation link is not valid."))

@@ -16,10 +16,9 @@ from lms.auth.account_forms import PasswordChangeForm, ProfileForm
 from lms.auth.models import User
 from lms.auth.user_references import linked_row_counts
 from lms.enrolment.queries import dashboard_rows
-from lms.errors import LmsError
-from lms.extensions import db
 from lms.i18n import current_language
 from lms.security.services import personal_data, stamp_session
+from lms.unit_of_work import on_refusal, refusals_into
 
 bp = Blueprint("account", __name__)
 
@@ -30,28 +29,24 @@ def profile() -> tuple[str, int] | Response:
     user: User = current_user._get_current_object()  # the real object, for assignments
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
-        try:
-            account.update_own_profile(
-                user,
-                account.ProfileChange(
-                    given_name=form.given_name.data or "",
-                    family_name=form.family_name.data or "",
-                    patronymic=form.patronymic.data,
-                    native_name=form.native_name.data,
-                    preferred_language=form.preferred_language.data,
-                    timezone=form.timezone.data,
-                    position=form.position.data,
-                ),
-            )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        with refusals_into(form):
+            account.update_own_profile(user, _profile_change(form))
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("account.profile"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/account.html", form=form, resend_form=FlaskForm(), user=user), status
+
+
+def _profile_change(form: ProfileForm) -> account.ProfileChange:
+    return account.ProfileChange(
+        given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "",
+        patronymic=form.patronymic.data,
+        native_name=form.native_name.data,
+        preferred_language=form.preferred_language.data,
+        timezone=form.timezone.data,
+        position=form.position.data,
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -59,18 +54,10 @@ def profile() -> tuple[str, int] | Response:
 def password() -> tuple[str, int] | Response:
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
-            account.change_password(
-                current_user._get_current_object(),
-                form.current_password.data or "",
-                form.new_password.data or "",
-            )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            stamp_session(current_user._get_current_object())  # this session goes on; the others end
+        user: User = current_user._get_current_object()
+        with refusals_into(form):
+            account.change_password(user, form.current_password.data or "", form.new_password.data or "")
+            stamp_session(user)  # this session goes on (the new password's fingerprint); the others end
             flash(_("Your password is changed."), "success")
             return redirect(url_for("account.profile"))
     status = 422 if form.errors or form.form_errors else 200
@@ -133,17 +120,16 @@ def my_data_json() -> Response:
 
 @bp.route("/account/confirm/resend", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda: url_for("account.profile"))
 def resend_confirmation() -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        account.issue_email_confirmation(current_user._get_current_object())
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "info")
+    user: User = current_user._get_current_object()
+    if user.email_confirmed_at is not None:  # nothing to send: a note, not an error
+        flash(_("Your email address is already confirmed."), "info")
         return redirect(url_for("account.profile"))
-    db.session.commit()
-    flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
+    account.issue_email_confirmation(user)
+    flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
     return redirect(url_for("account.profile"))
 
 
@@ -153,16 +139,10 @@ def confirm_email(token: str) -> tuple[str, int] | Response:
     # Opening the link shows a button; only the POST confirms, because mail scanners fetch links.
     form = FlaskForm()
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             account.confirm_email(token)
-        except LmsError as error:
-            db.session.rollback()
-            return render_template("auth/confirm_email.html", problem=error.message, form=form), 410
-        db.session.commit()
-        flash(_("Thank you: your email address is confirmed. You can now enrol in courses."), "success")
-        return redirect(url_for("courses.dashboard" if current_user.is_authenticated else "auth.login"))
-    try:
-        account.find_confirmation(token)
-    except LmsError as error:
-        return render_template("auth/confirm_email.html", problem=error.message, form=form), 410
-    return render_template("auth/confirm_email.html", problem=None, form=form), 200
+            flash(_("Thank you: your email address is confirmed. You can now enrol in courses."), "success")
+            return redirect(url_for("courses.dashboard" if current_user.is_authenticated else "auth.login"))
+        return render_template("auth/confirm_email.html", problem=form.form_errors[-1], form=form), 410
+    problem = account.confirmation_problem(token)
+    return render_template("auth/confirm_email.html", problem=problem, form=form), 410 if problem else 200

@@ -15,14 +15,13 @@ from lms.auth.account import registration_refusal, self_register
 from lms.auth.forms import LoginForm, RegistrationForm
 from lms.auth.services import Registration, authenticate, end_sessions
 from lms.config import LANGUAGES
-from lms.errors import LmsError
-from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.security import services as security
-from lms.security.views import begin_second_factor
+from lms.security.views import begin_second_factor, complete_sign_in
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import get_settings
+from lms.unit_of_work import refusals_into
 
 bp = Blueprint("auth", __name__)
 
@@ -43,47 +42,39 @@ def safe_next_url(target: str | None) -> str | None:
 @allow(ANONYMOUS)
 def login() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        email = form.email.data or ""
-        # Per address, per account and address, and a growing delay per account, counted in Redis or
-        # the database (all workers share it); docs/security.md, "Sign-in limits".
-        check = security.check_sign_in(email)
-        if not check.allowed:
-            security.record_failed_sign_in(email, reason="rate_limited")
-            db.session.commit()
-            if check.refused_by == "account_delay":
-                wait = format_timedelta(timedelta(seconds=check.retry_after), threshold=1)
-                form.form_errors.append(_("Too many sign-in attempts. Try again in %(time)s.", time=wait))
-            else:
-                form.form_errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
-            retry = {"Retry-After": str(check.retry_after)}
-            return render_template("auth/login.html", form=form), 429, retry
-        user = authenticate(email, form.password.data or "")
-        if user is not None:
-            security.passed_sign_in(check)  # the limits count failures only
-        if user is None:
-            security.failed_sign_in(email)
-            security.record_failed_sign_in(email)
-            db.session.commit()  # the attempt counts and stays in the audit log
-            form.form_errors.append(_("The email or password is not correct."))
-            status = 401
-        elif security.confirmed_credential(user.id) is not None:
-            db.session.commit()
-            return begin_second_factor(user, safe_next_url(request.args.get("next")))
-        else:
-            # A language chosen with the switcher before signing in is the person's choice: it becomes
-            # their saved preference instead of being silently overruled by the one saved earlier.
-            chosen_language = session.get("language")
-            if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
-                user.preferred_language = chosen_language
-            security.record_sign_in(user)
-            db.session.commit()
-            session.clear()  # a fresh session on sign-in (no fixation)
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.given_name), "success")
-            return redirect(safe_next_url(request.args.get("next")) or url_for("courses.dashboard"))
-    return render_template("auth/login.html", form=form), status
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 200
+    email = form.email.data or ""
+    # Per address, per account and address, and a growing delay per account, counted in Redis or
+    # the database (all workers share it); docs/security.md, "Sign-in limits".
+    check = security.check_sign_in(email)
+    if not check.allowed:
+        return _sign_in_refused(form, email, check)
+    user = authenticate(email, form.password.data or "")
+    if user is None:
+        security.failed_sign_in(email)
+        security.record_failed_sign_in(email)
+        security.keep_counted_attempt()  # the attempt counts and stays in the audit log (a 401)
+        form.form_errors.append(_("The email or password is not correct."))
+        return render_template("auth/login.html", form=form), 401
+    security.passed_sign_in(check)  # the limits count failures only
+    next_url = safe_next_url(request.args.get("next"))
+    if security.confirmed_credential(user.id) is not None:
+        return begin_second_factor(user, next_url)
+    return complete_sign_in(user, next_url)
+
+
+def _sign_in_refused(
+    form: LoginForm, email: str, check: security.SignInCheck
+) -> tuple[str, int, dict[str, str]]:
+    security.record_failed_sign_in(email, reason="rate_limited")
+    security.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
+    if check.refused_by == "account_delay":
+        wait = format_timedelta(timedelta(seconds=check.retry_after), threshold=1)
+        form.form_errors.append(_("Too many sign-in attempts. Try again in %(time)s.", time=wait))
+    else:
+        form.form_errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
+    return render_template("auth/login.html", form=form), 429, {"Retry-After": str(check.retry_after)}
 
 
 @bp.route("/logout", methods=["POST"])
@@ -92,7 +83,6 @@ def logout() -> Response:
     # Clearing the cookie is not enough: a copy taken before would still be signed. Raising the
     # version ends every session of this person on the server (docs/security.md, "Signing out").
     end_sessions(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -106,8 +96,30 @@ def register() -> tuple[str, int] | Response:
     if closed is not None:
         status = 403 if request.method == "POST" else 200
         return render_template("auth/register_closed.html", message=closed), status
-    form = RegistrationForm()
     language = current_language()
+    form = _registration_form(language)
+    if form.validate_on_submit():
+        allowed = security.registration_allowed()
+        security.keep_counted_attempt()  # the attempt counts even when the registration then fails
+        if not allowed:
+            form.form_errors.append(_("Too many registrations from your network. Try again later."))
+            return render_template("auth/register.html", form=form), 429
+        with refusals_into(form):
+            user, _token = self_register(_registration(form, language))
+            message = _(
+                "Your account is ready. Confirm your address with the link we sent to %(email)s to enrol.",
+                email=user.email,
+            )
+            session.clear()
+            login_user(user)
+            flash(message, "success")
+            return redirect(url_for("courses.dashboard"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+def _registration_form(language: str) -> RegistrationForm:
+    form = RegistrationForm()
     settings = get_settings()
     if settings.registration_policy == RegistrationPolicy.DOMAINS:
         domains = ", ".join(settings.allowed_email_domains)
@@ -117,54 +129,32 @@ def register() -> tuple[str, int] | Response:
         SelectChoice("0", _("Choose your authority")),
         *authority_choices_by_country(language),
     ]
-    if form.validate_on_submit():
-        allowed = security.registration_allowed()
-        db.session.commit()  # the attempt counts even when the registration then fails
-        if not allowed:
-            form.form_errors.append(_("Too many registrations from your network. Try again later."))
-            return render_template("auth/register.html", form=form), 429
-    if form.validate_on_submit():
-        try:
-            user, _token = self_register(
-                Registration(
-                    email=form.email.data or "",
-                    password=form.password.data or "",
-                    given_name=form.given_name.data or "",
-                    family_name=form.family_name.data or "",
-                    patronymic=form.patronymic.data,
-                    native_name=form.native_name.data,
-                    country_code=form.country.data or "",
-                    authority_id=form.authority.data or 0,
-                    sex=form.sex.data or None,
-                    position=form.position.data,
-                    preferred_language=language,
-                )
-            )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            session.clear()
-            login_user(user)
-            message = _(
-                "Your account is ready. Confirm your address with the link we sent to %(email)s to enrol.",
-                email=user.email,
-            )
-            flash(message, "success")
-            return redirect(url_for("courses.dashboard"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("auth/register.html", form=form), status
+    return form
+
+
+def _registration(form: RegistrationForm, language: str) -> Registration:
+    return Registration(
+        email=form.email.data or "",
+        password=form.password.data or "",
+        given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "",
+        patronymic=form.patronymic.data,
+        native_name=form.native_name.data,
+        country_code=form.country.data or "",
+        authority_id=form.authority.data or 0,
+        sex=form.sex.data or None,
+        position=form.position.data,
+        preferred_language=language,
+    )
 
 
 @bp.route("/language", methods=["POST"])
 @allow(PUBLIC)
 def set_language() -> Response:
-    language = request.form.get("language", "")
+    language = request.form.get("language", "")  # the switcher in base.html: one field, no form class
     if language in LANGUAGES:
         session["language"] = language
         if current_user.is_authenticated and current_user.preferred_language != language:
             # The explicit choice is the signed-in user's preference from now on (mails use it too).
             current_user.preferred_language = language
-            db.session.commit()
     return redirect(safe_next_url(request.form.get("next")) or url_for("courses.catalogue"))

@@ -14,15 +14,15 @@ from lms.courses.models import LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
 from lms.courses.queries import catalogue as catalogue_entries
 from lms.courses.queries import course_by_slug, published_outline
+from lms.courses.reading import complete_on_reading
 from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
 from lms.db import begin_writing, reads_before_writing
 from lms.enrolment import services as enrolment_services
 from lms.enrolment.queries import dashboard_rows
-from lms.errors import LmsError
-from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import course_question_specs, course_quizzes, outline_quizzes
 from lms.reports.queries import certificates_in_force
+from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
 
@@ -89,6 +89,7 @@ def _study_language_form(languages: list[str], enrolment: object | None) -> Stud
 
 @bp.route("/courses/<slug>/study-language", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda slug: url_for("courses.course", slug=slug))
 def change_study_language(slug: str) -> Response:
     course = course_by_slug(slug, with_outline=False) or abort(404)
     enrolment = enrolment_services.active_enrolment(current_user.id, course.id) or abort(404)
@@ -96,16 +97,7 @@ def change_study_language(slug: str) -> Response:
     if not form.validate_on_submit():
         flash(_("Choose one of the course's languages."), "error")
         return redirect(url_for("courses.course", slug=slug))
-    try:
-        changed = enrolment_services.change_study_language(
-            enrolment, form.language.data, actor_id=current_user.id
-        )
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("courses.course", slug=slug))
-    db.session.commit()
-    if changed:
+    if enrolment_services.change_study_language(enrolment, form.language.data, actor_id=current_user.id):
         name = LANGUAGE_NAMES.get(form.language.data, form.language.data)
         flash(_("You now study this course in %(language)s.", language=name), "success")
     return redirect(url_for("courses.course", slug=slug))
@@ -159,10 +151,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         return redirect(url_for("courses.course", slug=slug))
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
-        # A write inside a GET: end the read transaction and start a writing one (BEGIN IMMEDIATE).
-        begin_writing(enrolment)
-        enrolment_services.complete_lesson(enrolment, lesson)
-        db.session.commit()
+        complete_on_reading(enrolment, lesson)  # the GET's one write, see there
     completed = enrolment_services.completed_lesson_ids(enrolment.id)
     quizzes = outline_quizzes(course, enrolment.id)
     language = enrolment.language or course.language
@@ -191,6 +180,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
 
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda slug, lesson_id: url_for("courses.lesson", slug=slug, lesson_id=lesson_id))
 @reads_before_writing  # the busiest write of the academy: hold SQLite's write lock for the write only
 def complete_lesson(slug: str, lesson_id: int) -> Response:
     # No FlaskForm: the form is the CSRF token alone, which CSRFProtect checked before this view ran.
@@ -199,13 +189,7 @@ def complete_lesson(slug: str, lesson_id: int) -> Response:
     if enrolment is None:
         abort(403)
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
-    try:
-        enrolment_services.complete_lesson(enrolment, lesson)
-    except LmsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("courses.lesson", slug=slug, lesson_id=lesson_id))
-    db.session.commit()
+    enrolment_services.complete_lesson(enrolment, lesson)
     flash(_("Lesson marked complete."), "success")
     _previous, following = course.neighbours(lesson.id)
     if following is not None:

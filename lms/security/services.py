@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g, has_request_context, request, session, url_for
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from lms.audit.services import record_event
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password
-from lms.db import utcnow
+from lms.auth.tokens import issue_one_time_token, public_link, token_hash
+from lms.db import begin_writing, utcnow
 from lms.errors import ValidationFailed
 from lms.extensions import db
 from lms.i18n import recipient_language
@@ -166,6 +168,14 @@ def passed_sign_in(check: SignInCheck) -> None:
         ratelimit.forgive(key, window)
 
 
+def keep_counted_attempt() -> None:
+    """Commit the attempt counted so far (the rate-limit hits, a failed sign-in in the audit log) in a
+    transaction of its own, before the view answers. The unit of work (lms/unit_of_work.py) rolls back
+    every answer of 400 or more, and a refused or failed sign-in answers 401/429; a registration that
+    then fails must not take its counted attempt with it. The only commit a view may ask for itself."""
+    db.session.commit()
+
+
 def password_reset_allowed(email: str) -> bool:
     """Reset links have their own budget (asking for links must not use up anyone's sign-in attempts):
     per address, per account and address, and per account (a cap on the mails one inbox receives;
@@ -211,10 +221,6 @@ def record_failed_sign_in(email: str, *, reason: str = "credentials") -> None:
 # --- password reset -----------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def reset_lifetime() -> timedelta:
     return timedelta(hours=float(current_app.config.get("PASSWORD_RESET_HOURS", RESET_HOURS_DEFAULT)))
 
@@ -227,26 +233,12 @@ def request_password_reset(email: str) -> str | None:
     request: sending would make a known address answer measurably slower than an unknown one."""
     from lms.auth.services import find_user_by_email
     from lms.notifications.services import queue_mail
-    from lms.settings.services import get_settings, public_base_url
+    from lms.settings.services import get_settings
 
     user = find_user_by_email(email)
     if user is None or not user.active:
         return None
-    now = utcnow()
-    db.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(expires_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        PasswordReset(
-            user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=now + reset_lifetime()
-        )
-    )
-    path = url_for("security.reset_password", token=token)
-    if has_request_context() and request.script_root and path.startswith(request.script_root):
-        path = path[len(request.script_root) :]
+    token = issue_one_time_token(PasswordReset, user.id, reset_lifetime())
     minutes = int(reset_lifetime().total_seconds() // 60)
     language = recipient_language(user.preferred_language)
     with force_locale(language):  # the recipient's language (issue 8), whatever the page's
@@ -258,7 +250,7 @@ def request_password_reset(email: str) -> str | None:
             name=user.given_name,
             academy=get_settings().academy_name,
             minutes=minutes,
-            link=public_base_url() + path,
+            link=public_link("security.reset_password", token=token),
         )
         subject = _("Reset your password")
     mail = queue_mail(user.email, subject, body, kind="password_reset", language=language)
@@ -271,8 +263,17 @@ def request_password_reset(email: str) -> str | None:
     return token
 
 
+def reset_problem(token: str) -> str | None:
+    """Why the reset link cannot be used (the page shows it with a 410), or None when it can."""
+    try:
+        find_reset(token)
+    except ValidationFailed as error:
+        return error.message
+    return None
+
+
 def find_reset(token: str) -> PasswordReset:
-    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token)))
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise ValidationFailed(_("This password reset link is not valid any more. Ask for a new one."))
     return reset
@@ -321,6 +322,26 @@ def start_two_factor(user: User) -> TwoFactorCredential:
         db.session.add(credential)
     db.session.flush()
     return credential
+
+
+def two_factor_being_set_up(user: User) -> TwoFactorCredential:
+    """The secret the set-up page shows, stored the first time the page is opened (a GET).
+
+    The one write a GET of this feature makes, on purpose: the code typed next is checked against
+    the stored secret, so the page may only show a secret that is stored. ``begin_writing`` ends the
+    page's read transaction and sets ``g.write_intent``, so the unit of work commits this GET
+    (docs/architecture.md, "Unit of work"); later views of the page find the secret and write nothing."""
+    credential = pending_two_factor(user.id)
+    if credential is None:
+        begin_writing()
+        credential = start_two_factor(user)
+    return credential
+
+
+def pending_two_factor(user_id: int) -> TwoFactorCredential | None:
+    """The secret being set up (shown on the set-up page, not yet confirmed), if any."""
+    credential = db.session.get(TwoFactorCredential, user_id)
+    return credential if credential is not None and credential.confirmed_at is None else None
 
 
 def _accept_code(credential: TwoFactorCredential, code: str) -> bool:
@@ -560,6 +581,26 @@ def erase_person(user: User, actor_id: int, reason: str) -> list[str]:
     record_event("user.erased", "user", user.id, actor_id=actor_id, reason=reason)
     db.session.flush()
     return pdf_files
+
+
+ERASED_FILES_KEY = "lms_erased_certificate_files"
+
+
+def delete_certificate_files_after_commit(names: list[str]) -> None:
+    """The erased person's PDFs go once the erase has committed, and stay if it rolls back."""
+    db.session().info.setdefault(ERASED_FILES_KEY, []).extend(names)
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_erased_files(session: Session) -> None:
+    names = session.info.pop(ERASED_FILES_KEY, None)
+    if names:
+        delete_certificate_files(names)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_files_of_rolled_back_erase(session: Session) -> None:
+    session.info.pop(ERASED_FILES_KEY, None)
 
 
 def delete_certificate_files(names: list[str]) -> None:

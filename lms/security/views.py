@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
@@ -15,7 +15,6 @@ from lms.auth.access import ANONYMOUS, PUBLIC, allow
 from lms.auth.models import Role, User
 from lms.auth.passwords import verify_password
 from lms.config import LANGUAGES
-from lms.errors import LmsError
 from lms.extensions import db
 from lms.security import services
 from lms.security.forms import (
@@ -25,6 +24,8 @@ from lms.security.forms import (
     ResetPasswordForm,
     TwoFactorCodeForm,
 )
+from lms.security.models import TwoFactorCredential
+from lms.unit_of_work import refusals_into
 
 bp = Blueprint("security", __name__)
 
@@ -41,7 +42,6 @@ def forgot_password() -> str | Response:
     if form.validate_on_submit():
         if services.password_reset_allowed(form.email.data or ""):  # its own budget, not sign-in's
             services.request_password_reset(form.email.data or "")
-        db.session.commit()
         # One answer whether or not the address has an account (no enumeration).
         flash(
             _(
@@ -60,23 +60,15 @@ def reset_password(token: str) -> tuple[str, int] | Response:
     form = ResetPasswordForm()
     problem = None
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             services.reset_password(token, form.new_password.data or "")
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
             session.clear()
             flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
-    else:
-        try:
-            services.find_reset(token)
-        except LmsError as error:
-            problem = error.message
-    status = 410 if problem else (422 if form.errors or form.form_errors else 200)
-    return render_template("security/reset_password.html", form=form, problem=problem), status
+    elif (problem := services.reset_problem(token)) is not None:
+        return render_template("security/reset_password.html", form=form, problem=problem), 410
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("security/reset_password.html", form=form, problem=None), status
 
 
 def _pending_user() -> User | None:
@@ -103,22 +95,13 @@ def two_factor_login() -> tuple[str, int] | Response:
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
         if not services.second_factor_allowed(user.id):
-            db.session.commit()
+            services.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
             abort(429)
         if services.verify_second_factor(user, form.code.data or ""):
-            # as lms.auth.views.login: a language chosen on the page before signing in is saved
-            chosen_language = session.get("language")
-            if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
-                user.preferred_language = chosen_language
-            services.record_sign_in(user, second_factor=True)
-            db.session.commit()
             target = session.get(PENDING_NEXT)
-            session.clear()
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.given_name), "success")
-            return redirect(target if isinstance(target, str) and target else url_for("courses.dashboard"))
+            return complete_sign_in(user, target if isinstance(target, str) else None, second_factor=True)
         services.record_failed_sign_in(user.email, reason="second_factor")
-        db.session.commit()
+        services.keep_counted_attempt()  # the failure stays in the audit log (a 401)
         form.form_errors.append(_("That code is not right."))
     status = 401 if form.form_errors else 200
     return render_template("security/two_factor_login.html", form=form), status
@@ -137,31 +120,44 @@ def begin_second_factor(user: User, next_url: str | None) -> Response:
     return redirect(url_for("security.two_factor_login"))
 
 
+def complete_sign_in(user: User, next_url: str | None, *, second_factor: bool = False) -> Response:
+    """The last step of signing in, after the password (and the code, with two-factor on)."""
+    # A language chosen with the switcher before signing in is the person's choice: it becomes
+    # their saved preference instead of being silently overruled by the one saved earlier.
+    chosen_language = session.get("language")
+    if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
+        user.preferred_language = chosen_language
+    services.record_sign_in(user, second_factor=second_factor)
+    welcome = _("Welcome, %(name)s.", name=user.given_name)
+    session.clear()  # a fresh session on sign-in (no fixation)
+    login_user(user)
+    flash(welcome, "success")
+    return redirect(next_url or url_for("courses.dashboard"))
+
+
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @allow(Role.ADMIN, Role.FOCAL_POINT)
 def two_factor_setup() -> tuple[str, int] | Response:
-    g.write_intent = True  # even a GET stores the secret being set up
     user: User = current_user._get_current_object()
-    enabled = services.confirmed_credential(user.id) is not None
     form = TwoFactorCodeForm()
-    if enabled:
+    if services.confirmed_credential(user.id) is not None:
         return render_template(
             "security/two_factor_setup.html", enabled=True, form=form, disable_form=DisableTwoFactorForm()
         ), 200
-    credential = services.start_two_factor(user)
+    if request.method == "GET":
+        credential: TwoFactorCredential | None = services.two_factor_being_set_up(user)  # a lazy write
+    else:
+        credential = services.pending_two_factor(user.id)
+    if credential is None:  # a code sent before the page ever showed a secret
+        flash(_("Start the set-up again."), "error")
+        return redirect(url_for("security.two_factor_setup"))
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             services.confirm_two_factor(user, form.code.data or "")
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
             flash(
                 _("Two-factor sign-in is on. You will be asked for a code each time you sign in."), "success"
             )
             return redirect(url_for("security.two_factor_setup"))
-    db.session.commit()  # the secret must survive until the code is confirmed
     uri = services.provisioning_uri(user, credential)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return render_template(
@@ -176,7 +172,6 @@ def two_factor_disable() -> Response:
     user: User = current_user._get_current_object()
     if form.validate_on_submit() and verify_password(user.password_hash, form.password.data or ""):
         services.disable_two_factor(user, actor_id=user.id)
-        db.session.commit()
         flash(_("Two-factor sign-in is off."), "info")
     else:
         flash(_("Your password is not correct; two-factor sign-in stays on."), "error")
@@ -190,7 +185,6 @@ def admin_reset_two_factor(user_id: int) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
     services.disable_two_factor(person, actor_id=current_user.id)
-    db.session.commit()
     flash(_("Two-factor sign-in is reset; the person can set it up again."), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
@@ -201,14 +195,9 @@ def erase_person(user_id: int) -> tuple[str, int] | Response:
     person = db.get_or_404(User, user_id)
     form = EraseForm()
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             files = services.erase_person(person, actor_id=current_user.id, reason=form.reason.data or "")
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            services.delete_certificate_files(files)
+            services.delete_certificate_files_after_commit(files)
             flash(_("The person's personal data is erased; anonymous statistics are kept."), "success")
             return redirect(url_for("admin.person", user_id=person.id))
     status = 422 if form.errors or form.form_errors else 200
