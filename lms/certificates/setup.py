@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from flask import Flask, current_app
 
 from lms.certificates import codes
 from lms.certificates.issuer import DEFAULT_PUBLIC_BASE_URL
+from lms.certificates.keys import ACTIVE_FILE, KEYS_FOLDER
 from lms.certificates.services import connect_signals
+from lms.ops.health import Check, add_readiness_check
 
 
 def init_certificates(app: Flask) -> None:
@@ -15,6 +19,19 @@ def init_certificates(app: Flask) -> None:
     app.config.setdefault("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL)
     app.config.setdefault("CERTIFICATE_VERIFY_LIMIT", 30)  # lookups per client per window
     app.config.setdefault("CERTIFICATE_VERIFY_WINDOW_SECONDS", 600)
+    add_readiness_check(app, check_signing_key)  # /readyz: the active key is in instance/
     connect_signals()  # issues automatically on lms.enrolment's enrolment_completed
     # Codes are stored plain and shown grouped for humans (K7QM-2XRT-93FD) wherever they appear.
     app.add_template_filter(codes.grouped, "certificate_code")
+
+
+def check_signing_key() -> Check:
+    """Readiness (/readyz, added to lms.ops.health's checks): the active private key is in instance/."""
+    folder = Path(current_app.instance_path) / KEYS_FOLDER
+    active = folder / ACTIVE_FILE
+    if not active.exists():
+        return Check("signing_key", False, f"no active key in {folder} (run `flask lms certificates did`)")
+    key_id = active.read_text().strip()
+    if not (folder / f"{key_id}.pem").exists():
+        return Check("signing_key", False, f"private key {key_id}.pem is missing")
+    return Check("signing_key", True, key_id)

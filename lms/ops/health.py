@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import text
 
 from lms import config as paths
@@ -22,6 +21,16 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+
+# app.extensions key: the checks that features add (certificates: the signing key), so that ops, a layer
+# below them, need not import them (docs/architecture.md, layers).
+FEATURE_CHECKS = "lms.readiness_checks"
+
+
+def add_readiness_check(app: Flask, check: Callable[[], Check]) -> None:
+    """A feature's own readiness check, reported after the database's and before Redis's."""
+    app.extensions.setdefault(FEATURE_CHECKS, []).append(check)
 
 
 @cache
@@ -50,22 +59,6 @@ def check_migrations() -> Check:
     return Check("migrations", current == heads, detail)
 
 
-def check_signing_key(instance_dir: Path) -> Check | None:
-    """The certificates' active Ed25519 key must be in instance/ (None: no certificates feature)."""
-    if importlib.util.find_spec("lms.certificates.keys") is None:
-        return None
-    from lms.certificates.keys import ACTIVE_FILE, KEYS_FOLDER
-
-    folder = instance_dir / KEYS_FOLDER
-    active = folder / ACTIVE_FILE
-    if not active.exists():
-        return Check("signing_key", False, f"no active key in {folder} (run `flask lms certificates did`)")
-    key_id = active.read_text().strip()
-    if not (folder / f"{key_id}.pem").exists():
-        return Check("signing_key", False, f"private key {key_id}.pem is missing")
-    return Check("signing_key", True, key_id)
-
-
 def check_redis() -> Check | None:
     """Only when REDIS_URL is configured: rate limits and the job queue depend on it then."""
     try:
@@ -80,7 +73,8 @@ def check_redis() -> Check | None:
 
 def readiness() -> list[Check]:
     checks = [check_database(), check_migrations()]
-    for optional in (check_signing_key(Path(current_app.instance_path)), check_redis()):
-        if optional is not None:
-            checks.append(optional)
+    checks += [check() for check in current_app.extensions.get(FEATURE_CHECKS, ())]
+    redis = check_redis()
+    if redis is not None:
+        checks.append(redis)
     return checks
