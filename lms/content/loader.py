@@ -21,7 +21,7 @@ import yaml
 
 from lms.content.file_models import SLUG_PATTERN, CourseFile, LessonFrontMatter, line_at, validate_file
 from lms.content.quiz_loader import BankSpec, QuizSpec, load_assessments
-from lms.content.yaml_lines import LineDict, line_of, load_yaml_with_lines
+from lms.yaml_lines import LineDict, line_of, load_yaml_with_lines
 
 __all__ = ["SLUG_PATTERN", "CourseSpec", "LessonSpec", "LessonText", "ModuleSpec", "load_all", "load_course"]
 MANIFEST = "course.yml"

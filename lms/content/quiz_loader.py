@@ -20,8 +20,8 @@ from pydantic import BaseModel
 
 from lms.config import LANGUAGES
 from lms.content.file_models import BankFile, BankQuestion, Question, QuizFile, validate_file
-from lms.content.yaml_lines import LineDict, line_of, load_yaml_with_lines
 from lms.quizzes.grading import REGISTRY
+from lms.yaml_lines import LineDict, line_of, load_yaml_with_lines
 
 QUESTION_KEYS = set(Question.model_fields)
 M = TypeVar("M", bound=BaseModel)

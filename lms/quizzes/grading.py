@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from random import Random
 from typing import Any, ClassVar
 
-from lms.content.yaml_lines import line_of
+from lms.yaml_lines import line_of
 
 Localise = Callable[[Any], str]
 RawAnswer = Mapping[str, Sequence[str]]
