@@ -13,7 +13,7 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from lms.audit.services import record_event
 from lms.auth.models import Role, User
@@ -598,9 +598,10 @@ def _delete_erased_files(session: Session) -> None:
         delete_certificate_files(names)
 
 
-@event.listens_for(Session, "after_rollback")
-def _keep_files_of_rolled_back_erase(session: Session) -> None:
-    session.info.pop(ERASED_FILES_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_files_of_rolled_back_erase(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback leaves the erase going on
+        session.info.pop(ERASED_FILES_KEY, None)
 
 
 def delete_certificate_files(names: list[str]) -> None:
