@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import (
@@ -41,13 +42,13 @@ from lms.auth.models import Role, User
 from lms.auth.services import find_user_by_email
 from lms.auth.user_references import linked_row_counts
 from lms.csv_export import csv_stream
-from lms.errors import LmsError
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs import services as orgs_services
 from lms.orgs.models import Authority, Country
 from lms.orgs.queries import country_choices
 from lms.request_input import database_id, parse_day, refuse_unusable_filters
+from lms.unit_of_work import on_refusal, refusals_into
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 _BUILT_IN_SECTIONS = (sections.certificates_section,)  # imported for its registration
@@ -76,13 +77,40 @@ def _int_or_none(value: str | None) -> int | None:
     return database_id(value)
 
 
-def _fail(error: LmsError) -> None:
-    db.session.rollback()
-    flash(error.message, "error")
-
-
 def _person_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
+
+
+def _authority_or_404(authority_id: int) -> Authority:
+    return db.session.get(Authority, authority_id) or abort(404)
+
+
+# Where a refused POST goes back to (lms.unit_of_work.on_refusal): the message is flashed there.
+
+
+def _person_page(user_id: int, **_other: int) -> str:
+    return url_for("admin.person", user_id=user_id)
+
+
+def _authority_page(authority_id: int, **_other: int) -> str:
+    return url_for("admin.authority", authority_id=authority_id)
+
+
+def _authorities_page() -> str:
+    return url_for("admin.authorities")
+
+
+def _change_and_go_back(
+    change: Callable[[], object], success: str, back: str, form: FlaskForm | None = None
+) -> WerkzeugResponse:
+    """The skeleton of a confirmed button (a POST with its CSRF token, or ``form`` when it asks for more):
+    make one change, say so and go back. A refusal is flashed and goes back too (the view's @on_refusal),
+    and the unit of work writes nothing of it."""
+    if not (form or FlaskForm()).validate_on_submit():
+        abort(400)
+    change()
+    flash(success, "success")
+    return redirect(back)
 
 
 # --- People ---------------------------------------------------------------------------------------
@@ -128,25 +156,24 @@ def _person_data(form: PersonForm) -> services.PersonData:
     )
 
 
+def _person_form_page(form: PersonForm, user: User | None) -> tuple[str, int]:
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/person_form.html", form=form, user=user), status
+
+
 @bp.route("/people/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def new_person() -> tuple[str, int] | WerkzeugResponse:
     form = NewPersonForm()
     _fill_person_choices(form)
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             user = services.create_person(
                 _person_data(form), form.password.data or "", tuple(form.roles.data or ()), current_user.id
             )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
             flash(_("The account of %(name)s is created.", name=user.full_name), "success")
             return redirect(url_for("admin.person", user_id=user.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/person_form.html", form=form, user=None), status
+    return _person_form_page(form, None)
 
 
 @bp.route("/people/<int:user_id>")
@@ -180,85 +207,78 @@ def edit_person(user_id: int) -> tuple[str, int] | WerkzeugResponse:
     if request.method == "GET":
         form.authority_id.data = str(user.authority_id or "")
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):
             services.update_person(user, _person_data(form), current_user.id)
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
             flash(_("The profile is saved."), "success")
             return redirect(url_for("admin.person", user_id=user.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/person_form.html", form=form, user=user), status
+    return _person_form_page(form, user)
 
 
 @bp.route("/people/<int:user_id>/roles", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_person_page)
 def grant_role(user_id: int) -> WerkzeugResponse:
     user = _person_or_404(user_id)
     form = GrantRoleForm()
     form.authority_id.choices = [SelectChoice("", "—"), *_authority_choices()]
     if not form.validate_on_submit():
         flash(_("Choose a role."), "error")
-        return redirect(url_for("admin.person", user_id=user_id))
-    try:
-        services.grant_role(user, form.role.data or "", current_user.id, _int_or_none(form.authority_id.data))
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("The role is granted."), "success")
-    return redirect(url_for("admin.person", user_id=user_id))
+        return redirect(_person_page(user_id))
+    services.grant_role(user, form.role.data or "", current_user.id, _int_or_none(form.authority_id.data))
+    flash(_("The role is granted."), "success")
+    return redirect(_person_page(user_id))
 
 
 @bp.route("/people/<int:user_id>/roles/<int:role_id>/remove", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_person_page)
 def remove_role(user_id: int, role_id: int) -> WerkzeugResponse:
     user = _person_or_404(user_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        services.remove_role(user, role_id, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("The role is removed."), "success")
-    return redirect(url_for("admin.person", user_id=user_id))
+    return _change_and_go_back(
+        lambda: services.remove_role(user, role_id, current_user.id),
+        _("The role is removed."),
+        _person_page(user_id),
+    )
 
 
 @bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_person_page)
 def deactivate(user_id: int) -> WerkzeugResponse:
     user = _person_or_404(user_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.deactivate_person(user, current_user.id, form.reason.data)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is deactivated and can no longer sign in.", name=user.full_name), "success")
-    return redirect(url_for("admin.person", user_id=user_id))
+    return _change_and_go_back(
+        lambda: services.deactivate_person(user, current_user.id, form.reason.data),
+        _("%(name)s is deactivated and can no longer sign in.", name=user.full_name),
+        _person_page(user_id),
+        form,
+    )
 
 
 @bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_person_page)
 def reactivate(user_id: int) -> WerkzeugResponse:
     user = _person_or_404(user_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        services.reactivate_person(user, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is active again.", name=user.full_name), "success")
-    return redirect(url_for("admin.person", user_id=user_id))
+    return _change_and_go_back(
+        lambda: services.reactivate_person(user, current_user.id),
+        _("%(name)s is active again.", name=user.full_name),
+        _person_page(user_id),
+    )
+
+
+def _merge_page(form: MergeForm, kept: User, removed: User | None, problems: list[str]) -> tuple[str, int]:
+    other = removed if removed is not None and removed.id != kept.id else None
+    return render_template(
+        "admin/merge.html",
+        form=form,
+        kept=kept,
+        removed=other,
+        removed_linked=linked_row_counts(removed.id, skip=frozenset({"user_role.user_id"}))
+        if removed
+        else {},
+        problems=problems,
+    ), (422 if form.form_errors else 200)
 
 
 @bp.route("/people/<int:user_id>/merge", methods=["GET", "POST"])
@@ -275,29 +295,12 @@ def merge(user_id: int) -> tuple[str, int] | WerkzeugResponse:
         if removed is None:
             form.form_errors.append(_("No account has that number."))
         else:
-            try:
+            with refusals_into(form):
                 moved = services.merge_people(kept, removed, current_user.id, form.reason.data)
-            except LmsError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(
-                    _("The accounts are merged: %(count)s record(s) moved.", count=sum(moved.values())),
-                    "success",
-                )
-                return redirect(url_for("admin.person", user_id=kept.id))
-    status = 422 if form.form_errors else 200
-    return render_template(
-        "admin/merge.html",
-        form=form,
-        kept=kept,
-        removed=removed if removed is not None and removed.id != kept.id else None,
-        removed_linked=linked_row_counts(removed.id, skip=frozenset({"user_role.user_id"}))
-        if removed
-        else {},
-        problems=problems,
-    ), status
+                count = sum(moved.values())
+                flash(_("The accounts are merged: %(count)s record(s) moved.", count=count), "success")
+                return redirect(_person_page(kept.id))
+    return _merge_page(form, kept, removed, problems)
 
 
 # --- Countries, authorities and focal points -----------------------------------------------------
@@ -320,66 +323,36 @@ def authorities() -> str:
 
 @bp.route("/authorities/new", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authorities_page)
 def new_authority() -> WerkzeugResponse:
     form = AuthorityForm()
     form.country_code.choices = country_choices(current_language())
     if not form.validate_on_submit():
         flash(_("Fill in the code, name, kind and country."), "error")
-        return redirect(url_for("admin.authorities"))
-    try:
-        authority = orgs_services.create_authority(
-            form.code.data or "", form.name.data or "", form.kind.data or "", form.country_code.data or "",
-            current_user.id,
-        )  # fmt: skip
-    except LmsError as error:
-        _fail(error)
-        return redirect(url_for("admin.authorities"))
-    db.session.commit()
+        return redirect(_authorities_page())
+    authority = orgs_services.create_authority(
+        form.code.data or "", form.name.data or "", form.kind.data or "", form.country_code.data or "",
+        current_user.id,
+    )  # fmt: skip
     flash(_("%(name)s is added.", name=authority.name), "success")
-    return redirect(url_for("admin.authority", authority_id=authority.id))
+    return redirect(_authority_page(authority.id))
 
 
 @bp.route("/countries/new", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authorities_page)
 def new_country() -> WerkzeugResponse:
     form = CountryForm()
     if not form.validate_on_submit():
         flash(_("A country needs a two-letter code and a name."), "error")
-        return redirect(url_for("admin.authorities"))
-    try:
-        country = orgs_services.create_country(form.code.data or "", form.name.data or "", current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is added.", name=country.name), "success")
-    return redirect(url_for("admin.authorities"))
+        return redirect(_authorities_page())
+    country = orgs_services.create_country(form.code.data or "", form.name.data or "", current_user.id)
+    flash(_("%(name)s is added.", name=country.name), "success")
+    return redirect(_authorities_page())
 
 
-@bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
-@allow(Role.ADMIN)
-def authority(authority_id: int) -> tuple[str, int] | WerkzeugResponse:
-    item = db.session.get(Authority, authority_id) or abort(404)
-    form = AuthorityForm(obj=item)
-    form.country_code.choices = country_choices(current_language())
-    if form.validate_on_submit():
-        try:
-            orgs_services.update_authority(
-                item,
-                form.name.data or "",
-                form.kind.data or "",
-                form.country_code.data or "",
-                current_user.id,
-            )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The authority is saved."), "success")
-            return redirect(url_for("admin.authority", authority_id=item.id))
+def _authority_form_page(item: Authority, form: AuthorityForm) -> tuple[str, int]:
     focal_points = [db.session.get(User, user_id) for user_id in orgs_services.focal_point_user_ids(item.id)]
-    status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "admin/authority.html",
         authority=item,
@@ -387,80 +360,84 @@ def authority(authority_id: int) -> tuple[str, int] | WerkzeugResponse:
         appoint_form=AppointFocalPointForm(),
         action_form=FlaskForm(),
         focal_points=[user for user in focal_points if user is not None],
-    ), status
+    ), (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def authority(authority_id: int) -> tuple[str, int] | WerkzeugResponse:
+    item = _authority_or_404(authority_id)
+    form = AuthorityForm(obj=item)
+    form.country_code.choices = country_choices(current_language())
+    if form.validate_on_submit():
+        with refusals_into(form):
+            orgs_services.update_authority(
+                item,
+                form.name.data or "",
+                form.kind.data or "",
+                form.country_code.data or "",
+                current_user.id,
+            )
+            flash(_("The authority is saved."), "success")
+            return redirect(_authority_page(item.id))
+    return _authority_form_page(item, form)
+
+
+def _set_authority_retired(authority_id: int, retired: bool) -> WerkzeugResponse:
+    """Retire an authority or reinstate it: one button each, the same walk."""
+    item = _authority_or_404(authority_id)
+    if retired:
+        change = orgs_services.retire_authority
+        success = _("%(name)s is retired; its history and reports stay.", name=item.name)
+    else:
+        change = orgs_services.reinstate_authority
+        success = _("%(name)s is active again.", name=item.name)
+    return _change_and_go_back(lambda: change(item, current_user.id), success, _authority_page(authority_id))
 
 
 @bp.route("/authorities/<int:authority_id>/retire", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authority_page)
 def retire_authority(authority_id: int) -> WerkzeugResponse:
-    item = db.session.get(Authority, authority_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        orgs_services.retire_authority(item, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is retired; its history and reports stay.", name=item.name), "success")
-    return redirect(url_for("admin.authority", authority_id=authority_id))
+    return _set_authority_retired(authority_id, retired=True)
 
 
 @bp.route("/authorities/<int:authority_id>/reinstate", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authority_page)
 def reinstate_authority(authority_id: int) -> WerkzeugResponse:
-    item = db.session.get(Authority, authority_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        orgs_services.reinstate_authority(item, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is active again.", name=item.name), "success")
-    return redirect(url_for("admin.authority", authority_id=authority_id))
+    return _set_authority_retired(authority_id, retired=False)
 
 
 @bp.route("/authorities/<int:authority_id>/focal-points", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authority_page)
 def appoint_focal_point(authority_id: int) -> WerkzeugResponse:
-    item = db.session.get(Authority, authority_id) or abort(404)
+    item = _authority_or_404(authority_id)
     form = AppointFocalPointForm()
     if not form.validate_on_submit():
         flash(_("Enter the email address of the person to appoint."), "error")
-        return redirect(url_for("admin.authority", authority_id=authority_id))
+        return redirect(_authority_page(authority_id))
     person = find_user_by_email(form.email.data or "")
     if person is None:
         flash(_("No account uses %(email)s.", email=form.email.data), "error")
-        return redirect(url_for("admin.authority", authority_id=authority_id))
-    try:
-        orgs_services.appoint_focal_point(person.id, item, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        message = _(
-            "%(name)s is now a focal point of %(authority)s.", name=person.full_name, authority=item.name
-        )
-        flash(message, "success")
-    return redirect(url_for("admin.authority", authority_id=authority_id))
+        return redirect(_authority_page(authority_id))
+    orgs_services.appoint_focal_point(person.id, item, current_user.id)
+    message = _("%(name)s is now a focal point of %(authority)s.", name=person.full_name, authority=item.name)
+    flash(message, "success")
+    return redirect(_authority_page(authority_id))
 
 
 @bp.route("/authorities/<int:authority_id>/focal-points/<int:user_id>/remove", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(_authority_page)
 def remove_focal_point(authority_id: int, user_id: int) -> WerkzeugResponse:
-    item = db.session.get(Authority, authority_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        orgs_services.remove_focal_point(user_id, item, current_user.id)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("The focal point is removed."), "success")
-    return redirect(url_for("admin.authority", authority_id=authority_id))
+    item = _authority_or_404(authority_id)
+    return _change_and_go_back(
+        lambda: orgs_services.remove_focal_point(user_id, item, current_user.id),
+        _("The focal point is removed."),
+        _authority_page(authority_id),
+    )
 
 
 @bp.route("/reference-data/resync", methods=["POST"])
@@ -469,13 +446,12 @@ def resync_reference_data() -> WerkzeugResponse:
     if not FlaskForm().validate_on_submit():
         abort(400)
     result = orgs_services.resync_reference_data(current_user.id)
-    db.session.commit()
     flash(
         _("Reference data re-synced: %(c)s countries and %(a)s authorities added, %(u)s updated.",
           c=result.countries_added, a=result.authorities_added, u=result.updated),
         "success",
     )  # fmt: skip
-    return redirect(url_for("admin.authorities"))
+    return redirect(_authorities_page())
 
 
 # --- Audit log ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from lms.auth.access import PUBLIC, allow
@@ -27,6 +28,7 @@ from lms.csv_export import csv_stream
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
+from lms.orgs.models import Authority
 from lms.reports import queries
 from lms.reports.charts import Bar, column_chart, horizontal_bars
 from lms.reports.exports import xlsx_stream
@@ -101,6 +103,23 @@ def _fill_progress_choices(
     form.sort.choices = sort_choices(with_course)
 
 
+@dataclass(frozen=True)
+class ProgressSetup:
+    form: ProgressFilterForm
+    filters: queries.ProgressFilters
+    authorities: list[Authority]
+
+
+def _progress_setup(authority_ids: set[int], with_course: bool) -> ProgressSetup:
+    """The filter set-up every progress report and its export share: the form on the GET arguments,
+    choices of only the given authorities (and their countries), and the filters it yields."""
+    authorities = queries.authorities_by_id(authority_ids)
+    countries = queries.countries_by_code({a.country_code for a in authorities.values()})
+    form = ProgressFilterForm(request.args)
+    _fill_progress_choices(form, authorities.values(), countries, with_course)
+    return ProgressSetup(form, _progress_filters(form), list(authorities.values()))
+
+
 PROGRESS_HEADER = (
     "enrolment_id", "name", "email", "country", "authority", "course", "run", "status",
     "progress_percent", "lessons_done", "lessons_total", "last_activity", "completed_at",
@@ -163,41 +182,38 @@ def _trainer_run(run_id: int) -> CourseRun:
     return run
 
 
-def _fill_run_choices(form: ProgressFilterForm, run: CourseRun) -> None:
+def _run_setup(run: CourseRun) -> ProgressSetup:
     # Only the authorities (and their countries) that have people in this run: a trainer filters a
     # cohort, and 176 options on every page cost the page a fifth of its time.
-    authorities = queries.authorities_by_id(queries.run_authority_ids(run.id))
-    countries = queries.countries_by_code({a.country_code for a in authorities.values()})
-    _fill_progress_choices(form, authorities.values(), countries, False)
+    return _progress_setup(queries.run_authority_ids(run.id), with_course=False)
+
+
+def _progress_page(template: str, setup: ProgressSetup, report: object, **context: Any) -> str:
+    return render_template(
+        template,
+        form=setup.form,
+        report=report,
+        stuck=setup.filters.stuck_days is not None,
+        args=_args_without("page"),
+        export_args=_args_without("page", "format"),
+        **context,
+    )
 
 
 @bp.route("/runs/<int:run_id>")
 @allow(Role.TRAINER, Role.ADMIN)
 def run_report(run_id: int) -> str:
     run = _trainer_run(run_id)
-    form = ProgressFilterForm(request.args)
-    _fill_run_choices(form, run)
-    filters = _progress_filters(form)
-    page = queries.run_progress(run, filters)
-    return render_template(
-        "reports/run.html",
-        run=run,
-        course=run.course,
-        form=form,
-        report=page,
-        stuck=filters.stuck_days is not None,
-        args=_args_without("page"),
-        export_args=_args_without("page", "format"),
-    )
+    setup = _run_setup(run)
+    report = queries.run_progress(run, setup.filters)
+    return _progress_page("reports/run.html", setup, report, run=run, course=run.course)
 
 
 @bp.route("/runs/<int:run_id>/export")
 @allow(Role.TRAINER, Role.ADMIN)
 def run_export(run_id: int) -> Response:
     run = _trainer_run(run_id)
-    form = ProgressFilterForm(request.args)
-    _fill_run_choices(form, run)
-    filters = _progress_filters(form)
+    filters = _run_setup(run).filters
     rows = _progress_values(queries.export_progress_rows(db.engine, queries.run_scope(run), filters))
     return _download(f"run-{run.id}-progress", PROGRESS_HEADER, rows)
 
@@ -218,32 +234,16 @@ def _focal_authorities() -> set[int]:
 @allow(Role.FOCAL_POINT)
 def authority_report() -> str:
     ids = _focal_authorities()
-    authorities = queries.authorities_by_id(ids)
-    form = ProgressFilterForm(request.args)
-    countries = queries.countries_by_code({a.country_code for a in authorities.values()})
-    _fill_progress_choices(form, authorities.values(), countries, True)
-    filters = _progress_filters(form)
-    page = queries.authority_progress(ids, filters)
-    return render_template(
-        "reports/authority.html",
-        authorities=list(authorities.values()),
-        form=form,
-        report=page,
-        stuck=filters.stuck_days is not None,
-        args=_args_without("page"),
-        export_args=_args_without("page", "format"),
-    )
+    setup = _progress_setup(ids, with_course=True)
+    report = queries.authority_progress(ids, setup.filters)
+    return _progress_page("reports/authority.html", setup, report, authorities=setup.authorities)
 
 
 @bp.route("/authority/export")
 @allow(Role.FOCAL_POINT)
 def authority_export() -> Response:
     ids = _focal_authorities()
-    form = ProgressFilterForm(request.args)
-    authorities = queries.authorities_by_id(ids)
-    countries = queries.countries_by_code({a.country_code for a in authorities.values()})
-    _fill_progress_choices(form, authorities.values(), countries, True)
-    filters = _progress_filters(form)
+    filters = _progress_setup(ids, with_course=True).filters
     rows = _progress_values(queries.export_progress_rows(db.engine, queries.authority_scope(ids), filters))
     return _download("authority-progress", PROGRESS_HEADER, rows)
 
@@ -333,13 +333,19 @@ def _cache_seconds() -> int:
     return int(current_app.config.get("REPORTS_CACHE_SECONDS", queries.CACHE_SECONDS))
 
 
-@bp.route("/indicators")
-@allow(Role.ADMIN)
-def indicators_report() -> tuple[str, int]:
-    form, state, choices = _indicator_form()
-    tables, computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
-    total, breakdowns = _indicator_rows(tables, choices, state.threshold)
-    threshold = state.threshold
+@dataclass(frozen=True)
+class IndicatorCharts:
+    """The bars of the three charts (also shown as tables beside them) and the charts' SVG."""
+
+    months: list[Bar]
+    by_country: list[Bar]
+    by_sex: list[Bar]
+    svg: dict[str, Markup]
+
+
+def _indicator_charts(
+    tables: queries.IndicatorTables, breakdowns: dict[str, list[Indicators]], threshold: int | None
+) -> IndicatorCharts:
     months = [Bar(m, float(n), str(suppress_count(n, threshold))) for m, n in tables.completions_by_month]
     months = [Bar(b.label, 0.0 if b.text.startswith("<") else b.value, b.text) for b in months]
     by_country = []
@@ -357,7 +363,7 @@ def indicators_report() -> tuple[str, int]:
         )
         for row in breakdowns["sex"]
     ]
-    charts = {
+    svg = {
         "months": column_chart(
             "chart-months",
             _("Completions over time"),
@@ -379,15 +385,26 @@ def indicators_report() -> tuple[str, int]:
             patterned=True,
         ),
     }
+    return IndicatorCharts(months, by_country, by_sex, svg)
+
+
+@bp.route("/indicators")
+@allow(Role.ADMIN)
+def indicators_report() -> tuple[str, int]:
+    form, state, choices = _indicator_form()
+    tables, computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
+    total, breakdowns = _indicator_rows(tables, choices, state.threshold)
+    threshold = state.threshold
+    charts = _indicator_charts(tables, breakdowns, threshold)
     return render_template(
         "reports/indicators.html",
         form=form,
         total=total,
         breakdowns=breakdowns,
-        months=months,
-        by_country=by_country,
-        by_sex=by_sex,
-        charts=charts,
+        months=charts.months,
+        by_country=charts.by_country,
+        by_sex=charts.by_sex,
+        charts=charts.svg,
         threshold=threshold,
         computed_at=computed_at,
         cache_minutes=_cache_seconds() // 60,
