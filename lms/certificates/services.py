@@ -44,7 +44,7 @@ from lms.certificates.models import (
     IssueMethod,
 )
 from lms.certificates.signals import certificate_issued, certificate_revoked
-from lms.db import utcnow
+from lms.db import begin_writing, utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, Modality
 from lms.enrolment.signals import enrolment_completed
 from lms.errors import Conflict, LmsError, NotFound, ValidationFailed
@@ -786,6 +786,21 @@ def count_verify_lookup(client_address: str | None) -> None:
     seconds = int(current_app.config.get("CERTIFICATE_VERIFY_WINDOW_SECONDS", 600))
     if not ratelimit.hit(verify_rate_key(client_address), limit, seconds):
         raise RateLimited(_("Too many verification requests. Please wait a few minutes and try again."))
+
+
+def count_verify_lookup_kept(client_address: str | None) -> None:
+    """The public verify pages' count (GET pages: the verify URL is what a QR code holds), kept
+    whatever the page then answers: an unknown code (404) and a refusal (429) count too. The one
+    write of these GET requests, named here on purpose: it ends the page's reading transaction
+    (lms.db.begin_writing, which sets g.write_intent), counts, and commits the count at once, before
+    the refusal or the rest of the page (docs/architecture.md "Unit of work")."""
+    begin_writing()
+    try:
+        count_verify_lookup(client_address)
+    except RateLimited:
+        db.session.commit()  # the refused lookup is counted too; the request rolls back nothing of it
+        raise
+    db.session.commit()  # kept even if the page answers 404 for an unknown code
 
 
 def verify_rate_key(client_address: str | None) -> str:

@@ -7,7 +7,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -24,8 +23,7 @@ from lms.auth.models import Role
 from lms.certificates import codes, services
 from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate
-from lms.errors import LmsError
-from lms.extensions import db
+from lms.unit_of_work import on_refusal, refusals_into
 
 bp = Blueprint("certificates", __name__)
 
@@ -51,15 +49,9 @@ def _own_certificate(code: str) -> Certificate:
 
 def _rate_limited_lookup() -> None:
     """Count this lookup before anything is read (lms.ops.ratelimit). Without Redis the count is a
-    database write, so this GET starts a writing transaction and commits it, refused or not."""
-    db.session.commit()
-    g.write_intent = True
-    try:
-        services.count_verify_lookup(request.remote_addr)
-    except services.RateLimited as error:
-        db.session.commit()  # the count itself is kept
-        abort(429, description=error.message)
-    db.session.commit()
+    database write, committed by the service, refused or not; a refusal (RateLimited, 429) is
+    answered by the unit of work's error page."""
+    services.count_verify_lookup_kept(request.remote_addr)
 
 
 # --- trainee ---------------------------------------------------------------------------------
@@ -181,11 +173,6 @@ def status_list() -> Response:
 # --- admin -----------------------------------------------------------------------------------
 
 
-def _fail(error: LmsError) -> None:
-    db.session.rollback()
-    flash(error.message, "error")
-
-
 @bp.route("/admin/certificates")
 @allow(Role.ADMIN)
 def admin_list() -> str:
@@ -200,18 +187,15 @@ def admin_list() -> str:
 
 @bp.route("/admin/certificates/pending", methods=["GET", "POST"])
 @allow(Role.ADMIN)
+@on_refusal(lambda: url_for("certificates.admin_pending"))  # the list again, as it is now
 def admin_pending() -> tuple[str, int] | Response:
     pending = services.completed_without_certificate()
     form = BulkIssueForm()
     form.enrolments.choices = [SelectChoice(e.id, f"{e.user.full_name} · {e.run.title}") for e in pending]
     if form.validate_on_submit():
-        try:
-            batch = services.request_bulk_issue(list(form.enrolments.data or []), current_user.id)
-        except LmsError as error:
-            _fail(error)
-        else:
-            db.session.commit()  # the job is enqueued after this commit (lms.jobs.tasks)
-            return redirect(url_for("certificates.admin_bulk_progress", batch=batch))
+        # The jobs are enqueued after the request's commit (lms.jobs.tasks).
+        batch = services.request_bulk_issue(list(form.enrolments.data or []), current_user.id)
+        return redirect(url_for("certificates.admin_bulk_progress", batch=batch))
     status = 422 if form.errors else 200
     return render_template("certificates/admin_pending.html", form=form, pending=pending), status
 
@@ -221,10 +205,7 @@ def admin_pending() -> tuple[str, int] | Response:
 def admin_bulk_progress(batch: int) -> Response:
     """A bulk issue's progress while the job works; the page reloads itself (a Refresh header:
     no script needed) until every certificate and its PDF is made."""
-    try:
-        progress = services.bulk_issue_progress(batch)
-    except LmsError as error:
-        abort(error.status_code, description=error.message)
+    progress = services.bulk_issue_progress(batch)  # an unknown batch: its LmsError's page and status
     response = Response(render_template("certificates/admin_bulk_progress.html", progress=progress))
     if not progress.done:
         response.headers["Refresh"] = "5"
@@ -240,15 +221,10 @@ def admin_issue() -> tuple[str, int] | Response:
         for run in services.runs_for_manual_issue()
     ]
     if form.validate_on_submit():
-        try:
+        with refusals_into(form):  # the form again, with what was typed and the refusal on it
             certificate = services.issue_manually(
                 form.email.data or "", form.run.data or 0, current_user.id, form.reason.data or ""
             )
-        except LmsError as error:
-            _fail(error)
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
             flash(_("Certificate %(code)s issued.", code=codes.grouped(certificate.code)), "success")
             return redirect(url_for("certificates.admin_detail", code=certificate.code))
     status = 422 if form.errors or form.form_errors else 200
@@ -272,40 +248,32 @@ def admin_detail(code: str) -> str:
 
 @bp.route("/admin/certificates/<code>/revoke", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(lambda code: url_for("certificates.admin_detail", code=code))
 def admin_revoke(code: str) -> Response:
     certificate = services.certificate_by_code(code) or abort(404)
     form = RevokeForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for the revocation."), "error")
         return redirect(url_for("certificates.admin_detail", code=certificate.code))
-    try:
-        services.revoke(
-            certificate,
-            current_user.id,
-            form.reason.data or "",
-            show_reason_publicly=bool(form.show_reason_publicly.data),
-        )
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("Certificate %(code)s revoked.", code=codes.grouped(certificate.code)), "success")
+    services.revoke(
+        certificate,
+        current_user.id,
+        form.reason.data or "",
+        show_reason_publicly=bool(form.show_reason_publicly.data),
+    )
+    flash(_("Certificate %(code)s revoked.", code=codes.grouped(certificate.code)), "success")
     return redirect(url_for("certificates.admin_detail", code=code))
 
 
 @bp.route("/admin/certificates/<code>/reissue", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(lambda code: url_for("certificates.admin_detail", code=code))
 def admin_reissue(code: str) -> Response:
     certificate = services.certificate_by_code(code) or abort(404)
     form = ReissueForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for the re-issue."), "error")
         return redirect(url_for("certificates.admin_detail", code=certificate.code))
-    try:
-        replacement = services.reissue(certificate, current_user.id, form.reason.data or "")
-    except LmsError as error:
-        _fail(error)
-        return redirect(url_for("certificates.admin_detail", code=code))
-    db.session.commit()
+    replacement = services.reissue(certificate, current_user.id, form.reason.data or "")
     flash(_("Re-issued as %(code)s.", code=codes.grouped(replacement.code)), "success")
     return redirect(url_for("certificates.admin_detail", code=replacement.code))
