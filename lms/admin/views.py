@@ -493,6 +493,15 @@ AUDIT_HEADER = (
 )  # fmt: skip
 
 
+def _audit_row(line: queries.AuditLine) -> tuple[object, ...]:
+    record = line.record
+    return (
+        record.id, record.at.isoformat(), record.actor_id, line.actor_email, record.action,
+        record.subject_type, record.subject_id, record.before, record.after, record.reason,
+        record.ip_address, record.hash,
+    )  # fmt: skip
+
+
 @bp.route("/audit.csv")
 @allow(Role.ADMIN)
 def audit_csv() -> Response:
@@ -500,23 +509,7 @@ def audit_csv() -> Response:
     form.validate()
     refuse_unusable_filters(form)
     filters = _audit_filter(form)
-    rows = (
-        (
-            line.record.id,
-            line.record.at.isoformat(),
-            line.record.actor_id,
-            line.actor_email,
-            line.record.action,
-            line.record.subject_type,
-            line.record.subject_id,
-            line.record.before,
-            line.record.after,
-            line.record.reason,
-            line.record.ip_address,
-            line.record.hash,
-        )
-        for line in queries.audit_lines(filters)
-    )
+    rows = (_audit_row(line) for line in queries.audit_lines(filters))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         stream_with_context(csv_stream(AUDIT_HEADER, rows)),
