@@ -21,7 +21,10 @@ COURSES_DIR = PROJECT_ROOT / "courses"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 
-LANGUAGES = ("en", "ru", "fr", "ar")
+# The academy's languages, each by its own name: the one place the list is written (lms.i18n,
+# the forms, the CSV import and the question checks take it from here).
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
+LANGUAGES = tuple(LANGUAGE_NAMES)
 RTL_LANGUAGES = frozenset({"ar"})
 
 

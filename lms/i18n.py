@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from lms import config as paths
 
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
+LANGUAGE_NAMES = paths.LANGUAGE_NAMES  # defined once, in lms.config
 
 Number = int | float | Decimal
 
@@ -116,6 +116,7 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(localized_percent, "lpercent")
     app.add_template_filter(isolate, "bdi")
     app.add_template_filter(isolate_text, "isolate_text")
+    app.add_template_filter(text_direction, "direction")  # dir="{{ language|direction }}"
 
     @app.context_processor
     def language_context() -> dict[str, object]:

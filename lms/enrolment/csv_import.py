@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from lms.config import LANGUAGES
 from lms.csv_export import csv_bytes
 
 COLUMNS = (
@@ -35,7 +36,6 @@ REQUIRED_COLUMNS = ("email",)
 NEW_PERSON_COLUMNS = ("given_name", "family_name", "country", "authority")
 SEXES = ("female", "male", "undisclosed")
 BIRTH_YEAR_BANDS = ("before-1960", "1960-1969", "1970-1979", "1980-1989", "1990-1999", "2000-or-later")
-LANGUAGES = ("en", "ru", "fr", "ar")
 MAX_LENGTHS = {
     "email": 254,
     "given_name": 100,

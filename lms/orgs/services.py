@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.audit.services import record_event
+from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.extensions import db
@@ -32,7 +33,7 @@ def load_reference_data(path: Path = REFERENCE_FILE) -> ReferenceLoadResult:
     added_countries = added_authorities = updated = 0
     for row in data["countries"]:
         code = str(row["code"]).upper()
-        names = {lang: row[f"name_{lang}"] for lang in ("ru", "fr", "ar") if row.get(f"name_{lang}")}
+        names = {lang: row[f"name_{lang}"] for lang in LANGUAGES if lang != "en" and row.get(f"name_{lang}")}
         country = countries.get(code)
         if country is None:
             country = Country(code=code, name=row["name"])

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from random import Random
 from typing import Any, ClassVar
 
+from lms.config import LANGUAGES
 from lms.yaml_lines import line_of
 
 Localise = Callable[[Any], str]
@@ -141,7 +142,7 @@ def parse_number(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-LANGUAGE_CODES = ("en", "ru", "fr", "ar")
+LANGUAGE_CODES = LANGUAGES  # the academy's languages (lms.config)
 
 
 def make_localiser(language: str, primary: str) -> Localise:
