@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint format serve worker backup bench screenshots schema
+.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint lint-imports format serve worker backup bench screenshots schema
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -77,10 +77,15 @@ test: install-test translations
 test-postgres: install-test translations
 	LMS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-lint: install-test
+lint: lint-imports
 	$(VENV)/bin/ruff format --check lms bench tests migrations/env.py
 	$(VENV)/bin/ruff check lms bench tests
 	$(VENV)/bin/mypy
+
+# The layers of docs/architecture.md: the import-linter contracts in pyproject.toml ([tool.importlinter]).
+# Takes a second; CI runs it before the tests.
+lint-imports: install-test
+	$(VENV)/bin/lint-imports
 
 format: install-test
 	$(VENV)/bin/ruff format lms bench tests
