@@ -16,10 +16,10 @@ from sqlalchemy.orm import aliased
 from lms.audit.services import record_event
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
+from lms.auth.profile import ProfileChange, check_profile, clean, write_profile
 from lms.auth.services import end_sessions, find_user_by_email, normalise_email
 from lms.auth.signals import person_merged
 from lms.auth.user_references import UserReference, user_references
-from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
@@ -71,8 +71,12 @@ class PersonData:
     timezone: str | None = None
 
 
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
+def _profile(data: PersonData) -> ProfileChange:
+    return ProfileChange(
+        given_name=data.given_name, family_name=data.family_name, patronymic=data.patronymic,
+        native_name=data.native_name, preferred_language=data.preferred_language, timezone=data.timezone,
+        position=data.position,
+    )  # fmt: skip
 
 
 def _apply(user: User, data: PersonData) -> None:
@@ -80,11 +84,9 @@ def _apply(user: User, data: PersonData) -> None:
     other = find_user_by_email(email)
     if other is not None and other.id != user.id:
         raise Conflict(_("Another account already uses %(email)s.", email=email))
-    if not data.given_name.strip() or not data.family_name.strip():
-        raise ValidationFailed(_("Given and family names are required."))
-    if data.preferred_language and data.preferred_language not in LANGUAGES:
-        raise ValidationFailed(_("Choose one of the academy's languages."))
-    country_code = _clean(data.country_code)
+    profile = _profile(data)
+    check_profile(profile, own=False)
+    country_code = clean(data.country_code)
     authority_id = data.authority_id or None
     if authority_id is not None:
         authority = db.session.get(Authority, authority_id)
@@ -96,16 +98,10 @@ def _apply(user: User, data: PersonData) -> None:
             raise ValidationFailed(_("This authority is retired and takes no new staff."))
         country_code = authority.country_code
     user.email = email
-    user.given_name = data.given_name.strip()
-    user.family_name = data.family_name.strip()
-    user.patronymic = _clean(data.patronymic)
-    user.native_name = _clean(data.native_name)
-    user.sex = _clean(data.sex)
-    user.position = _clean(data.position)
+    write_profile(user, profile, own=False)  # the fields the person can also change themselves
+    user.sex = clean(data.sex)
     user.country_code = country_code
     user.authority_id = authority_id
-    user.preferred_language = _clean(data.preferred_language)
-    user.timezone = _clean(data.timezone)
 
 
 def create_person(data: PersonData, password: str, roles: tuple[str, ...], actor_id: int) -> User:

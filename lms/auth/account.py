@@ -3,7 +3,6 @@ profile and password. Services flush and raise LmsError; views commit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -14,9 +13,9 @@ from sqlalchemy import select
 from lms.audit.services import record_event
 from lms.auth.models import EmailConfirmation, User
 from lms.auth.passwords import hash_password, verify_password
+from lms.auth.profile import PROFILE_FIELDS, ProfileChange, write_profile
 from lms.auth.services import Registration, normalise_email, register_user
 from lms.auth.tokens import issue_one_time_token, public_link, token_hash
-from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
@@ -130,45 +129,13 @@ def confirm_email(token: str) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class ProfileChange:
-    given_name: str
-    family_name: str
-    patronymic: str | None
-    native_name: str | None
-    preferred_language: str | None
-    timezone: str | None
-    position: str | None
-
-
-PROFILE_FIELDS = (
-    "given_name", "family_name", "patronymic", "native_name", "preferred_language", "timezone", "position",
-)  # fmt: skip
-
-
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
 def update_own_profile(user: User, change: ProfileChange) -> User:
-    if not change.given_name.strip() or not change.family_name.strip():
-        raise ValidationFailed(_("Your given and family names are required."))
-    if change.preferred_language and change.preferred_language not in LANGUAGES:
-        raise ValidationFailed(_("Choose one of the academy's languages."))
     before = {name: getattr(user, name) for name in PROFILE_FIELDS}
-    user.given_name = change.given_name.strip()
-    user.family_name = change.family_name.strip()
-    user.patronymic = _clean(change.patronymic)
-    user.native_name = _clean(change.native_name)
-    user.preferred_language = _clean(change.preferred_language)
-    user.timezone = _clean(change.timezone)
-    user.position = _clean(change.position)
-    after = {name: getattr(user, name) for name in PROFILE_FIELDS}
-    changed = [name for name in PROFILE_FIELDS if before[name] != after[name]]
+    changed = write_profile(user, change, own=True)
     if changed:
         record_event(
             "account.profile_update", "user", user.id, actor_id=user.id,
-            before={n: before[n] for n in changed}, after={n: after[n] for n in changed},
+            before={n: before[n] for n in changed}, after={n: getattr(user, n) for n in changed},
         )  # fmt: skip
     db.session.flush()
     return user

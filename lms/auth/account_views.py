@@ -14,6 +14,7 @@ from lms.auth import account
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.account_forms import PasswordChangeForm, ProfileForm
 from lms.auth.models import User
+from lms.auth.profile import ProfileChange
 from lms.auth.user_references import linked_row_counts
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import current_language
@@ -37,8 +38,8 @@ def profile() -> tuple[str, int] | Response:
     return render_template("auth/account.html", form=form, resend_form=FlaskForm(), user=user), status
 
 
-def _profile_change(form: ProfileForm) -> account.ProfileChange:
-    return account.ProfileChange(
+def _profile_change(form: ProfileForm) -> ProfileChange:
+    return ProfileChange(
         given_name=form.given_name.data or "",
         family_name=form.family_name.data or "",
         patronymic=form.patronymic.data,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password, needs_rehash, verify_password
+from lms.auth.profile import ProfileChange, write_profile
 from lms.db import utcnow
 from lms.errors import ValidationFailed
 from lms.extensions import db
@@ -84,16 +85,16 @@ def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) 
     user = User(
         email=email,
         password_hash=hash_password(data.password),
-        given_name=data.given_name.strip(),
-        family_name=data.family_name.strip(),
-        patronymic=(data.patronymic or "").strip() or None,
-        native_name=(data.native_name or "").strip() or None,
         country_code=data.country_code,
         authority_id=authority.id,
         sex=data.sex or None,
-        position=data.position or None,
-        preferred_language=data.preferred_language or None,
     )
+    profile = ProfileChange(
+        given_name=data.given_name, family_name=data.family_name, patronymic=data.patronymic,
+        native_name=data.native_name, preferred_language=data.preferred_language, timezone=None,
+        position=data.position,
+    )  # fmt: skip
+    write_profile(user, profile, own=True)  # the same fields and rules as the account page's
     user.roles = [UserRole(role=role) for role in roles]
     db.session.add(user)
     db.session.flush()
