@@ -43,6 +43,7 @@ SHARED_ARGUMENTS = {
     "where", "key", "path", "kind", "version", "name", "job_id", "report", "language", "lang", "index",
     "operation",
     "batch",  # a bulk issue's progress page: admins only, it names no person
+    "import_id",  # a CSV import's progress page: its starter and admins (tests/test_csv_import_scale.py)
 }  # fmt: skip
 # Public by design: anyone holding a certificate code may verify it.
 PUBLIC_BY_DESIGN = {"certificates.verify", "certificates.public_credential"}
