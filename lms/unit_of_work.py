@@ -66,6 +66,25 @@ def refusals_into(form: HasFormErrors) -> Iterator[None]:
         form.form_errors.append(error.message)
 
 
+class Refusal:
+    """What ``refusal_kept`` caught: ``error`` stays None when the block ran through."""
+
+    error: LmsError | None = None
+
+
+@contextmanager
+def refusal_kept() -> Iterator[Refusal]:
+    """Like ``refusals_into``, for a page that answers a refusal its own way (a stale form that lists what
+    changed meanwhile, a refused publish that lists its problems): the change is rolled back and the
+    error is kept for the code after the ``with`` block."""
+    kept = Refusal()
+    try:
+        yield kept
+    except LmsError as error:
+        abandon()
+        kept.error = error
+
+
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """Outside a request (jobs, CLI): commit once when the block ends, roll back if it raises."""
