@@ -14,15 +14,18 @@ from flask import abort
 from flask_login import current_user
 
 from lms.authoring import services
-from lms.errors import LmsError
 
 
 def require_course_trainer(course_id: int) -> None:
-    """In a view: go on only if the signed-in person is an admin or a trainer assigned to this course."""
-    try:
-        services.require_course_trainer(current_user, course_id)
-    except LmsError as error:
-        abort(error.status_code, error.message)
+    """In a view: go on only if the signed-in person is an admin or a trainer assigned to this course.
+
+    The refusal is the 403 page (abort), not an LmsError for the unit of work to answer: in a view that
+    sends refused forms back with a flashed message (@on_refusal), reaching another course must still be
+    a 403, never a redirect.
+    """
+    if not services.can_edit(current_user, course_id):
+        refusal = services.not_assigned()
+        abort(refusal.status_code, refusal.message)
 
 
 def manages_course(course_id: int) -> bool:

@@ -261,6 +261,7 @@ class BankQuestionForm(RevisionForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Image (PNG, JPEG, GIF, WebP) or PDF"), validators=[FileRequired()])
+    back = HiddenField()  # the authoring page the form was on (templates/authoring/_files.html)
 
 
 class PublishForm(RevisionForm):

@@ -83,7 +83,11 @@ def require_course_trainer(user: User, course_id: int) -> None:
     """The one object-level rule of every trainer route (lms/authoring/access.py): admins, and trainers an
     admin assigned to this course (course_trainer); Forbidden for anyone else, other courses' trainers too."""
     if not can_edit(user, course_id):
-        raise Forbidden(_("You are not assigned to this course. Ask an administrator to assign you."))
+        raise not_assigned()
+
+
+def not_assigned() -> Forbidden:
+    return Forbidden(_("You are not assigned to this course. Ask an administrator to assign you."))
 
 
 def assigned_course_ids(user: User) -> set[int] | None:
@@ -315,12 +319,20 @@ def published_spec(course: Course) -> CourseSpec:
 
 
 def get_draft(course: Course) -> CourseDraft:
-    """The course's draft; the first time, a copy of the published course."""
-    draft = db.session.scalar(select(CourseDraft).where(CourseDraft.course_id == course.id))
-    if draft is None:
-        draft = CourseDraft(course_id=course.id, document=to_document(published_spec(course)), revision=1)
+    """The course's draft, to change it; the first time, a copy of the published course is stored."""
+    draft = read_draft(course)
+    if draft.id is None:
         db.session.add(draft)
         db.session.flush()
+    return draft
+
+
+def read_draft(course: Course) -> CourseDraft:
+    """The course's draft, to show it: before its first edit, an unsaved copy of the published course at
+    revision 1 (what get_draft stores with that edit), so that a page that only shows it writes nothing."""
+    draft = db.session.scalar(select(CourseDraft).where(CourseDraft.course_id == course.id))
+    if draft is None:
+        return CourseDraft(course_id=course.id, document=to_document(published_spec(course)), revision=1)
     return draft
 
 
@@ -895,7 +907,7 @@ def viewable_asset(user: User, slug: str, name: str) -> tuple[ServedFile, Path]:
 
 
 def export_files(course: Course, *, draft: bool = False) -> dict[str, bytes]:
-    spec = from_document(get_draft(course).document) if draft else published_spec(course)
+    spec = from_document(read_draft(course).document) if draft else published_spec(course)
     return exporter.course_files(spec, asset_bytes(course))
 
 
