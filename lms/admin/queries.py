@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from lms.audit.models import AuditRecord
-from lms.auth.models import User, UserRole
+from lms.auth.models import Role, User, UserRole
 from lms.auth.search_name import fold
 from lms.courses.models import Course
 from lms.enrolment.models import CourseRun, Enrolment
@@ -196,8 +196,6 @@ def person_activity(user_id: int, limit: int = 20) -> list[AuditLine]:
 
 def authorities_overview() -> list[tuple[Authority, Country, int, list[User]]]:
     """Every authority with its country, staff count and focal points, in three queries."""
-    from lms.auth.models import Role
-
     rows = db.session.execute(
         select(Authority, Country)
         .join(Country, Authority.country_code == Country.code)

@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.admin.person_sections import PersonSection, register_person_section
+from lms.certificates.models import Certificate
 from lms.extensions import db
 
 
 @register_person_section
 def certificates_section(user_id: int) -> PersonSection | None:
-    from lms.certificates.models import Certificate
-
     rows = db.session.execute(
         select(Certificate.code, Certificate.course_title, Certificate.issued_at, Certificate.status)
         .where(Certificate.user_id == user_id)

@@ -9,6 +9,7 @@ from lms.certificates import services
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.enrolment import services as enrolment_services
+from lms.extensions import db
 
 DEMO_COURSE = "document-fraud-first-line"
 # (trainee, study language, revoke?)
@@ -21,8 +22,6 @@ DEMO_HOLDERS = (
 def load_demo_certificates() -> None:
     """Idempotent. The trainees read every lesson; when the course also asks for a final assessment
     (so reading alone does not complete it), the admin issues manually with a reason instead."""
-    from lms.extensions import db
-
     admin = find_user_by_email("admin@academy.test")
     course = db.session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
     if admin is None or course is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lms.settings.did_web import did_web_from_base_url, normalise_base_url
+from lms.settings.services import get_settings
 
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
@@ -29,8 +30,6 @@ def did_web(base_url: str) -> str:
 
 
 def academy_issuer() -> Issuer:
-    from lms.settings.services import get_settings
-
     settings = get_settings()
     return issuer_at(settings.academy_name, settings.public_base_url)
 

@@ -6,15 +6,19 @@ Development only: the passwords are documented in README.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import Registration, find_user_by_email, register_user
+from lms.authoring.models import CourseTrainer
+from lms.authoring.services import assign_trainer
 from lms.certificates.demo import load_demo_certificates
 from lms.courses.models import Course
 from lms.db import utcnow
 from lms.enrolment import services as enrolment_services
+from lms.enrolment.models import CourseRun, EnrolmentMethod, Modality
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.orgs.models import Authority
@@ -138,10 +142,6 @@ def _demo_progress() -> None:
 def _demo_runs() -> None:
     """One run per enrolment method (open, request, nomination), with seats and a quota, two
     nominations and two requests waiting for a decision, and one approved person on the waiting list."""
-    from datetime import timedelta
-
-    from lms.enrolment.models import CourseRun, EnrolmentMethod, Modality
-
     admin = find_user_by_email("admin@academy.test")
     focal = find_user_by_email("focal.ua@academy.test")
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
@@ -196,9 +196,6 @@ def _demo_runs() -> None:
 
 def _demo_trainer_courses() -> None:
     """Tomasz, the demo trainer, is assigned to the document-fraud and IBM courses (idempotent)."""
-    from lms.authoring.models import CourseTrainer
-    from lms.authoring.services import assign_trainer
-
     admin = find_user_by_email("admin@academy.test")
     trainer = find_user_by_email("trainer@academy.test")
     if admin is None or trainer is None:

@@ -30,6 +30,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from lms.db import writing_transactions
 from lms.extensions import db
+from lms.jobs.models import JobFailure
 from lms.ops.redis_connection import key_prefix
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,6 @@ def record_final_failure(signal: str, task: Task, exc: BaseException | None = No
     """After the last retry, write the failure where admins see it (`flask lms jobs failures`)."""
     if task.retries:  # huey will retry it: not final yet
         return
-    from lms.jobs.models import JobFailure
 
     try:
         with job_app().app_context():

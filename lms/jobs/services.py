@@ -3,6 +3,7 @@ except where a docstring says a function commits per item (so a long run keeps i
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -65,8 +66,6 @@ def certificate_of_enrolment(enrolment_id: int) -> int | None:
 def regenerate_status_list() -> dict[str, object]:
     """Sign the revocation status list and keep it in the shared cache (no cache: nothing kept,
     the view signs it per request as before)."""
-    import json
-
     document = certificates.status_list_document()
     cache.set(STATUS_LIST_CACHE_KEY, json.dumps(document), STATUS_LIST_CACHE_SECONDS)
     return document

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.audit.services import record_event
+from lms.auth.models import Role, User, UserRole  # debt (issue 19): focal points belong to auth or admin
 from lms.config import LANGUAGES
 from lms.db import utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
@@ -143,8 +144,6 @@ def update_authority(
 
 
 def focal_point_user_ids(authority_id: int) -> list[int]:
-    from lms.auth.models import Role, UserRole
-
     return list(
         db.session.scalars(
             select(UserRole.user_id).where(
@@ -180,8 +179,6 @@ def reinstate_authority(authority: Authority, actor_id: int | None) -> Authority
 
 
 def appoint_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
-    from lms.auth.models import Role, User, UserRole
-
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("No such person."))
@@ -202,8 +199,6 @@ def appoint_focal_point(user_id: int, authority: Authority, actor_id: int | None
 
 
 def remove_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
-    from lms.auth.models import Role, User
-
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("No such person."))

@@ -16,10 +16,12 @@ import logging
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, g, render_template, request
+from flask import Flask, abort, g, has_request_context, render_template, request
 from flask_login import user_logged_in
 from werkzeug.exceptions import InternalServerError
 from werkzeug.wrappers import Response
+
+from lms.security.services import stamp_session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -54,8 +56,6 @@ def init_security(app: Flask) -> None:
 
     _run_early(app, refuse_malformed_input)
     app.after_request(add_security_headers)
-
-    from lms.security.services import stamp_session
 
     def on_login(sender: Any, user: Any, **extra: Any) -> None:
         stamp_session(user)
@@ -143,8 +143,6 @@ class _RequestIdFilter(logging.Filter):
     person quoting the id from the error page leads to the traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from flask import has_request_context
-
         if has_request_context() and not getattr(record, "request_id", None):
             request_id = g.get("request_id")
             if request_id:

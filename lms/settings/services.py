@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.audit.services import record_event
-from lms.config import LANGUAGES
+from lms.config import LANGUAGES, Config
 from lms.db import utcnow
 from lms.errors import ValidationFailed
 from lms.extensions import db
@@ -95,8 +95,6 @@ def _merge(defaults: EffectiveSettings, row: AcademySettings | None) -> Effectiv
 def get_settings() -> EffectiveSettings:
     """The settings in force. Outside an application context: the configuration defaults."""
     if not has_app_context():
-        from lms.config import Config
-
         return defaults_from_config(vars(Config))
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug proxy method
     cached = app.extensions.get(_CACHE_KEY)
