@@ -10,6 +10,8 @@ from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    # Here, not at the top: this package's __init__ runs on every `import lms.<anything>`, and app_setup
+    # imports every feature; `import lms.db` (migrations/env.py) must not load the whole application.
     from lms import config as paths
     from lms.app_setup import configure_app, register_features
 

@@ -5,6 +5,19 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from lms.admin.cli import admin_group
+from lms.audit.cli import audit_group
+from lms.authoring.cli import authoring_group
+from lms.certificates.cli import certificates_group
+from lms.content.cli import content_group
+from lms.demo.cli import demo_group
+from lms.enrolment.cli import enrolment_group
+from lms.jobs.cli import jobs_group
+from lms.notifications.cli import mail_group
+from lms.ops.cli import backup_command, restore_command
+from lms.orgs.cli import orgs_group
+from lms.reports.cli import reports_group
+
 
 @click.group("lms")
 def lms_group() -> None:
@@ -12,19 +25,6 @@ def lms_group() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from lms.admin.cli import admin_group
-    from lms.audit.cli import audit_group
-    from lms.authoring.cli import authoring_group
-    from lms.certificates.cli import certificates_group
-    from lms.content.cli import content_group
-    from lms.demo.cli import demo_group
-    from lms.enrolment.cli import enrolment_group
-    from lms.jobs.cli import jobs_group
-    from lms.notifications.cli import mail_group
-    from lms.ops.cli import backup_command, restore_command
-    from lms.orgs.cli import orgs_group
-    from lms.reports.cli import reports_group
-
     for group in (
         orgs_group, content_group, audit_group, certificates_group, mail_group, demo_group, admin_group,
         enrolment_group, jobs_group, authoring_group, backup_command, restore_command, reports_group,
