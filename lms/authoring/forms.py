@@ -26,12 +26,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from lms.config import LANGUAGES
+from lms.config import LANGUAGE_NAMES, LANGUAGES
 from lms.quizzes.grading import GRADING_METHODS, REGISTRY
 from lms.request_input import database_id
 
 SLUG_RULE = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and hyphens."))
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
 
 
 def language_choices() -> list[SelectChoice]:
