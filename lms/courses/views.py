@@ -10,14 +10,15 @@ from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.authoring.access import manages_course, require_course_trainer
 from lms.courses.forms import StudyLanguageForm
-from lms.courses.models import LessonCompletionMode
+from lms.courses.models import Course, LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
 from lms.courses.queries import catalogue as catalogue_entries
 from lms.courses.queries import course_by_slug, published_outline
 from lms.courses.reading import complete_on_reading
-from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
+from lms.courses.translation_status import LanguageStatus, LessonTexts, QuestionTexts, translation_status
 from lms.db import begin_writing, reads_before_writing
 from lms.enrolment import services as enrolment_services
+from lms.enrolment.models import Enrolment
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import course_question_specs, course_quizzes, outline_quizzes
@@ -109,6 +110,10 @@ def translations(slug: str) -> str:
     """Per-language translation status of a course: what a translator still has to write."""
     course = course_by_slug(slug) or abort(404)
     require_course_trainer(course.id)
+    return render_template("courses/translations.html", course=course, statuses=_translation_statuses(course))
+
+
+def _translation_statuses(course: Course) -> list[LanguageStatus]:
     outline = published_outline(course)
     lessons = [
         LessonTexts(
@@ -120,7 +125,7 @@ def translations(slug: str) -> str:
         for module, module_lessons in outline
         for lesson in module_lessons
     ]
-    statuses = translation_status(
+    return translation_status(
         primary=course.language,
         course_translations=course.translations,
         has_outcomes=bool(course.learning_outcomes),
@@ -132,7 +137,6 @@ def translations(slug: str) -> str:
             for quiz in course_quizzes(course.id)
         ],
     )
-    return render_template("courses/translations.html", course=course, statuses=statuses)
 
 
 def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, PublishedLesson]:
@@ -152,6 +156,10 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
         complete_on_reading(enrolment, lesson)  # the GET's one write, see there
+    return _lesson_page(course, lesson, enrolment)
+
+
+def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: Enrolment) -> str:
     completed = enrolment_services.completed_lesson_ids(enrolment.id)
     quizzes = outline_quizzes(course, enrolment.id)
     language = enrolment.language or course.language
