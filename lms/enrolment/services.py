@@ -516,12 +516,21 @@ def accepts_nominations(run: CourseRun) -> bool:
     return run.enrolment_method in (EnrolmentMethod.NOMINATION, EnrolmentMethod.REQUEST)
 
 
-def check_acts_for(actor: User, authority_id: int | None) -> None:
+def acts_for(actor: User, authority_id: int | None) -> bool:
     """Admins act for everyone; a focal point only for the staff of their own authority."""
     if actor.has_role(Role.ADMIN):
-        return
-    if authority_id is None or authority_id not in actor.focal_point_authority_ids():
+        return True
+    return authority_id is not None and authority_id in actor.focal_point_authority_ids()
+
+
+def check_acts_for(actor: User, authority_id: int | None) -> None:
+    if not acts_for(actor, authority_id):
         raise OutsideAuthority(_("You can only act for the staff of your own authority."))
+
+
+def may_withdraw(enrolment: Enrolment, actor: User) -> bool:
+    """The trainee themselves, an admin, or a focal point of the trainee's authority (as withdraw checks)."""
+    return enrolment.user_id == actor.id or acts_for(actor, enrolment.authority_id)
 
 
 def nominate(

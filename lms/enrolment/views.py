@@ -1,4 +1,5 @@
-"""Course runs for trainees, focal points and admins. Views parse, call a service, commit once."""
+"""Course runs for trainees, focal points and admins. Views parse and call a service; the request commits once
+(lms/unit_of_work.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from lms.auth.models import Role, User
 from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
-from lms.db import begin_writing, reads_before_writing
+from lms.db import reads_before_writing
 from lms.enrolment import bulk_import, queries, services
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.forms import (
@@ -40,12 +41,13 @@ from lms.enrolment.models import (
     RunEligibleAuthority,
     RunEligibleCountry,
 )
-from lms.errors import LmsError
+from lms.enrolment.queued_import import commit_queued_import
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.orgs.models import Authority
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.request_input import database_id
+from lms.unit_of_work import Refusal, on_refusal, refusal_kept
 
 bp = Blueprint("enrolment", __name__)
 IMPORT_PROGRESS_REFRESH_SECONDS = 3
@@ -72,9 +74,11 @@ def _run_or_404(run_id: int) -> CourseRun:
     return db.session.get(CourseRun, run_id) or abort(404)
 
 
-def _fail(error: LmsError) -> None:
-    db.session.rollback()
-    flash(error.message, "error")
+def _refused(refusal: Refusal) -> int:
+    """A refusal kept by ``refusal_kept`` (rolled back), for a page drawn again: flashed; its status."""
+    assert refusal.error is not None  # noqa: S101  # only called for a kept refusal
+    flash(refusal.error.message, "error")
+    return refusal.error.status_code
 
 
 # --- Trainees ----------------------------------------------------------------------------------------
@@ -118,21 +122,22 @@ def run(run_id: int) -> str:
     )
 
 
+def _course_or_run_page(run_id: int) -> str:
+    """Where a trainee enrols: the course page for a course's default run, the run's page otherwise."""
+    course_run = _run_or_404(run_id)
+    if course_run.is_default:
+        return url_for("courses.course", slug=course_run.course.slug)
+    return url_for("enrolment.run", run_id=run_id)
+
+
 @bp.route("/runs/<int:run_id>/enrol", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(_course_or_run_page)
 def enrol(run_id: int) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
     course_run = _run_or_404(run_id)
-    back = url_for("courses.course", slug=course_run.course.slug)
-    if not course_run.is_default:
-        back = url_for("enrolment.run", run_id=run_id)
-    try:
-        enrolment = services.self_enrol(current_user, course_run, language=request.form.get("language"))
-    except LmsError as error:
-        _fail(error)
-        return redirect(back)
-    db.session.commit()
+    enrolment = services.self_enrol(current_user, course_run, language=request.form.get("language"))
     if enrolment.status == EnrolmentStatus.WAITING:
         flash(
             _(
@@ -153,43 +158,40 @@ def enrol(run_id: int) -> Response:
 
 @bp.route("/runs/<int:run_id>/request", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(lambda run_id: url_for("enrolment.run", run_id=run_id))
 def request_place(run_id: int) -> Response:
     form = RequestForm()
     if not form.validate_on_submit():
         abort(400)
     course_run = _run_or_404(run_id)
-    try:
-        services.request_place(current_user, course_run, justification=form.justification.data)
-    except LmsError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("Your request was sent. You will receive an email when it is decided."), "success")
+    services.request_place(current_user, course_run, justification=form.justification.data)
+    flash(_("Your request was sent. You will receive an email when it is decided."), "success")
     return redirect(url_for("enrolment.run", run_id=run_id))
+
+
+def _after_withdraw(enrolment_id: int) -> str:
+    """Back to where the withdrawal was asked: the trainee's run, the admin's run page, the authority."""
+    enrolment = db.session.get(Enrolment, enrolment_id) or abort(404)
+    if enrolment.user_id == current_user.id:
+        return url_for("enrolment.run", run_id=enrolment.run_id)
+    if current_user.has_role(Role.ADMIN):
+        return url_for("enrolment.admin_run", run_id=enrolment.run_id)
+    return url_for("enrolment.authority")
 
 
 @bp.route("/enrolments/<int:enrolment_id>/withdraw", methods=["POST"])
 @allow(AUTHENTICATED)
+@on_refusal(_after_withdraw)
 def withdraw(enrolment_id: int) -> Response:
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
     enrolment = db.session.get(Enrolment, enrolment_id) or abort(404)
-    try:
-        services.withdraw(enrolment, current_user, form.reason.data)
-    except LmsError as error:
-        if error.status_code in (403, 404):  # someone else's enrolment: refuse, do not redirect
-            db.session.rollback()
-            abort(error.status_code)
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(_("Withdrawn."), "success")
-    if enrolment.user_id == current_user.id:
-        return redirect(url_for("enrolment.run", run_id=enrolment.run_id))
-    if current_user.has_role(Role.ADMIN):
-        return redirect(url_for("enrolment.admin_run", run_id=enrolment.run_id))
-    return redirect(url_for("enrolment.authority"))
+    if not services.may_withdraw(enrolment, current_user):
+        abort(403)  # someone else's enrolment: refused, not redirected
+    services.withdraw(enrolment, current_user, form.reason.data)
+    flash(_("Withdrawn."), "success")
+    return redirect(_after_withdraw(enrolment_id))
 
 
 # --- Focal points --------------------------------------------------------------------------------------
@@ -255,48 +257,56 @@ def nominate(run_id: int) -> tuple[str, int] | Response:
     course_run = _run_or_404(run_id)
     if not services.accepts_nominations(course_run):
         abort(404)
-    nominate_form, new_form, staff = _nominate_forms(course_run)
-    if request.method == "POST" and "existing-justification" in request.form:
-        if nominate_form.validate_on_submit():
-            chosen = {u.id: u for u in staff}
-            try:
-                for user_id in nominate_form.user_ids.data or []:
-                    services.nominate(
-                        current_user, course_run, chosen[user_id], nominate_form.justification.data or ""
-                    )
-            except LmsError as error:
-                _fail(error)
-                return _render_nominate(course_run, nominate_form, new_form, staff, error.status_code)
-            db.session.commit()
-            flash(_("Nominated: %(count)s.", count=len(nominate_form.user_ids.data or [])), "success")
-            return redirect(url_for("enrolment.nominate", run_id=run_id))
-        return _render_nominate(course_run, nominate_form, new_form, staff, 422)
+    forms = _nominate_forms(course_run)
+    if request.method == "POST" and "existing-justification" in request.form:  # which of the two forms
+        return _nominate_staff(course_run, *forms)
     if request.method == "POST" and "new-justification" in request.form:
-        if new_form.validate_on_submit():
-            try:
-                person = services.add_staff_member(
-                    current_user,
-                    services.NewPerson(
-                        email=new_form.email.data or "",
-                        given_name=new_form.given_name.data or "",
-                        family_name=new_form.family_name.data or "",
-                        authority_id=new_form.authority.data or 0,
-                        patronymic=new_form.patronymic.data,
-                        native_name=new_form.native_name.data,
-                        position=new_form.position.data,
-                        sex=new_form.sex.data or None,
-                        birth_year_band=new_form.birth_year_band.data or None,
-                    ),
-                )
-                services.nominate(current_user, course_run, person, new_form.justification.data or "")
-            except LmsError as error:
-                _fail(error)
-                return _render_nominate(course_run, nominate_form, new_form, staff, error.status_code)
-            db.session.commit()
-            flash(_("%(name)s was added and nominated.", name=person.full_name), "success")
-            return redirect(url_for("enrolment.nominate", run_id=run_id))
+        return _add_and_nominate(course_run, *forms)
+    return _render_nominate(course_run, *forms)
+
+
+def _nominate_staff(
+    course_run: CourseRun, nominate_form: NominateForm, new_form: NewPersonForm, staff: list[User]
+) -> tuple[str, int] | Response:
+    if not nominate_form.validate_on_submit():
         return _render_nominate(course_run, nominate_form, new_form, staff, 422)
-    return _render_nominate(course_run, nominate_form, new_form, staff)
+    chosen = {u.id: u for u in staff}
+    justification = nominate_form.justification.data or ""
+    with refusal_kept() as refusal:
+        for user_id in nominate_form.user_ids.data or []:
+            services.nominate(current_user, course_run, chosen[user_id], justification)
+    if refusal.error is not None:
+        return _render_nominate(course_run, nominate_form, new_form, staff, _refused(refusal))
+    flash(_("Nominated: %(count)s.", count=len(nominate_form.user_ids.data or [])), "success")
+    return redirect(url_for("enrolment.nominate", run_id=course_run.id))
+
+
+def _add_and_nominate(
+    course_run: CourseRun, nominate_form: NominateForm, new_form: NewPersonForm, staff: list[User]
+) -> tuple[str, int] | Response:
+    if not new_form.validate_on_submit():
+        return _render_nominate(course_run, nominate_form, new_form, staff, 422)
+    with refusal_kept() as refusal:
+        person = services.add_staff_member(current_user, _new_person(new_form))
+        services.nominate(current_user, course_run, person, new_form.justification.data or "")
+        flash(_("%(name)s was added and nominated.", name=person.full_name), "success")
+    if refusal.error is not None:
+        return _render_nominate(course_run, nominate_form, new_form, staff, _refused(refusal))
+    return redirect(url_for("enrolment.nominate", run_id=course_run.id))
+
+
+def _new_person(form: NewPersonForm) -> services.NewPerson:
+    return services.NewPerson(
+        email=form.email.data or "",
+        given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "",
+        authority_id=form.authority.data or 0,
+        patronymic=form.patronymic.data,
+        native_name=form.native_name.data,
+        position=form.position.data,
+        sex=form.sex.data or None,
+        birth_year_band=form.birth_year_band.data or None,
+    )
 
 
 # --- Admins and focal points: CSV import and export ---------------------------------------------
@@ -319,7 +329,7 @@ def import_csv(run_id: int) -> Response | tuple[str, int]:
         dry_run = not form.run_import.data
         mode = bulk_import.ImportMode(form.mode.data)
         justification = form.justification.data or ""
-        try:
+        with refusal_kept() as refusal:
             if too_large is not None:
                 report = bulk_import.ImportReport(problems=[too_large])
             elif rows > limits.job_rows:
@@ -331,10 +341,9 @@ def import_csv(run_id: int) -> Response | tuple[str, int]:
                     current_user, course_run, parsed=parse_csv(data), mode=mode,
                     justification=justification, dry_run=dry_run,
                 )  # fmt: skip
-        except LmsError as error:
-            _fail(error)
-            status = error.status_code
-        else:
+        if refusal.error is not None:
+            status = _refused(refusal)
+        elif report is not None:
             if report.written:  # committed by the service
                 flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
             elif not dry_run or too_large is not None:
@@ -362,13 +371,10 @@ def _start_import_job(
     rows: int,
 ) -> Response:
     """A large file: kept for the import job, and the person follows it on its progress page."""
-    begin_writing()
-    job = bulk_import.queue_import(
+    import_id = commit_queued_import(
         current_user, course_run, data, file_name, mode, justification,
         dry_run=dry_run, language=current_language(), rows=rows,
     )  # fmt: skip
-    import_id = job.id
-    db.session.commit()
     from lms.jobs.tasks import enqueue_import  # after the commit: the job reads what was committed
 
     enqueue_import(import_id)
@@ -473,19 +479,16 @@ def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
             authority_ids=frozenset(form.eligible_authorities.data or []),
             quota_codes=parse_quota_lines(form.quotas.data),
         )
-        try:
+        with refusal_kept() as refusal:
             saved = services.save_run(current_user, course_run, data)
             certificate_services.set_issuance_rule(
                 saved, form.certificate_issuance.data or "", current_user.id
             )
-        except LmsError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = error.status_code
-        else:
-            db.session.commit()
             flash(_("The course run was saved."), "success")
             return redirect(url_for("enrolment.admin_run", run_id=saved.id))
+        assert refusal.error is not None  # noqa: S101  # the block returns unless refused
+        form.form_errors.append(refusal.error.message)  # on the form, with everything typed
+        status = refusal.error.status_code
     elif form.errors:
         status = 422
     return render_template("enrolment/admin_run_form.html", form=form, run=course_run), status
@@ -523,10 +526,11 @@ def admin_run(run_id: int) -> str:
 
 @bp.route("/admin/course-runs/<int:run_id>/decide", methods=["POST"])
 @allow(Role.ADMIN)
+@on_refusal(lambda run_id: url_for("enrolment.admin_run", run_id=run_id))
 def admin_decide(run_id: int) -> Response:
     _run_or_404(run_id)
     form = DecisionForm()
-    ids = [i for i in map(database_id, request.form.getlist("enrolment_ids")) if i is not None]
+    ids = [i for i in map(database_id, form.enrolment_ids.raw_data or []) if i is not None]
     form.enrolment_ids.choices = [SelectChoice(i, str(i)) for i in ids]
     if not form.validate_on_submit():
         flash(_("Select at least one person."), "error")
@@ -534,19 +538,19 @@ def admin_decide(run_id: int) -> Response:
     in_run = list(
         db.session.scalars(select(Enrolment.id).where(Enrolment.id.in_(ids), Enrolment.run_id == run_id))
     )
-    try:
-        if form.withdraw.data:
-            for enrolment_id in in_run:
-                enrolment = db.session.get(Enrolment, enrolment_id)
-                if enrolment is not None:
-                    services.withdraw(enrolment, current_user, form.reason.data)
-            result = services.BulkResult()
-        else:
-            result = services.decide_many(in_run, current_user, bool(form.approve.data), form.reason.data)
-    except LmsError as error:
-        _fail(error)
-        return redirect(url_for("enrolment.admin_run", run_id=run_id))
-    db.session.commit()
+    if form.withdraw.data:
+        for enrolment_id in in_run:
+            enrolment = db.session.get(Enrolment, enrolment_id)
+            if enrolment is not None:
+                services.withdraw(enrolment, current_user, form.reason.data)
+        result = services.BulkResult()
+    else:
+        result = services.decide_many(in_run, current_user, bool(form.approve.data), form.reason.data)
+    _flash_decision(form, result)
+    return redirect(url_for("enrolment.admin_run", run_id=run_id))
+
+
+def _flash_decision(form: DecisionForm, result: services.BulkResult) -> None:
     if form.approve.data:
         flash(
             _(
@@ -573,4 +577,3 @@ def admin_decide(run_id: int) -> Response:
         flash(_("Withdrawn."), "success")
     for problem in result.problems:
         flash(problem, "error")
-    return redirect(url_for("enrolment.admin_run", run_id=run_id))
