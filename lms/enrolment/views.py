@@ -320,35 +320,12 @@ def import_csv(run_id: int) -> Response | tuple[str, int]:
     form = ImportForm()
     if not current_user.has_role(Role.ADMIN):
         form.mode.choices = [c for c in form.mode.choices or [] if getattr(c, "value", None) == "nominate"]
-    report = None
-    status = 200
+    report, status = None, 200
     if form.validate_on_submit():
-        limits = bulk_import.SizeLimits.from_config()
-        data = form.file.data.read(limits.max_bytes + 1)  # no more than the bound says is needed
-        rows, too_large = bulk_import.check_size(data, limits)
-        dry_run = not form.run_import.data
-        mode = bulk_import.ImportMode(form.mode.data)
-        justification = form.justification.data or ""
-        with refusal_kept() as refusal:
-            if too_large is not None:
-                report = bulk_import.ImportReport(problems=[too_large])
-            elif rows > limits.job_rows:
-                return _start_import_job(
-                    course_run, data, form.file.data.filename, mode, justification, dry_run, rows
-                )
-            else:
-                report = bulk_import.import_trainees(
-                    current_user, course_run, parsed=parse_csv(data), mode=mode,
-                    justification=justification, dry_run=dry_run,
-                )  # fmt: skip
-        if refusal.error is not None:
-            status = _refused(refusal)
-        elif report is not None:
-            if report.written:  # committed by the service
-                flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
-            elif not dry_run or too_large is not None:
-                flash(_("Nothing was imported: correct the problems listed below and try again."), "error")
-                status = 422
+        answer = _import_file(course_run, form)
+        if isinstance(answer, Response):
+            return answer
+        report, status = answer
     elif form.errors:
         status = 422
     return render_template(
@@ -359,6 +336,39 @@ def import_csv(run_id: int) -> Response | tuple[str, int]:
         columns=COLUMNS,
         limits=bulk_import.SizeLimits.from_config(),
     ), status
+
+
+def _import_file(
+    course_run: CourseRun, form: ImportForm
+) -> Response | tuple[bulk_import.ImportReport | None, int]:
+    """Check (and unless a dry run, write) the file: its report and the page's status, or the way to the
+    progress page of a file large enough for the import job."""
+    limits = bulk_import.SizeLimits.from_config()
+    data = form.file.data.read(limits.max_bytes + 1)  # no more than the bound says is needed
+    rows, too_large = bulk_import.check_size(data, limits)
+    dry_run = not form.run_import.data
+    mode = bulk_import.ImportMode(form.mode.data)
+    justification = form.justification.data or ""
+    with refusal_kept() as refusal:
+        if too_large is not None:
+            report = bulk_import.ImportReport(problems=[too_large])
+        elif rows > limits.job_rows:
+            return _start_import_job(
+                course_run, data, form.file.data.filename, mode, justification, dry_run, rows
+            )
+        else:
+            report = bulk_import.import_trainees(
+                current_user, course_run, parsed=parse_csv(data), mode=mode,
+                justification=justification, dry_run=dry_run,
+            )  # fmt: skip
+    if refusal.error is not None:
+        return None, _refused(refusal)
+    if report.written:  # committed by the service
+        flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
+    elif not dry_run or too_large is not None:
+        flash(_("Nothing was imported: correct the problems listed below and try again."), "error")
+        return report, 422
+    return report, 200
 
 
 def _start_import_job(
@@ -459,26 +469,30 @@ def admin_run_edit(run_id: int) -> tuple[str, int] | Response:
     return _edit_run(_run_or_404(run_id))
 
 
+def _run_data(form: RunForm) -> services.RunData:
+    return services.RunData(
+        course_id=form.course.data or 0,
+        title=form.title.data or "",
+        modality=form.modality.data or EnrolmentMethod.OPEN,
+        language=form.language.data or "en",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        enrolment_opens_on=form.enrolment_opens_on.data,
+        enrolment_closes_on=form.enrolment_closes_on.data,
+        seats_total=form.seats_total.data,
+        enrolment_method=form.enrolment_method.data or EnrolmentMethod.OPEN,
+        open_to_all=bool(form.open_to_all.data),
+        countries=frozenset(form.eligible_countries.data or []),
+        authority_ids=frozenset(form.eligible_authorities.data or []),
+        quota_codes=parse_quota_lines(form.quotas.data),
+    )
+
+
 def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
     form = _run_form(course_run)
     status = 200
     if form.validate_on_submit():
-        data = services.RunData(
-            course_id=form.course.data or 0,
-            title=form.title.data or "",
-            modality=form.modality.data or EnrolmentMethod.OPEN,
-            language=form.language.data or "en",
-            starts_on=form.starts_on.data,
-            ends_on=form.ends_on.data,
-            enrolment_opens_on=form.enrolment_opens_on.data,
-            enrolment_closes_on=form.enrolment_closes_on.data,
-            seats_total=form.seats_total.data,
-            enrolment_method=form.enrolment_method.data or EnrolmentMethod.OPEN,
-            open_to_all=bool(form.open_to_all.data),
-            countries=frozenset(form.eligible_countries.data or []),
-            authority_ids=frozenset(form.eligible_authorities.data or []),
-            quota_codes=parse_quota_lines(form.quotas.data),
-        )
+        data = _run_data(form)
         with refusal_kept() as refusal:
             saved = services.save_run(current_user, course_run, data)
             certificate_services.set_issuance_rule(

@@ -164,16 +164,8 @@ def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[st
     return review_policy.review_permissions(quiz.review or {}, closed)  # feedback waits for the answers
 
 
-@bp.route("/quiz-attempts/<int:attempt_id>/review")
-@allow(AUTHENTICATED)
-def review(attempt_id: int) -> str | Response:
-    attempt, enrolment = _own_attempt(attempt_id)
-    services.close_overdue_on_read(attempt)
-    if not attempt.is_finished:
-        return redirect(url_for("quizzes.take", attempt_id=attempt.id))
-    quiz = attempt.quiz
-    attempts = services.attempts_of(enrolment.id, quiz.id)
-    allowed = review_permissions(quiz, len(attempts), utcnow())
+def _review_items(attempt: QuizAttempt, allowed: dict[str, bool]) -> list[dict[str, Any]]:
+    """What the review shows of each question: feedback and correct answers only where the quiz allows."""
     items = []
     for item in attempt.questions:
         qtype = question_type(item.frozen["type"])
@@ -194,6 +186,20 @@ def review(attempt_id: int) -> str | Response:
                 "feedback": grade.feedback if grade else [],
             }
         )
+    return items
+
+
+@bp.route("/quiz-attempts/<int:attempt_id>/review")
+@allow(AUTHENTICATED)
+def review(attempt_id: int) -> str | Response:
+    attempt, enrolment = _own_attempt(attempt_id)
+    services.close_overdue_on_read(attempt)
+    if not attempt.is_finished:
+        return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    attempts = services.attempts_of(enrolment.id, quiz.id)
+    allowed = review_permissions(quiz, len(attempts), utcnow())
+    items = _review_items(attempt, allowed)
     course = db.session.get(Course, quiz.course_id)
     return render_template(
         "quizzes/review.html",
