@@ -32,6 +32,7 @@ from lms.db import utcnow
 from lms.enrolment.services import ensure_default_run
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
+from lms.settings.services import clear_settings_cache
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "correct horse battery"
@@ -121,6 +122,8 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                 connection.execute(table.delete())
     # Ids start again (PostgreSQL: RESTART IDENTITY): no outline snapshot may outlive its course rows.
     forget_snapshots()
+    # The settings row is gone: settings a test saved must not close the next test's registration.
+    clear_settings_cache()
     ctx.pop()
 
 
