@@ -10,6 +10,8 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 
 from lms.auth.access import PUBLIC, allow
+from lms.content import cli as content_cli
+from lms.courses.models import Course
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.orgs.models import Country
@@ -134,3 +136,23 @@ def test_jobs_and_commands_use_the_same_unit(uow_app: Flask) -> None:
         with unit_of_work():
             db.session.add(Country(code="XH", name="Land XH"))
     assert _codes(uow_app) == {"XH"}
+
+
+def test_a_command_that_fails_half_way_leaves_nothing_written(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flask lms content sync` writes the first course, then fails on the second: its unit of work
+    rolls the first back too (a command without one leaves it in the session, ready for the next commit)."""
+    runs: list[object] = []
+
+    def fail_on_the_second(course: object) -> None:
+        runs.append(course)
+        if len(runs) == 2:
+            raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(content_cli, "ensure_default_run", fail_on_the_second)
+    result = app.test_cli_runner().invoke(args=["lms", "content", "sync"])
+    assert isinstance(result.exception, RuntimeError), result.output
+    assert len(runs) == 2
+    db.session.commit()  # whatever the command left in the session would be kept now
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 0

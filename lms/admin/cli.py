@@ -8,6 +8,7 @@ from lms.auth.models import Role, User, UserRole
 from lms.auth.search_name import person_search_name
 from lms.auth.services import find_user_by_email
 from lms.extensions import db
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("admin")
@@ -19,12 +20,12 @@ def admin_group() -> None:
 def reindex_names() -> None:
     """Rebuild every person's search text (after an import that bypassed the ORM)."""
     count = 0
-    for user in db.session.scalars(select(User)).yield_per(500):
-        user.search_name = person_search_name(
-            user.given_name, user.patronymic, user.family_name, user.native_name, user.email
-        )
-        count += 1
-    db.session.commit()
+    with unit_of_work():
+        for user in db.session.scalars(select(User)).yield_per(500):
+            user.search_name = person_search_name(
+                user.given_name, user.patronymic, user.family_name, user.native_name, user.email
+            )
+            count += 1
     click.echo(f"search names rebuilt: {count}")
 
 
@@ -32,16 +33,19 @@ def reindex_names() -> None:
 @click.argument("email")
 def grant_admin(email: str) -> None:
     """Make an existing account an admin (the first admin of a new academy)."""
-    user = find_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"no account uses {email}")
-    if user.has_role(Role.ADMIN):
-        click.echo(f"{email} is already an admin")
-        return
-    before = sorted(user.role_names)
-    user.roles.append(UserRole(role=Role.ADMIN))
-    db.session.flush()
-    record_event("admin.role_grant", "user", user.id, before={"roles": before},
-                 after={"roles": sorted(user.role_names)}, reason="flask lms admin grant-admin")  # fmt: skip
-    db.session.commit()
+    with unit_of_work():
+        user = find_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account uses {email}")
+        if user.has_role(Role.ADMIN):
+            click.echo(f"{email} is already an admin")
+            return
+        before = sorted(user.role_names)
+        user.roles.append(UserRole(role=Role.ADMIN))
+        db.session.flush()
+        after = {"roles": sorted(user.role_names)}
+        reason = "flask lms admin grant-admin"
+        record_event(
+            "admin.role_grant", "user", user.id, before={"roles": before}, after=after, reason=reason
+        )
     click.echo(f"{email} is now an admin")

@@ -5,7 +5,7 @@ import json
 import click
 
 from lms.certificates import services
-from lms.extensions import db
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("certificates")
@@ -16,8 +16,8 @@ def certificates_group() -> None:
 @certificates_group.command("rotate-key")
 def rotate_key() -> None:
     """Start signing with a new key; retired public keys stay in the DID document."""
-    new_id = services.rotate_signing_key()
-    db.session.commit()
+    with unit_of_work():
+        new_id = services.rotate_signing_key()
     click.echo(f"new signing key {new_id}; earlier credentials stay verifiable")
 
 

@@ -32,6 +32,7 @@ from lms.db import writing_transactions
 from lms.extensions import db
 from lms.jobs.models import JobFailure
 from lms.ops.redis_connection import key_prefix
+from lms.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def record_final_failure(signal: str, task: Task, exc: BaseException | None = No
         return
 
     try:
-        with job_app().app_context():
+        with job_app().app_context(), unit_of_work():
             db.session.add(
                 JobFailure(
                     task_id=str(task.id),
@@ -139,7 +140,6 @@ def record_final_failure(signal: str, task: Task, exc: BaseException | None = No
                     error=f"{type(exc).__name__}: {exc}"[:10_000] if exc else "unknown error",
                 )
             )
-            db.session.commit()
     except Exception:  # the failure of a failure record must not kill the worker
         log.exception("could not record the failure of job %s", task.id)
 

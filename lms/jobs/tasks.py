@@ -16,6 +16,7 @@ from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.queue import huey, job, periodic_job
 from lms.notifications.services import mail_progress, send_due_mail
+from lms.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,10 @@ def store_missing_certificate_pdfs_every_minute() -> None:
 def issue_certificate(enrolment_id: int, actor_id: int | None) -> str:
     """One certificate of a bulk issue: the rows in one short transaction, then its PDF with no
     transaction open (so a bulk issue of hundreds never holds the write lock while rendering)."""
-    outcome = services.issue_certificate_for_enrolment(enrolment_id, actor_id)
-    db.session.commit()
+    with unit_of_work():
+        outcome = services.issue_certificate_for_enrolment(enrolment_id, actor_id)
+    # Deliberately after the commit, outside the unit of work: the PDF renders with no transaction
+    # open and store_pdf commits its own row (a rollback never leaves a file for a code no row holds).
     certificate_id = services.certificate_of_enrolment(enrolment_id)
     if certificate_id is not None:
         certificates.store_pdf(certificate_id)
@@ -148,10 +151,10 @@ def regenerate_status_list_hourly() -> None:
 @periodic_job(crontab(hour="6", minute="5"))
 def send_expiry_reminders() -> None:
     """Daily: queue the 60/30/7-day reminders, commit, then send them."""
-    queued = services.queue_expiry_reminders()
-    db.session.commit()
+    with unit_of_work():
+        queued = services.queue_expiry_reminders()
     if queued:
-        send_due_mail(limit=queued)
+        send_due_mail(limit=queued)  # claims commit per message, before SMTP: outside the unit of work
         log.info("expiry reminders: %s queued", queued)
 
 
@@ -178,7 +181,10 @@ def import_trainees(import_id: int) -> int:
     """A large CSV import (lms.enrolment.bulk_import.run_queued_import): checked with no lock held,
     written in one short transaction, its progress on the person's page. Idempotent (a worker that
     stopped puts it back and it starts again; a finished one is left alone). The mail it queued goes
-    to the mail job in batches. Returns the number of messages queued."""
+    to the mail job in batches. Returns the number of messages queued.
+
+    Not in a unit of work: the import runs its own transactions (the check in a reading one, then the
+    rows and its "done" mark in one short writing transaction), so no lock is held while checking."""
     mail_ids = run_queued_import(import_id)
     for start in range(0, len(mail_ids), IMPORT_MAIL_BATCH):
         deliver_mail(mail_ids[start : start + IMPORT_MAIL_BATCH])

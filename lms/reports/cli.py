@@ -8,6 +8,7 @@ import click
 
 from lms.extensions import db
 from lms.reports import facts
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("reports")
@@ -18,8 +19,8 @@ def reports_group() -> None:
 @reports_group.command("rebuild-facts")
 def rebuild_facts_command() -> None:
     """Recompute every indicator fact from the live tables (after loading rows behind the app's back)."""
-    count = facts.rebuild(db.session.connection())
-    db.session.commit()
+    with unit_of_work():
+        count = facts.rebuild(db.session.connection())
     click.echo(f"{count} indicator facts rebuilt")
 
 
