@@ -14,7 +14,7 @@ from lms.content.loader import load_all
 from lms.content.services import sync_course
 from lms.demo.load import load_demo_data
 from lms.demo.services import DEMO_PASSWORD
-from lms.enrolment.services import ensure_default_run
+from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
 from lms.orgs.services import load_reference_data
 

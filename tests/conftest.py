@@ -29,7 +29,7 @@ from lms.content.services import sync_course
 from lms.courses.models import Course
 from lms.courses.published import forget_snapshots
 from lms.db import utcnow
-from lms.enrolment.services import ensure_default_run
+from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
 from lms.settings.services import clear_settings_cache

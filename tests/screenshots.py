@@ -138,7 +138,9 @@ def add_quiz_takers(app: Flask) -> None:
     from lms.auth.services import Registration, register_user
     from lms.courses.models import Course
     from lms.db import utcnow
-    from lms.enrolment import services as enrolment_services
+    from lms.enrolment import completion as enrolment_completion
+    from lms.enrolment import runs as enrolment_runs
+    from lms.enrolment import self_service as enrolment_self_service
     from lms.extensions import db
     from lms.orgs.models import Authority
 
@@ -146,7 +148,7 @@ def add_quiz_takers(app: Flask) -> None:
         authority = db.session.scalar(select(Authority).where(Authority.code == "ua-sbgs"))
         course = db.session.scalar(select(Course).where(Course.slug == COURSE))
         assert authority is not None and course is not None
-        run = enrolment_services.ensure_default_run(course)
+        run = enrolment_runs.ensure_default_run(course)
         lessons = [lesson for module in course.modules for lesson in module.lessons]
         for language, (given, family, native) in QUIZ_TAKERS.items():
             user = register_user(
@@ -163,9 +165,9 @@ def add_quiz_takers(app: Flask) -> None:
                 )
             )
             user.email_confirmed_at = utcnow()
-            enrolment = enrolment_services.self_enrol(user, run, language=language)
+            enrolment = enrolment_self_service.self_enrol(user, run, language=language)
             for lesson in lessons[:3]:
-                enrolment_services.complete_lesson(enrolment, lesson)
+                enrolment_completion.complete_lesson(enrolment, lesson)
         db.session.commit()
 
 
@@ -173,7 +175,7 @@ def demo_facts(app: Flask) -> dict[str, Any]:
     from lms.certificates import codes
     from lms.certificates.models import Certificate, CertificateStatus
     from lms.courses.models import Course
-    from lms.enrolment.services import default_run
+    from lms.enrolment.runs import default_run
     from lms.extensions import db
 
     with app.app_context():
@@ -199,7 +201,7 @@ def use_language(app: Flask, language: str) -> None:
     """Every demo person reads the interface in `language`; the trainee also studies the course in it."""
     from lms.auth.models import User
     from lms.courses.models import Course
-    from lms.enrolment import services as enrolment_services
+    from lms.enrolment import self_service as enrolment_self_service
     from lms.extensions import db
 
     with app.app_context():
@@ -210,9 +212,9 @@ def use_language(app: Flask, language: str) -> None:
         trainee = db.session.scalar(select(User).where(User.email == PEOPLE["trainee"]))
         course = db.session.scalar(select(Course).where(Course.slug == COURSE))
         assert trainee is not None and course is not None
-        enrolment = enrolment_services.active_enrolment(trainee.id, course.id)
+        enrolment = enrolment_self_service.active_enrolment(trainee.id, course.id)
         if enrolment is not None and enrolment.language != language:
-            enrolment_services.change_study_language(enrolment, language, actor_id=trainee.id)
+            enrolment_self_service.change_study_language(enrolment, language, actor_id=trainee.id)
         db.session.commit()
 
 

@@ -16,7 +16,8 @@ from lms.auth.models import EmailConfirmation, User
 from lms.auth.services import find_user_by_email
 from lms.courses.models import Course
 from lms.db import utcnow
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
@@ -64,9 +65,9 @@ def test_registration_mails_a_link_and_stores_only_its_hash(app: Flask, register
 def test_an_unconfirmed_account_cannot_enrol_and_sees_why(
     client: FlaskClient, registered: User, demo_course: Course
 ) -> None:
-    run = enrolment_services.ensure_default_run(demo_course)
+    run = enrolment_runs.ensure_default_run(demo_course)
     with pytest.raises(Forbidden, match="Confirm your email address"):
-        enrolment_services.self_enrol(registered, run)
+        enrolment_self_service.self_enrol(registered, run)
     db.session.commit()
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Your email address is not confirmed yet" in dashboard
@@ -92,7 +93,7 @@ def test_the_link_confirms_once_and_then_enrolment_works(
     assert reused.status_code == 410
     assert "already been used" in reused.get_data(as_text=True)
     assert "already been used" in client.get(f"/confirm-email/{token}").get_data(as_text=True)
-    run = enrolment_services.ensure_default_run(demo_course)
+    run = enrolment_runs.ensure_default_run(demo_course)
     db.session.commit()
     assert client.post(f"/runs/{run.id}/enrol").status_code == 302
     assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == registered.id)) is not None

@@ -12,7 +12,8 @@ from lms.audit.models import AuditRecord
 from lms.auth.models import User
 from lms.auth.passwords import verify_password
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from tests.conftest import TEST_PASSWORD, login
 
@@ -73,7 +74,7 @@ def test_a_person_sees_and_downloads_their_own_data(
 ) -> None:
     user = make_user(native_name="ليلى حداد", position="Residency officer")
     other = make_user(given_name="Someone", family_name="Else")
-    enrolment_services.self_enrol(user, enrolment_services.ensure_default_run(demo_course))
+    enrolment_self_service.self_enrol(user, enrolment_runs.ensure_default_run(demo_course))
     db.session.commit()
     login(client, user)
     html = client.get("/account/data").get_data(as_text=True)

@@ -16,7 +16,9 @@ from lms.audit.services import verify_audit_chain
 from lms.auth.models import Role, User
 from lms.auth.services import authenticate
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment, LessonCompletion
 from lms.errors import Conflict, Forbidden, ValidationFailed
 from lms.extensions import db
@@ -180,7 +182,7 @@ def test_the_person_page_shows_profile_roles_enrolments_and_activity(
 ) -> None:
     admin = make_user(Role.ADMIN)
     person = make_user(native_name="Олена Коваль", position="Senior inspector")
-    enrolment_services.self_enrol(person, enrolment_services.ensure_default_run(demo_course))
+    enrolment_self_service.self_enrol(person, enrolment_runs.ensure_default_run(demo_course))
     services.grant_role(person, Role.TRAINER, admin.id)
     db.session.commit()
     login(client, admin)
@@ -311,7 +313,7 @@ def test_a_deactivated_person_cannot_sign_in_and_loses_nothing(
 ) -> None:
     admin = make_user(Role.ADMIN)
     person = make_user(native_name="Олена Коваль")
-    enrolment_services.self_enrol(person, enrolment_services.ensure_default_run(demo_course))
+    enrolment_self_service.self_enrol(person, enrolment_runs.ensure_default_run(demo_course))
     db.session.commit()
     person_client = app.test_client()
     login(person_client, person)
@@ -352,10 +354,10 @@ def test_a_deactivated_person_cannot_sign_in_and_loses_nothing(
 
 
 def _enrol_with_progress(user: User, course: Course, lessons: int) -> Enrolment:
-    enrolment = enrolment_services.self_enrol(user, enrolment_services.ensure_default_run(course))
+    enrolment = enrolment_self_service.self_enrol(user, enrolment_runs.ensure_default_run(course))
     ordered = [lesson for module in course.modules for lesson in module.lessons if lesson.is_published]
     for lesson in ordered[:lessons]:
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     return enrolment
 
 

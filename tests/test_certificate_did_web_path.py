@@ -23,7 +23,9 @@ from lms.auth.models import Role, User
 from lms.certificates import services
 from lms.certificates.issuer import academy_issuer, issuer_at
 from lms.certificates.models import Certificate
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from lms.settings import services as settings_services
 from tests.enrolment_support import make_course
@@ -52,11 +54,11 @@ def under_a_path(app: Flask, make_user: Callable[..., User]) -> Client:
 
 def issue_certificate(make_user: Callable[..., User]) -> Certificate:
     course = make_course()
-    run = enrolment_services.ensure_default_run(course)
+    run = enrolment_runs.ensure_default_run(course)
     trainee = make_user(Role.TRAINEE)
-    enrolment = enrolment_services.self_enrol(trainee, run, language="en")
+    enrolment = enrolment_self_service.self_enrol(trainee, run, language="en")
     for lesson in course.modules[0].lessons:
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     db.session.commit()
     certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id))
     assert certificate is not None

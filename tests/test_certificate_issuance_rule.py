@@ -16,7 +16,9 @@ from lms.auth.models import Role, User
 from lms.certificates import services as certificate_services
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import CertificateIssuance, CourseRun, EnrolmentMethod
 from lms.errors import ValidationFailed
 from lms.extensions import db
@@ -89,9 +91,9 @@ def test_creating_and_editing_a_run_sets_its_rule_and_the_admin_page_shows_it(
 
     # The rule takes effect: completing the run issues nothing, the person waits for an admin.
     trainee = make_user(Role.TRAINEE)
-    enrolment = enrolment_services.self_enrol(trainee, db.session.get(CourseRun, run.id), language="en")
+    enrolment = enrolment_self_service.self_enrol(trainee, db.session.get(CourseRun, run.id), language="en")
     for lesson in course.modules[0].lessons:
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
 
@@ -155,7 +157,7 @@ def test_the_service_refuses_an_unknown_rule_from_any_caller(
     app: Flask, course: Course, make_user: Callable[..., User]
 ) -> None:
     admin = make_user(Role.ADMIN)
-    run = enrolment_services.ensure_default_run(course)
+    run = enrolment_runs.ensure_default_run(course)
     db.session.commit()
     with pytest.raises(ValidationFailed) as refused:
         certificate_services.set_issuance_rule(run, "sometimes", admin.id)

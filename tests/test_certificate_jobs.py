@@ -26,9 +26,9 @@ from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
 from lms.enrolment.models import Enrolment, EnrolmentStatus
-from lms.enrolment.services import default_run
+from lms.enrolment.runs import default_run
 from lms.extensions import db
 from lms.jobs import tasks
 from tests.conftest import login
@@ -47,7 +47,7 @@ def quiz_course(tmp_path: Path) -> Course:
     spec, problems = load_course(folder, tmp_path)
     assert not problems and spec is not None, problems
     course = sync_course(spec).course
-    run = enrolment_services.ensure_default_run(course)
+    run = enrolment_runs.ensure_default_run(course)
     assert run.certificate_issuance == "automatic"
     db.session.commit()
     return course
@@ -155,7 +155,7 @@ def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprin
 def test_an_issue_that_rolls_back_leaves_no_file(
     app: Flask, make_user: Callable[..., User], tiny_course: Course
 ) -> None:
-    run = enrolment_services.ensure_default_run(tiny_course)
+    run = enrolment_runs.ensure_default_run(tiny_course)
     run.certificate_issuance = "approval"  # nothing issued on completion: the test issues itself
     db.session.commit()
     enrolment = complete_course(make_user(Role.TRAINEE), tiny_course, language="ru")  # two PDFs if kept

@@ -14,7 +14,7 @@ from lms.auth.models import User
 from lms.certificates import codes
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
 from lms.extensions import db
 from tests.conftest import login
 from tests.test_certificates import (  # noqa: F401  # fixtures
@@ -52,7 +52,7 @@ def test_a_refused_manual_issue_shows_the_form_again_with_what_was_typed(
     admin: User,  # noqa: F811
     tiny_course: Course,  # noqa: F811
 ) -> None:
-    run = enrolment_services.ensure_default_run(tiny_course)
+    run = enrolment_runs.ensure_default_run(tiny_course)
     db.session.commit()
     login(client, admin)
     reason = "Completed the in-person run in Chisinau"

@@ -26,7 +26,9 @@ from lms.certificates.models import Certificate, CertificateStatus, IssueMethod
 from lms.cli import lms_group
 from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.errors import Conflict
 from lms.extensions import db
@@ -35,11 +37,11 @@ from tests.conftest_mail import job_queue
 
 
 def complete_course(user: User, course: Course, language: str = "en") -> Enrolment:
-    run = enrolment_services.ensure_default_run(course)
-    enrolment = enrolment_services.self_enrol(user, run, language=language)
+    run = enrolment_runs.ensure_default_run(course)
+    enrolment = enrolment_self_service.self_enrol(user, run, language=language)
     for module in course.modules:
         for lesson in module.lessons:
-            enrolment_services.complete_lesson(enrolment, lesson)
+            enrolment_completion.complete_lesson(enrolment, lesson)
     db.session.commit()
     return enrolment
 
@@ -92,7 +94,7 @@ def tiny_course(app: Flask) -> Course:
     course.modules = [module]
     db.session.add(course)
     db.session.flush()
-    enrolment_services.ensure_default_run(course)
+    enrolment_runs.ensure_default_run(course)
     db.session.commit()
     return course
 
@@ -155,7 +157,7 @@ def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
 ) -> None:
     """The bulk issue goes through the job (one per certificate) and the admin watches its progress
     on a page that reloads itself (a Refresh header, no script) until every PDF is stored."""
-    run = enrolment_services.ensure_default_run(tiny_course)
+    run = enrolment_runs.ensure_default_run(tiny_course)
     run.certificate_issuance = "approval"
     db.session.commit()
     people = [make_user(Role.TRAINEE, given_name=f"Person{i}") for i in range(2)]
@@ -191,7 +193,7 @@ def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
 def test_manual_issue_needs_a_reason_which_the_audit_trail_keeps(
     client: FlaskClient, trainee: User, admin: User, tiny_course: Course
 ) -> None:
-    run = enrolment_services.ensure_default_run(tiny_course)
+    run = enrolment_runs.ensure_default_run(tiny_course)
     db.session.commit()
     login(client, admin)
     refused = client.post(

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.courses.models import Course, Lesson, Module
+from lms.enrolment.completion import complete_lesson
 from lms.enrolment.models import CourseRun, LessonCompletion
-from lms.enrolment.services import complete_lesson, ensure_default_run, self_enrol
+from lms.enrolment.runs import ensure_default_run
+from lms.enrolment.self_service import self_enrol
 from lms.extensions import db
 
 COURSES = Path(__file__).resolve().parent.parent / "courses"

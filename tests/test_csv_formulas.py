@@ -13,7 +13,8 @@ from flask import Flask
 from lms.auth.models import Role, User
 from lms.courses.models import Course
 from lms.csv_export import FORMULA_STARTS
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from lms.orgs.models import Authority
 from tests.enrolment_support import UserClient
@@ -58,8 +59,8 @@ def test_profile_formulas_are_neutralised_in_every_export(
     trainee = make_user(Role.TRAINEE, authority=authority)
     admin = make_user(Role.ADMIN)
     focal = make_user(Role.FOCAL_POINT, authority=authority)
-    run = enrolment_services.ensure_default_run(demo_course)
-    enrolment_services.self_enrol(trainee, run)
+    run = enrolment_runs.ensure_default_run(demo_course)
+    enrolment_self_service.self_enrol(trainee, run)
     db.session.commit()
     run_id = run.id
     _plant(app, trainee)

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.auth.services import find_user_by_email
 from lms.courses.models import Course
-from lms.enrolment import bulk_import, services
+from lms.enrolment import bulk_import, nominations, runs
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus
+from lms.errors import Forbidden
 from lms.extensions import db
 from lms.notifications.models import OutgoingMail
 from lms.orgs.models import Authority
@@ -164,7 +165,7 @@ def test_real_run_creates_updates_and_nominates_and_names_survive_the_round_trip
     statuses = db.session.scalars(select(Enrolment.status).where(Enrolment.run_id == run.id)).all()
     assert statuses == [EnrolmentStatus.NOMINATED, EnrolmentStatus.NOMINATED]
 
-    exported = write_csv([row[: len(COLUMNS)] for row in services.export_rows(run)])
+    exported = write_csv([row[: len(COLUMNS)] for row in runs.export_rows(run)])
     again = parse_csv(exported)
     assert {row.native_name for row in again.rows} == {"Ольга Ткаченко", "Сергій Бондар"}
 
@@ -176,7 +177,7 @@ def test_any_bad_row_means_nothing_is_written_and_every_problem_is_listed(
     admin = make_user(Role.ADMIN)
     taken = make_user(authority=ua, email="already@dpsu.example.org")
     run = make_run(course, EnrolmentMethod.NOMINATION, seats=2, countries=("UA", "GE"))
-    services.enrol_directly(admin, run, taken)
+    nominations.enrol_directly(admin, run, taken)
     db.session.commit()
     text = (
         f"{HEADER}\n"
@@ -215,7 +216,7 @@ def test_ineligible_rows_and_focal_points_outside_their_authority(
     assert [p.row for p in report.problems] == [2, 3]
     assert "own authority" in report.problems[0].message
     assert "not open" in report.problems[1].message
-    with pytest.raises(services.Forbidden):
+    with pytest.raises(Forbidden):
         bulk_import.import_trainees(
             focal, run, parse_csv(GOOD.encode()), bulk_import.ImportMode.ENROL, "x", dry_run=True
         )

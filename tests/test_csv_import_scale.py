@@ -25,7 +25,7 @@ from lms.audit.services import verify_audit_chain
 from lms.auth.models import Role, User
 from lms.courses.models import Course
 from lms.db import writing_transactions
-from lms.enrolment import bulk_import, services
+from lms.enrolment import admission, bulk_import, nominations, runs, self_service
 from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.mail import MailKind, enrolment_mail, enrolment_mails
 from lms.enrolment.models import (
@@ -147,7 +147,7 @@ def test_a_change_between_the_check_and_the_write_is_seen(
         if len(calls) == 1:
             in_other_session(
                 app,
-                lambda: services.nominate(
+                lambda: nominations.nominate(
                     db.session.get(User, other_id),
                     db.session.get(CourseRun, run_id),
                     db.session.get(User, person_id),
@@ -186,7 +186,7 @@ def test_ids_taken_meanwhile_are_chosen_again(
         if len(calls) == 1:
             in_other_session(
                 app,
-                lambda: services.self_enrol(
+                lambda: self_service.self_enrol(
                     db.session.get(User, walk_in_id), db.session.get(CourseRun, open_run_id)
                 ),
             )
@@ -394,7 +394,7 @@ class Writers:
                 try:
                     user, run = db.session.get(User, user_id), db.session.get(CourseRun, run_id)
                     assert user is not None and run is not None
-                    services.self_enrol(user, run)
+                    self_service.self_enrol(user, run)
                     db.session.commit()
                     self.record(started, None)
                     self.enrolled += 1
@@ -423,16 +423,14 @@ def test_20000_rows_while_trainees_keep_writing(
     open_run = make_run(course, EnrolmentMethod.OPEN, seats=None)
     trainees = [make_user(authority=ua) for _ in range(3)]
     for trainee in trainees:
-        services.join_open_run(
-            trainee, services.default_run(course.id) or services.ensure_default_run(course)
-        )
+        self_service.join_open_run(trainee, runs.default_run(course.id) or runs.ensure_default_run(course))
     walk_ins = [make_user(authority=ua) for _ in range(100)]
     db.session.commit()
     run_id, open_run_id = run.id, open_run.id
     data = trainee_csv(20_000)
 
     locked: list[float] = []  # when the import's writing transaction got the lock (each try)
-    lock_run = services.lock_run
+    lock_run = admission.lock_run
 
     def timed_lock(run_id: int) -> CourseRun:
         course_run = lock_run(run_id)
@@ -440,7 +438,7 @@ def test_20000_rows_while_trainees_keep_writing(
             locked.append(time.monotonic())
         return course_run
 
-    monkeypatch.setattr(services, "lock_run", timed_lock)
+    monkeypatch.setattr(admission, "lock_run", timed_lock)
     with Writers(app, course, trainees, walk_ins, open_run_id) as writers:
         time.sleep(0.5)  # the trainees are at work before the file arrives
         started = time.monotonic()

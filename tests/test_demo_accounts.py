@@ -11,7 +11,7 @@ from lms.content.loader import load_all
 from lms.content.services import sync_course
 from lms.demo.cohort import COHORT
 from lms.demo.services import DEMO_PEOPLE
-from lms.enrolment.services import ensure_default_run
+from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
 from lms.orgs.services import load_reference_data
 from tests.a11y_support import PROJECT_ROOT

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.db import writing_transactions
-from lms.enrolment import services
+from lms.enrolment import nominations, self_service
 from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus
 from lms.errors import LmsError
 from lms.extensions import db
@@ -67,7 +67,7 @@ def test_racing_approvals_for_the_last_seat(app: Flask, make_user: Callable[...,
     admins = [make_user(Role.ADMIN) for _ in range(2)]
     focal = make_user(Role.FOCAL_POINT)
     nominees = [make_user(authority=focal.authority) for _ in range(2)]
-    ids = [services.nominate(focal, run, person, "needed").id for person in nominees]
+    ids = [nominations.nominate(focal, run, person, "needed").id for person in nominees]
     db.session.commit()
     run_id, admin_ids = run.id, [a.id for a in admins]
     db.session.close()  # the test's own session must not hold the write lock while the threads race
@@ -77,7 +77,7 @@ def test_racing_approvals_for_the_last_seat(app: Flask, make_user: Callable[...,
             enrolment = db.session.get(Enrolment, enrolment_id)
             admin = db.session.get(User, admin_id)
             assert enrolment is not None and admin is not None
-            services.approve(enrolment, admin, when_full=services.WhenFull.REFUSE)
+            nominations.approve(enrolment, admin, when_full=nominations.WhenFull.REFUSE)
 
         return job
 
@@ -98,7 +98,7 @@ def test_many_racing_self_enrolments_fill_exactly_and_queue_the_rest(app: Flask,
             user = db.session.get(User, user_id)
             course_run = db.session.get(type(run), run_id)
             assert user is not None and course_run is not None
-            services.self_enrol(user, course_run)
+            self_service.self_enrol(user, course_run)
 
         return job
 

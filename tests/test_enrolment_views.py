@@ -145,9 +145,9 @@ def test_focal_point_nominates_own_staff_only_and_sees_only_their_authority(
     assert taras is not None and taras.authority_id == ua.id and taras.birth_year_band == "1990-1999"
     assert statuses(run_id) == {colleague.id: S.NOMINATED, taras.id: S.NOMINATED}
 
-    from lms.enrolment import services  # the other authority nominates its own person
+    from lms.enrolment import nominations  # the other authority nominates its own person
 
-    services.nominate(other_focal, db.session.get(CourseRun, run_id), stranger, "Georgian cohort")
+    nominations.nominate(other_focal, db.session.get(CourseRun, run_id), stranger, "Georgian cohort")
     db.session.commit()
 
     overview = client.get("/authority").get_data(as_text=True)
@@ -204,13 +204,13 @@ def test_admin_creates_a_run_decides_in_bulk_and_sees_seats_per_authority(
     )
     assert bad.status_code == 422
 
-    from lms.enrolment import services
+    from lms.enrolment import nominations
 
     focal_ua = make_user(Role.FOCAL_POINT, authority=ua)
     ua1, ua2, ge1 = make_user(authority=ua), make_user(authority=ua), make_user(authority=ge)
     course_run = db.session.get(CourseRun, run_id)
-    ids = [services.nominate(focal_ua, course_run, p, "needed").id for p in (ua1, ua2)]
-    ids.append(services.nominate(admin, course_run, ge1, "Georgia").id)
+    ids = [nominations.nominate(focal_ua, course_run, p, "needed").id for p in (ua1, ua2)]
+    ids.append(nominations.nominate(admin, course_run, ge1, "Georgia").id)
     db.session.commit()
 
     queue = client.get(f"/admin/course-runs/{run_id}").get_data(as_text=True)

@@ -21,7 +21,9 @@ from lms.certificates.models import Certificate
 from lms.content.loader import load_course
 from lms.courses.models import Course
 from lms.courses.translation_status import question_lacks
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
@@ -113,7 +115,7 @@ def test_a_trainee_finishes_the_course_in_arabic_and_gets_an_arabic_certificate(
         preferred_language="ar",
     )
     client = login_as(trainee)
-    run = enrolment_services.default_run(demo_course.id)
+    run = enrolment_runs.default_run(demo_course.id)
     assert run is not None
     course_page = client.get(f"/courses/{demo_course.slug}").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in course_page
@@ -191,11 +193,11 @@ def test_a_russian_certificate_with_a_cyrillic_name_has_no_missing_glyphs(
 ) -> None:
     trainee = make_user(Role.TRAINEE, native_name="Олена Миколаївна Коваль")
     admin = make_user(Role.ADMIN)
-    run = enrolment_services.ensure_default_run(demo_course)
-    enrolment = enrolment_services.self_enrol(trainee, run, language="ru")
+    run = enrolment_runs.ensure_default_run(demo_course)
+    enrolment = enrolment_self_service.self_enrol(trainee, run, language="ru")
     for module in demo_course.modules:
         for lesson in module.lessons:
-            enrolment_services.complete_lesson(enrolment, lesson)
+            enrolment_completion.complete_lesson(enrolment, lesson)
     # The final quiz is the completion rule; an admin's manual issue (with a reason) skips it here.
     certificate = certificate_services.issue_manually(
         trainee.email, run.id, admin.id, "Test: Russian wording"

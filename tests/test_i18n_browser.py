@@ -21,7 +21,9 @@ from lms.auth.models import Role, User
 from lms.certificates import codes
 from lms.certificates import services as certificate_services
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from tests.conftest import TEST_PASSWORD
 
@@ -65,11 +67,11 @@ def prepare_trainee(
     trainee = make_user(
         Role.TRAINEE, given_name=given, family_name=family, native_name=native, preferred_language=language
     )
-    run = enrolment_services.ensure_default_run(course)
-    enrolment = enrolment_services.self_enrol(trainee, run, language=STUDY_LANGUAGE[language])
+    run = enrolment_runs.ensure_default_run(course)
+    enrolment = enrolment_self_service.self_enrol(trainee, run, language=STUDY_LANGUAGE[language])
     lessons = [lesson for module in course.modules for lesson in module.lessons]
     for lesson in lessons[:3]:
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     # A certificate to show: issued by an admin with a reason, as the final quiz is not taken here.
     certificate = certificate_services.issue_manually(
         trainee.email, run.id, admin.id, "Screenshots of issue 8"

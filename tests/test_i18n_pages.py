@@ -21,7 +21,8 @@ from lms.auth.models import Role, User
 from lms.config import LANGUAGES
 from lms.courses.models import Course
 from lms.courses.translation_status import LessonTexts, QuestionTexts, translation_status
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.errors import ValidationFailed
 from lms.extensions import db
@@ -140,7 +141,7 @@ def enrolled_client(
     login_as: Callable[[User], FlaskClient], trainee: User, demo_course: Course
 ) -> FlaskClient:
     client = login_as(trainee)
-    run = enrolment_services.default_run(demo_course.id)
+    run = enrolment_runs.default_run(demo_course.id)
     assert run is not None
     assert client.post(f"/runs/{run.id}/enrol", data={"language": "en"}).status_code == 302
     client.get("/dashboard")  # shows (and so consumes) the English "you are enrolled" message
@@ -304,8 +305,8 @@ def test_trainee_switches_the_study_language_of_a_course(
     db.session.refresh(enrolment)
     assert enrolment.language == "ar"
     with pytest.raises(ValidationFailed):
-        enrolment_services.change_study_language(enrolment, "de", actor_id=trainee.id)
-    assert enrolment_services.change_study_language(enrolment, "fr", actor_id=trainee.id) is True
+        enrolment_self_service.change_study_language(enrolment, "de", actor_id=trainee.id)
+    assert enrolment_self_service.change_study_language(enrolment, "fr", actor_id=trainee.id) is True
 
 
 def test_translation_status_is_for_trainers_and_shows_each_language(

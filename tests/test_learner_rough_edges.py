@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course, Lesson, Module
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -25,9 +26,9 @@ from tests.conftest import TEST_PASSWORD, login
 
 
 def enrol(user: User, course: Course, language: str = "en") -> Enrolment:
-    run = enrolment_services.default_run(course.id)
+    run = enrolment_runs.default_run(course.id)
     assert run is not None
-    enrolment = enrolment_services.self_enrol(user, run, language=language)
+    enrolment = enrolment_self_service.self_enrol(user, run, language=language)
     db.session.commit()
     return enrolment
 

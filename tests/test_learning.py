@@ -11,9 +11,10 @@ from sqlalchemy import event, func, select, update
 from lms.auth.models import User
 from lms.courses.models import Course, Lesson, LessonCompletionMode
 from lms.courses.published import forget_snapshots
+from lms.enrolment.completion import complete_lesson
 from lms.enrolment.models import Enrolment, EnrolmentStatus, LessonCompletion
 from lms.enrolment.progress import compute_progress
-from lms.enrolment.services import complete_lesson, default_run
+from lms.enrolment.runs import default_run
 from lms.errors import Forbidden
 from lms.extensions import db
 

@@ -11,7 +11,8 @@ import pytest
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.courses.queries import published_outline
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from tests.conftest import TEST_PASSWORD
 
@@ -23,9 +24,9 @@ WORKER_ACTIVE = "async () => (await navigator.serviceWorker.getRegistrations()).
 
 
 def enrol_and_sign_in(page: Any, live_server: str, course: Course, user: User) -> None:
-    run = enrolment_services.default_run(course.id)
+    run = enrolment_runs.default_run(course.id)
     assert run is not None
-    enrolment_services.self_enrol(user, run, language="en")
+    enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
     page.goto(f"{live_server}/login")
     page.fill("#email", user.email)

@@ -32,7 +32,7 @@ from lms.content.services import sync_course
 from lms.courses.models import Lesson, Module
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus, LessonCompletion
-from lms.enrolment.services import ensure_default_run
+from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
 from lms.ops.health import migration_heads
 from lms.orgs.models import Authority, Country

@@ -14,7 +14,8 @@ import pytest
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.courses.queries import published_outline
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from tests.conftest import TEST_PASSWORD
 
@@ -48,9 +49,9 @@ def test_lesson_page_and_dashboard_are_within_budget(
     browser: Any, live_server: str, demo_course: Course, make_user: Callable[..., User]
 ) -> None:
     user = make_user("trainee")
-    run = enrolment_services.default_run(demo_course.id)
+    run = enrolment_runs.default_run(demo_course.id)
     assert run is not None
-    enrolment_services.self_enrol(user, run, language="en")
+    enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
     lessons = [lesson for _, items in published_outline(demo_course) for lesson in items]
     longest = max(lessons, key=lambda lesson: len(lesson.body_html or ""))

@@ -19,7 +19,7 @@ from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus, LessonCompletion
-from lms.enrolment.services import default_run, ensure_default_run
+from lms.enrolment.runs import default_run, ensure_default_run
 from lms.extensions import db
 from lms.quizzes.models import AttemptQuestion, AttemptStatus, Question, Quiz, QuizAttempt, RegradeRecord
 from tests.test_quiz_loader import write_course
@@ -459,7 +459,7 @@ def test_lesson_completion_alone_does_not_complete_a_course_with_a_final(
     for lesson in db.session.scalars(select(Lesson).join(Module).where(Module.course_id == quiz_course.id)):
         db.session.add(LessonCompletion(enrolment_id=enrolment.id, lesson_id=lesson.id))
     db.session.commit()
-    from lms.enrolment.services import update_completion
+    from lms.enrolment.completion import update_completion
 
     update_completion(enrolment)
     assert enrolment.status == EnrolmentStatus.ENROLLED

@@ -18,7 +18,7 @@ from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
 from lms.db import utcnow
-from lms.enrolment.services import default_run, ensure_default_run
+from lms.enrolment.runs import default_run, ensure_default_run
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizAttempt
 from lms.quizzes.review_policy import review_permissions

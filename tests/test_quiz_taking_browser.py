@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
@@ -33,9 +34,9 @@ def _draw_an_ordering_question(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def start_final(page: Any, live_server: str, course: Course, user: User) -> QuizAttempt:
-    run = enrolment_services.default_run(course.id)
+    run = enrolment_runs.default_run(course.id)
     assert run is not None
-    enrolment_services.self_enrol(user, run, language="en")
+    enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
     page.goto(f"{live_server}/login")
     page.fill("#email", user.email)

@@ -17,7 +17,8 @@ from lms.admin.services import merge_people
 from lms.auth.models import Role, User
 from lms.certificates import services as certificate_services
 from lms.certificates.models import Certificate
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import nominations as enrolment_nominations
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
@@ -68,7 +69,7 @@ def test_the_world_is_copied_with_each_fact(world: World) -> None:
 
 
 def test_withdrawal_and_a_new_place(world: World, admin: User) -> None:
-    enrolment_services.withdraw(world.enrolments["p2r1"], admin, "Left the service.")
+    enrolment_nominations.withdraw(world.enrolments["p2r1"], admin, "Left the service.")
     db.session.flush()
     assert fact(world.enrolments["p2r1"]) is None
     place = Enrolment(run_id=world.r2.id, user_id=world.people["p3"].id, status="enrolled",
@@ -177,7 +178,7 @@ def test_a_lesson_completion_that_does_not_complete_writes_no_fact(world: World)
     assert place is not None
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        assert enrolment_services.complete_lesson(place, world.lessons[2]) is True
+        assert enrolment_completion.complete_lesson(place, world.lessons[2]) is True
         db.session.flush()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from lms.auth.models import Role, User
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, Lesson
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import nominations as enrolment_nominations
+from lms.enrolment import runs as enrolment_runs
 from lms.enrolment.models import EnrolmentMethod
 from lms.extensions import db
 from lms.orgs.models import Authority
@@ -47,7 +48,7 @@ def test_admin_issues_a_certificate_to_one_person_of_the_list(
 ) -> None:
     """Every checkbox carried `required` (DataRequired's flag), so the browser refused the form
     unless all of them were ticked."""
-    run = enrolment_services.ensure_default_run(tiny_course)
+    run = enrolment_runs.ensure_default_run(tiny_course)
     run.certificate_issuance = "approval"
     db.session.commit()
     people = [
@@ -91,8 +92,8 @@ def test_approval_says_the_authoritys_quota_is_why_someone_waits(
     run = make_run(course, EnrolmentMethod.NOMINATION, seats=10, quotas={ukraine.id: 1})
     focal = make_user(Role.FOCAL_POINT, authority=ukraine)
     first, second = make_user(authority=ukraine), make_user(authority=ukraine, given_name="Second")
-    enrolment_services.approve(enrolment_services.nominate(focal, run, first, "front line"), focal)
-    enrolment_services.nominate(focal, run, second, "front line")
+    enrolment_nominations.approve(enrolment_nominations.nominate(focal, run, first, "front line"), focal)
+    enrolment_nominations.nominate(focal, run, second, "front line")
     db.session.commit()
     run_id = run.id
 

@@ -25,7 +25,9 @@ from lms.auth.access import rules_for_endpoint
 from lms.auth.models import Role, User, UserRole
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
@@ -87,11 +89,11 @@ class World:
 
 
 def _complete(user: User, course: Course) -> Enrolment:
-    run = enrolment_services.ensure_default_run(course)
-    enrolment = enrolment_services.self_enrol(user, run, language="en")
+    run = enrolment_runs.ensure_default_run(course)
+    enrolment = enrolment_self_service.self_enrol(user, run, language="en")
     for module in course.modules:
         for lesson in module.lessons:
-            enrolment_services.complete_lesson(enrolment, lesson)
+            enrolment_completion.complete_lesson(enrolment, lesson)
     db.session.commit()
     return enrolment
 
@@ -108,8 +110,8 @@ def _party(make_user: Callable[..., User], make_authority: Callable[..., Any], d
         native_name=names.get("native"),
         position=names.get("position"),
     )
-    run = enrolment_services.ensure_default_run(demo)
-    enrolment = enrolment_services.self_enrol(trainee, run, language="en")
+    run = enrolment_runs.ensure_default_run(demo)
+    enrolment = enrolment_self_service.self_enrol(trainee, run, language="en")
     quiz = db.session.scalars(select(Quiz).where(Quiz.course_id == demo.id).order_by(Quiz.id)).first()
     assert quiz is not None
     attempt, _new = quiz_services.start_attempt(enrolment, quiz)

@@ -48,7 +48,7 @@ def _work(url: str, instance: str, ids: dict[str, list[int]], start: Any) -> dic
     from lms.certificates import services as certificates
     from lms.certificates.models import IssueMethod
     from lms.db import writing_transactions
-    from lms.enrolment import services as enrolment
+    from lms.enrolment import nominations as enrolment_nominations
     from lms.enrolment.models import Enrolment
     from lms.errors import LmsError
     from lms.quizzes import services as quizzes
@@ -79,7 +79,9 @@ def _work(url: str, instance: str, ids: dict[str, list[int]], start: Any) -> dic
                     elif kind == "seat":
                         row = db.session.get(Enrolment, item)
                         admin = db.session.scalar(select(User).where(User.email == "admin@sec.test"))
-                        enrolment.approve(row, admin, when_full=enrolment.WhenFull.REFUSE)
+                        enrolment_nominations.approve(
+                            row, admin, when_full=enrolment_nominations.WhenFull.REFUSE
+                        )
                         db.session.commit()
                         told_ok.append(item)
                     else:
@@ -121,7 +123,10 @@ def _prepare(url: str, instance: str) -> dict[str, list[int]]:
     from lms.content.loader import load_course
     from lms.content.services import sync_course
     from lms.db import utcnow
-    from lms.enrolment import services as enrolment
+    from lms.enrolment import completion as enrolment_completion
+    from lms.enrolment import nominations as enrolment_nominations
+    from lms.enrolment import runs as enrolment_runs
+    from lms.enrolment import self_service as enrolment_self_service
     from lms.enrolment.models import EnrolmentMethod
     from lms.orgs.models import Authority, Country
     from tests.conftest import PROJECT_ROOT
@@ -152,30 +157,36 @@ def _prepare(url: str, instance: str) -> dict[str, list[int]]:
         spec, problems = load_course(PROJECT_ROOT / "courses" / "ibm-foundations")
         assert spec is not None and not problems
         course = sync_course(spec).course
-        run = enrolment.ensure_default_run(course)
+        run = enrolment_runs.ensure_default_run(course)
         quiz_enrolments = []
         for n in range(2):
-            learner = enrolment.self_enrol(person(f"quiz{n}@sec.test", Role.TRAINEE), run, language="en")
+            learner = enrolment_self_service.self_enrol(
+                person(f"quiz{n}@sec.test", Role.TRAINEE), run, language="en"
+            )
             for module in course.modules:
                 for lesson in module.lessons:
-                    enrolment.complete_lesson(learner, lesson)
+                    enrolment_completion.complete_lesson(learner, lesson)
             quiz_enrolments.append(learner.id)
         db.session.commit()
         seat_run = make_run(make_course("seats"), EnrolmentMethod.NOMINATION, seats=2)
         nominations = [
-            enrolment.nominate(focal, seat_run, person(f"nominee{n}@sec.test", Role.TRAINEE), "needed").id
+            enrolment_nominations.nominate(
+                focal, seat_run, person(f"nominee{n}@sec.test", Role.TRAINEE), "needed"
+            ).id
             for n in range(6)
         ]
         certificate_course = make_course("certificates")
-        certificate_run = enrolment.ensure_default_run(certificate_course)
+        certificate_run = enrolment_runs.ensure_default_run(certificate_course)
         certificate_run.certificate_issuance = IssuanceRule.APPROVAL
         db.session.commit()
         completed = []
         for n in range(2):
-            learner = enrolment.self_enrol(person(f"cert{n}@sec.test", Role.TRAINEE), certificate_run)
+            learner = enrolment_self_service.self_enrol(
+                person(f"cert{n}@sec.test", Role.TRAINEE), certificate_run
+            )
             for module in certificate_course.modules:
                 for lesson in module.lessons:
-                    enrolment.complete_lesson(learner, lesson)
+                    enrolment_completion.complete_lesson(learner, lesson)
             completed.append(learner.id)
         db.session.commit()
         assert admin.id and nominations

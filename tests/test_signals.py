@@ -26,7 +26,9 @@ from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
 from lms.demo.cohort import _right_answer
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed, lesson_completed
 from lms.extensions import db
@@ -58,16 +60,16 @@ def quiz_course(app: Any, tmp_path: Path) -> Course:
     spec, problems = load_course(write_course(tmp_path, QUIZ, slug="signal-course"), tmp_path)
     assert spec is not None, problems
     course = sync_course(spec).course
-    enrolment_services.ensure_default_run(course)
+    enrolment_runs.ensure_default_run(course)
     db.session.commit()
     return course
 
 
 @pytest.fixture
 def enrolment(make_user: Callable[..., User], quiz_course: Course) -> Enrolment:
-    run = enrolment_services.default_run(quiz_course.id)
+    run = enrolment_runs.default_run(quiz_course.id)
     assert run is not None
-    enrolment = enrolment_services.self_enrol(make_user(Role.TRAINEE), run)
+    enrolment = enrolment_self_service.self_enrol(make_user(Role.TRAINEE), run)
     db.session.commit()
     return enrolment
 
@@ -125,8 +127,8 @@ def test_attempts_regraded_names_the_question_and_the_enrolments(
 def test_lesson_completed_is_sent_once_per_new_completion(enrolment: Enrolment, quiz_course: Course) -> None:
     lesson = _lessons(quiz_course)[0]
     with recording(lesson_completed) as sent:
-        assert enrolment_services.complete_lesson(enrolment, lesson)
-        assert not enrolment_services.complete_lesson(enrolment, lesson)  # a repeat sends nothing
+        assert enrolment_completion.complete_lesson(enrolment, lesson)
+        assert not enrolment_completion.complete_lesson(enrolment, lesson)  # a repeat sends nothing
     assert sent == [(enrolment, {"lesson_id": lesson.id})]
 
 
@@ -136,7 +138,7 @@ def test_an_attempt_finished_through_the_service_completes_the_enrolment_by_the_
     """No view and no explicit completion call: the enrolment feature's subscriber to attempt_finished
     recomputes completion, and enrolment_completed follows with the enrolment."""
     for lesson in _lessons(quiz_course):
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     assert enrolment.status == EnrolmentStatus.ENROLLED  # the final is still to pass
     attempt, _new = quiz_services.start_attempt(enrolment, _final(quiz_course))
     with recording(enrolment_completed) as sent:
@@ -155,7 +157,7 @@ def test_an_attempt_closed_at_its_limit_completes_the_enrolment_by_the_subscribe
     enrolment: Enrolment, quiz_course: Course
 ) -> None:
     for lesson in _lessons(quiz_course):
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     attempt, _new = quiz_services.start_attempt(enrolment, _final(quiz_course))
     quiz_services.save_answers(attempt, _right(attempt))
     assert quiz_services.expire_if_overdue(attempt, utcnow() + timedelta(hours=2))

@@ -313,8 +313,7 @@ def merge_clashes(kept: User, removed: User) -> list[str]:
 
 def _enrolment_clashes(kept: User, removed: User) -> list[str]:
     """Two live enrolments in the same course would double-count the person in reports."""
-    from lms.enrolment.models import CourseRun, Enrolment
-    from lms.enrolment.services import ACTIVE_STATUSES
+    from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
 
     mine, theirs = aliased(Enrolment), aliased(Enrolment)
     my_run, their_run = aliased(CourseRun), aliased(CourseRun)

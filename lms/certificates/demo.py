@@ -8,7 +8,9 @@ from lms.auth.services import find_user_by_email
 from lms.certificates import services
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 
 DEMO_COURSE = "document-fraud-first-line"
@@ -26,20 +28,20 @@ def load_demo_certificates() -> None:
     course = db.session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
     if admin is None or course is None:
         return
-    run = enrolment_services.ensure_default_run(course)
+    run = enrolment_runs.ensure_default_run(course)
     for email, language, revoke in DEMO_HOLDERS:
         user = find_user_by_email(email)
         if user is None:
             continue
         if db.session.scalar(select(Certificate.id).where(Certificate.user_id == user.id)) is not None:
             continue
-        enrolment = enrolment_services.active_enrolment(user.id, course.id)
+        enrolment = enrolment_self_service.active_enrolment(user.id, course.id)
         if enrolment is None:
-            enrolment = enrolment_services.self_enrol(user, run, language=language)
+            enrolment = enrolment_self_service.self_enrol(user, run, language=language)
         for module in course.modules:
             for lesson in module.lessons:
                 if module.is_published and lesson.is_published:
-                    enrolment_services.complete_lesson(enrolment, lesson)
+                    enrolment_completion.complete_lesson(enrolment, lesson)
         certificate = services.active_certificate(user.id, run.id)
         if certificate is None:
             certificate = services.issue_manually(

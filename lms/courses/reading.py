@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lms.courses.published import PublishedLesson
 from lms.db import begin_writing
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
 from lms.enrolment.models import Enrolment
 
 
@@ -18,4 +18,4 @@ def complete_on_reading(enrolment: Enrolment, lesson: PublishedLesson) -> None:
     takes its write lock for the write only) and sets ``g.write_intent``, so the unit of work commits
     this GET after the view. A repeat changes nothing but the activity time."""
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
-    enrolment_services.complete_lesson(enrolment, lesson)
+    enrolment_completion.complete_lesson(enrolment, lesson)

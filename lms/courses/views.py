@@ -17,7 +17,9 @@ from lms.courses.queries import course_by_slug, published_outline
 from lms.courses.reading import complete_on_reading
 from lms.courses.translation_status import LanguageStatus, LessonTexts, QuestionTexts, translation_status
 from lms.db import begin_writing, reads_before_writing
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
@@ -58,11 +60,11 @@ def course(slug: str) -> str:
     completed: set[int] = set()
     progress = None
     if current_user.is_authenticated:
-        enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+        enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     quizzes = outline_quizzes(published, enrolment.id if enrolment else None)
     if enrolment is not None:
-        completed = enrolment_services.completed_lesson_ids(enrolment.id)
-        progress = enrolment_services.progress_from_outline(published.lesson_ids, completed, quizzes)
+        completed = enrolment_completion.completed_lesson_ids(enrolment.id)
+        progress = enrolment_completion.progress_from_outline(published.lesson_ids, completed, quizzes)
     language = enrolment.language if enrolment and enrolment.language else current_language()
     return render_template(
         "courses/course.html",
@@ -72,7 +74,7 @@ def course(slug: str) -> str:
         enrolment=enrolment,
         completed=completed,
         progress=progress,
-        default_run=enrolment_services.default_run(course.id) if enrolment is None else None,
+        default_run=enrolment_runs.default_run(course.id) if enrolment is None else None,
         language=language,
         form=FlaskForm(),
         language_form=_study_language_form(course.languages, enrolment),
@@ -93,12 +95,12 @@ def _study_language_form(languages: list[str], enrolment: object | None) -> Stud
 @on_refusal(lambda slug: url_for("courses.course", slug=slug))
 def change_study_language(slug: str) -> Response:
     course = course_by_slug(slug, with_outline=False) or abort(404)
-    enrolment = enrolment_services.active_enrolment(current_user.id, course.id) or abort(404)
+    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id) or abort(404)
     form = StudyLanguageForm().offer(course.languages)
     if not form.validate_on_submit():
         flash(_("Choose one of the course's languages."), "error")
         return redirect(url_for("courses.course", slug=slug))
-    if enrolment_services.change_study_language(enrolment, form.language.data, actor_id=current_user.id):
+    if enrolment_self_service.change_study_language(enrolment, form.language.data, actor_id=current_user.id):
         name = LANGUAGE_NAMES.get(form.language.data, form.language.data)
         flash(_("You now study this course in %(language)s.", language=name), "success")
     return redirect(url_for("courses.course", slug=slug))
@@ -149,7 +151,7 @@ def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, Publi
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson_id: int) -> str | Response:
     course, lesson = _published_lesson(slug, lesson_id)
-    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         flash(_("Enrol in this course to read its lessons."), "info")
         return redirect(url_for("courses.course", slug=slug))
@@ -160,7 +162,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
 
 
 def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: Enrolment) -> str:
-    completed = enrolment_services.completed_lesson_ids(enrolment.id)
+    completed = enrolment_completion.completed_lesson_ids(enrolment.id)
     quizzes = outline_quizzes(course, enrolment.id)
     language = enrolment.language or course.language
     text = lesson.text_in(language)
@@ -177,7 +179,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
         previous_lesson=previous_lesson,
         next_lesson=next_lesson,
         completed=completed,
-        progress=enrolment_services.progress_from_outline(course.lesson_ids, completed, quizzes),
+        progress=enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes),
         enrolment=enrolment,
         language=language,
         # the language the title and body are really in: the course's own when this one has no translation
@@ -193,11 +195,11 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
 def complete_lesson(slug: str, lesson_id: int) -> Response:
     # No FlaskForm: the form is the CSRF token alone, which CSRFProtect checked before this view ran.
     course, lesson = _published_lesson(slug, lesson_id)
-    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         abort(403)
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
-    enrolment_services.complete_lesson(enrolment, lesson)
+    enrolment_completion.complete_lesson(enrolment, lesson)
     flash(_("Lesson marked complete."), "success")
     _previous, following = course.neighbours(lesson.id)
     if following is not None:

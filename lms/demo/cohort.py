@@ -26,7 +26,10 @@ from lms.certificates import services as certificates
 from lms.courses.models import Course
 from lms.db import utcnow
 from lms.demo.services import DemoPerson, ensure_demo_person
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import nominations as enrolment_nominations
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import (
     CourseRun,
     Enrolment,
@@ -166,31 +169,31 @@ def _person(member: CohortMember) -> User:
 def _open_run(admin: User, course: Course, past: PastRun) -> CourseRun:
     """The run as it was while people joined (open, self-enrolment); closed again once they have."""
     today = utcnow().date()
-    data = enrolment_services.RunData(
+    data = enrolment_runs.RunData(
         course_id=course.id, title=past.title, modality=past.modality, language="en",
         starts_on=today, ends_on=today, enrolment_opens_on=today, enrolment_closes_on=today,
         seats_total=30, enrolment_method=EnrolmentMethod.OPEN, open_to_all=True,
         countries=frozenset(), quota_codes={},
     )  # fmt: skip
-    run = enrolment_services.save_run(admin, None, data)
+    run = enrolment_runs.save_run(admin, None, data)
     certificates.set_issuance_rule(run, certificates.IssuanceRule.APPROVAL, admin.id)
     return run
 
 
 def _close_run(admin: User, run: CourseRun, past: PastRun, course: Course) -> None:
     starts = utcnow().date() - timedelta(days=past.starts)
-    data = enrolment_services.RunData(
+    data = enrolment_runs.RunData(
         course_id=course.id, title=past.title, modality=past.modality, language="en",
         starts_on=starts, ends_on=starts + timedelta(weeks=past.weeks),
         enrolment_opens_on=starts - timedelta(days=28), enrolment_closes_on=starts - timedelta(days=3),
         seats_total=30, enrolment_method=EnrolmentMethod.OPEN, open_to_all=True,
         countries=frozenset(), quota_codes={},
     )  # fmt: skip
-    enrolment_services.save_run(admin, run, data)
+    enrolment_runs.save_run(admin, run, data)
 
 
 def _study(user: User, run: CourseRun, course: Course, outcome: str, rng: Random) -> Enrolment:
-    enrolment = enrolment_services.self_enrol(user, run, language=user.preferred_language)
+    enrolment = enrolment_self_service.self_enrol(user, run, language=user.preferred_language)
     roles = {quiz.role: quiz for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
     lessons = [
         lesson for module in course.modules if module.is_published
@@ -200,12 +203,12 @@ def _study(user: User, run: CourseRun, course: Course, outcome: str, rng: Random
     if "pre_test" in roles:
         _take(enrolment, roles["pre_test"], start_level, rng)
     if outcome == WITHDRAWN:
-        enrolment_services.complete_lesson(enrolment, lessons[0])
-        enrolment_services.withdraw(enrolment, user, "Posted to another border crossing point.")
+        enrolment_completion.complete_lesson(enrolment, lessons[0])
+        enrolment_nominations.withdraw(enrolment, user, "Posted to another border crossing point.")
         return enrolment
     read = lessons if outcome == COMPLETED else lessons[: rng.randint(1, max(1, len(lessons) // 2))]
     for lesson in read:
-        enrolment_services.complete_lesson(enrolment, lesson)
+        enrolment_completion.complete_lesson(enrolment, lesson)
     if outcome != COMPLETED:
         return enrolment
     end_level = min(1.0, start_level + rng.uniform(0.2, 0.45))

@@ -46,7 +46,7 @@ from lms.audit.services import AuditEvent, PreparedEvents
 from lms.auth.models import Role, User, UserRole
 from lms.auth.search_name import person_search_name
 from lms.db import PreparedInsert, reading_transactions, utcnow, writing_transactions
-from lms.enrolment import services
+from lms.enrolment import admission, signals
 from lms.enrolment.csv_import import ImportRow, ParsedFile, RowProblem, count_rows, parse_csv, size_problem
 from lms.enrolment.mail import MailKind, enrolment_mails
 from lms.enrolment.models import (
@@ -396,14 +396,14 @@ def _run_problems(state: RunState, mode: ImportMode, justification: str, is_admi
         if not justification.strip():
             problems.append(_("Give a justification for the nomination."))
         if not is_admin:  # admins may still nominate after the window closed
-            refusal = window_refusal(services.today_utc(), state.opens_on, state.closes_on, state.ends_on)
+            refusal = window_refusal(admission.today_utc(), state.opens_on, state.closes_on, state.ends_on)
             if refusal is not None:
-                problems.append(services.refusal_error(refusal).message)
+                problems.append(admission.refusal_error(refusal).message)
     return problems
 
 
 def _acts_for(snapshot: Snapshot, authority_id: int | None) -> bool:
-    """services.check_acts_for over what was read."""
+    """nominations.check_acts_for over what was read."""
     if snapshot.actor_is_admin:
         return True
     return authority_id is not None and authority_id in snapshot.actor_authority_ids
@@ -418,7 +418,7 @@ AuthorityFound = tuple[int, str, bool]  # id, country, retired
 
 
 def _new_person(row: ImportRow, authority: AuthorityFound | None, snapshot: Snapshot) -> Who | str:
-    """services.add_staff_member's checks: the person to create, or the problem."""
+    """nominations.add_staff_member's checks: the person to create, or the problem."""
     missing = row.missing_for_new_person()
     if missing or authority is None:
         return _("New person: these columns are required: %(names)s.", names=", ".join(missing))
@@ -485,7 +485,7 @@ def _existing_person(
 
 
 def _place_problem(plan: ImportPlan, who: Who, places: Sequence[tuple[int, str]]) -> str | None:
-    """services.nominate / enrol_directly before the seats: authority, duplicates, eligibility."""
+    """nominations.nominate / enrol_directly before the seats: authority, duplicates, eligibility."""
     if not _acts_for(plan.snapshot, who.authority_id):
         return _("You can only act for the staff of your own authority.")
     if any(place_run == plan.run_id for place_run, _status in places):
@@ -493,7 +493,7 @@ def _place_problem(plan: ImportPlan, who: Who, places: Sequence[tuple[int, str]]
     if any(status == EnrolmentStatus.ENROLLED for _run, status in places):  # in another run of the course
         return _("%(name)s is already enrolled in this course.", name=who.full_name)
     if not is_eligible(plan.snapshot.run.eligibility, who.country_code, who.authority_id):
-        return services.refusal_error(Refusal.NOT_ELIGIBLE).message
+        return admission.refusal_error(Refusal.NOT_ELIGIBLE).message
     return None
 
 
@@ -543,7 +543,7 @@ def decide(plan: ImportPlan, existing: dict[str, Person]) -> list[Who]:
         problem = _place_problem(plan, who, held.get(who.person_id, []) if who.person_id else [])
         if problem is None and seats is not None:
             refusal = seats.refusal_for(who.authority_id)
-            problem = services.refusal_error(refusal).message if refusal is not None else None
+            problem = admission.refusal_error(refusal).message if refusal is not None else None
         if problem is not None:
             plan.report.problems.append(RowProblem(row.row, problem))
             continue
@@ -659,7 +659,7 @@ def prepare_write(plan: ImportPlan) -> PreparedWrite:
         {
             "id": person_id,
             **person.values,
-            # Not an argon2 hash: nobody signs in before setting a password (services.add_staff_member).
+            # Not an argon2 hash: nobody signs in before setting a password (nominations.add_staff_member).
             "password_hash": f"!unset:{secrets.token_hex(16)}",
             "search_name": person_search_name(
                 person.values["given_name"],
@@ -746,7 +746,7 @@ def write_plan(plan: ImportPlan, prepared: PreparedWrite) -> None:
     """Send the prepared rows in the caller's writing transaction (the queued mail's ids go to
     ``plan.report.mail_ids``). Raises PlanOutdated, or IdsTaken, having written nothing, when what the
     plan read or the ids chosen are no longer good."""
-    run = services.lock_run(plan.run_id)  # PostgreSQL: the run's row (SQLite: BEGIN IMMEDIATE holds)
+    run = admission.lock_run(plan.run_id)  # PostgreSQL: the run's row (SQLite: BEGIN IMMEDIATE holds)
     people = [person.id for person in plan.snapshot.people]
     if _snapshot(run, plan.mode, plan.actor_id, plan.rows, people) != plan.snapshot:
         raise PlanOutdated
@@ -768,7 +768,7 @@ def write_plan(plan: ImportPlan, prepared: PreparedWrite) -> None:
     if has_request_context():  # the after-request hook hands them to the mail job
         g.setdefault("queued_mail_ids", []).extend(mail_ids)
     # The statements bypassed the ORM and its listeners: the indicator facts are refreshed here.
-    services.places_written_in_bulk.send(
+    signals.places_written_in_bulk.send(
         run, runs=[plan.run_id], users=[change.person_id for change in plan.changes]
     )
 

@@ -8,13 +8,12 @@ import click
 
 from lms.auth.services import find_user_by_email
 from lms.db import writing_transactions
-from lms.enrolment import services
+from lms.enrolment import runs
 from lms.enrolment.bulk_import import ImportMode, SizeLimits, check_size, import_trainees
 from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.notifications.services import send_due_mail
-from lms.unit_of_work import unit_of_work
 
 
 @click.group("enrolment")
@@ -29,10 +28,8 @@ def enrolment_group() -> None:
 def remind_run_start(days: int) -> None:
     """Mail everyone enrolled in a run that starts soon (once per run), then send the queue."""
     with writing_transactions():
-        with unit_of_work():
-            queued = services.remind_run_start(days_ahead=days)
-        # After the commit, outside the unit of work: send_due_mail claims each message in its own
-        # short transaction, committed before the SMTP call (a crash never sends one twice).
+        queued = runs.remind_run_start(days_ahead=days)
+        db.session.commit()
         sent, failed = send_due_mail()
     click.echo(f"reminders queued: {queued}; sent: {sent}, failed (will retry): {failed}")
 
@@ -58,8 +55,6 @@ def import_command(
     _rows, too_large = check_size(data, SizeLimits.from_config())
     if too_large is not None:
         raise click.ClickException(too_large.message)
-    # Not in a unit of work: import_trainees checks the file with no lock held and writes it in its
-    # own one short transaction (all or nothing); the mail it queued is sent after that commit.
     report = import_trainees(actor, run, parse_csv(data), ImportMode(mode), justification, dry_run=dry_run)
     if report.written:
         send_due_mail()

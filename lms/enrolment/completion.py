@@ -1,7 +1,8 @@
-"""Progress and completion are re-checked here, in one place, whenever something that feeds them happens.
+"""Progress and completion, in one place: lessons completed, a trainee's progress, and the one decision of
+completion (``update_completion``), re-checked whenever something that feeds it happens.
 
 Each source of progress sends its own signal from the service where it happens; this module subscribes
-``update_completion`` (lms.enrolment.services, the one function that decides completion) to each of them.
+``update_completion`` (below, the one function that decides completion) to each of them.
 A new source (face-to-face attendance, surveys, packages) sends its signal and gets one subscriber here.
 The receivers are connected when this module is imported: ``init_enrolment`` (lms/enrolment/setup.py,
 called by every app: web, CLI, jobs) imports it. See docs/architecture.md "Signals".
@@ -9,16 +10,146 @@ called by every app: web, CLI, jobs) imports it. See docs/architecture.md "Signa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from functools import cache
+from typing import Protocol
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import Insert, Select, Update, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.enrolment.models import Enrolment
-from lms.enrolment.services import update_completion
-from lms.enrolment.signals import lesson_completed
+from lms.courses.queries import ordered_lesson_ids
+from lms.db import utcnow
+from lms.enrolment.models import (
+    ACTIVE_STATUSES,
+    Enrolment,
+    EnrolmentStatus,
+    LessonCompletion,
+)
+from lms.enrolment.progress import Progress, compute_progress
+from lms.enrolment.signals import enrolment_completed, lesson_completed
+from lms.enrolment.transitions import record_transition
+from lms.errors import Forbidden, NotFound
 from lms.extensions import db
-from lms.quizzes.models import QuizAttempt
+from lms.quizzes.models import QuizAttempt, QuizRole
+from lms.quizzes.queries import OutlineQuiz, final_assessment_results
 from lms.quizzes.signals import attempt_finished, attempts_regraded
+
+
+def completed_lesson_ids(enrolment_id: int) -> set[int]:
+    return set(db.session.scalars(_completed_lesson_ids(), {"enrolment_id": enrolment_id}))
+
+
+@cache
+def _completed_lesson_ids() -> Select[tuple[int]]:
+    return select(LessonCompletion.lesson_id).where(
+        LessonCompletion.enrolment_id == bindparam("enrolment_id")
+    )
+
+
+def enrolment_progress(enrolment: Enrolment, course_id: int) -> Progress:
+    lesson_ids = ordered_lesson_ids([course_id])[course_id]
+    final = final_assessment_results([enrolment.id]).get(enrolment.id)
+    return compute_progress(
+        lesson_ids,
+        completed_lesson_ids(enrolment.id),
+        assessment_required=final is not None,
+        assessment_passed=final is not None and final.passed,
+    )
+
+
+def progress_from_outline(
+    lesson_ids: Sequence[int], completed: Collection[int], quizzes: Sequence[OutlineQuiz]
+) -> Progress:
+    """The same figure as enrolment_progress, from what a course or lesson page has already loaded."""
+    final = next((row for row in quizzes if row.quiz.role == QuizRole.FINAL), None)
+    return compute_progress(
+        lesson_ids,
+        completed,
+        assessment_required=final is not None,
+        assessment_passed=final is not None and final.standing is not None and final.standing.passed,
+    )
+
+
+class CompletableLesson(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_published(self) -> bool: ...
+
+    @property
+    def course_id(self) -> int: ...
+
+
+def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
+    """Mark a lesson done for this enrolment; True when newly recorded (a repeat changes nothing).
+
+    ``lesson`` is a Lesson or the published snapshot's lesson (lms.courses.published).
+
+    The busiest write of the academy, so it is two plain statements: one records the activity time
+    only while the enrolment is still active (the check and the write are one statement, so it holds
+    under the write lock whatever was read before), one inserts the completion unless it exists
+    (``ON CONFLICT DO NOTHING``: two clicks at once cannot both insert, and need no savepoint).
+    Only a new completion is announced (``lesson_completed``), which the progress check answers.
+    """
+    if lesson.course_id != enrolment.run.course_id or not lesson.is_published:
+        raise NotFound(_("This lesson is not part of your course."))
+    now = utcnow()
+    touched = db.session.execute(_touch_activity(), {"enrolment_id": enrolment.id, "now": now})
+    if getattr(touched, "rowcount", 1) != 1:
+        raise Forbidden(_("This enrolment is no longer active."))
+    set_committed_value(enrolment, "last_activity_at", now)
+    values = {"enrolment_id": enrolment.id, "lesson_id": lesson.id, "completed_at": now}
+    inserted = db.session.execute(_insert_completion(db.session.get_bind().dialect.name), values).first()
+    if inserted is None:  # it was there already
+        return False
+    lesson_completed.send(enrolment, lesson_id=lesson.id)  # lms.enrolment.completion re-checks completion
+    return True
+
+
+@cache
+def _touch_activity() -> Update:
+    # Core statements on the tables: the ORM's bulk paths would add their own work per request.
+    table = Enrolment.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("enrolment_id"), table.c.status.in_(ACTIVE_STATUSES))
+        .values(last_activity_at=bindparam("now"))
+    )
+
+
+@cache
+def _insert_completion(dialect: str) -> Insert:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = LessonCompletion.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["enrolment_id", "lesson_id"])
+        .returning(table.c.id)
+    )
+
+
+def update_completion(enrolment: Enrolment) -> None:
+    """Complete = every published lesson done and the final assessment (when the course has one) passed.
+
+    The one place completion is decided. It is reached from the signals of what feeds progress
+    (lesson_completed, attempt_finished, attempts_regraded: lms/enrolment/completion.py); a new source
+    (attendance, surveys, packages) sends its own signal and subscribes this there."""
+    progress = enrolment_progress(enrolment, enrolment.run.course_id)
+    if progress.complete and enrolment.status == EnrolmentStatus.ENROLLED:
+        enrolment.status = EnrolmentStatus.COMPLETED
+        enrolment.completed_at = utcnow()
+        db.session.flush()
+        enrolment_completed.send(enrolment)
+
+
+@enrolment_completed.connect
+def _record_completion(enrolment: Enrolment, **_extra: object) -> None:
+    """Completion is a state change like any other: it gets its event (the trainee is the actor)."""
+    record_transition(enrolment, "completed", EnrolmentStatus.ENROLLED, enrolment.user_id, None)
 
 
 @lesson_completed.connect

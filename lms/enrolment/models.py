@@ -46,6 +46,7 @@ class EnrolmentStatus(enum.StrEnum):
 # Statuses that are still "live" in a run: a person may hold at most one of them per run.
 PENDING_STATUSES = (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED, EnrolmentStatus.WAITING)
 SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
+ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)  # places that count as studying
 
 
 class CourseRun(db.Model):  # type: ignore[name-defined]

@@ -18,7 +18,8 @@ from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
 from lms.db import reads_before_writing
-from lms.enrolment import bulk_import, queries, services
+from lms.enrolment import admission, bulk_import, completion, nominations, queries, rules, self_service
+from lms.enrolment import runs as course_runs
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.forms import (
     DecisionForm,
@@ -87,7 +88,7 @@ def _refused(refusal: Refusal) -> int:
 @bp.route("/runs")
 @allow(AUTHENTICATED)
 def runs() -> str:
-    rows = queries.runs_for_trainee(current_user, services.today_utc())
+    rows = queries.runs_for_trainee(current_user, admission.today_utc())
     return render_template("enrolment/runs.html", rows=rows, language=current_language())
 
 
@@ -108,9 +109,9 @@ def run(run_id: int) -> str:
         mine=mine,
         live=next((e for e in mine if e.status in (*PENDING_STATUSES, EnrolmentStatus.ENROLLED)), None),
         history=queries.enrolment_events([e.id for e in mine]),
-        eligible=services.user_is_eligible(course_run, current_user),
-        window_problem=services.window_refusal(
-            services.today_utc(),
+        eligible=admission.user_is_eligible(course_run, current_user),
+        window_problem=rules.window_refusal(
+            admission.today_utc(),
             course_run.enrolment_opens_on,
             course_run.enrolment_closes_on,
             course_run.ends_on,
@@ -137,7 +138,7 @@ def enrol(run_id: int) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
     course_run = _run_or_404(run_id)
-    enrolment = services.self_enrol(current_user, course_run, language=request.form.get("language"))
+    enrolment = self_service.self_enrol(current_user, course_run, language=request.form.get("language"))
     if enrolment.status == EnrolmentStatus.WAITING:
         flash(
             _(
@@ -148,7 +149,7 @@ def enrol(run_id: int) -> Response:
         )
         return redirect(url_for("enrolment.run", run_id=run_id))
     flash(_("You are enrolled. Start with the first lesson."), "success")
-    progress = services.enrolment_progress(enrolment, course_run.course_id)
+    progress = completion.enrolment_progress(enrolment, course_run.course_id)
     if progress.next_lesson_id is not None:
         return redirect(
             url_for("courses.lesson", slug=course_run.course.slug, lesson_id=progress.next_lesson_id)
@@ -164,7 +165,7 @@ def request_place(run_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     course_run = _run_or_404(run_id)
-    services.request_place(current_user, course_run, justification=form.justification.data)
+    self_service.request_place(current_user, course_run, justification=form.justification.data)
     flash(_("Your request was sent. You will receive an email when it is decided."), "success")
     return redirect(url_for("enrolment.run", run_id=run_id))
 
@@ -187,9 +188,9 @@ def withdraw(enrolment_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     enrolment = db.session.get(Enrolment, enrolment_id) or abort(404)
-    if not services.may_withdraw(enrolment, current_user):
+    if not nominations.may_withdraw(enrolment, current_user):
         abort(403)  # someone else's enrolment: refused, not redirected
-    services.withdraw(enrolment, current_user, form.reason.data)
+    nominations.withdraw(enrolment, current_user, form.reason.data)
     flash(_("Withdrawn."), "success")
     return redirect(_after_withdraw(enrolment_id))
 
@@ -210,7 +211,7 @@ def authority() -> str:
         "enrolment/authority.html",
         authorities=authorities,
         rows=queries.authority_enrolments(ids),
-        open_runs=queries.runs_taking_nominations(services.today_utc()),
+        open_runs=queries.runs_taking_nominations(admission.today_utc()),
         withdraw_form=WithdrawForm(),
         language=current_language(),
     )
@@ -255,7 +256,7 @@ def _render_nominate(
 @allow(Role.FOCAL_POINT)
 def nominate(run_id: int) -> tuple[str, int] | Response:
     course_run = _run_or_404(run_id)
-    if not services.accepts_nominations(course_run):
+    if not nominations.accepts_nominations(course_run):
         abort(404)
     forms = _nominate_forms(course_run)
     if request.method == "POST" and "existing-justification" in request.form:  # which of the two forms
@@ -274,7 +275,7 @@ def _nominate_staff(
     justification = nominate_form.justification.data or ""
     with refusal_kept() as refusal:
         for user_id in nominate_form.user_ids.data or []:
-            services.nominate(current_user, course_run, chosen[user_id], justification)
+            nominations.nominate(current_user, course_run, chosen[user_id], justification)
     if refusal.error is not None:
         return _render_nominate(course_run, nominate_form, new_form, staff, _refused(refusal))
     flash(_("Nominated: %(count)s.", count=len(nominate_form.user_ids.data or [])), "success")
@@ -287,16 +288,16 @@ def _add_and_nominate(
     if not new_form.validate_on_submit():
         return _render_nominate(course_run, nominate_form, new_form, staff, 422)
     with refusal_kept() as refusal:
-        person = services.add_staff_member(current_user, _new_person(new_form))
-        services.nominate(current_user, course_run, person, new_form.justification.data or "")
+        person = nominations.add_staff_member(current_user, _new_person(new_form))
+        nominations.nominate(current_user, course_run, person, new_form.justification.data or "")
         flash(_("%(name)s was added and nominated.", name=person.full_name), "success")
     if refusal.error is not None:
         return _render_nominate(course_run, nominate_form, new_form, staff, _refused(refusal))
     return redirect(url_for("enrolment.nominate", run_id=course_run.id))
 
 
-def _new_person(form: NewPersonForm) -> services.NewPerson:
-    return services.NewPerson(
+def _new_person(form: NewPersonForm) -> nominations.NewPerson:
+    return nominations.NewPerson(
         email=form.email.data or "",
         given_name=form.given_name.data or "",
         family_name=form.family_name.data or "",
@@ -416,7 +417,7 @@ def import_progress(run_id: int, import_id: int) -> tuple[str, int, dict[str, st
 def export_csv(run_id: int) -> Response:
     course_run = _run_or_404(run_id)
     ids = None if current_user.has_role(Role.ADMIN) else _focal_authority_ids()
-    data = write_csv(services.export_rows(course_run, ids), columns=(*COLUMNS, "status"))
+    data = write_csv(course_runs.export_rows(course_run, ids), columns=(*COLUMNS, "status"))
     return Response(
         data,
         mimetype="text/csv; charset=utf-8",
@@ -469,8 +470,8 @@ def admin_run_edit(run_id: int) -> tuple[str, int] | Response:
     return _edit_run(_run_or_404(run_id))
 
 
-def _run_data(form: RunForm) -> services.RunData:
-    return services.RunData(
+def _run_data(form: RunForm) -> course_runs.RunData:
+    return course_runs.RunData(
         course_id=form.course.data or 0,
         title=form.title.data or "",
         modality=form.modality.data or EnrolmentMethod.OPEN,
@@ -494,7 +495,7 @@ def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         data = _run_data(form)
         with refusal_kept() as refusal:
-            saved = services.save_run(current_user, course_run, data)
+            saved = course_runs.save_run(current_user, course_run, data)
             certificate_services.set_issuance_rule(
                 saved, form.certificate_issuance.data or "", current_user.id
             )
@@ -556,15 +557,15 @@ def admin_decide(run_id: int) -> Response:
         for enrolment_id in in_run:
             enrolment = db.session.get(Enrolment, enrolment_id)
             if enrolment is not None:
-                services.withdraw(enrolment, current_user, form.reason.data)
-        result = services.BulkResult()
+                nominations.withdraw(enrolment, current_user, form.reason.data)
+        result = nominations.BulkResult()
     else:
-        result = services.decide_many(in_run, current_user, bool(form.approve.data), form.reason.data)
+        result = nominations.decide_many(in_run, current_user, bool(form.approve.data), form.reason.data)
     _flash_decision(form, result)
     return redirect(url_for("enrolment.admin_run", run_id=run_id))
 
 
-def _flash_decision(form: DecisionForm, result: services.BulkResult) -> None:
+def _flash_decision(form: DecisionForm, result: nominations.BulkResult) -> None:
     if form.approve.data:
         flash(
             _(

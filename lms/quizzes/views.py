@@ -18,7 +18,7 @@ from lms.authoring.access import require_course_trainer, trainer_course_ids
 from lms.courses.models import Course
 from lms.courses.queries import course_by_slug
 from lms.db import utcnow
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.i18n import current_language
@@ -59,7 +59,7 @@ def _course_url(quiz: Quiz) -> str:
 @allow(AUTHENTICATED)
 def overview(slug: str, quiz_slug: str) -> str | Response:
     course, quiz = _course_quiz(slug, quiz_slug)
-    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         flash(_("Enrol in this course to take its quizzes."), "info")
         return redirect(url_for("courses.course", slug=slug))
@@ -90,7 +90,7 @@ def start(slug: str, quiz_slug: str) -> Response:
     course, quiz = _course_quiz(slug, quiz_slug)
     if not StartForm().validate_on_submit():
         abort(400)
-    enrolment = enrolment_services.active_enrolment(current_user.id, course.id)
+    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     if enrolment is None:
         abort(403)
     # A timed-out attempt closed on the way re-checks completion itself (attempt_finished).

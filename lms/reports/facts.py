@@ -48,7 +48,7 @@ from lms.auth.models import User
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course
 from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus
-from lms.enrolment.services import places_written_in_bulk
+from lms.enrolment.signals import places_written_in_bulk
 from lms.extensions import db
 from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
 from lms.reports.models import IndicatorFact
