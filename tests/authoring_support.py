@@ -8,7 +8,7 @@ import zipfile
 import zlib
 
 from lms.auth.models import User
-from lms.authoring import services
+from lms.authoring import drafts, outline, quiz_edits
 from lms.courses.models import Course
 from lms.extensions import db
 
@@ -50,29 +50,27 @@ def make_zip(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) 
 
 
 def edit(user: User, course: Course, summary: str, change) -> None:  # type: ignore[no-untyped-def]
-    draft = services.get_draft(course)
-    services.edit_draft(user, course, draft.revision, summary, change)
+    draft = drafts.get_draft(course)
+    drafts.edit_draft(user, course, draft.revision, summary, change)
     db.session.commit()
 
 
 def build_course(user: User, slug: str = "border-basics") -> Course:
     """A small course in the draft: two modules, three lessons, a quiz with three question types."""
-    course = services.create_course(user, slug, "Border basics", "en")
+    course = drafts.create_course(user, slug, "Border basics", "en")
     db.session.commit()
 
     def build(doc):  # type: ignore[no-untyped-def]
-        services.add_module(doc, "first-steps", "First steps")
-        services.add_module(doc, "going-further", "Going further")
-        services.add_lesson(doc, "first-steps", "welcome", "Welcome")
-        services.update_lesson(
-            doc, "welcome", {"body_md": "## Hello\n\nThe border is a place.", "minutes": 5}
-        )
-        services.add_lesson(doc, "first-steps", "documents", "Documents")
-        services.update_lesson(doc, "documents", {"body_md": "Passports and visas."})
-        services.add_lesson(doc, "going-further", "risk", "Risk")
-        services.update_lesson(doc, "risk", {"body_md": "Risk analysis."})
-        services.add_quiz(doc, "check", "Check yourself")
-        services.save_question(
+        outline.add_module(doc, "first-steps", "First steps")
+        outline.add_module(doc, "going-further", "Going further")
+        outline.add_lesson(doc, "first-steps", "welcome", "Welcome")
+        outline.update_lesson(doc, "welcome", {"body_md": "## Hello\n\nThe border is a place.", "minutes": 5})
+        outline.add_lesson(doc, "first-steps", "documents", "Documents")
+        outline.update_lesson(doc, "documents", {"body_md": "Passports and visas."})
+        outline.add_lesson(doc, "going-further", "risk", "Risk")
+        outline.update_lesson(doc, "risk", {"body_md": "Risk analysis."})
+        quiz_edits.add_quiz(doc, "check", "Check yourself")
+        quiz_edits.save_question(
             doc,
             "quiz",
             "check",
@@ -84,7 +82,7 @@ def build_course(user: User, slug: str = "border-basics") -> Course:
                 "choices": [{"text": "Right", "correct": True}, {"text": "Wrong"}],
             },
         )
-        services.save_question(
+        quiz_edits.save_question(
             doc,
             "quiz",
             "check",
@@ -96,7 +94,7 @@ def build_course(user: User, slug: str = "border-basics") -> Course:
                 "answer": True,
             },
         )
-        services.save_question(
+        quiz_edits.save_question(
             doc,
             "quiz",
             "check",

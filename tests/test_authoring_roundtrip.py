@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from lms.authoring import exporter, services
+from lms.authoring import course_folders, drafts, exporter
 from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
@@ -30,25 +30,25 @@ def test_demo_course_survives_export_import_export(app: Flask, tmp_path: Path, s
     course = sync_course(spec).course
     db.session.commit()
 
-    first = services.export_files(course)
+    first = course_folders.export_files(course)
     exporter.write_folder(first, tmp_path / "a" / slug)
     # The export is a course folder the file loader accepts, carrying the same course as the original files.
     again, problems = load_course(tmp_path / "a" / slug)
     assert problems == [] and again is not None
-    assert again.content_hash() == services.published_spec(course).content_hash()
+    assert again.content_hash() == drafts.published_spec(course).content_hash()
 
     # Import into a fresh slug (as the CLI does), export again: identical files.
     fresh = f"{slug}-copy"
     exporter.write_folder(_renamed(first, slug, fresh), tmp_path / "b" / fresh)
-    imported = services.import_folder(tmp_path / "b" / fresh)
+    imported = course_folders.import_folder(tmp_path / "b" / fresh)
     db.session.commit()
-    second = services.export_files(imported)
+    second = course_folders.export_files(imported)
     assert _renamed(second, fresh, slug) == first
 
     # Import into the same slug: nothing changes, the files stay identical.
-    services.import_folder(tmp_path / "a" / slug)
+    course_folders.import_folder(tmp_path / "a" / slug)
     db.session.commit()
-    assert services.export_files(course) == first
+    assert course_folders.export_files(course) == first
 
 
 def test_the_cli_exports_and_imports_a_folder(app: Flask, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_a_video_lesson_needs_its_transcript_and_round_trips(app: Flask, tmp_pat
     db.session.commit()
     stored = course.modules[0].lessons[0]
     assert stored.video_url == "https://video.example/1" and "<em>two</em>" in stored.transcript_html
-    files = services.export_files(course)
+    files = course_folders.export_files(course)
     assert "transcript: |-\n  Line one.\n\n  Line *two*.\n" in files["modules/m/watch.md"].decode()
     exporter.write_folder(files, tmp_path / "again" / "video-course")
     reloaded, problems = load_course(tmp_path / "again" / "video-course")

@@ -11,15 +11,13 @@ from sqlalchemy import func, select
 
 from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
-from lms.authoring import exporter, services
+from lms.authoring import assets, course_folders, drafts, exporter, outline, trainers
 from lms.authoring.archive import ArchiveLimits, ArchiveRejected, read_course_zip
 from lms.authoring.models import CourseAsset, CourseVersion
 from lms.authoring.question_fields import QuestionFields, fields_from_spec, spec_from_fields, spec_from_yaml
 from lms.authoring.sniff import asset_name, sniff_asset
 from lms.courses.models import Course, Lesson
-from lms.enrolment import completion as enrolment_completion
-from lms.enrolment import runs as enrolment_runs
-from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import LessonCompletion
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
@@ -139,49 +137,49 @@ def test_a_trainer_edits_only_assigned_courses(
 ) -> None:
     course = build_course(trainer)
     other = make_user(Role.TRAINER)
-    assert services.can_edit(trainer, course.id)  # the creator is assigned
-    assert services.can_edit(admin, course.id)
+    assert trainers.can_edit(trainer, course.id)  # the creator is assigned
+    assert trainers.can_edit(admin, course.id)
     with pytest.raises(Forbidden):
-        services.editable_course(other, course.id)
-    assert services.editable_courses(other) == []
-    services.assign_trainer(admin, course, other)
+        trainers.editable_course(other, course.id)
+    assert trainers.editable_courses(other) == []
+    trainers.assign_trainer(admin, course, other)
     db.session.commit()
-    assert services.editable_course(other, course.id) is course
+    assert trainers.editable_course(other, course.id) is course
     audit = db.session.scalars(
         select(AuditRecord).where(AuditRecord.action == "authoring.trainer_assigned")
     ).all()
     assert len(audit) == 1 and audit[0].after == {"trainer_id": other.id}
     with pytest.raises(Forbidden):
-        services.assign_trainer(other, course, trainer)  # only admins assign
+        trainers.assign_trainer(other, course, trainer)  # only admins assign
 
 
 def test_a_stale_edit_is_refused_and_says_what_changed(trainer: User) -> None:
     course = build_course(trainer)
-    opened_at = services.get_draft(course).revision
+    opened_at = drafts.get_draft(course).revision
     edit(
         trainer,
         course,
         "lesson 'welcome' edited",
-        lambda d: services.update_lesson(d, "welcome", {"title": "Hi"}),
+        lambda d: outline.update_lesson(d, "welcome", {"title": "Hi"}),
     )
-    with pytest.raises(services.StaleDraft) as caught:
-        services.edit_draft(
-            trainer, course, opened_at, "x", lambda d: services.rename_module(d, "first-steps", "Lost")
+    with pytest.raises(drafts.StaleDraft) as caught:
+        drafts.edit_draft(
+            trainer, course, opened_at, "x", lambda d: outline.rename_module(d, "first-steps", "Lost")
         )
     assert any("lesson 'welcome' edited" in change for change in caught.value.changes)
     db.session.rollback()
-    assert services.find_module(services.get_draft(course).document, "first-steps")["title"] == "First steps"
+    assert outline.find_module(drafts.get_draft(course).document, "first-steps")["title"] == "First steps"
 
 
 def test_publishing_validates_with_the_loader_and_records_a_version(trainer: User) -> None:
-    course = services.create_course(trainer, "empty-course", "Empty", "en")
-    with pytest.raises(services.PublishRefused) as caught:
-        services.publish(trainer, course, services.get_draft(course).revision, "first")
+    course = drafts.create_course(trainer, "empty-course", "Empty", "en")
+    with pytest.raises(drafts.PublishRefused) as caught:
+        drafts.publish(trainer, course, drafts.get_draft(course).revision, "first")
     assert any("'modules' must list at least one module" in p for p in caught.value.problems)
     db.session.rollback()
 
     course = build_course(trainer)
-    version = services.publish(trainer, course, services.get_draft(course).revision, "First release")
+    version = drafts.publish(trainer, course, drafts.get_draft(course).revision, "First release")
     db.session.commit()
     assert course.is_published and course.version == 1 and version.version == 1
     assert version.note == "First release" and "lesson 'welcome' added" in version.changes
@@ -192,31 +190,31 @@ def test_publishing_validates_with_the_loader_and_records_a_version(trainer: Use
         )["version"]
         == 1
     )
-    assert enrolment_runs.default_run(course.id) is not None  # trainees can enrol at once
+    assert enrolment_services.default_run(course.id) is not None  # trainees can enrol at once
 
 
 def test_trainees_keep_completions_and_a_deleted_lesson_is_archived(
     trainer: User, make_user: Callable[..., User]
 ) -> None:
     course = build_course(trainer)
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     trainee = make_user(Role.TRAINEE)
-    enrolment = enrolment_self_service.self_enrol(trainee, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
+    enrolment = enrolment_services.self_enrol(trainee, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
     lessons = {lesson.slug: lesson for m in course.modules for lesson in m.lessons}
-    enrolment_completion.complete_lesson(enrolment, lessons["welcome"])
-    enrolment_completion.complete_lesson(enrolment, lessons["documents"])
+    enrolment_services.complete_lesson(enrolment, lessons["welcome"])
+    enrolment_services.complete_lesson(enrolment, lessons["documents"])
     db.session.commit()
-    impact = services.deletion_impact(course, ["documents"])
+    impact = drafts.deletion_impact(course, ["documents"])
     assert (impact.completions, impact.trainees, impact.lessons_with_completions) == (1, 1, 1)
 
-    edit(trainer, course, "deleted", lambda d: services.delete_lesson(d, "documents"))
-    services.publish(trainer, course, services.get_draft(course).revision, "Dropped documents")
+    edit(trainer, course, "deleted", lambda d: outline.delete_lesson(d, "documents"))
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "Dropped documents")
     db.session.commit()
     assert course.version == 2
     assert db.session.get(Lesson, lessons["documents"].id).is_published is False  # type: ignore[union-attr]
     assert db.session.scalar(select(func.count(LessonCompletion.id))) == 2  # nothing destroyed
-    progress = enrolment_completion.enrolment_progress(enrolment, course.id)
+    progress = enrolment_services.enrolment_progress(enrolment, course.id)
     assert (progress.done, progress.total) == (1, 2)
     assert [v.version for v in db.session.scalars(select(CourseVersion).order_by(CourseVersion.version))] == [
         1,
@@ -227,18 +225,18 @@ def test_trainees_keep_completions_and_a_deleted_lesson_is_archived(
 def test_an_upload_pretending_to_be_an_image_is_refused(app: Flask, trainer: User) -> None:
     course = build_course(trainer)
     with pytest.raises(ValidationFailed, match="not a PNG"):
-        services.store_asset(trainer, course, "holiday.png", FAKE_IMAGE)
-    asset = services.store_asset(trainer, course, "Border map.png", png_bytes())
+        assets.store_asset(trainer, course, "holiday.png", FAKE_IMAGE)
+    asset = assets.store_asset(trainer, course, "Border map.png", png_bytes())
     db.session.commit()
     stored = Path(app.instance_path) / "uploads" / str(course.id) / asset.sha256
     assert stored.read_bytes() == png_bytes() and asset.name == "border-map.png"
     assert asset.content_type == "image/png"
-    again = services.store_asset(trainer, course, "border-map.png", png_bytes(3, 3))
+    again = assets.store_asset(trainer, course, "border-map.png", png_bytes(3, 3))
     assert again.name == "border-map-2.png"  # a different picture never overwrites another
     app.config["AUTHORING_MAX_ASSET_BYTES"] = 10
     try:
         with pytest.raises(ValidationFailed, match="too large"):
-            services.store_asset(trainer, course, "x.png", png_bytes())
+            assets.store_asset(trainer, course, "x.png", png_bytes())
     finally:
         del app.config["AUTHORING_MAX_ASSET_BYTES"]
     assert db.session.scalar(select(func.count(CourseAsset.id))) == 2
@@ -246,26 +244,26 @@ def test_an_upload_pretending_to_be_an_image_is_refused(app: Flask, trainer: Use
 
 def test_a_zip_import_becomes_the_draft_and_publishes(trainer: User) -> None:
     course = build_course(trainer, "source-course")
-    services.store_asset(trainer, course, "map.png", png_bytes())
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    assets.store_asset(trainer, course, "map.png", png_bytes())
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
-    files = services.export_files(course)
+    files = course_folders.export_files(course)
     assert files["assets/map.png"] == png_bytes()
     copy = {k: v.replace(b"slug: source-course", b"slug: copied-course") for k, v in files.items()}
-    imported = services.import_zip(trainer, exporter.zip_bytes(copy, "copied-course"))
+    imported = course_folders.import_zip(trainer, exporter.zip_bytes(copy, "copied-course"))
     db.session.commit()
     assert not imported.is_published
-    services.publish(trainer, imported, services.get_draft(imported).revision, "imported")
+    drafts.publish(trainer, imported, drafts.get_draft(imported).revision, "imported")
     db.session.commit()
-    assert services.export_files(imported) == copy
+    assert course_folders.export_files(imported) == copy
 
 
 def test_a_zip_with_broken_course_files_imports_nothing(trainer: User) -> None:
     bad = make_zip(
         {"bad/course.yml": b"slug: bad\ntitle: Bad\nmodules: []\n", "bad/assets/x.png": FAKE_IMAGE}
     )
-    with pytest.raises(services.PublishRefused) as caught:
-        services.import_zip(trainer, bad)
+    with pytest.raises(drafts.PublishRefused) as caught:
+        course_folders.import_zip(trainer, bad)
     assert any("assets/x.png" in p for p in caught.value.problems)
     assert any("at least one module" in p for p in caught.value.problems)
     db.session.rollback()

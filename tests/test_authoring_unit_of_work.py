@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.authoring import services
+from lms.authoring import drafts, outline
 from lms.authoring.models import CourseAsset, CourseDraft
 from lms.courses.models import Course
 from lms.errors import Conflict
@@ -32,8 +32,8 @@ def trainer(app: Flask, make_user: Callable[..., User]) -> User:
 def published(trainer: User) -> Course:
     """A published course without a stored draft, as `content sync` leaves one."""
     course = build_course(trainer)
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
-    db.session.delete(services.get_draft(course))
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
+    db.session.delete(drafts.get_draft(course))
     db.session.commit()
     return course
 
@@ -70,17 +70,17 @@ def test_pages_that_show_a_draft_write_nothing_and_the_first_edit_stores_it(
     assert response.status_code == 302
     assert _stored_drafts() == 1
     db.session.expire_all()
-    draft = services.read_draft(published)
-    assert draft.revision == 2 and services.find_module(draft.document, "first-steps")["title"] == "Start"
+    draft = drafts.read_draft(published)
+    assert draft.revision == 2 and outline.find_module(draft.document, "first-steps")["title"] == "Start"
 
 
 def test_a_stale_button_flashes_what_changed_and_saves_nothing(
     client: FlaskClient, trainer: User, make_user: Callable[..., User]
 ) -> None:
     course = build_course(trainer)
-    opened_at = services.get_draft(course).revision
+    opened_at = drafts.get_draft(course).revision
     colleague = make_user(Role.ADMIN, given_name="Ana", family_name="Colleague")
-    services.edit_draft(colleague, course, opened_at, "module 'first-steps' renamed", lambda d: None)
+    drafts.edit_draft(colleague, course, opened_at, "module 'first-steps' renamed", lambda d: None)
     db.session.commit()
     login(client, trainer)
     response = client.post(
@@ -93,7 +93,7 @@ def test_a_stale_button_flashes_what_changed_and_saves_nothing(
     assert any(kind == "error" and "Someone changed this course" in text for kind, text in flashes)
     assert ("info", "Changed meanwhile: Ana Colleague: module 'first-steps' renamed") in flashes
     db.session.expire_all()
-    assert services.find_module(services.read_draft(course).document, "first-steps")["title"] == "First steps"
+    assert outline.find_module(drafts.read_draft(course).document, "first-steps")["title"] == "First steps"
 
 
 def test_an_upload_to_another_trainers_course_is_forbidden_not_sent_back(

@@ -12,12 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.authoring import exporter, services
+from lms.authoring import course_folders, drafts, exporter, outline, quiz_edits, trainers
 from lms.authoring.models import CourseTrainer
 from lms.courses.models import Course, Lesson
-from lms.enrolment import completion as enrolment_completion
-from lms.enrolment import runs as enrolment_runs
-from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment import services as enrolment_services
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from tests.authoring_support import FAKE_IMAGE, build_course, make_zip, png_bytes
@@ -42,12 +40,12 @@ def trainer_client(client: FlaskClient, trainer: User) -> FlaskClient:
 
 def revision(course: Course) -> str:
     db.session.expire_all()
-    return str(services.get_draft(course).revision)
+    return str(drafts.get_draft(course).revision)
 
 
 def draft(course: Course) -> dict:  # type: ignore[type-arg]
     db.session.expire_all()
-    return services.get_draft(course).document
+    return drafts.get_draft(course).document
 
 
 def base(course: Course) -> str:
@@ -166,12 +164,12 @@ def test_a_stale_form_is_refused_and_shows_what_changed(
 ) -> None:
     opened_at = revision(course)
     colleague = make_user(Role.ADMIN, given_name="Ana", family_name="Colleague")
-    services.edit_draft(
+    drafts.edit_draft(
         colleague,
         course,
         int(opened_at),
         "lesson 'welcome' edited",
-        lambda d: services.update_lesson(d, "welcome", {"title": "Welcome!"}),
+        lambda d: outline.update_lesson(d, "welcome", {"title": "Welcome!"}),
     )
     db.session.commit()
     response = trainer_client.post(
@@ -183,24 +181,24 @@ def test_a_stale_form_is_refused_and_shows_what_changed(
     assert "Someone changed this course after you opened the form" in page
     assert "Ana Colleague: lesson &#39;welcome&#39; edited" in page
     assert "My text" in page  # the trainer's typing is not lost
-    assert services.find_lesson(draft(course), "welcome")[1]["text"]["title"] == "Welcome!"
+    assert outline.find_lesson(draft(course), "welcome")[1]["text"]["title"] == "Welcome!"
     # A button form against an old revision: refused too, with the changes flashed.
     trainer_client.post(
         f"{base(course)}/modules/first-steps/rename", data={"revision": opened_at, "title": "Lost"}
     )
-    assert services.find_module(draft(course), "first-steps")["title"] == "First steps"
+    assert outline.find_module(draft(course), "first-steps")["title"] == "First steps"
 
 
 def test_delete_confirmation_states_affected_trainee_records(
     trainer_client: FlaskClient, trainer: User, course: Course, make_user: Callable[..., User]
 ) -> None:
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     for _ in range(2):
         trainee = make_user(Role.TRAINEE)
-        enrolment = enrolment_self_service.self_enrol(trainee, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
+        enrolment = enrolment_services.self_enrol(trainee, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "documents"))
-        enrolment_completion.complete_lesson(enrolment, lesson)  # type: ignore[arg-type]
+        enrolment_services.complete_lesson(enrolment, lesson)  # type: ignore[arg-type]
     db.session.commit()
     page = trainer_client.get(f"{base(course)}/lessons/documents/delete").get_data(as_text=True)
     assert "2 trainee(s) have completed 1 of these lesson(s)" in page and "archived" in page
@@ -288,7 +286,7 @@ def test_quiz_editor_validates_and_previews_without_recording(
         },
     )
     assert response.status_code == 302
-    quiz = services.find_quiz(draft(course), "check")
+    quiz = quiz_edits.find_quiz(draft(course), "check")
     assert [q["key"] for q in quiz["questions"]][-1] == "words" and quiz["questions"][-1]["tags"] == [
         "greeting"
     ]
@@ -336,13 +334,13 @@ def test_bank_questions_draws_and_yaml_editing(trainer_client: FlaskClient, cour
         f"{base(course)}/quizzes/check/draw",
         data={"revision": revision(course), "bank": "pool", "tag": "law", "count": "1"},
     )
-    quiz = services.find_quiz(draft(course), "check")
+    quiz = quiz_edits.find_quiz(draft(course), "check")
     assert quiz["slots"][-1] == {"question": None, "bank": "pool", "tag": "law", "draw": 1}
     trainer_client.post(
         f"{base(course)}/quizzes/check/entries/3/move", data={"revision": revision(course), "direction": "up"}
     )
-    assert services.find_quiz(draft(course), "check")["slots"][2]["bank"] == "pool"
-    loaded, problems = services.load_document(draft(course))
+    assert quiz_edits.find_quiz(draft(course), "check")["slots"][2]["bank"] == "pool"
+    loaded, problems = drafts.load_document(draft(course))
     assert (
         problems == [] and loaded is not None and loaded.banks[0].questions[0].spec["prompt"]["ru"] == "Да?"
     )
@@ -371,10 +369,10 @@ def test_uploads_are_sniffed_stored_privately_and_served_to_those_who_may_see_th
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert trainer_client.get("/static/uploads/map.png").status_code == 404
 
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     enrolled, outsider = make_user(Role.TRAINEE), make_user(Role.TRAINEE)
-    enrolment_self_service.self_enrol(enrolled, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
+    enrolment_services.self_enrol(enrolled, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
     db.session.commit()
     other = app.test_client()
     login(other, outsider)
@@ -388,11 +386,11 @@ def test_uploads_are_sniffed_stored_privately_and_served_to_those_who_may_see_th
 def test_export_zip_and_a_malicious_zip_upload(
     trainer_client: FlaskClient, trainer: User, course: Course
 ) -> None:
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     response = trainer_client.get(f"{base(course)}/export.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    assert response.data == exporter.zip_bytes(services.export_files(course), "border-basics")
+    assert response.data == exporter.zip_bytes(course_folders.export_files(course), "border-basics")
     malicious = make_zip(
         {"border-basics/course.yml": b"slug: border-basics\n", "border-basics/../../../etc/cron.d/x": b"boom"}
     )
@@ -414,7 +412,7 @@ def test_export_zip_and_a_malicious_zip_upload(
     assert response.status_code == 422 and "not a zip archive" in response.get_data(as_text=True)
     assert revision(course) == before
     # A good zip (the export itself, with a changed title) becomes the draft.
-    files = services.export_files(course)
+    files = course_folders.export_files(course)
     files["course.yml"] = files["course.yml"].replace(
         b"title: Border basics", b"title: Border basics, revised"
     )
@@ -434,9 +432,9 @@ def test_an_admin_assigns_trainers(
     login(client, admin)
     assert "Nika Newcomer" in client.get("/authoring/assignments").get_data(as_text=True)
     client.post("/authoring/assignments", data={"course": course.id, "trainer": newcomer.id})
-    assert services.can_edit(newcomer, course.id)
+    assert trainers.can_edit(newcomer, course.id)
     client.post("/authoring/assignments/remove", data={"course": course.id, "trainer": newcomer.id})
-    assert not services.can_edit(newcomer, course.id)
+    assert not trainers.can_edit(newcomer, course.id)
     trainer_only = app.test_client()
     login(trainer_only, newcomer)
     assert trainer_only.get("/authoring/assignments").status_code == 403

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.courses.queries import published_outline
-from lms.enrolment import runs as enrolment_runs
-from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment import services as enrolment_services
 from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
@@ -41,9 +40,9 @@ def test_lesson_and_quiz_with_the_keyboard_only(
     page: Any, live_server: str, demo_course: Course, make_user: Callable[..., User]
 ) -> None:
     user = make_user("trainee")
-    run = enrolment_runs.default_run(demo_course.id)
+    run = enrolment_services.default_run(demo_course.id)
     assert run is not None
-    enrolment = enrolment_self_service.self_enrol(user, run, language="en")
+    enrolment = enrolment_services.self_enrol(user, run, language="en")
     db.session.commit()
     first = next(lesson for _, items in published_outline(demo_course) for lesson in items)
 
@@ -139,7 +138,7 @@ def test_lessons_and_modules_are_reordered_with_the_keyboard_only(
 ) -> None:
     from playwright.sync_api import expect
 
-    from lms.authoring import services as authoring_services
+    from lms.authoring import drafts as authoring_drafts
     from tests.authoring_support import build_course
 
     trainer = make_user("trainer")
@@ -147,7 +146,7 @@ def test_lessons_and_modules_are_reordered_with_the_keyboard_only(
 
     def saved_order() -> tuple[list[str], list[str]]:
         db.session.rollback()
-        doc = authoring_services.get_draft(db.session.get(Course, course.id)).document
+        doc = authoring_drafts.get_draft(db.session.get(Course, course.id)).document
         first = next(m for m in doc["modules"] if m["slug"] == "first-steps")
         return [m["slug"] for m in doc["modules"]], [lesson["slug"] for lesson in first["lessons"]]
 
@@ -192,7 +191,8 @@ def test_quiz_entries_are_reordered_with_the_keyboard_only(
 ) -> None:
     from playwright.sync_api import expect
 
-    from lms.authoring import services as authoring_services
+    from lms.authoring import drafts as authoring_drafts
+    from lms.authoring import quiz_edits as authoring_quiz_edits
     from tests.authoring_support import build_course
 
     trainer = make_user("trainer")
@@ -200,8 +200,8 @@ def test_quiz_entries_are_reordered_with_the_keyboard_only(
 
     def saved_order() -> list[str]:
         db.session.rollback()
-        doc = authoring_services.get_draft(db.session.get(Course, course.id)).document
-        return [slot["question"] for slot in authoring_services.find_quiz(doc, "check")["slots"]]
+        doc = authoring_drafts.get_draft(db.session.get(Course, course.id)).document
+        return [slot["question"] for slot in authoring_quiz_edits.find_quiz(doc, "check")["slots"]]
 
     sign_in_by_keyboard(page, live_server, trainer)
     page.goto(f"{live_server}/authoring/courses/{course.id}/quizzes/check")

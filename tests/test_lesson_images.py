@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from lms.enrolment.services import ensure_default_run
 from PIL import Image
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.authoring import lesson_files, services
+from lms.authoring import assets, course_folders, drafts, lesson_files, outline
 from lms.authoring.sniff import image_dimensions
 from lms.content.loader import load_course
 from lms.content.markdown import ALLOWED_ATTRIBUTES, render_markdown
 from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson
-from lms.enrolment import self_service as enrolment_self_service
-from lms.enrolment.runs import ensure_default_run
+from lms.enrolment import services as enrolment_services
 from lms.extensions import db
 from tests.authoring_support import build_course, edit, png_bytes
 from tests.conftest import login
@@ -147,7 +147,7 @@ def courses_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
 
 def enrolled_client(client: FlaskClient, course: Course, trainee: User) -> FlaskClient:
     run = ensure_default_run(course)
-    enrolment_self_service.self_enrol(trainee, run, language="en")
+    enrolment_services.self_enrol(trainee, run, language="en")
     db.session.commit()
     login(client, trainee)
     return client
@@ -200,7 +200,7 @@ def test_course_folder_images_are_sized_at_sync_and_served(
     assert served.data == (courses_dir / "pictures" / "assets" / "crossing-map.png").read_bytes()
     assert client.get("/courses/pictures/files/missing.png").status_code == 404
     # Files the lessons can link travel with an export.
-    files = services.export_files(course)
+    files = course_folders.export_files(course)
     assert files["assets/crossing-map.png"] == served.data
 
 
@@ -209,8 +209,8 @@ def test_uploaded_images_are_sized_when_uploaded(
 ) -> None:
     trainer = make_user(Role.TRAINER)
     course = build_course(trainer)
-    asset = services.store_asset(trainer, course, "Room layout.png", picture(400, 300))
-    unreadable = services.store_asset(trainer, course, "scan.png", BROKEN_PNG)
+    asset = assets.store_asset(trainer, course, "Room layout.png", picture(400, 300))
+    unreadable = assets.store_asset(trainer, course, "scan.png", BROKEN_PNG)
     db.session.commit()
     sidecar = Path(app.instance_path) / "uploads" / str(course.id) / f"{asset.sha256}.size.json"
     assert sidecar.read_text() == '{"width": 400, "height": 300}'  # measured once, kept beside the file
@@ -221,11 +221,11 @@ def test_uploaded_images_are_sized_when_uploaded(
         trainer,
         course,
         "images",
-        lambda doc: services.update_lesson(
+        lambda doc: outline.update_lesson(
             doc, "welcome", {"body_md": f"![Room]({address})\n\n![Scan]({broken})"}
         ),
     )
-    services.publish(trainer, course, services.get_draft(course).revision, "with a picture")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "with a picture")
     db.session.commit()
     enrolled_client(client, course, make_user(Role.TRAINEE))
 
@@ -247,14 +247,14 @@ def test_an_upload_after_publishing_sizes_the_lessons_that_already_link_it(
         trainer,
         course,
         "image",
-        lambda doc: services.update_lesson(doc, "documents", {"body_md": f"![Late]({address})"}),
+        lambda doc: outline.update_lesson(doc, "documents", {"body_md": f"![Late]({address})"}),
     )
-    services.publish(trainer, course, services.get_draft(course).revision, "linked before uploading")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "linked before uploading")
     db.session.commit()
     lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "documents"))
     assert lesson is not None and "width" not in images(lesson.body_html)[address]
 
-    services.store_asset(trainer, course, "late.png", picture(50, 20))
+    assets.store_asset(trainer, course, "late.png", picture(50, 20))
     db.session.commit()
     db.session.expire_all()
     assert (images(lesson.body_html)[address]["width"], images(lesson.body_html)[address]["height"]) == (
@@ -262,7 +262,7 @@ def test_an_upload_after_publishing_sizes_the_lessons_that_already_link_it(
         "20",
     )
 
-    services.delete_asset(course, "late.png")
+    assets.delete_asset(course, "late.png")
     db.session.commit()
     db.session.expire_all()
     assert "width" not in images(lesson.body_html)[address]
@@ -273,16 +273,16 @@ def test_lessons_rendered_before_sizes_were_kept_are_sized_by_the_render_command
 ) -> None:
     trainer = make_user(Role.TRAINER)
     course = build_course(trainer)
-    asset = services.store_asset(trainer, course, "old.png", picture(90, 60))
+    asset = assets.store_asset(trainer, course, "old.png", picture(90, 60))
     edit(
         trainer,
         course,
         "image",
-        lambda doc: services.update_lesson(
+        lambda doc: outline.update_lesson(
             doc, "risk", {"body_md": f"![Old](/courses/{course.slug}/files/{asset.name})"}
         ),
     )
-    services.publish(trainer, course, services.get_draft(course).revision, "v1")
+    drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "risk"))
     assert lesson is not None
     # As an older version left them: HTML without sizes and no measurement beside the upload.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-from lms.authoring import services
+from lms.authoring import trainers
 
 
 def require_course_trainer(course_id: int) -> None:
@@ -23,16 +23,16 @@ def require_course_trainer(course_id: int) -> None:
     sends refused forms back with a flashed message (@on_refusal), reaching another course must still be
     a 403, never a redirect.
     """
-    if not services.can_edit(current_user, course_id):
-        refusal = services.not_assigned()
+    if not trainers.can_edit(current_user, course_id):
+        refusal = trainers.not_assigned()
         abort(refusal.status_code, refusal.message)
 
 
 def manages_course(course_id: int) -> bool:
     """For a link on a page anyone may see: would require_course_trainer let the signed-in person pass?"""
-    return current_user.is_authenticated and services.can_edit(current_user, course_id)
+    return current_user.is_authenticated and trainers.can_edit(current_user, course_id)
 
 
 def trainer_course_ids() -> set[int] | None:
     """The courses the signed-in person may see as a trainer; None for an admin (every course)."""
-    return services.assigned_course_ids(current_user)
+    return trainers.assigned_course_ids(current_user)

@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from lms.authoring import exporter, services
+from lms.authoring import course_folders, drafts, exporter
 from lms.authoring.lesson_files import rerender_lessons
 from lms.courses.models import Course
 from lms.errors import LmsError
 from lms.extensions import db
-from lms.unit_of_work import unit_of_work
 
 
 @click.group("authoring")
@@ -32,8 +31,8 @@ def export_command(slug: str, destination: str, draft: bool) -> None:
     folder = Path(destination) / slug
     if folder.exists() and any(folder.iterdir()):
         raise click.ClickException(f"{folder} exists and is not empty")
-    with unit_of_work():  # exporting a draft may have created it
-        exporter.write_folder(services.export_files(course, draft=draft), folder)
+    exporter.write_folder(course_folders.export_files(course, draft=draft), folder)
+    db.session.commit()  # exporting a draft may have created it
     click.echo(f"{slug}: written to {folder}")
 
 
@@ -42,14 +41,16 @@ def export_command(slug: str, destination: str, draft: bool) -> None:
 def import_command(folder: str) -> None:
     """Create or update (and publish) a course from FOLDER, with its assets/. Refuses on any problem."""
     try:
-        with unit_of_work():  # a refusal leaves the block rolled back
-            course = services.import_folder(Path(folder))
-    except services.PublishRefused as error:
+        course = course_folders.import_folder(Path(folder))
+    except drafts.PublishRefused as error:
+        db.session.rollback()
         for problem in error.problems:
             click.echo(problem, err=True)
         raise click.ClickException(error.message) from None
     except LmsError as error:
+        db.session.rollback()
         raise click.ClickException(error.message) from None
+    db.session.commit()
     click.echo(f"{course.slug}: imported")
 
 
@@ -65,7 +66,7 @@ def render_lessons_command(slugs: tuple[str, ...]) -> None:
     missing = set(slugs) - {course.slug for course in courses}
     if missing:
         raise click.ClickException(f"no course {', '.join(sorted(missing))}")
-    with unit_of_work():
-        for course in courses:
-            changed = rerender_lessons(course)
-            click.echo(f"{course.slug}: {changed} lesson text(s) changed")
+    for course in courses:
+        changed = rerender_lessons(course)
+        click.echo(f"{course.slug}: {changed} lesson text(s) changed")
+    db.session.commit()

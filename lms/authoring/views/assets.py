@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, allow
-from lms.authoring import services
+from lms.authoring import assets
 from lms.authoring.forms import ActionForm, UploadForm
 from lms.authoring.views.base import EDITORS, bp, editable, editor_url, files_bp
 from lms.unit_of_work import on_refusal
@@ -35,7 +35,7 @@ def upload_asset(course_id: int) -> Response:
         flash(_("Choose a file to upload."), "error")
         return redirect(_back_from_upload(course.id))
     upload = form.file.data
-    asset = services.store_asset(current_user, course, upload.filename or "file", upload.read())
+    asset = assets.store_asset(current_user, course, upload.filename or "file", upload.read())
     address = url_for("authoring_files.asset", slug=course.slug, name=asset.name)
     flash(_("Uploaded. Use it in a lesson as ![description](%(address)s)", address=address), "success")
     return redirect(_back_from_upload(course.id))
@@ -47,7 +47,7 @@ def delete_asset(course_id: int, name: str) -> Response:
     course = editable(course_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.delete_asset(course, name)
+    assets.delete_asset(course, name)
     flash(_("File deleted."), "success")
     return redirect(editor_url(course, "files"))
 
@@ -56,7 +56,7 @@ def delete_asset(course_id: int, name: str) -> Response:
 @allow(AUTHENTICATED)
 def asset(slug: str, name: str) -> Response:
     """Uploaded images and PDFs: only for people who may see the course (never a static folder)."""
-    found, path = services.viewable_asset(current_user, slug, name)
+    found, path = assets.viewable_asset(current_user, slug, name)
     # Read whole (at most a few MB): no file handle outlives the request.
     response = send_file(
         io.BytesIO(path.read_bytes()),

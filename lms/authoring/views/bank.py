@@ -6,7 +6,7 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from lms.auth.access import allow
-from lms.authoring import services
+from lms.authoring import drafts, quiz_edits
 from lms.authoring.forms import ActionForm, AddItemForm
 from lms.authoring.views.base import EDITORS, Edit, bp, draft_edit, editable, editor_url
 from lms.courses.models import Course
@@ -19,7 +19,7 @@ from lms.quizzes.grading import REGISTRY
 def add_bank(course: Course, form: AddItemForm) -> Edit:
     slug, title = (form.slug.data or "").strip(), (form.title.data or "").strip()
     summary = _("bank '%(slug)s' added", slug=slug)
-    change = lambda d: services.add_bank(d, slug, title)  # noqa: E731
+    change = lambda d: quiz_edits.add_bank(d, slug, title)  # noqa: E731
     return Edit(summary, change, editor_url(course, "banks"), _("Question bank added."))
 
 
@@ -27,11 +27,11 @@ def add_bank(course: Course, form: AddItemForm) -> Edit:
 @allow(*EDITORS)
 def bank(course_id: int, slug: str) -> str:
     course = editable(course_id)
-    draft = services.read_draft(course)
+    draft = drafts.read_draft(course)
     return render_template(
         "authoring/bank.html",
         course=course,
-        bank=services.find_bank(draft.document, slug),
+        bank=quiz_edits.find_bank(draft.document, slug),
         types=REGISTRY,
         action=ActionForm(formdata=None, revision=str(draft.revision)),
     )

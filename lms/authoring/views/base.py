@@ -25,7 +25,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.auth.models import Role
-from lms.authoring import services
+from lms.authoring import drafts
 from lms.authoring.access import require_course_trainer
 from lms.authoring.document import Document
 from lms.authoring.forms import ActionForm, RevisionForm
@@ -66,7 +66,7 @@ def flash_form_errors(form: RevisionForm) -> None:
 def flash_refusal(error: LmsError) -> None:
     """A refusal after a button: its message; for a stale form, also each change made meanwhile."""
     flash(error.message, "error")
-    if isinstance(error, services.StaleDraft):
+    if isinstance(error, drafts.StaleDraft):
         for change in error.changes:
             flash(_("Changed meanwhile: %(change)s", change=change), "info")
 
@@ -85,7 +85,7 @@ class Edit:
 def _edit_refused(course: Course, form: RevisionForm, edit: Edit) -> LmsError | None:
     """Change the draft once, refusing a form opened at an older revision; a refusal is rolled back."""
     with refusal_kept() as refused:
-        services.edit_draft(current_user, course, form.revision_number, edit.summary, edit.change)
+        drafts.edit_draft(current_user, course, form.revision_number, edit.summary, edit.change)
     return refused.error
 
 
@@ -129,7 +129,7 @@ def save_typed(
     if error is None:
         flash(edit.done, "success")
         return redirect(edit.back() if callable(edit.back) else edit.back)
-    if isinstance(error, services.StaleDraft):
+    if isinstance(error, drafts.StaleDraft):
         form.revision.data = str(error.revision)
         return page(stale=error), 409
     return page(refusal=error.message), refused_status

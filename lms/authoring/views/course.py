@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.auth.access import allow
-from lms.authoring import exporter, services
+from lms.authoring import assets, course_folders, drafts, exporter, outline, quiz_edits
 from lms.authoring.document import Document, from_document
 from lms.authoring.forms import (
     ActionForm,
@@ -69,16 +69,16 @@ def _editor_forms(revision: str) -> dict[str, Any]:
 @allow(*EDITORS)
 def course(course_id: int) -> str:
     course = editable(course_id)
-    draft = services.read_draft(course)
+    draft = drafts.read_draft(course)
     return render_template(
         "authoring/course.html",
         course=course,
         draft=draft,
         doc=draft.document,
-        changed=services.draft_has_changes(course, draft),
-        assets=services.course_assets(course.id),
-        versions=services.versions(course.id),
-        recent=services.edits_since(course.id, max(0, draft.revision - 10)),
+        changed=drafts.draft_has_changes(course, draft),
+        assets=assets.course_assets(course.id),
+        versions=drafts.versions(course.id),
+        recent=drafts.edits_since(course.id, max(0, draft.revision - 10)),
         moved={"item": request.args.get("moved", ""), "direction": request.args.get("direction", "")},
         **_editor_forms(str(draft.revision)),
     )
@@ -123,12 +123,12 @@ def _metadata_values(form: MetadataForm) -> dict[str, Any]:
 @allow(*EDITORS)
 def metadata(course_id: int) -> ResponseReturnValue:
     course = editable(course_id)
-    form = MetadataForm() if request.method == "POST" else _metadata_form(services.read_draft(course))
+    form = MetadataForm() if request.method == "POST" else _metadata_form(drafts.read_draft(course))
     page = partial(render_template, "authoring/metadata.html", course=course)
 
     def edit() -> Edit:
         values = _metadata_values(form)
-        change: Change = lambda d: services.update_metadata(d, values)  # noqa: E731
+        change: Change = lambda d: outline.update_metadata(d, values)  # noqa: E731
         return Edit(
             _("course details edited"), change, editor_url(course), _("Course details saved in the draft.")
         )
@@ -141,7 +141,7 @@ def metadata(course_id: int) -> ResponseReturnValue:
 @draft_edit(AddItemForm)
 def add_module(course: Course, form: AddItemForm) -> Edit:
     slug, title = (form.slug.data or "").strip(), (form.title.data or "").strip()
-    change: Change = lambda d: services.add_module(d, slug, title)  # noqa: E731
+    change: Change = lambda d: outline.add_module(d, slug, title)  # noqa: E731
     return Edit(
         _("module '%(slug)s' added", slug=slug), change, editor_url(course, "modules"), _("Module added.")
     )
@@ -153,7 +153,7 @@ def add_module(course: Course, form: AddItemForm) -> Edit:
 def rename_module(course: Course, form: RenameForm, slug: str) -> Edit:
     title = (form.title.data or "").strip()
     summary = _("module '%(slug)s' renamed", slug=slug)
-    change: Change = lambda d: services.rename_module(d, slug, title)  # noqa: E731
+    change: Change = lambda d: outline.rename_module(d, slug, title)  # noqa: E731
     return Edit(summary, change, editor_url(course, f"module-{slug}"), _("Module renamed."))
 
 
@@ -162,10 +162,10 @@ def _move(course: Course, form: MoveForm, kind: str, slug: str) -> Edit:
     direction = form.direction.data
     if kind == "module":
         summary = _("module '%(slug)s' moved %(direction)s", slug=slug, direction=direction)
-        move, done = services.move_module, _("Module moved.")
+        move, done = outline.move_module, _("Module moved.")
     else:
         summary = _("lesson '%(slug)s' moved %(direction)s", slug=slug, direction=direction)
-        move, done = services.move_lesson, _("Lesson moved.")
+        move, done = outline.move_lesson, _("Lesson moved.")
     back = after_move_url(course, f"{kind}-{slug}", direction)
     return Edit(summary, lambda d: move(d, slug, direction), back, done)
 
@@ -187,18 +187,18 @@ def move_lesson(course: Course, form: MoveForm, slug: str) -> Edit:
 def _deletion(doc: Document, kind: str, slug: str) -> tuple[list[str], list[str], str, Change]:
     """What deleting this item removes: its lessons, its quizzes, its title, and the change itself."""
     if kind == "lessons":
-        _module, lesson = services.find_lesson(doc, slug)
-        return [slug], [], lesson["text"]["title"], lambda d: services.delete_lesson(d, slug)
+        _module, lesson = outline.find_lesson(doc, slug)
+        return [slug], [], lesson["text"]["title"], lambda d: outline.delete_lesson(d, slug)
     if kind == "modules":
-        module = services.find_module(doc, slug)
+        module = outline.find_module(doc, slug)
         lessons = [lesson["slug"] for lesson in module["lessons"]]
-        return lessons, [], module["title"], lambda d: services.delete_module(d, slug)
+        return lessons, [], module["title"], lambda d: outline.delete_module(d, slug)
     if kind == "quizzes":
-        quiz = services.find_quiz(doc, slug)
-        return [], [slug], quiz["title"], lambda d: services.delete_quiz(d, slug)
+        quiz = quiz_edits.find_quiz(doc, slug)
+        return [], [slug], quiz["title"], lambda d: quiz_edits.delete_quiz(d, slug)
     if kind == "banks":
-        bank = services.find_bank(doc, slug)
-        return [], [], bank["title"], lambda d: services.delete_bank(d, slug)
+        bank = quiz_edits.find_bank(doc, slug)
+        return [], [], bank["title"], lambda d: quiz_edits.delete_bank(d, slug)
     abort(404)
 
 
@@ -207,7 +207,7 @@ def _deletion(doc: Document, kind: str, slug: str) -> tuple[list[str], list[str]
 def delete(course_id: int, kind: str, slug: str) -> str | Response:
     """Confirm, saying which trainee records are affected; then remove from the draft (publish archives)."""
     course = editable(course_id)
-    draft = services.read_draft(course)
+    draft = drafts.read_draft(course)
     lessons, quizzes, title, change = _deletion(draft.document, kind, slug)
     if request.method == "POST":
         summary = _("%(kind)s '%(slug)s' deleted", kind=kind.rstrip("s"), slug=slug)
@@ -219,7 +219,7 @@ def delete(course_id: int, kind: str, slug: str) -> str | Response:
         kind=kind,
         slug=slug,
         title=title,
-        impact=services.deletion_impact(course, lessons, quizzes),
+        impact=drafts.deletion_impact(course, lessons, quizzes),
         lesson_count=len(lessons),
         form=ActionForm(formdata=None, revision=str(draft.revision)),
     )
@@ -229,7 +229,7 @@ def delete(course_id: int, kind: str, slug: str) -> str | Response:
 @allow(*EDITORS)
 def preview(course_id: int) -> str:
     course = editable(course_id)
-    return render_template("authoring/preview.html", course=course, doc=services.read_draft(course).document)
+    return render_template("authoring/preview.html", course=course, doc=drafts.read_draft(course).document)
 
 
 @bp.route("/courses/<int:course_id>/publish", methods=["POST"])
@@ -241,8 +241,8 @@ def publish(course_id: int) -> ResponseReturnValue:
         flash_form_errors(form)
         return redirect(back)
     with refusal_kept() as refused:
-        version = services.publish(current_user, course, form.revision_number, form.note.data)
-    if isinstance(error := refused.error, services.PublishRefused):
+        version = drafts.publish(current_user, course, form.revision_number, form.note.data)
+    if isinstance(error := refused.error, drafts.PublishRefused):
         page = render_template(
             "authoring/problems.html", message=error.message, problems=error.problems, course=course
         )
@@ -262,7 +262,7 @@ def discard(course_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     with refusal_kept() as refused:
-        services.discard_draft(current_user, course, form.revision_number)
+        drafts.discard_draft(current_user, course, form.revision_number)
     if refused.error is not None:
         flash_refusal(refused.error)
     else:
@@ -275,8 +275,8 @@ def discard(course_id: int) -> Response:
 def export(course_id: int) -> Response:
     course = editable(course_id)
     draft = request.args.get("draft") == "1"
-    files = services.export_files(course, draft=draft)
-    spec_slug = from_document(services.read_draft(course).document).slug if draft else course.slug
+    files = course_folders.export_files(course, draft=draft)
+    spec_slug = from_document(drafts.read_draft(course).document).slug if draft else course.slug
     data = exporter.zip_bytes(files, spec_slug)
     name = f"{spec_slug}{'-draft' if draft else ''}.zip"
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name)

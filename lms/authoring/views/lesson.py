@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from lms.auth.access import allow
-from lms.authoring import services
+from lms.authoring import assets, drafts, outline
 from lms.authoring.forms import AddItemForm, LessonForm
 from lms.authoring.models import CourseDraft
 from lms.authoring.views.base import (
@@ -28,7 +28,7 @@ from lms.courses.models import Course
 
 
 def _lesson_exists(course: Course, slug: str) -> bool:
-    doc = services.read_draft(course).document
+    doc = drafts.read_draft(course).document
     return any(lesson["slug"] == slug for m in doc["modules"] for lesson in m["lessons"])
 
 
@@ -45,7 +45,7 @@ def add_lesson(course: Course, form: AddItemForm, slug: str) -> Edit:
 
     return Edit(
         _("lesson '%(slug)s' added", slug=lesson_slug),
-        lambda d: services.add_lesson(d, slug, lesson_slug, title),
+        lambda d: outline.add_lesson(d, slug, lesson_slug, title),
         back,
         _("Lesson added: now write its text."),
     )
@@ -85,9 +85,9 @@ def _previewed(form: LessonForm) -> dict[str, str]:
 
 
 def _lesson_page(course: Course, module: dict[str, Any], lesson: dict[str, Any], **context: Any) -> str:
-    assets = services.course_assets(course.id)
+    files = assets.course_assets(course.id)
     return render_template(
-        "authoring/lesson.html", course=course, module=module, lesson=lesson, assets=assets, **context
+        "authoring/lesson.html", course=course, module=module, lesson=lesson, assets=files, **context
     )
 
 
@@ -95,8 +95,8 @@ def _lesson_page(course: Course, module: dict[str, Any], lesson: dict[str, Any],
 @allow(*EDITORS)
 def lesson(course_id: int, slug: str) -> ResponseReturnValue:
     course = editable(course_id)
-    draft = services.read_draft(course)
-    module, lesson = services.find_lesson(draft.document, slug)
+    draft = drafts.read_draft(course)
+    module, lesson = outline.find_lesson(draft.document, slug)
     page = partial(_lesson_page, course, module, lesson)
     form = LessonForm() if request.method == "POST" else _lesson_form(draft, lesson)
     if form.action.data == "preview":
@@ -106,7 +106,7 @@ def lesson(course_id: int, slug: str) -> ResponseReturnValue:
         values = _lesson_values(form)
         return Edit(
             _("lesson '%(slug)s' edited", slug=slug),
-            lambda d: services.update_lesson(d, slug, values),
+            lambda d: outline.update_lesson(d, slug, values),
             url_for("authoring.lesson", course_id=course.id, slug=slug),
             _("Lesson saved in the draft."),
         )
@@ -118,8 +118,8 @@ def lesson(course_id: int, slug: str) -> ResponseReturnValue:
 @allow(*EDITORS)
 def preview_lesson(course_id: int, slug: str) -> str:
     course = editable(course_id)
-    doc = services.read_draft(course).document
-    _module, lesson = services.find_lesson(doc, slug)
+    doc = drafts.read_draft(course).document
+    _module, lesson = outline.find_lesson(doc, slug)
     text = lesson["text"]
     return render_template(
         "authoring/preview_lesson.html",

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import allow
 from lms.auth.models import Role, User
-from lms.authoring import services
+from lms.authoring import course_folders, drafts, trainers
 from lms.authoring.forms import AssignForm, ImportForm, NewCourseForm, UnassignForm
 from lms.authoring.views.base import EDITORS, bp, editor_url
 from lms.courses.models import Course
@@ -26,8 +26,8 @@ from lms.unit_of_work import on_refusal, refusal_kept
 def index() -> str:
     return render_template(
         "authoring/index.html",
-        courses=services.editable_courses(current_user),
-        trainers=services.trainers_by_course(),
+        courses=trainers.editable_courses(current_user),
+        trainers=trainers.trainers_by_course(),
         new_form=NewCourseForm(),
         import_form=ImportForm(),
     )
@@ -43,7 +43,7 @@ def new_course() -> Response:
             for message in errors:
                 flash(f"{form[name].label.text}: {message}", "error")
         return redirect(url_for("authoring.index"))
-    course = services.create_course(current_user, form.slug.data, form.title.data.strip(), form.language.data)
+    course = drafts.create_course(current_user, form.slug.data, form.title.data.strip(), form.language.data)
     flash(_("Course created as a draft. Add a module and a lesson, then publish it."), "success")
     return redirect(editor_url(course))
 
@@ -56,8 +56,8 @@ def import_zip() -> ResponseReturnValue:
         flash(_("Choose a zip file."), "error")
         return redirect(url_for("authoring.index"))
     with refusal_kept() as refused:
-        course = services.import_zip(current_user, form.archive.data.read())
-    if isinstance(refused.error, services.PublishRefused):
+        course = course_folders.import_zip(current_user, form.archive.data.read())
+    if isinstance(refused.error, drafts.PublishRefused):
         page = render_template(
             "authoring/problems.html", message=refused.error.message, problems=refused.error.problems
         )
@@ -77,19 +77,19 @@ def assignments() -> str | Response:
     courses = db.session.scalars(db.select(Course).order_by(Course.title)).all()
     form.course.choices = [SelectChoice(c.id, c.title) for c in courses]
     form.trainer.choices = [
-        SelectChoice(u.id, f"{u.full_name} <{u.email}>") for u in services.trainer_candidates()
+        SelectChoice(u.id, f"{u.full_name} <{u.email}>") for u in trainers.trainer_candidates()
     ]
     if form.validate_on_submit():
         course = db.session.get(Course, form.course.data) or abort(404)
         trainer = db.session.get(User, form.trainer.data) or abort(404)
-        services.assign_trainer(current_user, course, trainer)
+        trainers.assign_trainer(current_user, course, trainer)
         flash(_("%(name)s may now edit %(course)s.", name=trainer.full_name, course=course.title), "success")
         return redirect(url_for("authoring.assignments"))
     return render_template(
         "authoring/assignments.html",
         form=form,
         courses=courses,
-        trainers=services.trainers_by_course(),
+        trainers=trainers.trainers_by_course(),
         remove_form=UnassignForm(),
     )
 
@@ -104,6 +104,6 @@ def unassign() -> Response:
         abort(400)
     course = db.session.get(Course, course_id) or abort(404)
     trainer = db.session.get(User, trainer_id) or abort(404)
-    services.unassign_trainer(current_user, course, trainer)
+    trainers.unassign_trainer(current_user, course, trainer)
     flash(_("%(name)s no longer edits %(course)s.", name=trainer.full_name, course=course.title), "success")
     return redirect(url_for("authoring.assignments"))

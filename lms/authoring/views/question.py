@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from lms.auth.access import allow
-from lms.authoring import exporter, services
+from lms.authoring import drafts, exporter, quiz_edits
 from lms.authoring.document import Document
 from lms.authoring.forms import ActionForm, QuestionForm
 from lms.authoring.models import CourseDraft
@@ -33,7 +33,7 @@ WHERE = ("quiz", "bank")
 def _container(doc: Document, where: str, slug: str) -> dict[str, Any]:
     if where not in WHERE:
         abort(404)
-    return services.find_quiz(doc, slug) if where == "quiz" else services.find_bank(doc, slug)
+    return quiz_edits.find_quiz(doc, slug) if where == "quiz" else quiz_edits.find_bank(doc, slug)
 
 
 def _back(course: Course, where: str, slug: str) -> str:
@@ -78,13 +78,13 @@ def _typed_spec(form: QuestionForm) -> tuple[dict[str, Any], FieldProblems]:
 
 def _question_edit(course: Course, where: str, slug: str, key: str | None, spec: dict[str, Any]) -> Edit:
     summary = _("%(where)s '%(slug)s': question %(key)s saved", where=where, slug=slug, key=spec["id"])
-    change: Change = lambda d: services.save_question(d, where, slug, key, spec)  # noqa: E731
+    change: Change = lambda d: quiz_edits.save_question(d, where, slug, key, spec)  # noqa: E731
     return Edit(summary, change, _back(course, where, slug), _("Question saved in the draft."))
 
 
 def _question_page(course_id: int, where: str, slug: str, key: str | None) -> ResponseReturnValue:
     course = editable(course_id)
-    draft = services.read_draft(course)
+    draft = drafts.read_draft(course)
     container = _container(draft.document, where, slug)
     existing = next((q for q in container["questions"] if q["key"] == key), None) if key else None
     if key and existing is None:
@@ -121,5 +121,5 @@ def delete_question(course: Course, form: ActionForm, where: str, slug: str, key
     if where not in WHERE:
         abort(404)
     summary = _("%(where)s '%(slug)s': question %(key)s deleted", where=where, slug=slug, key=key)
-    change = lambda d: services.delete_question(d, where, slug, key)  # noqa: E731
+    change = lambda d: quiz_edits.delete_question(d, where, slug, key)  # noqa: E731
     return Edit(summary, change, _back(course, where, slug), _("Question deleted from the draft."))

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from lms.auth.access import allow
-from lms.authoring import services
+from lms.authoring import drafts, quiz_edits
 from lms.authoring.document import Document
 from lms.authoring.forms import (
     ActionForm,
@@ -53,13 +53,13 @@ def add_quiz(course: Course, form: AddItemForm) -> Edit:
     slug, title = (form.slug.data or "").strip(), (form.title.data or "").strip()
 
     def back() -> str:  # the quiz's page once it is there (added now, or its slug was taken)
-        if any(q["slug"] == slug for q in services.read_draft(course).document["quizzes"]):
+        if any(q["slug"] == slug for q in drafts.read_draft(course).document["quizzes"]):
             return _quiz_url(course, slug)
         return editor_url(course, "quizzes")
 
     return Edit(
         _("quiz '%(slug)s' added", slug=slug),
-        lambda d: services.add_quiz(d, slug, title),
+        lambda d: quiz_edits.add_quiz(d, slug, title),
         back,
         _("Quiz added: now add its questions."),
     )
@@ -128,8 +128,8 @@ def _quiz_values(form: QuizForm) -> dict[str, Any]:
 @allow(*EDITORS)
 def quiz(course_id: int, slug: str) -> ResponseReturnValue:
     course = editable(course_id)
-    draft = services.read_draft(course)
-    quiz = services.find_quiz(draft.document, slug)
+    draft = drafts.read_draft(course)
+    quiz = quiz_edits.find_quiz(draft.document, slug)
     revision = str(draft.revision)
     form = QuizForm() if request.method == "POST" else _quiz_form(quiz, revision)
     context = _quiz_context(course, draft.document, quiz, revision)
@@ -137,7 +137,7 @@ def quiz(course_id: int, slug: str) -> ResponseReturnValue:
     def edit() -> Edit:
         values = _quiz_values(form)
         summary = _("quiz '%(slug)s' settings edited", slug=slug)
-        change: Change = lambda d: services.update_quiz(d, slug, values)  # noqa: E731
+        change: Change = lambda d: quiz_edits.update_quiz(d, slug, values)  # noqa: E731
         return Edit(summary, change, _quiz_url(course, slug), _("Quiz settings saved in the draft."))
 
     return form_page(course, form, partial(render_template, "authoring/quiz.html", **context), edit)
@@ -147,11 +147,11 @@ def quiz(course_id: int, slug: str) -> ResponseReturnValue:
 @allow(*EDITORS)
 @draft_edit(DrawForm)
 def add_draw(course: Course, form: DrawForm, slug: str) -> Edit:
-    banks = services.read_draft(course).document["banks"]
+    banks = drafts.read_draft(course).document["banks"]
     form.bank.choices = [SelectChoice(b["slug"], b["title"]) for b in banks]
     bank, tag, count = form.bank.data, (form.tag.data or "").strip(), form.count.data or 1
     summary = _("quiz '%(slug)s': draw added", slug=slug)
-    change = lambda d: services.add_draw(d, slug, bank, tag, count)  # noqa: E731
+    change = lambda d: quiz_edits.add_draw(d, slug, bank, tag, count)  # noqa: E731
     return Edit(summary, change, _quiz_url(course, slug), _("Draw added."))
 
 
@@ -159,11 +159,11 @@ def add_draw(course: Course, form: DrawForm, slug: str) -> Edit:
 @allow(*EDITORS)
 @draft_edit(BankQuestionForm)
 def add_bank_question(course: Course, form: BankQuestionForm, slug: str) -> Edit:
-    doc = services.read_draft(course).document
+    doc = drafts.read_draft(course).document
     form.key.choices = [SelectChoice(q["key"], q["key"]) for b in doc["banks"] for q in b["questions"]]
     key = form.key.data
     summary = _("quiz '%(slug)s': question %(key)s added", slug=slug, key=key)
-    change = lambda d: services.add_bank_question_to_quiz(d, slug, key)  # noqa: E731
+    change = lambda d: quiz_edits.add_bank_question_to_quiz(d, slug, key)  # noqa: E731
     return Edit(summary, change, _quiz_url(course, slug), _("Question added."))
 
 
@@ -173,7 +173,7 @@ def quiz_entry(course_id: int, slug: str, index: int, operation: str) -> Respons
     course = editable(course_id)
     if operation == "remove":
         summary = _("quiz '%(slug)s': entry removed", slug=slug)
-        change = lambda d: services.remove_slot(d, slug, index)  # noqa: E731
+        change = lambda d: quiz_edits.remove_slot(d, slug, index)  # noqa: E731
         return apply_edit(
             course, ActionForm(), Edit(summary, change, _quiz_url(course, slug), _("Removed from the quiz."))
         )
@@ -183,7 +183,7 @@ def quiz_entry(course_id: int, slug: str, index: int, operation: str) -> Respons
         moved = max(0, index - 1 if direction == "up" else index + 1)  # where the entry now is
         back = _quiz_url(course, slug, moved=moved, direction=direction)
         summary = _("quiz '%(slug)s': entry moved", slug=slug)
-        change = lambda d: services.move_slot(d, slug, index, direction)  # noqa: E731
+        change = lambda d: quiz_edits.move_slot(d, slug, index, direction)  # noqa: E731
         return apply_edit(course, form, Edit(summary, change, back, _("Moved.")))
     abort(404)
 
@@ -232,8 +232,8 @@ def _drawn(
 def preview_quiz(course_id: int, slug: str) -> str:
     """Preview as trainee: drawn and graded exactly like an attempt, and nothing is recorded."""
     course = editable(course_id)
-    doc = services.read_draft(course).document
-    quiz = services.find_quiz(doc, slug)
+    doc = drafts.read_draft(course).document
+    quiz = quiz_edits.find_quiz(doc, slug)
     form = PreviewAnswersForm()
     seed, items, graded = _drawn(doc, quiz, form)
     return render_template(
