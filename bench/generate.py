@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from lms.enrolment.services import ensure_default_run, join_open_run
 from sqlalchemy import Table, func, insert, select
 
 from lms.auth.models import Role, User, UserRole
@@ -34,6 +33,8 @@ from lms.content.loader import load_all
 from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
 from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
+from lms.enrolment.runs import ensure_default_run
+from lms.enrolment.self_service import join_open_run
 from lms.extensions import db
 from lms.orgs.models import Authority
 from lms.orgs.services import load_reference_data

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lms.enrolment.services import default_run
 from sqlalchemy import select
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
@@ -22,7 +21,8 @@ from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, rules_for_endpoint
 from lms.auth.models import Role, User
 from lms.authoring import assets as authoring_assets
 from lms.courses.models import Course, Lesson, Module
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment.runs import default_run
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Question, QuestionBank, Quiz
@@ -170,7 +170,7 @@ def course_b(demo_course: Course, make_user: Callable[..., User]) -> CourseB:
     assert lesson is not None and quiz is not None and bank is not None
     question = db.session.scalar(select(Question).where(Question.bank_id == bank.id).order_by(Question.id))
     assert question is not None
-    enrolment = enrolment_services.self_enrol(make_user(Role.TRAINEE), run)
+    enrolment = enrolment_self_service.self_enrol(make_user(Role.TRAINEE), run)
     attempt, _new = quiz_services.start_attempt(enrolment, quiz)
     asset = authoring_assets.store_asset(None, demo_course, "map.png", png_bytes())
     db.session.commit()

@@ -17,7 +17,9 @@ from lms.authoring.models import CourseAsset, CourseVersion
 from lms.authoring.question_fields import QuestionFields, fields_from_spec, spec_from_fields, spec_from_yaml
 from lms.authoring.sniff import asset_name, sniff_asset
 from lms.courses.models import Course, Lesson
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import LessonCompletion
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
@@ -190,7 +192,7 @@ def test_publishing_validates_with_the_loader_and_records_a_version(trainer: Use
         )["version"]
         == 1
     )
-    assert enrolment_services.default_run(course.id) is not None  # trainees can enrol at once
+    assert enrolment_runs.default_run(course.id) is not None  # trainees can enrol at once
 
 
 def test_trainees_keep_completions_and_a_deleted_lesson_is_archived(
@@ -200,10 +202,10 @@ def test_trainees_keep_completions_and_a_deleted_lesson_is_archived(
     drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     trainee = make_user(Role.TRAINEE)
-    enrolment = enrolment_services.self_enrol(trainee, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
+    enrolment = enrolment_self_service.self_enrol(trainee, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
     lessons = {lesson.slug: lesson for m in course.modules for lesson in m.lessons}
-    enrolment_services.complete_lesson(enrolment, lessons["welcome"])
-    enrolment_services.complete_lesson(enrolment, lessons["documents"])
+    enrolment_completion.complete_lesson(enrolment, lessons["welcome"])
+    enrolment_completion.complete_lesson(enrolment, lessons["documents"])
     db.session.commit()
     impact = drafts.deletion_impact(course, ["documents"])
     assert (impact.completions, impact.trainees, impact.lessons_with_completions) == (1, 1, 1)
@@ -214,7 +216,7 @@ def test_trainees_keep_completions_and_a_deleted_lesson_is_archived(
     assert course.version == 2
     assert db.session.get(Lesson, lessons["documents"].id).is_published is False  # type: ignore[union-attr]
     assert db.session.scalar(select(func.count(LessonCompletion.id))) == 2  # nothing destroyed
-    progress = enrolment_services.enrolment_progress(enrolment, course.id)
+    progress = enrolment_completion.enrolment_progress(enrolment, course.id)
     assert (progress.done, progress.total) == (1, 2)
     assert [v.version for v in db.session.scalars(select(CourseVersion).order_by(CourseVersion.version))] == [
         1,

@@ -15,7 +15,9 @@ from lms.auth.models import Role, User
 from lms.authoring import course_folders, drafts, exporter, outline, quiz_edits, trainers
 from lms.authoring.models import CourseTrainer
 from lms.courses.models import Course, Lesson
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from tests.authoring_support import FAKE_IMAGE, build_course, make_zip, png_bytes
@@ -196,9 +198,9 @@ def test_delete_confirmation_states_affected_trainee_records(
     db.session.commit()
     for _ in range(2):
         trainee = make_user(Role.TRAINEE)
-        enrolment = enrolment_services.self_enrol(trainee, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
+        enrolment = enrolment_self_service.self_enrol(trainee, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "documents"))
-        enrolment_services.complete_lesson(enrolment, lesson)  # type: ignore[arg-type]
+        enrolment_completion.complete_lesson(enrolment, lesson)  # type: ignore[arg-type]
     db.session.commit()
     page = trainer_client.get(f"{base(course)}/lessons/documents/delete").get_data(as_text=True)
     assert "2 trainee(s) have completed 1 of these lesson(s)" in page and "archived" in page
@@ -372,7 +374,7 @@ def test_uploads_are_sniffed_stored_privately_and_served_to_those_who_may_see_th
     drafts.publish(trainer, course, drafts.get_draft(course).revision, "v1")
     db.session.commit()
     enrolled, outsider = make_user(Role.TRAINEE), make_user(Role.TRAINEE)
-    enrolment_services.self_enrol(enrolled, enrolment_services.default_run(course.id))  # type: ignore[arg-type]
+    enrolment_self_service.self_enrol(enrolled, enrolment_runs.default_run(course.id))  # type: ignore[arg-type]
     db.session.commit()
     other = app.test_client()
     login(other, outsider)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.courses.queries import published_outline
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
@@ -40,9 +41,9 @@ def test_lesson_and_quiz_with_the_keyboard_only(
     page: Any, live_server: str, demo_course: Course, make_user: Callable[..., User]
 ) -> None:
     user = make_user("trainee")
-    run = enrolment_services.default_run(demo_course.id)
+    run = enrolment_runs.default_run(demo_course.id)
     assert run is not None
-    enrolment = enrolment_services.self_enrol(user, run, language="en")
+    enrolment = enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
     first = next(lesson for _, items in published_outline(demo_course) for lesson in items)
 

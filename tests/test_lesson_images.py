@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lms.enrolment.services import ensure_default_run
 from PIL import Image
 from sqlalchemy import select
 
@@ -22,7 +21,8 @@ from lms.content.loader import load_course
 from lms.content.markdown import ALLOWED_ATTRIBUTES, render_markdown
 from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
 from tests.authoring_support import build_course, edit, png_bytes
 from tests.conftest import login
@@ -147,7 +147,7 @@ def courses_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
 
 def enrolled_client(client: FlaskClient, course: Course, trainee: User) -> FlaskClient:
     run = ensure_default_run(course)
-    enrolment_services.self_enrol(trainee, run, language="en")
+    enrolment_self_service.self_enrol(trainee, run, language="en")
     db.session.commit()
     login(client, trainee)
     return client

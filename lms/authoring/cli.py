@@ -12,6 +12,7 @@ from lms.authoring.lesson_files import rerender_lessons
 from lms.courses.models import Course
 from lms.errors import LmsError
 from lms.extensions import db
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("authoring")
@@ -31,8 +32,8 @@ def export_command(slug: str, destination: str, draft: bool) -> None:
     folder = Path(destination) / slug
     if folder.exists() and any(folder.iterdir()):
         raise click.ClickException(f"{folder} exists and is not empty")
-    exporter.write_folder(course_folders.export_files(course, draft=draft), folder)
-    db.session.commit()  # exporting a draft may have created it
+    with unit_of_work():  # exporting a draft may have created it
+        exporter.write_folder(course_folders.export_files(course, draft=draft), folder)
     click.echo(f"{slug}: written to {folder}")
 
 
@@ -41,16 +42,14 @@ def export_command(slug: str, destination: str, draft: bool) -> None:
 def import_command(folder: str) -> None:
     """Create or update (and publish) a course from FOLDER, with its assets/. Refuses on any problem."""
     try:
-        course = course_folders.import_folder(Path(folder))
+        with unit_of_work():  # a refusal leaves the block rolled back
+            course = course_folders.import_folder(Path(folder))
     except drafts.PublishRefused as error:
-        db.session.rollback()
         for problem in error.problems:
             click.echo(problem, err=True)
         raise click.ClickException(error.message) from None
     except LmsError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from None
-    db.session.commit()
     click.echo(f"{course.slug}: imported")
 
 
@@ -66,7 +65,7 @@ def render_lessons_command(slugs: tuple[str, ...]) -> None:
     missing = set(slugs) - {course.slug for course in courses}
     if missing:
         raise click.ClickException(f"no course {', '.join(sorted(missing))}")
-    for course in courses:
-        changed = rerender_lessons(course)
-        click.echo(f"{course.slug}: {changed} lesson text(s) changed")
-    db.session.commit()
+    with unit_of_work():
+        for course in courses:
+            changed = rerender_lessons(course)
+            click.echo(f"{course.slug}: {changed} lesson text(s) changed")

@@ -17,7 +17,10 @@ from lms.authoring.trainers import assign_trainer
 from lms.certificates.demo import load_demo_certificates
 from lms.courses.models import Course
 from lms.db import utcnow
-from lms.enrolment import services as enrolment_services
+from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import nominations as enrolment_nominations
+from lms.enrolment import runs as enrolment_runs
+from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import CourseRun, EnrolmentMethod, Modality
 from lms.errors import LmsError
 from lms.extensions import db
@@ -127,16 +130,16 @@ def _demo_progress() -> None:
         course = db.session.scalar(select(Course).where(Course.slug == slug))
         if user is None or course is None:
             continue
-        if enrolment_services.active_enrolment(user.id, course.id) is not None:
+        if enrolment_self_service.active_enrolment(user.id, course.id) is not None:
             continue
-        run = enrolment_services.ensure_default_run(course)
-        enrolment = enrolment_services.self_enrol(user, run, language=language)
+        run = enrolment_runs.ensure_default_run(course)
+        enrolment = enrolment_self_service.self_enrol(user, run, language=language)
         lessons = [
             lesson for module in course.modules if module.is_published
             for lesson in module.lessons if lesson.is_published
         ]  # fmt: skip
         for lesson in lessons[:lessons_done]:
-            enrolment_services.complete_lesson(enrolment, lesson)
+            enrolment_completion.complete_lesson(enrolment, lesson)
 
 
 def _demo_runs() -> None:
@@ -155,14 +158,14 @@ def _demo_runs() -> None:
     def run(
         slug: str, title: str, method: str, modality: str, seats: int, quota: int | None, countries: set[str]
     ) -> CourseRun:
-        data = enrolment_services.RunData(
+        data = enrolment_runs.RunData(
             course_id=courses[slug].id, title=title, modality=modality, language="en",
             starts_on=today + timedelta(days=21), ends_on=today + timedelta(days=49),
             enrolment_opens_on=today - timedelta(days=3), enrolment_closes_on=today + timedelta(days=14),
             seats_total=seats, enrolment_method=method, open_to_all=not countries,
             countries=frozenset(countries), quota_codes={"ua-sbgs": quota} if quota is not None else {},
         )  # fmt: skip
-        return enrolment_services.save_run(admin, None, data)
+        return enrolment_runs.save_run(admin, None, data)
 
     open_run = run("vulnerable-persons-referral", "Vulnerable persons referral — online cohort, spring",
                    EnrolmentMethod.OPEN, Modality.ONLINE_SCHEDULED, 20, 5, set())  # fmt: skip
@@ -176,22 +179,24 @@ def _demo_runs() -> None:
     ))  # fmt: skip
     if aigerim is None or giorgi is None or leila is None or olena is None or andriy is None:
         return
-    enrolment_services.self_enrol(aigerim, open_run)
-    enrolment_services.request_place(giorgi, request_run, "I brief new border police officers on IBM.")
-    enrolment_services.request_place(leila, request_run, "Our directorate is drafting its IBM strategy.")
-    first = enrolment_services.nominate(focal, nomination_run, olena, "Leads the first-line team, Boryspil.")
-    second = enrolment_services.nominate(focal, nomination_run, andriy, "Checks documents at Chop.")
-    enrolment_services.approve(first, admin, "Fits the profile.")
-    enrolment_services.approve(second, admin, "The authority's quota is used: waiting list.")
-    newcomer = enrolment_services.add_staff_member(
+    enrolment_self_service.self_enrol(aigerim, open_run)
+    enrolment_self_service.request_place(giorgi, request_run, "I brief new border police officers on IBM.")
+    enrolment_self_service.request_place(leila, request_run, "Our directorate is drafting its IBM strategy.")
+    first = enrolment_nominations.nominate(
+        focal, nomination_run, olena, "Leads the first-line team, Boryspil."
+    )
+    second = enrolment_nominations.nominate(focal, nomination_run, andriy, "Checks documents at Chop.")
+    enrolment_nominations.approve(first, admin, "Fits the profile.")
+    enrolment_nominations.approve(second, admin, "The authority's quota is used: waiting list.")
+    newcomer = enrolment_nominations.add_staff_member(
         focal,
-        enrolment_services.NewPerson(
+        enrolment_nominations.NewPerson(
             email="oksana.melnyk@academy.test", given_name="Oksana", family_name="Melnyk",
             authority_id=focal.focal_point_authority_ids().pop(), native_name="Оксана Мельник",
             position="Junior inspector", sex="female", birth_year_band="1990-1999",
         ),
     )  # fmt: skip
-    enrolment_services.nominate(focal, nomination_run, newcomer, "Newly posted to the document unit.")
+    enrolment_nominations.nominate(focal, nomination_run, newcomer, "Newly posted to the document unit.")
 
 
 def _demo_trainer_courses() -> None:
