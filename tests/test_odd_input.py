@@ -30,8 +30,8 @@ from lms.auth.models import Role, User
 from lms.authoring.models import CourseTrainer
 from lms.certificates.models import Certificate
 from lms.extensions import db
-from lms.quizzes.grading import AnswerRejected, index_in_range
 from lms.quizzes.models import QuizAttempt
+from lms.quizzes.question_types import AnswerRejected, index_in_range
 from lms.request_input import DATABASE_INT_MAX
 from tests.authoring_support import build_course
 from tests.conftest import _TEST_PASSWORD_HASH, login

@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 
 from lms.quizzes.analysis import ItemRow, item_statistics
-from lms.quizzes.grading import (
-    REGISTRY,
-    AnswerRejected,
-    TextRule,
-    make_localiser,
-    parse_number,
-    question_type,
-    quiz_grade,
-)
+from lms.quizzes.grading import REGISTRY, question_type, quiz_grade
+from lms.quizzes.question_types import AnswerRejected, make_localiser
+from lms.quizzes.text_rules import TextRule, parse_number
 
 EN = make_localiser("en", "en")
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from lms.quizzes.grading import AnswerRejected, FrozenQuestion, make_localiser, percent, question_type
+from lms.quizzes.grading import percent, question_type
+from lms.quizzes.question_types import AnswerRejected, FrozenQuestion, make_localiser
 
 
 @dataclass

@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from lms.content.quiz_loader import QUESTION_KEYS, plain
-from lms.quizzes.grading import LANGUAGE_CODES, REGISTRY
+from lms.quizzes.grading import REGISTRY
+from lms.quizzes.question_types import LANGUAGE_CODES
 from lms.yaml_lines import LineDict, load_yaml_with_lines
 
 CHOICE_TYPES = ("single_choice", "multiple_response")

@@ -36,7 +36,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError, core_schema
 
 from lms.config import LANGUAGES
-from lms.quizzes.grading import GRADING_METHODS, REGISTRY, WHITESPACE_RULES
+from lms.quizzes.grading import GRADING_METHODS, REGISTRY
+from lms.quizzes.text_rules import WHITESPACE_RULES
 from lms.yaml_lines import LineDict, line_of
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -27,7 +27,7 @@ from lms.db import begin_writing, utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
-from lms.quizzes.grading import AnswerRejected, make_localiser, percent, question_type, quiz_grade
+from lms.quizzes.grading import percent, question_type, quiz_grade
 from lms.quizzes.models import (
     AttemptQuestion,
     AttemptStatus,
@@ -36,6 +36,7 @@ from lms.quizzes.models import (
     QuizAttempt,
     RegradeRecord,
 )
+from lms.quizzes.question_types import AnswerRejected, make_localiser
 from lms.quizzes.signals import attempt_finished, attempts_regraded
 
 RawAnswers = Mapping[int, Mapping[str, Sequence[str]]]
