@@ -152,7 +152,8 @@ def certificate_work_after_commit(response: Response) -> Response:
     """The view has committed the certificates it issued (rows only) or a bulk issue it recorded:
     hand them to the certificate jobs, which render the PDFs with no transaction open. A learner's
     request never waits for WeasyPrint (issue 18 item 9; docs/certificates.md)."""
-    from lms.certificates.services import take_bulk_issues_requested_in_request, take_pdfs_issued_in_request
+    from lms.certificates.rendering import take_pdfs_issued_in_request
+    from lms.certificates.services import take_bulk_issues_requested_in_request
 
     rendered, bulk = take_pdfs_issued_in_request(), take_bulk_issues_requested_in_request()
     if (rendered or bulk) and response.status_code < 400:  # an error response rolled its change back

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.certificates.services import PDF_FOLDER, instance_dir
+from lms.certificates.storage import PDF_FOLDER, instance_dir
 from lms.extensions import db
 from lms.ops.models import RateLimitCounter
 from lms.security import services as security

@@ -20,7 +20,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
 from lms.auth.models import Role, User
-from lms.certificates import services
+from lms.certificates import signed_documents
 from lms.certificates.issuer import academy_issuer, issuer_at
 from lms.certificates.models import Certificate
 from lms.enrolment import completion as enrolment_completion
@@ -118,7 +118,7 @@ def test_a_credential_issued_under_a_path_verifies_independently(
     assert credential["issuer"]["id"] == DID
     assert credential["proof"]["verificationMethod"].startswith(DID + "#")
     status_url = credential["credentialStatus"]["statusListCredential"]
-    assert status_url == BASE_URL + services.STATUS_LIST_PATH
+    assert status_url == BASE_URL + signed_documents.STATUS_LIST_PATH
 
     fetched: list[str] = []
 
@@ -135,9 +135,9 @@ def test_a_credential_issued_under_a_path_verifies_independently(
     assert verified.issuer.id == DID
     assert BASE_URL + "/did.json" in fetched  # resolved under the path, not at /.well-known
     assert not any("/.well-known/" in url for url in fetched)
-    assert services.resolve_own_key(credential["proof"]["verificationMethod"]) is not None
+    assert signed_documents.resolve_own_key(credential["proof"]["verificationMethod"]) is not None
 
     # The public verify page the QR code points to is under the same base URL.
-    public = urlsplit(services.verify_url(academy_issuer(), certificate.code))
+    public = urlsplit(signed_documents.verify_url(academy_issuer(), certificate.code))
     assert public.path.startswith("/academy/verify/")
     assert under_a_path.get(public.path).status_code == 200

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.certificates import pdf, services
+from lms.certificates import pdf, rendering, services, signed_documents, storage
 from lms.certificates.models import Certificate, IssueMethod
 from lms.content.loader import load_course
 from lms.content.services import sync_course
@@ -62,7 +62,7 @@ class RenderSpy:
         self.calls: list[dict[str, bool]] = []
         self.html_writer_waits: list[bool] = []
         self._real = pdf.html_to_pdf
-        self._real_html = services._pdf_html
+        self._real_html = rendering._pdf_html
 
     def html(self, *args: Any) -> str:
         self.html_writer_waits.append(self._another_writer_would_wait())
@@ -98,20 +98,20 @@ class RenderSpy:
 def render_spy(app: Flask, monkeypatch: pytest.MonkeyPatch) -> RenderSpy:
     spy = RenderSpy(app)
     monkeypatch.setattr("lms.certificates.pdf.html_to_pdf", spy)
-    monkeypatch.setattr(services, "_pdf_html", spy.html)
+    monkeypatch.setattr(rendering, "_pdf_html", spy.html)
     return spy
 
 
 @pytest.fixture(autouse=True)
 def _no_certificate_files_yet(app: Flask) -> None:
     """The instance folder lives for the whole session: start each test without earlier PDFs."""
-    folder = Path(app.instance_path) / services.PDF_FOLDER
+    folder = Path(app.instance_path) / storage.PDF_FOLDER
     for path in folder.glob("*") if folder.exists() else []:
         path.unlink()
 
 
 def pdf_files() -> list[str]:
-    folder = services.instance_dir() / services.PDF_FOLDER
+    folder = storage.instance_dir() / storage.PDF_FOLDER
     return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
 
 
@@ -140,14 +140,14 @@ def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprin
         certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id))
         assert certificate is not None  # issued in the submission's transaction: rows only...
         assert render_spy.calls == []  # ...WeasyPrint did not run in the request
-        assert certificate.pdf_sha256 == services.PDF_PENDING and pdf_files() == []
+        assert certificate.pdf_sha256 == storage.PDF_PENDING and pdf_files() == []
         assert jobs.names() == ["render_certificate_pdfs"]  # enqueued after the commit
 
         assert jobs.run() == 1  # what the worker does
     assert render_spy.calls == [{"in_request": False, "in_transaction": False, "writer_waits": False}]
     assert render_spy.html_writer_waits == [False]  # nor while its HTML was built
     db.session.refresh(certificate)
-    data = services.pdf_path(certificate).read_bytes()
+    data = storage.pdf_path(certificate).read_bytes()
     assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == certificate.pdf_sha256
     assert pdf_files() == [certificate.pdf_file]
 
@@ -164,10 +164,10 @@ def test_an_issue_that_rolls_back_leaves_no_file(
         code = certificate.code
         assert pdf_files() == []  # the issue wrote rows only
         db.session.rollback()  # e.g. a later step of the same request failed
-        noted = services.take_pdfs_issued_in_request()
+        noted = rendering.take_pdfs_issued_in_request()
     # Even if the rolled-back id reached the job, and the sweep runs: no row, so no file.
     tasks.render_certificate_pdfs.call_local(noted)
-    assert services.store_missing_pdfs(grace_seconds=0) == 0
+    assert rendering.store_missing_pdfs(grace_seconds=0) == 0
     assert db.session.scalar(select(Certificate).where(Certificate.code == code)) is None
     assert pdf_files() == []
 
@@ -191,7 +191,7 @@ def test_a_download_before_the_job_renders_the_pdf_then_the_job_records_it(
     assert len(render_spy.calls) == 2  # the Russian certificate and its English companion, once each
     assert not any(call["in_transaction"] or call["writer_waits"] for call in render_spy.calls)
     db.session.rollback()  # a fresh snapshot
-    assert db.session.get(Certificate, certificate_id).pdf_sha256 == services.PDF_PENDING  # type: ignore[union-attr]
+    assert db.session.get(Certificate, certificate_id).pdf_sha256 == storage.PDF_PENDING  # type: ignore[union-attr]
 
     assert tasks.render_certificate_pdfs.call_local([certificate_id]) == 1
     assert len(render_spy.calls) == 2  # nothing rendered twice
@@ -213,7 +213,7 @@ def test_the_sweep_stores_the_pdf_of_a_certificate_whose_job_was_lost(
     db.session.commit()
     tasks.store_missing_certificate_pdfs_every_minute.call_local()
     db.session.rollback()
-    assert pdf_files() == [certificate.pdf_file] and certificate.pdf_sha256 != services.PDF_PENDING
+    assert pdf_files() == [certificate.pdf_file] and certificate.pdf_sha256 != storage.PDF_PENDING
 
 
 def test_the_status_list_is_signed_once_per_change(
@@ -228,21 +228,21 @@ def test_the_status_list_is_signed_once_per_change(
     certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id))
     assert certificate is not None
     signed: list[Any] = []
-    real_sign = services.sign_document
+    real_sign = signed_documents.sign_document
 
     def counting_sign(document: dict[str, Any], created: Any = None) -> dict[str, Any]:
         signed.append(document["type"])
         return real_sign(document, created)
 
-    monkeypatch.setattr(services, "sign_document", counting_sign)
-    services._signed_status_list.clear()
-    first = client.get(services.STATUS_LIST_PATH).get_json(force=True)
-    assert client.get(services.STATUS_LIST_PATH).get_json(force=True) == first
+    monkeypatch.setattr(signed_documents, "sign_document", counting_sign)
+    signed_documents._signed_status_list.clear()
+    first = client.get(signed_documents.STATUS_LIST_PATH).get_json(force=True)
+    assert client.get(signed_documents.STATUS_LIST_PATH).get_json(force=True) == first
     assert len(signed) == 1  # the second request reused the signature
 
     services.revoke(certificate, make_user(Role.ADMIN).id, "Issued by mistake", show_reason_publicly=False)
     db.session.commit()
-    revoked = client.get(services.STATUS_LIST_PATH).get_json(force=True)
+    revoked = client.get(signed_documents.STATUS_LIST_PATH).get_json(force=True)
     assert len(signed) == 2 and revoked != first  # a revocation shows at once
     assert revoked["credentialSubject"]["encodedList"] != first["credentialSubject"]["encodedList"]
 

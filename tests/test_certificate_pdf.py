@@ -9,7 +9,7 @@ import zxingcpp
 from pypdf import PdfReader
 
 from lms.auth.models import Role, User
-from lms.certificates import codes, services
+from lms.certificates import codes, storage
 from lms.courses.models import Course
 from tests.test_certificates import TINY_TITLE_RU, certificate_of, complete_course, tiny_course
 
@@ -34,14 +34,14 @@ def test_pdf_carries_arabic_and_cyrillic_names_and_the_code(
     complete_course(leila, tiny_course, language="ru")  # a Russian course title beside an Arabic name
     complete_course(olena, tiny_course, language="en")
 
-    arabic, size = _text_of(str(services.pdf_path(certificate_of(leila))))
+    arabic, size = _text_of(str(storage.pdf_path(certificate_of(leila))))
     assert ARABIC_NAME in arabic
     assert TINY_TITLE_RU in arabic
     assert codes.grouped(certificate_of(leila).code) in arabic
     width, height = size
     assert round(width) == 842 and round(height) == 595  # A4 landscape, in points
 
-    cyrillic, _ = _text_of(str(services.pdf_path(certificate_of(olena))))
+    cyrillic, _ = _text_of(str(storage.pdf_path(certificate_of(olena))))
     assert CYRILLIC_NAME in cyrillic and "Olena Koval" in cyrillic
     assert codes.grouped(certificate_of(olena).code) in cyrillic
 
@@ -52,7 +52,7 @@ def test_the_qr_code_on_the_page_is_the_verify_url(
     trainee = make_user(Role.TRAINEE)
     complete_course(trainee, tiny_course)
     certificate = certificate_of(trainee)
-    document = pypdfium2.PdfDocument(str(services.pdf_path(certificate)))
+    document = pypdfium2.PdfDocument(str(storage.pdf_path(certificate)))
     try:
         image = document[0].render(scale=2).to_pil()
     finally:

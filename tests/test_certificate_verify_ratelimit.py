@@ -13,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, func, inspect, select
 
 from lms import create_app
-from lms.certificates import codes, services
+from lms.certificates import codes, verify_limits
 from lms.config import MIGRATIONS_DIR
 from lms.extensions import db
 from lms.ops import ratelimit
@@ -45,7 +45,7 @@ def random_address() -> str:
 def forget_redis_counts(app: Flask, address: str) -> None:
     client = redis_client(app)
     if client is not None:
-        key = ratelimit.storage_key(services.verify_rate_key(address))
+        key = ratelimit.storage_key(verify_limits.verify_rate_key(address))
         for name in client.scan_iter(match=f"{ratelimit.redis_prefix()}{key}:*"):
             client.delete(name)
 

@@ -21,7 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
-from lms.certificates import codes, dataintegrity, services, statuslist
+from lms.certificates import (
+    codes,
+    dataintegrity,
+    queries,
+    rendering,
+    services,
+    signed_documents,
+    statuslist,
+    storage,
+)
 from lms.certificates.models import Certificate, CertificateStatus, IssueMethod
 from lms.cli import lms_group
 from lms.courses.models import Course, Lesson, Module
@@ -51,7 +60,7 @@ def certificate_of(user: User) -> Certificate:
         select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id.desc())
     )
     assert certificate is not None
-    services.store_pdf(certificate.id)  # the job's work after the issuing request's commit
+    rendering.store_pdf(certificate.id)  # the job's work after the issuing request's commit
     return certificate
 
 
@@ -141,13 +150,13 @@ def test_completion_issues_a_certificate_automatically_and_audits_it(app: Flask,
     assert issued.holder_native_name == "Олена Миколаївна Коваль"
     assert issued.course_level and issued.notional_hours and issued.learning_outcomes
     assert issued.valid_until is not None  # the demo course has a validity in months
-    assert services.pdf_path(issued).read_bytes().startswith(b"%PDF")
+    assert storage.pdf_path(issued).read_bytes().startswith(b"%PDF")
     records = db.session.scalars(select(AuditRecord).where(AuditRecord.subject_type == "certificate")).all()
     # The PDF is made after the issue's commit: its digest is a record of its own.
     assert [r.action for r in records] == ["certificate.issued", "certificate.pdf_stored"]
     assert records[0].after["code"] == issued.code
     assert records[1].after == {"code": issued.code, "pdf_sha256": issued.pdf_sha256}
-    assert hashlib.sha256(services.pdf_path(issued).read_bytes()).hexdigest() == issued.pdf_sha256
+    assert hashlib.sha256(storage.pdf_path(issued).read_bytes()).hexdigest() == issued.pdf_sha256
     result = app.test_cli_runner().invoke(lms_group, ["audit", "verify"])
     assert result.exit_code == 0, result.output
 
@@ -183,7 +192,7 @@ def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
     assert "Certificates issued: 2 of 2" in html and "PDFs ready: 2 of 2" in html
     assert 'data-done="yes"' in html
     certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
-    assert all(services.pdf_path(c).exists() and c.pdf_sha256 for c in certificates)
+    assert all(storage.pdf_path(c).exists() and c.pdf_sha256 for c in certificates)
     assert [c.user_id for c in certificates] == [p.id for p in people]
     assert {c.method for c in certificates} == {IssueMethod.APPROVED}
     assert {c.issued_by_id for c in certificates} == {admin.id}
@@ -309,7 +318,7 @@ def test_credential_verifies_independently_and_any_changed_field_fails(
         with pytest.raises(OB3VerificationError):
             independent_verify(tampered, anonymous, check_status=False)
         with pytest.raises(ValueError):  # the app's own verifier agrees (ProofInvalid is a ValueError)
-            dataintegrity.verify(tampered, services.resolve_own_key)
+            dataintegrity.verify(tampered, signed_documents.resolve_own_key)
 
 
 def test_old_credentials_still_verify_after_the_key_is_rotated(
@@ -386,8 +395,8 @@ def test_revoking_flips_the_verify_page_and_the_status_list_bit(
     after = anonymous.get(status_url).get_json(force=True)
     assert statuslist.is_set(after["credentialSubject"]["encodedList"], index)
     # The status list is itself signed by the academy.
-    dataintegrity.verify(after, services.resolve_own_key)
-    pem = services.resolve_own_key(after["proof"]["verificationMethod"])
+    dataintegrity.verify(after, signed_documents.resolve_own_key)
+    pem = signed_documents.resolve_own_key(after["proof"]["verificationMethod"])
     assert pem is not None
     verify_data_integrity_proof(after, pem)
     # A verifier holding only the credential learns it too.
@@ -416,16 +425,16 @@ def test_an_expired_certificate_shows_expired(anonymous: FlaskClient, issued: Ce
 def test_reissue_keeps_the_old_certificate_as_superseded(
     client: FlaskClient, anonymous: FlaskClient, issued: Certificate, admin: User
 ) -> None:
-    old_code, old_pdf = issued.code, services.pdf_path(issued).read_bytes()
+    old_code, old_pdf = issued.code, storage.pdf_path(issued).read_bytes()
     login(client, admin)
     response = client.post(f"/admin/certificates/{old_code}/reissue", data={"reason": "Name corrected"})
     assert response.status_code == 302
     db.session.expire_all()
-    old = services.certificate_by_code(old_code)
+    old = queries.certificate_by_code(old_code)
     assert old is not None and old.status == CertificateStatus.SUPERSEDED
     new = db.session.get(Certificate, old.superseded_by_id)
     assert new is not None and new.status == CertificateStatus.ACTIVE and new.code != old_code
-    assert services.pdf_path(old).read_bytes() == old_pdf  # the old PDF is kept as it was
+    assert storage.pdf_path(old).read_bytes() == old_pdf  # the old PDF is kept as it was
     assert 'data-state="superseded"' in anonymous.get(f"/verify/{old_code}").get_data(as_text=True)
     assert 'data-state="valid"' in anonymous.get(f"/verify/{new.code}").get_data(as_text=True)
     actions = db.session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)).all()
@@ -450,7 +459,7 @@ def test_trainee_downloads_the_stored_pdf_never_a_regenerated_one(
     monkeypatch.setattr("lms.certificates.pdf.html_to_pdf", must_not_render)
     with client.get(f"/certificates/{issued.code}.pdf") as response:
         assert response.status_code == 200 and response.mimetype == "application/pdf"
-        assert response.data == services.pdf_path(issued).read_bytes()
+        assert response.data == storage.pdf_path(issued).read_bytes()
         assert hashlib.sha256(response.data).hexdigest() == issued.pdf_sha256
     document = client.get(f"/certificates/{issued.code}.json").get_json(force=True)
     assert document == issued.credential

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.certificates import codes
+from lms.certificates import rendering as certificate_rendering
 from lms.certificates import services as certificate_services
+from lms.certificates import storage as certificate_storage
 from lms.certificates.models import Certificate
 from lms.content.loader import load_course
 from lms.courses.models import Course
@@ -163,7 +165,7 @@ def test_a_trainee_finishes_the_course_in_arabic_and_gets_an_arabic_certificate(
     with client.get(f"/certificates/{certificate.code}.pdf") as arabic_pdf:
         assert arabic_pdf.status_code == 200
     text = assert_pdf_has_no_missing_glyphs(
-        certificate_services.pdf_path(certificate),
+        certificate_storage.pdf_path(certificate),
         "شهادة إتمام",
         "نشهد بأن",
         ARABIC_NAME,
@@ -176,7 +178,7 @@ def test_a_trainee_finishes_the_course_in_arabic_and_gets_an_arabic_certificate(
     with client.get(f"/certificates/{certificate.code}/english.pdf") as english:
         assert english.status_code == 200 and english.mimetype == "application/pdf"
     assert_pdf_has_no_missing_glyphs(
-        certificate_services.english_pdf_path(certificate),
+        certificate_storage.english_pdf_path(certificate),
         "Certificate of completion",
         "Integrated Border Management: foundations",
         ARABIC_NAME,  # the name in the holder's own script stays on the English version
@@ -203,10 +205,10 @@ def test_a_russian_certificate_with_a_cyrillic_name_has_no_missing_glyphs(
         trainee.email, run.id, admin.id, "Test: Russian wording"
     )
     db.session.commit()
-    certificate_services.store_pdf(certificate.id)  # the job's work after the commit
+    certificate_rendering.store_pdf(certificate.id)  # the job's work after the commit
     assert certificate.language == "ru"
     assert_pdf_has_no_missing_glyphs(
-        certificate_services.pdf_path(certificate),
+        certificate_storage.pdf_path(certificate),
         "Сертификат о прохождении обучения",
         "Олена Миколаївна Коваль",
         "Комплексное управление границами: основы",

@@ -19,7 +19,9 @@ from PIL import Image
 
 from lms.auth.models import Role, User
 from lms.certificates import codes
+from lms.certificates import rendering as certificate_rendering
 from lms.certificates import services as certificate_services
+from lms.certificates import storage as certificate_storage
 from lms.courses.models import Course
 from lms.enrolment import completion as enrolment_completion
 from lms.enrolment import runs as enrolment_runs
@@ -77,7 +79,7 @@ def prepare_trainee(
         trainee.email, run.id, admin.id, "Screenshots of issue 8"
     )
     db.session.commit()
-    certificate_services.store_pdf(certificate.id)  # the job's work after the commit
+    certificate_rendering.store_pdf(certificate.id)  # the job's work after the commit
     return trainee, certificate.code
 
 
@@ -141,7 +143,7 @@ def certificate_pdf(code: str, target: Path) -> None:
 
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     assert certificate is not None
-    document = pypdfium2.PdfDocument(str(certificate_services.pdf_path(certificate)))
+    document = pypdfium2.PdfDocument(str(certificate_storage.pdf_path(certificate)))
     try:
         document[0].render(scale=1.4).to_pil().save(target)
     finally:

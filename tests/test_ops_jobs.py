@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from lms.auth.models import Role, User
 from lms.certificates import codes
 from lms.certificates import services as certificate_services
+from lms.certificates import storage as certificate_storage
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.db import utcnow
@@ -126,7 +127,7 @@ def test_bulk_issue_of_200_certificates_in_the_background(
     assert len(certificates) == 200
     assert {c.enrolment_id for c in certificates} == set(ids)
     for certificate in certificates:
-        path = certificate_services.pdf_path(certificate)
+        path = certificate_storage.pdf_path(certificate)
         data = path.read_bytes()
         assert hashlib.sha256(data).hexdigest() == certificate.pdf_sha256  # the file the row describes
         reader = PdfReader(io.BytesIO(data))
@@ -397,7 +398,7 @@ def test_restarting_the_worker_mid_queue_loses_nothing(
         queue.huey.storage = saved_storage
     certificates = db.session.scalars(select(Certificate)).all()
     assert sorted(c.enrolment_id for c in certificates) == sorted(ids)  # each once, none lost
-    assert all(certificate_services.pdf_path(c).exists() for c in certificates)
+    assert all(certificate_storage.pdf_path(c).exists() for c in certificates)
     assert db.session.scalar(select(func.count()).select_from(JobFailure)) == 0
 
 

@@ -1,4 +1,5 @@
-"""Issuing, re-issuing and revoking certificates; the signed documents anyone can check.
+"""Issuing, re-issuing and revoking certificates; a bulk issue and its progress; a run's issuance rule and the
+automatic issue on completion.
 
 Services flush and raise LmsError subclasses; the caller commits. Every issue, re-issue and
 revocation writes an audit record in the same transaction.
@@ -11,116 +12,36 @@ issuing transaction holds the database's write lock, and never for a row that wa
 from __future__ import annotations
 
 import calendar
-import contextlib
-import copy
-import hashlib
-import json
 import logging
-import os
 import secrets
-import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale
+from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
 from lms.auth.models import User
-from lms.certificates import codes, credential, dataintegrity, keys, pdf, statuslist
-from lms.certificates.issuer import Issuer, academy_issuer
-from lms.certificates.models import (
-    Certificate,
-    CertificateStatus,
-    IssuanceRule,
-    IssueMethod,
-)
+from lms.certificates import codes, credential, statuslist
+from lms.certificates.issuer import academy_issuer
+from lms.certificates.models import Certificate, CertificateStatus, IssuanceRule, IssueMethod
+from lms.certificates.queries import active_certificate
+from lms.certificates.rendering import render_after_commit
 from lms.certificates.signals import certificate_issued, certificate_revoked
-from lms.db import begin_writing, utcnow
-from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, Modality
+from lms.certificates.signed_documents import sign_document, status_list_url
+from lms.certificates.storage import PDF_PENDING
+from lms.db import utcnow
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
-from lms.errors import Conflict, LmsError, NotFound, ValidationFailed
+from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.extensions import db
-from lms.i18n import localized_date, localized_number, text_direction
-from lms.ops import ratelimit
 
 log = logging.getLogger(__name__)
-
-PDF_FOLDER = "certificates"
-STATUS_LIST_PATH = "/credentials/status/revocation"
-PDF_PENDING = ""  # pdf_sha256 of a certificate whose PDF is not stored yet (rendered after the commit)
-
-
-class RateLimited(LmsError):
-    status_code = 429
-
-
-# --- paths, keys and the issuer --------------------------------------------------------------
-
-
-def instance_dir() -> Path:
-    return Path(current_app.instance_path)
-
-
-def pdf_path(certificate: Certificate) -> Path:
-    return instance_dir() / PDF_FOLDER / certificate.pdf_file
-
-
-def verify_url(issuer: Issuer, code: str) -> str:
-    return issuer.url(f"/verify/{codes.grouped(code)}")
-
-
-def status_list_url(issuer: Issuer) -> str:
-    return issuer.url(STATUS_LIST_PATH)
-
-
-def verification_method(issuer: Issuer, key_id: str) -> str:
-    return f"{issuer.did}#{key_id}"
-
-
-def did_document() -> dict[str, Any]:
-    issuer = academy_issuer()
-    published = keys.published_keys(instance_dir())
-    return credential.did_document(issuer.did, [(k.key_id, k.public_key_multibase) for k in published])
-
-
-def resolve_own_key(method: str) -> dataintegrity.Ed25519PublicKey | None:
-    """A verification method of the academy's DID (active or retired), as the DID document lists it."""
-    issuer = academy_issuer()
-    for key in keys.published_keys(instance_dir()):
-        if verification_method(issuer, key.key_id) == method:
-            return key.public_key
-    return None
-
-
-def sign_document(document: dict[str, Any], created: datetime | None = None) -> dict[str, Any]:
-    issuer = academy_issuer()
-    signing_key = keys.load_signing_key(instance_dir())
-    options = dataintegrity.proof_options(
-        verification_method(issuer, signing_key.key_id), created or utcnow()
-    )
-    return dataintegrity.sign(document, signing_key.private_key, options)
-
-
-def rotate_signing_key(actor_id: int | None = None) -> str:
-    old_id, new_id = keys.rotate(instance_dir())
-    record_event(
-        "certificates.key_rotated",
-        "signing_key",
-        new_id,
-        actor_id=actor_id,
-        before={"key_id": old_id},
-        after={"key_id": new_id},
-    )
-    return new_id
 
 
 # --- pure-ish helpers ------------------------------------------------------------------------
@@ -132,63 +53,6 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-@dataclass(frozen=True)
-class VerificationState:
-    state: str  # valid | expired | revoked | superseded
-    certificate: Certificate
-
-
-def verification_state(certificate: Certificate, now: datetime | None = None) -> VerificationState:
-    now = now or utcnow()
-    if certificate.status == CertificateStatus.REVOKED:
-        return VerificationState("revoked", certificate)
-    if certificate.status == CertificateStatus.SUPERSEDED:
-        return VerificationState("superseded", certificate)
-    if certificate.valid_until is not None and certificate.valid_until <= now:
-        return VerificationState("expired", certificate)
-    return VerificationState("valid", certificate)
-
-
-def modality_label(modality: str) -> str:
-    labels = {
-        Modality.SELF_PACED: _("Online, self-paced"),
-        Modality.ONLINE_SCHEDULED: _("Online, scheduled"),
-        Modality.IN_PERSON: _("In person"),
-        Modality.BLENDED: _("Blended"),
-    }
-    return labels.get(modality, modality)  # type: ignore[call-overload]  # StrEnum keys match str
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def certificate_by_code(typed: str) -> Certificate | None:
-    code = codes.normalise(typed)
-    if code is None:
-        return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == code))
-
-
-def certificates_of(user_id: int) -> list[Certificate]:
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(Certificate.user_id == user_id)
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        )
-    )
-
-
-def active_certificate(user_id: int, run_id: int) -> Certificate | None:
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.user_id == user_id,
-            Certificate.run_id == run_id,
-            Certificate.status == CertificateStatus.ACTIVE,
-        )
-    )
 
 
 # --- issuing ---------------------------------------------------------------------------------
@@ -207,50 +71,6 @@ def _unused_status_index() -> int:
         index = secrets.randbelow(statuslist.LIST_LENGTH)
         if db.session.scalar(select(Certificate.id).where(Certificate.status_index == index)) is None:
             return index
-
-
-def english_pdf_path(certificate: Certificate) -> Path:
-    """The English companion of a certificate issued in another language (same code, same facts)."""
-    return instance_dir() / PDF_FOLDER / f"{Path(certificate.pdf_file).stem}.en.pdf"
-
-
-def _pdf_html(certificate: Certificate, issuer: Issuer, language: str) -> str:
-    """The certificate in ``language`` as HTML for WeasyPrint: fixed wording through gettext, dates
-    and numbers per locale.
-
-    The study-language PDF uses the title and outcomes copied onto the row; the English companion
-    takes the course's English (default-language) texts, as the course had them at issue.
-    """
-    url = verify_url(issuer, certificate.code)
-    if language == certificate.language:
-        title, outcomes = certificate.course_title, list(certificate.learning_outcomes)
-    else:
-        course = certificate.run.course
-        title = str(course.text("title", language))
-        outcomes = [str(o) for o in course.text("learning_outcomes", language) or []]
-    with force_locale(language):
-        html = render_template(
-            "certificates/pdf.html",
-            c=certificate,
-            language=language,
-            course_title=title,
-            learning_outcomes=outcomes,
-            grouped_code=codes.grouped(certificate.code),
-            verify_url=url,
-            qr=pdf.qr_svg_data_uri(url),
-            direction=text_direction(language),
-            title_direction=pdf.text_direction(title),
-            native_direction=pdf.text_direction(certificate.holder_native_name),
-            credits_text=localized_number(certificate.credits) if certificate.credits is not None else "",
-            modality_label=modality_label(certificate.modality),
-            issued_on=localized_date(certificate.issued_at.date(), "long"),
-            valid_until=(
-                localized_date(certificate.valid_until.date(), "long") if certificate.valid_until else None
-            ),
-            run_starts_on=localized_date(certificate.run_starts_on) if certificate.run_starts_on else "",
-            run_ends_on=localized_date(certificate.run_ends_on) if certificate.run_ends_on else "",
-        )
-    return html
 
 
 def _issue(
@@ -337,7 +157,7 @@ def _issue(
         db.session.flush()  # the partial unique index settles a concurrent double issue here
     except IntegrityError as error:
         raise Conflict(_("This certificate was issued at the same time by someone else.")) from error
-    _render_after_commit(certificate.id)
+    render_after_commit(certificate.id)
     record_event(
         "certificate.issued" if method != IssueMethod.REISSUE else "certificate.reissued",
         "certificate",
@@ -532,149 +352,6 @@ def revoke(certificate: Certificate, actor_id: int, reason: str, *, show_reason_
     certificate_revoked.send(certificate, actor_id=actor_id)
 
 
-# --- the PDF, after the commit ---------------------------------------------------------------
-#
-# WeasyPrint takes a quarter to half a second a page here (over a second for a process's first
-# page), twice for a certificate with an English companion. Rendered inside the issuing
-# transaction, that held SQLite's write lock for seconds on every automatic issue (a learner's
-# quiz submission), so other learners' writes ran out of busy timeout (issue 18 item 9). An issue
-# now writes rows only; the files are made here, with no transaction open, once the row is
-# committed. pdf_sha256 == PDF_PENDING marks a certificate whose PDF is not recorded yet.
-
-
-def _render_after_commit(certificate_id: int) -> None:
-    """Note a new certificate for the job that the app enqueues after the request's commit (like
-    mail, docs/architecture.md). Outside a request the caller runs ``store_pdf`` after its commit;
-    the every-minute sweep (``store_missing_pdfs``) renders whatever nobody did."""
-    if has_request_context():
-        g.setdefault("certificate_pdfs_to_render", []).append(certificate_id)
-
-
-def take_pdfs_issued_in_request() -> list[int]:
-    """The ids of the certificates this request issued, once: the after-request hook hands them to
-    the rendering job (a rolled-back id finds no row there, or another pending certificate)."""
-    if not has_request_context():
-        return []
-    return list(g.pop("certificate_pdfs_to_render", None) or [])
-
-
-def _missing_documents(certificate: Certificate, issuer: Issuer) -> list[tuple[Path, str]]:
-    """The PDF files this certificate should have and does not, each with the HTML to render
-    (from the row's values and the run's course: no query once those are loaded)."""
-    wanted = [(pdf_path(certificate), certificate.language)]
-    if certificate.language != "en":
-        # Issue 8: a certificate in the run's language always comes with an English version.
-        wanted.append((english_pdf_path(certificate), "en"))
-    missing = [(path, language) for path, language in wanted if not path.exists()]
-    return [(path, _pdf_html(certificate, issuer, language)) for path, language in missing]
-
-
-def _store_file(path: Path, data: bytes) -> None:
-    """Create ``path`` holding ``data`` unless it exists. The bytes go to a temporary file that is
-    then hard-linked into place (atomic, and fails if the name is taken), so a download never reads
-    half a file and of two renderers (the job, the sweep, a download) the first one's file stays:
-    a stored PDF is never overwritten."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it 0600; issued PDFs were always 0644
-        with contextlib.suppress(FileExistsError):  # made meanwhile by another renderer: the first stays
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
-
-
-def render_missing_files(certificate: Certificate, issuer: Issuer | None = None) -> None:
-    """Write this certificate's missing PDF files now (a download that came before the job).
-
-    Ends the caller's transaction (it may only have read) before WeasyPrint runs, so nothing, not
-    even a SQLite snapshot, is held while it works. Writes no row: the job or the sweep records the
-    file's SHA-256."""
-    documents = _missing_documents(certificate, issuer or academy_issuer())
-    db.session.commit()
-    for path, html in documents:
-        _store_file(path, pdf.html_to_pdf(html))
-
-
-def store_pdf(certificate_id: int) -> bool:
-    """Render and store a committed certificate's PDF files if missing, then record the PDF's
-    SHA-256 on the row and in the audit trail (once, whoever gets there first).
-
-    Commits: it reads in one short transaction, renders with none open, and records the digest in
-    a second short one, so the write lock is held for an UPDATE and an audit row, never for
-    WeasyPrint. Idempotent (a job that runs twice renders nothing twice). False when no row has
-    this id: its issue was rolled back."""
-    session = db.session()
-    certificate = session.get(
-        Certificate,
-        certificate_id,
-        populate_existing=True,
-        options=[joinedload(Certificate.run).joinedload(CourseRun.course)],  # the English texts
-    )
-    if certificate is None:
-        session.rollback()
-        return False
-    issuer = academy_issuer()
-    code, main = certificate.code, pdf_path(certificate)
-    needs_digest = certificate.pdf_sha256 == PDF_PENDING
-    # A job's transactions are writers (BEGIN IMMEDIATE on SQLite): end this one now, keeping the
-    # values read, so that building the HTML (over a second for a process's first certificate:
-    # templates and catalogues load) holds no lock either.
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-    render_missing_files(certificate, issuer)
-    if needs_digest:
-        digest = hashlib.sha256(main.read_bytes()).hexdigest()
-        recorded = db.session.execute(
-            update(Certificate)
-            .where(Certificate.id == certificate_id, Certificate.pdf_sha256 == PDF_PENDING)
-            .values(pdf_sha256=digest)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(recorded, "rowcount", 0) == 1:
-            record_event(
-                "certificate.pdf_stored",
-                "certificate",
-                certificate_id,
-                after={"code": code, "pdf_sha256": digest},
-            )
-        db.session.commit()
-    return True
-
-
-def store_missing_pdfs(limit: int = 100, grace_seconds: int = 60) -> int:
-    """The sweep: store the PDF of every certificate still without one (its job was lost, failed
-    or could not be enqueued), oldest first, leaving the last ``grace_seconds`` to their own job.
-    Commits; a certificate that fails is logged and left for the next sweep. Returns how many."""
-    before = utcnow() - timedelta(seconds=grace_seconds)
-    pending = list(
-        db.session.scalars(
-            select(Certificate.id)
-            .where(Certificate.pdf_sha256 == PDF_PENDING, Certificate.issued_at <= before)
-            .order_by(Certificate.id)
-            .limit(limit)
-        )
-    )
-    db.session.rollback()
-    stored = 0
-    for certificate_id in pending:
-        try:
-            stored += store_pdf(certificate_id)
-        except Exception:
-            db.session.rollback()
-            log.exception(
-                "could not store the PDF of certificate %s; the next sweep tries again", certificate_id
-            )
-    return stored
-
-
 # --- a run's issuance rule -------------------------------------------------------------------
 
 
@@ -723,123 +400,3 @@ def on_enrolment_completed(enrolment: Enrolment, **_kwargs: Any) -> None:
 def connect_signals() -> None:
     """Connected by init_certificates (lms/certificates/setup.py) in every app: web, CLI, jobs."""
     enrolment_completed.connect(on_enrolment_completed)
-
-
-# --- the status list -------------------------------------------------------------------------
-
-
-def revoked_indices() -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Certificate.status_index).where(
-                Certificate.status.in_((CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED))
-            )
-        )
-    )
-
-
-# The last signed list of this process, by everything the signature covers: signing (JSON-LD
-# canonicalisation and Ed25519) is most of a request's time, and the list only changes on a
-# revocation or re-issue, so the bits and the moment are read on every request and signed only
-# when they (or the key, or the academy's address) changed.
-_signed_status_list: dict[str, dict[str, Any]] = {}
-
-
-def status_list_document() -> dict[str, Any]:
-    """The signed BitstringStatusListCredential, made from the database on each request so a
-    revocation shows at once. validFrom is the last change, so the signature is stable in between
-    and is reused until the list changes."""
-    issuer = academy_issuer()
-    last_change = db.session.scalar(
-        select(func.max(func.coalesce(Certificate.revoked_at, Certificate.superseded_at))).where(
-            Certificate.status.in_((CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED))
-        )
-    )
-    first = db.session.scalar(select(func.min(Certificate.issued_at)))
-    moment = last_change or first or datetime(2026, 1, 1, tzinfo=UTC)
-    if moment.tzinfo is None:  # aggregates bypass the UTC column type on SQLite
-        moment = moment.replace(tzinfo=UTC)
-    document = credential.status_list_credential(
-        status_list_url(issuer), issuer.did, statuslist.encode(revoked_indices()), moment
-    )
-    key_id = keys.load_signing_key(instance_dir()).key_id
-    inputs = json.dumps([str(instance_dir()), key_id, document], sort_keys=True, default=str)
-    cache_key = hashlib.sha256(inputs.encode()).hexdigest()
-    signed = _signed_status_list.get(cache_key)
-    if signed is None:
-        signed = sign_document(document, created=moment)
-        _signed_status_list.clear()  # one list per process: only the newest is worth keeping
-        _signed_status_list[cache_key] = signed
-    return copy.deepcopy(signed)
-
-
-# --- rate limiting the public verify page ----------------------------------------------------
-
-
-def count_verify_lookup(client_address: str | None) -> None:
-    """Count one lookup for this client in the current window; raise RateLimited past the limit.
-
-    The count is the shared limiter's (lms.ops.ratelimit: Redis, or its database table), keyed by a
-    hash of the secret key and the address so no address is stored. Without Redis the hit goes
-    through the session: call at the start of a writing transaction and commit, refused or not."""
-    limit = int(current_app.config.get("CERTIFICATE_VERIFY_LIMIT", 30))
-    seconds = int(current_app.config.get("CERTIFICATE_VERIFY_WINDOW_SECONDS", 600))
-    if not ratelimit.hit(verify_rate_key(client_address), limit, seconds):
-        raise RateLimited(_("Too many verification requests. Please wait a few minutes and try again."))
-
-
-def count_verify_lookup_kept(client_address: str | None) -> None:
-    """The public verify pages' count (GET pages: the verify URL is what a QR code holds), kept
-    whatever the page then answers: an unknown code (404) and a refusal (429) count too. The one
-    write of these GET requests, named here on purpose: it ends the page's reading transaction
-    (lms.db.begin_writing, which sets g.write_intent), counts, and commits the count at once, before
-    the refusal or the rest of the page (docs/architecture.md "Unit of work")."""
-    begin_writing()
-    try:
-        count_verify_lookup(client_address)
-    except RateLimited:
-        db.session.commit()  # the refused lookup is counted too; the request rolls back nothing of it
-        raise
-    db.session.commit()  # kept even if the page answers 404 for an unknown code
-
-
-def verify_rate_key(client_address: str | None) -> str:
-    secret = str(current_app.config["SECRET_KEY"])
-    return "verify:" + hashlib.sha256(f"{secret}:{client_address or '-'}".encode()).hexdigest()
-
-
-# --- admin lists -----------------------------------------------------------------------------
-
-
-def completed_without_certificate() -> list[Enrolment]:
-    """Completed enrolments with no certificate at all (a revoked one is an admin decision: not listed)."""
-    has_certificate = select(Certificate.id).where(
-        Certificate.user_id == Enrolment.user_id, Certificate.run_id == Enrolment.run_id
-    )
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.status == EnrolmentStatus.COMPLETED, ~has_certificate.exists())
-            .order_by(Enrolment.completed_at.desc(), Enrolment.id.desc())
-            .options(joinedload(Enrolment.user), joinedload(Enrolment.run).joinedload(CourseRun.course))
-        ).unique()
-    )
-
-
-def recent_certificates(limit: int = 200) -> list[Certificate]:
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-            .limit(limit)
-            .options(joinedload(Certificate.user))
-        )
-    )
-
-
-def runs_for_manual_issue() -> list[CourseRun]:
-    return list(
-        db.session.scalars(
-            select(CourseRun).order_by(CourseRun.title, CourseRun.id).options(joinedload(CourseRun.course))
-        )
-    )

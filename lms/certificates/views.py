@@ -20,7 +20,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
-from lms.certificates import codes, services
+from lms.certificates import codes, queries, rendering, services, signed_documents, storage, verify_limits
 from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate
 from lms.unit_of_work import on_refusal, refusals_into
@@ -39,7 +39,7 @@ def _json_response(document: dict[str, Any], *, download_name: str | None = None
 
 
 def _own_certificate(code: str) -> Certificate:
-    certificate = services.certificate_by_code(code)
+    certificate = queries.certificate_by_code(code)
     if certificate is None or (
         certificate.user_id != current_user.id and not current_user.has_role(Role.ADMIN)
     ):
@@ -51,7 +51,7 @@ def _rate_limited_lookup() -> None:
     """Count this lookup before anything is read (lms.ops.ratelimit). Without Redis the count is a
     database write, committed by the service, refused or not; a refusal (RateLimited, 429) is
     answered by the unit of work's error page."""
-    services.count_verify_lookup_kept(request.remote_addr)
+    verify_limits.count_verify_lookup_kept(request.remote_addr)
 
 
 # --- trainee ---------------------------------------------------------------------------------
@@ -60,10 +60,10 @@ def _rate_limited_lookup() -> None:
 @bp.route("/certificates")
 @allow(AUTHENTICATED)
 def mine() -> str:
-    certificates = services.certificates_of(current_user.id)
+    certificates = queries.certificates_of(current_user.id)
     return render_template(
         "certificates/mine.html",
-        certificates=[(c, services.verification_state(c).state) for c in certificates],
+        certificates=[(c, queries.verification_state(c).state) for c in certificates],
         grouped=codes.grouped,
     )
 
@@ -75,11 +75,11 @@ def _send_pdf(code: str, *, english: bool) -> Response:
     certificate = _own_certificate(code)
     grouped, suffix = codes.grouped(certificate.code), "-en" if english else ""
     if english and certificate.language != "en":
-        path = services.english_pdf_path(certificate)
+        path = storage.english_pdf_path(certificate)
     else:
-        path = services.pdf_path(certificate)
+        path = storage.pdf_path(certificate)
     if not path.exists():
-        services.render_missing_files(certificate)
+        rendering.render_missing_files(certificate)
     return send_file(
         path,
         mimetype="application/pdf",
@@ -128,19 +128,19 @@ def verify_form() -> str | Response:
 @allow(PUBLIC)
 def verify(code: str) -> tuple[str, int]:
     _rate_limited_lookup()
-    certificate = services.certificate_by_code(code)
+    certificate = queries.certificate_by_code(code)
     form = VerifyForm(formdata=None)
     if certificate is None:
         form.code.data = code[:40]
         return render_template("certificates/verify.html", form=form, state=None, not_found=True), 404
-    state = services.verification_state(certificate)
+    state = queries.verification_state(certificate)
     return render_template(
         "certificates/verify.html",
         form=form,
         state=state.state,
         c=certificate,
         grouped_code=codes.grouped(certificate.code),
-        modality_label=services.modality_label(certificate.modality),
+        modality_label=queries.modality_label(certificate.modality),
         not_found=False,
     ), 200
 
@@ -149,7 +149,7 @@ def verify(code: str) -> tuple[str, int]:
 @allow(PUBLIC)
 def public_credential(code: str) -> Response:
     _rate_limited_lookup()
-    certificate = services.certificate_by_code(code)
+    certificate = queries.certificate_by_code(code)
     if certificate is None:
         abort(404)
     return _json_response(certificate.credential, download_name=f"credential-{certificate.code}.json")
@@ -161,13 +161,13 @@ def public_credential(code: str) -> Response:
 def did_document() -> Response:
     """did:web resolves a bare host to /.well-known/did.json and a base URL with a path
     (did:web:host:academy) to <base>/did.json: the app serves the same document at both."""
-    return _json_response(services.did_document())
+    return _json_response(signed_documents.did_document())
 
 
-@bp.route(services.STATUS_LIST_PATH)
+@bp.route(signed_documents.STATUS_LIST_PATH)
 @allow(PUBLIC)
 def status_list() -> Response:
-    return _json_response(services.status_list_document())
+    return _json_response(signed_documents.status_list_document())
 
 
 # --- admin -----------------------------------------------------------------------------------
@@ -176,12 +176,12 @@ def status_list() -> Response:
 @bp.route("/admin/certificates")
 @allow(Role.ADMIN)
 def admin_list() -> str:
-    certificates = services.recent_certificates()
+    certificates = queries.recent_certificates()
     return render_template(
         "certificates/admin_list.html",
-        certificates=[(c, services.verification_state(c).state) for c in certificates],
+        certificates=[(c, queries.verification_state(c).state) for c in certificates],
         grouped=codes.grouped,
-        pending_count=len(services.completed_without_certificate()),
+        pending_count=len(queries.completed_without_certificate()),
     )
 
 
@@ -189,7 +189,7 @@ def admin_list() -> str:
 @allow(Role.ADMIN)
 @on_refusal(lambda: url_for("certificates.admin_pending"))  # the list again, as it is now
 def admin_pending() -> tuple[str, int] | Response:
-    pending = services.completed_without_certificate()
+    pending = queries.completed_without_certificate()
     form = BulkIssueForm()
     form.enrolments.choices = [SelectChoice(e.id, f"{e.user.full_name} · {e.run.title}") for e in pending]
     if form.validate_on_submit():
@@ -218,7 +218,7 @@ def admin_issue() -> tuple[str, int] | Response:
     form = ManualIssueForm()
     form.run.choices = [
         SelectChoice(run.id, f"{run.title} ({run.starts_on or '…'} – {run.ends_on or '…'})")
-        for run in services.runs_for_manual_issue()
+        for run in queries.runs_for_manual_issue()
     ]
     if form.validate_on_submit():
         with refusals_into(form):  # the form again, with what was typed and the refusal on it
@@ -234,15 +234,15 @@ def admin_issue() -> tuple[str, int] | Response:
 @bp.route("/admin/certificates/<code>")
 @allow(Role.ADMIN)
 def admin_detail(code: str) -> str:
-    certificate = services.certificate_by_code(code) or abort(404)
+    certificate = queries.certificate_by_code(code) or abort(404)
     return render_template(
         "certificates/admin_detail.html",
         c=certificate,
-        state=services.verification_state(certificate).state,
+        state=queries.verification_state(certificate).state,
         grouped_code=codes.grouped(certificate.code),
         revoke_form=RevokeForm(formdata=None),
         reissue_form=ReissueForm(formdata=None),
-        modality_label=services.modality_label(certificate.modality),
+        modality_label=queries.modality_label(certificate.modality),
     )
 
 
@@ -250,7 +250,7 @@ def admin_detail(code: str) -> str:
 @allow(Role.ADMIN)
 @on_refusal(lambda code: url_for("certificates.admin_detail", code=code))
 def admin_revoke(code: str) -> Response:
-    certificate = services.certificate_by_code(code) or abort(404)
+    certificate = queries.certificate_by_code(code) or abort(404)
     form = RevokeForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for the revocation."), "error")
@@ -269,7 +269,7 @@ def admin_revoke(code: str) -> Response:
 @allow(Role.ADMIN)
 @on_refusal(lambda code: url_for("certificates.admin_detail", code=code))
 def admin_reissue(code: str) -> Response:
-    certificate = services.certificate_by_code(code) or abort(404)
+    certificate = queries.certificate_by_code(code) or abort(404)
     form = ReissueForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for the re-issue."), "error")

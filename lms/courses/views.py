@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.authoring.access import manages_course, require_course_trainer
+from lms.certificates.queries import certificates_in_force
 from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import Course, LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
@@ -24,7 +25,6 @@ from lms.enrolment.models import Enrolment
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import course_question_specs, course_quizzes, outline_quizzes
-from lms.reports.queries import certificates_in_force
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)

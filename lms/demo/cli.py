@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from lms.certificates.services import store_missing_pdfs
+from lms.certificates.rendering import store_missing_pdfs
 from lms.demo.load import load_demo_data
 from lms.demo.services import DEMO_PASSWORD
 from lms.unit_of_work import unit_of_work

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User, UserRole
+from lms.certificates import queries as certificate_queries
 from lms.certificates import services as certificates
+from lms.certificates import signed_documents as certificate_signed_documents
 from lms.certificates.models import Certificate, CertificateStatus, IssueMethod
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment
@@ -37,13 +39,13 @@ def issue_certificate_for_enrolment(enrolment_id: int, actor_id: int | None) -> 
     if enrolment is None:
         return "missing"
     user_id, run_id = enrolment.user_id, enrolment.run_id
-    if certificates.active_certificate(user_id, run_id) is not None:
+    if certificate_queries.active_certificate(user_id, run_id) is not None:
         return "exists"
     try:
         certificates.issue_for_enrolment(enrolment, actor_id=actor_id, method=IssueMethod.APPROVED)
     except Conflict:
         db.session.rollback()
-        if certificates.active_certificate(user_id, run_id) is None:
+        if certificate_queries.active_certificate(user_id, run_id) is None:
             raise  # not a concurrent issue but another unique clash (a random code or index): retry
         return "exists"  # issued concurrently by someone else: the goal is reached
     return "issued"
@@ -54,7 +56,7 @@ def certificate_of_enrolment(enrolment_id: int) -> int | None:
     transaction is ended so the caller renders its PDF with nothing held)."""
     enrolment = db.session.get(Enrolment, enrolment_id)
     certificate = (
-        certificates.active_certificate(enrolment.user_id, enrolment.run_id)
+        certificate_queries.active_certificate(enrolment.user_id, enrolment.run_id)
         if enrolment is not None
         else None
     )
@@ -66,7 +68,7 @@ def certificate_of_enrolment(enrolment_id: int) -> int | None:
 def regenerate_status_list() -> dict[str, object]:
     """Sign the revocation status list and keep it in the shared cache (no cache: nothing kept,
     the view signs it per request as before)."""
-    document = certificates.status_list_document()
+    document = certificate_signed_documents.status_list_document()
     cache.set(STATUS_LIST_CACHE_KEY, json.dumps(document), STATUS_LIST_CACHE_SECONDS)
     return document
 

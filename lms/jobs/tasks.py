@@ -10,7 +10,7 @@ from huey import crontab
 from huey.api import Task
 from huey.exceptions import RetryTask
 
-from lms.certificates import services as certificates
+from lms.certificates import rendering as certificate_rendering
 from lms.enrolment.bulk_import import run_queued_import
 from lms.extensions import db
 from lms.jobs import services
@@ -103,14 +103,16 @@ def enqueue_certificate_work(certificate_ids: list[int], bulk_issues: list[tuple
 def render_certificate_pdfs(certificate_ids: list[int]) -> int:
     """Render and store the PDFs of certificates a request issued (after its commit). Idempotent:
     a PDF already stored is not rendered again. Returns how many certificates were found."""
-    return sum(certificates.store_pdf(certificate_id) for certificate_id in certificate_ids)
+    return sum(certificate_rendering.store_pdf(certificate_id) for certificate_id in certificate_ids)
 
 
 @periodic_job(crontab(minute="*"))
 def store_missing_certificate_pdfs_every_minute() -> None:
     """The sweep: a certificate whose PDF job was lost (a hard kill, the queue unreachable, a
     failure) gets its PDF within a minute or two."""
-    stored = certificates.store_missing_pdfs(limit=int(current_app.config.get("JOBS_PDF_BATCH", 100)))
+    stored = certificate_rendering.store_missing_pdfs(
+        limit=int(current_app.config.get("JOBS_PDF_BATCH", 100))
+    )
     if stored:
         log.info("certificate PDFs stored by the sweep: %s", stored)
 
@@ -125,7 +127,7 @@ def issue_certificate(enrolment_id: int, actor_id: int | None) -> str:
     # open and store_pdf commits its own row (a rollback never leaves a file for a code no row holds).
     certificate_id = services.certificate_of_enrolment(enrolment_id)
     if certificate_id is not None:
-        certificates.store_pdf(certificate_id)
+        certificate_rendering.store_pdf(certificate_id)
     return outcome
 
 

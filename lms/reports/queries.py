@@ -6,7 +6,6 @@ every query is served by an index (tests read the query plans). Rows come back a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Collection, Iterator, Sequence
@@ -14,13 +13,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import String, case, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
-from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course, Lesson, Module
 from lms.db import utcnow
 from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
@@ -618,21 +616,6 @@ def filter_choices(course_id: int | None) -> FilterChoices:
             )
         ]
     return FilterChoices(courses, runs, countries_by_code(), authorities_by_id())
-
-
-def certificates_in_force(user_id: int) -> dict[int, str]:
-    """run id -> code of the person's certificate in force for that run (for the trainee dashboard)."""
-    return {
-        run_id: code for run_id, code in db.session.execute(_certificates_in_force(), {"user_id": user_id})
-    }
-
-
-@functools.cache
-def _certificates_in_force() -> Select[tuple[int, str]]:
-    # Built once (a statement keeps its cache key): the dashboard, every trainee's home page, runs it.
-    return select(Certificate.run_id, Certificate.code).where(
-        Certificate.user_id == bindparam("user_id"), Certificate.status == CertificateStatus.ACTIVE
-    )
 
 
 CACHE_SECONDS = 300  # donor figures: five minutes old at most (config REPORTS_CACHE_SECONDS)

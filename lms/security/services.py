@@ -608,7 +608,7 @@ def delete_certificate_files(names: list[str]) -> None:
     """After the erase committed: the PDFs (and their translated copies) carry the name, so they go."""
     from pathlib import Path
 
-    from lms.certificates.services import PDF_FOLDER, instance_dir
+    from lms.certificates.storage import PDF_FOLDER, instance_dir
 
     folder = instance_dir() / PDF_FOLDER
     for name in names:
