@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.auth.services import find_user_by_email
 from lms.courses.models import Course
-from lms.enrolment import bulk_import, nominations, runs
+from lms.enrolment import bulk_import, import_snapshot, nominations, runs
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus
 from lms.errors import Forbidden
@@ -127,7 +127,7 @@ def test_dry_run_shows_what_would_happen_and_writes_nothing(course, ua, make_use
         focal,
         run,
         parse_csv(GOOD.encode("utf-8-sig")),
-        bulk_import.ImportMode.NOMINATE,
+        import_snapshot.ImportMode.NOMINATE,
         "Cohort",
         dry_run=True,
     )
@@ -152,7 +152,7 @@ def test_real_run_creates_updates_and_nominates_and_names_survive_the_round_trip
         focal,
         run,
         parse_csv(GOOD.replace(",", ";").encode()),
-        bulk_import.ImportMode.NOMINATE,
+        import_snapshot.ImportMode.NOMINATE,
         "Cohort",
         dry_run=False,
     )
@@ -192,7 +192,7 @@ def test_any_bad_row_means_nothing_is_written_and_every_problem_is_listed(
     )
     before = people_count()
     report = bulk_import.import_trainees(
-        admin, run, parse_csv(text.encode()), bulk_import.ImportMode.ENROL, "Direct", dry_run=False
+        admin, run, parse_csv(text.encode()), import_snapshot.ImportMode.ENROL, "Direct", dry_run=False
     )
     db.session.rollback()
     assert not report.written
@@ -210,7 +210,7 @@ def test_ineligible_rows_and_focal_points_outside_their_authority(
     run = make_run(course, EnrolmentMethod.NOMINATION, countries=("GE",))
     text = f"{HEADER}\nnino@bp.example.org,,,,,,,,\nnew@dpsu.example.org,New,Person,,UA,ua-sbgs,,,\n"
     report = bulk_import.import_trainees(
-        focal, run, parse_csv(text.encode()), bulk_import.ImportMode.NOMINATE, "x", dry_run=False
+        focal, run, parse_csv(text.encode()), import_snapshot.ImportMode.NOMINATE, "x", dry_run=False
     )
     db.session.rollback()
     assert [p.row for p in report.problems] == [2, 3]
@@ -218,7 +218,7 @@ def test_ineligible_rows_and_focal_points_outside_their_authority(
     assert "not open" in report.problems[1].message
     with pytest.raises(Forbidden):
         bulk_import.import_trainees(
-            focal, run, parse_csv(GOOD.encode()), bulk_import.ImportMode.ENROL, "x", dry_run=True
+            focal, run, parse_csv(GOOD.encode()), import_snapshot.ImportMode.ENROL, "x", dry_run=True
         )
 
 

@@ -25,7 +25,16 @@ from lms.audit.services import verify_audit_chain
 from lms.auth.models import Role, User
 from lms.courses.models import Course
 from lms.db import writing_transactions
-from lms.enrolment import admission, bulk_import, nominations, runs, self_service
+from lms.enrolment import (
+    admission,
+    bulk_import,
+    import_plan,
+    import_snapshot,
+    import_write,
+    nominations,
+    runs,
+    self_service,
+)
 from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.mail import MailKind, enrolment_mail, enrolment_mails
 from lms.enrolment.models import (
@@ -102,7 +111,7 @@ def test_enrolling_keeps_the_audit_chain_the_facts_and_the_seats_true(
     existing = make_user(authority=ua, email="trainee1@dpsu.example.org", given_name="Old", sex="male")
     run = make_run(course, EnrolmentMethod.NOMINATION, seats=60)
     report = bulk_import.import_trainees(
-        admin, run, parse_csv(trainee_csv(60)), bulk_import.ImportMode.ENROL, "Cohort", dry_run=False
+        admin, run, parse_csv(trainee_csv(60)), import_snapshot.ImportMode.ENROL, "Cohort", dry_run=False
     )
     assert report.written and not report.problems
     assert [o.account for o in report.outcomes].count("updated") == 1
@@ -123,7 +132,12 @@ def test_enrolling_keeps_the_audit_chain_the_facts_and_the_seats_true(
     # The seats were counted in file order: a run one seat short refuses the last row, and nothing is written.
     full = make_run(course, EnrolmentMethod.NOMINATION, seats=2)
     short = bulk_import.import_trainees(
-        admin, full, parse_csv(trainee_csv(3, start=100)), bulk_import.ImportMode.ENROL, "x", dry_run=False
+        admin,
+        full,
+        parse_csv(trainee_csv(3, start=100)),
+        import_snapshot.ImportMode.ENROL,
+        "x",
+        dry_run=False,
     )
     assert not short.written and [p.row for p in short.problems] == [4]
     db.session.rollback()
@@ -142,7 +156,7 @@ def test_a_change_between_the_check_and_the_write_is_seen(
     run_id, person_id, other_id = run.id, person.id, other_focal.id
     prepare, calls = bulk_import.prepare_write, []
 
-    def prepare_then_someone_nominates(plan: bulk_import.ImportPlan) -> bulk_import.PreparedWrite:
+    def prepare_then_someone_nominates(plan: import_plan.ImportPlan) -> import_write.PreparedWrite:
         calls.append(plan)
         if len(calls) == 1:
             in_other_session(
@@ -158,7 +172,7 @@ def test_a_change_between_the_check_and_the_write_is_seen(
 
     monkeypatch.setattr(bulk_import, "prepare_write", prepare_then_someone_nominates)
     report = bulk_import.import_trainees(
-        focal, run, parse_csv(trainee_csv(3)), bulk_import.ImportMode.NOMINATE, "Cohort", dry_run=False
+        focal, run, parse_csv(trainee_csv(3)), import_snapshot.ImportMode.NOMINATE, "Cohort", dry_run=False
     )
     assert len(calls) == 1  # planned again: the second plan found the problem, so nothing was prepared
     assert not report.written and [p.row for p in report.problems] == [3]
@@ -180,7 +194,7 @@ def test_ids_taken_meanwhile_are_chosen_again(
     open_run_id, walk_in_id = open_run.id, walk_in.id
     prepare, calls = bulk_import.prepare_write, []
 
-    def prepare_then_someone_enrols(plan: bulk_import.ImportPlan) -> bulk_import.PreparedWrite:
+    def prepare_then_someone_enrols(plan: import_plan.ImportPlan) -> import_write.PreparedWrite:
         prepared = prepare(plan)
         calls.append(prepared)
         if len(calls) == 1:
@@ -193,9 +207,9 @@ def test_ids_taken_meanwhile_are_chosen_again(
         return prepared
 
     monkeypatch.setattr(bulk_import, "prepare_write", prepare_then_someone_enrols)
-    monkeypatch.setattr(bulk_import, "ID_MARGIN", 0)
+    monkeypatch.setattr(import_write, "ID_MARGIN", 0)
     report = bulk_import.import_trainees(
-        focal, run, parse_csv(trainee_csv(5)), bulk_import.ImportMode.NOMINATE, "Cohort", dry_run=False
+        focal, run, parse_csv(trainee_csv(5)), import_snapshot.ImportMode.NOMINATE, "Cohort", dry_run=False
     )
     assert report.written and not report.problems
     if db.engine.dialect.name == "sqlite":
@@ -443,7 +457,7 @@ def test_20000_rows_while_trainees_keep_writing(
         time.sleep(0.5)  # the trainees are at work before the file arrives
         started = time.monotonic()
         report = bulk_import.import_trainees(
-            focal, run, parse_csv(data), bulk_import.ImportMode.NOMINATE, "Spring cohort", dry_run=False
+            focal, run, parse_csv(data), import_snapshot.ImportMode.NOMINATE, "Spring cohort", dry_run=False
         )
         committed = time.monotonic()
     held = committed - locked[-1]

@@ -9,7 +9,9 @@ import click
 from lms.auth.services import find_user_by_email
 from lms.db import writing_transactions
 from lms.enrolment import runs
-from lms.enrolment.bulk_import import ImportMode, SizeLimits, check_size, import_trainees
+from lms.enrolment.bulk_import import import_trainees
+from lms.enrolment.import_plan import SizeLimits, check_size
+from lms.enrolment.import_snapshot import ImportMode
 from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.models import CourseRun
 from lms.extensions import db

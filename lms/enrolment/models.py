@@ -187,7 +187,7 @@ class EnrolmentImport(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("course_run.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    mode: Mapped[str] = mapped_column(String(10))  # lms.enrolment.bulk_import.ImportMode
+    mode: Mapped[str] = mapped_column(String(10))  # lms.enrolment.import_snapshot.ImportMode
     dry_run: Mapped[bool] = mapped_column(default=True)
     justification: Mapped[str] = mapped_column(Text)
     # The page language of whoever started it: the job writes its problem messages in it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lms.auth.models import User
 from lms.db import begin_writing
-from lms.enrolment import bulk_import
+from lms.enrolment import bulk_import, import_snapshot
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 
@@ -14,7 +14,7 @@ def commit_queued_import(
     run: CourseRun,
     data: bytes,
     file_name: str | None,
-    mode: bulk_import.ImportMode,
+    mode: import_snapshot.ImportMode,
     justification: str,
     *,
     dry_run: bool,

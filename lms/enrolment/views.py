@@ -18,7 +18,17 @@ from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
 from lms.db import reads_before_writing
-from lms.enrolment import admission, bulk_import, completion, nominations, queries, rules, self_service
+from lms.enrolment import (
+    admission,
+    bulk_import,
+    completion,
+    import_plan,
+    import_snapshot,
+    nominations,
+    queries,
+    rules,
+    self_service,
+)
 from lms.enrolment import runs as course_runs
 from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.forms import (
@@ -335,24 +345,24 @@ def import_csv(run_id: int) -> Response | tuple[str, int]:
         form=form,
         report=report,
         columns=COLUMNS,
-        limits=bulk_import.SizeLimits.from_config(),
+        limits=import_plan.SizeLimits.from_config(),
     ), status
 
 
 def _import_file(
     course_run: CourseRun, form: ImportForm
-) -> Response | tuple[bulk_import.ImportReport | None, int]:
+) -> Response | tuple[import_plan.ImportReport | None, int]:
     """Check (and unless a dry run, write) the file: its report and the page's status, or the way to the
     progress page of a file large enough for the import job."""
-    limits = bulk_import.SizeLimits.from_config()
+    limits = import_plan.SizeLimits.from_config()
     data = form.file.data.read(limits.max_bytes + 1)  # no more than the bound says is needed
-    rows, too_large = bulk_import.check_size(data, limits)
+    rows, too_large = import_plan.check_size(data, limits)
     dry_run = not form.run_import.data
-    mode = bulk_import.ImportMode(form.mode.data)
+    mode = import_snapshot.ImportMode(form.mode.data)
     justification = form.justification.data or ""
     with refusal_kept() as refusal:
         if too_large is not None:
-            report = bulk_import.ImportReport(problems=[too_large])
+            report = import_plan.ImportReport(problems=[too_large])
         elif rows > limits.job_rows:
             return _start_import_job(
                 course_run, data, form.file.data.filename, mode, justification, dry_run, rows
@@ -376,7 +386,7 @@ def _start_import_job(
     course_run: CourseRun,
     data: bytes,
     file_name: str | None,
-    mode: bulk_import.ImportMode,
+    mode: import_snapshot.ImportMode,
     justification: str,
     dry_run: bool,
     rows: int,
