@@ -10,9 +10,9 @@ from lms.auth.services import find_user_by_email
 from lms.db import writing_transactions
 from lms.enrolment import runs
 from lms.enrolment.bulk_import import import_trainees
+from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.import_plan import SizeLimits, check_size
 from lms.enrolment.import_snapshot import ImportMode
-from lms.enrolment.csv_import import parse_csv
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.notifications.services import send_due_mail
