@@ -14,7 +14,7 @@ from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, LessonCom
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.reports import facts
-from lms.reports.queries import IndicatorFilters, indicator_tables
+from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from tests.a11y_support import load_academy
 
 

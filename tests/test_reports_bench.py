@@ -24,7 +24,7 @@ from lms.cli import optional_bench_group
 from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
-from lms.reports.queries import IndicatorFilters, indicator_tables
+from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from tests.conftest import login
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

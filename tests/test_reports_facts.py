@@ -23,8 +23,8 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.reports import facts
+from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from lms.reports.models import IndicatorFact
-from lms.reports.queries import IndicatorFilters, indicator_tables
 from tests.conftest import _TEST_PASSWORD_HASH
 from tests.reports_support import World, at, build_world
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from lms.reports.indicators import (
     CellTotals,
     completion_rate,
@@ -13,7 +14,6 @@ from lms.reports.indicators import (
     progress_percent,
     suppress_count,
 )
-from lms.reports.queries import IndicatorFilters, indicator_tables
 from tests.conftest import _TEST_PASSWORD_HASH
 from tests.reports_support import build_world
 
@@ -122,7 +122,7 @@ def test_suppression_on_the_fixture(app: Flask) -> None:
 
 def test_cached_tables_survive_the_round_trip(app: Flask) -> None:
     from lms.db import utcnow
-    from lms.reports.queries import _tables_from_json, _tables_to_json
+    from lms.reports.indicator_queries import _tables_from_json, _tables_to_json
 
     build_world(_TEST_PASSWORD_HASH)
     tables = indicator_tables(IndicatorFilters())

@@ -20,7 +20,7 @@ from tests.reports_support import build_world
 HOT_TABLES = ("enrolment", "lesson_completion", "quiz_attempt", "indicator_fact")
 UNFILTERED_INDICATORS = "/reports/indicators"
 # A date range that keeps every fact of the test world: reading the whole table in order is the right
-# plan for it, as for no filter at all (lms.reports.queries._date_range tells SQLite so).
+# plan for it, as for no filter at all (lms.reports.indicator_queries._date_range tells SQLite so).
 WHOLE_RANGE_INDICATORS = "/reports/indicators?date_from=2026-03-01&date_to=2026-12-31"
 
 
@@ -109,7 +109,7 @@ def test_a_date_range_keeps_the_indicator_report_on_its_covering_indexes(app: Fl
     index in its plan."""
     from datetime import date
 
-    from lms.reports.queries import IndicatorFilters, indicator_tables
+    from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 
     build_world(_TEST_PASSWORD_HASH)
     if db.session.connection().dialect.name != "sqlite":

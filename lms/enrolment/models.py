@@ -80,8 +80,8 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     __tablename__ = "enrolment"
     __table_args__ = (
         Index("ix_enrolment_user_status", "user_id", "status"),
-        # Reports (lms/reports/queries.py): the indicator report reads places by status and enrolment
-        # date from this index alone (covering: it never touches the table), however large it grows.
+        # Reports (lms/reports/indicator_queries.py): the indicator report reads places by status and
+        # enrolment date from this index alone (covering: it never touches the table), however large it grows.
         Index(
             "ix_enrolment_report",
             "status",

@@ -1,7 +1,7 @@
 """Indicator definitions and the arithmetic on them: pure, no database, no Flask.
 
-The SQL in lms.reports.queries returns raw sums per cell (`CellTotals`); everything a reader sees
-(rates, person-days, the pre/post gain, small-cell suppression) is decided here, so the rules are
+The SQL in lms.reports.indicator_queries returns raw sums per cell (`CellTotals`); everything a reader
+sees (rates, person-days, the pre/post gain, small-cell suppression) is decided here, so the rules are
 tested on hand-computed numbers without an app.
 """
 

@@ -29,7 +29,7 @@ from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.models import Authority
-from lms.reports import queries
+from lms.reports import indicator_queries, queries
 from lms.reports.charts import Bar, column_chart, horizontal_bars
 from lms.reports.exports import xlsx_stream
 from lms.reports.forms import IndicatorFilterForm, ProgressFilterForm, sort_choices
@@ -253,13 +253,13 @@ def authority_export() -> Response:
 
 @dataclass(frozen=True)
 class IndicatorFilterState:
-    filters: queries.IndicatorFilters
+    filters: indicator_queries.IndicatorFilters
     threshold: int | None
 
 
-def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, queries.FilterChoices]:
+def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, indicator_queries.FilterChoices]:
     form = IndicatorFilterForm(request.args)
-    choices = queries.filter_choices(database_id(request.args.get("course")))
+    choices = indicator_queries.filter_choices(database_id(request.args.get("course")))
     language = current_language()
     form.course.choices = [
         SelectChoice("", _("Any course")),
@@ -278,7 +278,7 @@ def _indicator_form() -> tuple[IndicatorFilterForm, IndicatorFilterState, querie
         *(SelectChoice(str(a.id), a.name) for a in choices.authorities.values()),
     ]
     data = form.data if form.validate() else {}
-    filters = queries.IndicatorFilters(
+    filters = indicator_queries.IndicatorFilters(
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         course_id=int(data["course"]) if data.get("course") else None,
@@ -297,7 +297,7 @@ def _sex_label(key: str | None) -> str:
     )
 
 
-def _dimension_label(dimension: str, key: str | None, choices: queries.FilterChoices) -> str:
+def _dimension_label(dimension: str, key: str | None, choices: indicator_queries.FilterChoices) -> str:
     if dimension == "country":
         country = choices.countries.get(key or "")
         return country.localized_name(current_language()) if country else (key or _("Not recorded"))
@@ -310,7 +310,7 @@ def _dimension_label(dimension: str, key: str | None, choices: queries.FilterCho
 
 
 def _indicator_rows(
-    tables: queries.IndicatorTables, choices: queries.FilterChoices, threshold: int | None
+    tables: indicator_queries.IndicatorTables, choices: indicator_queries.FilterChoices, threshold: int | None
 ) -> tuple[Indicators, dict[str, list[Indicators]]]:
     total = indicators(_("All"), tables.total, threshold)
     breakdowns = {
@@ -330,7 +330,7 @@ INDICATOR_HEADER = (
 
 
 def _cache_seconds() -> int:
-    return int(current_app.config.get("REPORTS_CACHE_SECONDS", queries.CACHE_SECONDS))
+    return int(current_app.config.get("REPORTS_CACHE_SECONDS", indicator_queries.CACHE_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,7 @@ class IndicatorCharts:
 
 
 def _indicator_charts(
-    tables: queries.IndicatorTables, breakdowns: dict[str, list[Indicators]], threshold: int | None
+    tables: indicator_queries.IndicatorTables, breakdowns: dict[str, list[Indicators]], threshold: int | None
 ) -> IndicatorCharts:
     months = [Bar(m, float(n), str(suppress_count(n, threshold))) for m, n in tables.completions_by_month]
     months = [Bar(b.label, 0.0 if b.text.startswith("<") else b.value, b.text) for b in months]
@@ -392,7 +392,7 @@ def _indicator_charts(
 @allow(Role.ADMIN)
 def indicators_report() -> tuple[str, int]:
     form, state, choices = _indicator_form()
-    tables, computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
+    tables, computed_at = indicator_queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     threshold = state.threshold
     charts = _indicator_charts(tables, breakdowns, threshold)
@@ -419,7 +419,7 @@ def indicators_report() -> tuple[str, int]:
 def indicators_export() -> Response:
     form, state, choices = _indicator_form()
     refuse_unusable_filters(form)
-    tables, _computed_at = queries.cached_indicator_tables(state.filters, _cache_seconds())
+    tables, _computed_at = indicator_queries.cached_indicator_tables(state.filters, _cache_seconds())
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     rows: list[list[Any]] = [["total", *total.values()]]
     for dimension, items in breakdowns.items():
@@ -439,7 +439,7 @@ def enrolments_export() -> Response:
     """The data behind the indicators, one row per enrolment (pseudonymous ids, no names), streamed."""
     form, state, _choices = _indicator_form()
     refuse_unusable_filters(form)
-    facts = queries.export_enrolment_facts(db.engine, state.filters)
+    facts = indicator_queries.export_enrolment_facts(db.engine, state.filters)
     rows = (
         [f.enrolment_id, f.user_id, f.country_code, f.authority_code, f.sex, f.birth_year_band, f.course_slug,
          f.run_id, f.modality, f.status, f.enrolled_at, f.completed_at]
