@@ -18,7 +18,7 @@ from lms.extensions import db
 from lms.notifications.models import OutgoingMail
 from lms.ops import ratelimit
 from lms.ops.redis_connection import EXTENSION_KEY, redis_client
-from lms.security import services as security
+from lms.security import sign_in_limits
 from tests.conftest import TEST_PASSWORD
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/5"
@@ -134,7 +134,7 @@ def test_the_address_limit_counts_failures_on_every_account(
 def test_the_delay_grows_with_the_accounts_failures_and_applies_to_failing_addresses_only(
     app: Flask, make_user, clock: Clock
 ) -> None:
-    assert [security.sign_in_delay(n, after=5, maximum=60) for n in range(4, 14)] == [
+    assert [sign_in_limits.sign_in_delay(n, after=5, maximum=60) for n in range(4, 14)] == [
         0, 1, 2, 4, 8, 16, 32, 60, 60, 60,
     ]  # fmt: skip
     user = make_user()
@@ -150,12 +150,12 @@ def test_the_delay_grows_with_the_accounts_failures_and_applies_to_failing_addre
     assert waits == [1, 2, 4, 8][: len(waits)] and len(waits) >= 3  # each wait longer than the one before
 
     with app.test_request_context(environ_base={"REMOTE_ADDR": ATTACKER}):
-        check = security.check_sign_in(user.email)
+        check = sign_in_limits.check_sign_in(user.email)
         assert not check.allowed and check.refused_by == "account_delay" and check.delay >= 16
     with app.test_request_context(environ_base={"REMOTE_ADDR": OWNER}):
-        check = security.check_sign_in(user.email)
+        check = sign_in_limits.check_sign_in(user.email)
         assert check.allowed and check.delay == 0  # no delay for an address that has not been failing
-        security.passed_sign_in(check)  # as the view does when the password is right
+        sign_in_limits.passed_sign_in(check)  # as the view does when the password is right
     db.session.commit()
     assert sign_in(app.test_client(), user.email, TEST_PASSWORD, OWNER).status_code == 302
 

@@ -14,7 +14,7 @@ from lms.auth.models import Role
 from lms.certificates.storage import PDF_FOLDER, instance_dir
 from lms.extensions import db
 from lms.ops.models import RateLimitCounter
-from lms.security import services as security
+from lms.security import gdpr
 from lms.security.models import TwoFactorCredential
 from tests.conftest import PROJECT_ROOT, login
 
@@ -34,7 +34,7 @@ def test_these_views_leave_the_transaction_to_the_unit_of_work() -> None:
 
 def test_a_failed_registration_keeps_its_counted_attempt(app: Flask, make_user, make_authority) -> None:
     """The attempt counts even when the registration then fails (a 422, which the unit of work rolls
-    back): security.keep_counted_attempt commits it first."""
+    back): sign_in_limits.keep_counted_attempt commits it first."""
     authority = make_authority()
     make_user(email="taken@dpsu.gov.ua", authority=authority)
     form = {"given_name": "A", "family_name": "B", "email": "taken@dpsu.gov.ua",
@@ -72,12 +72,12 @@ def test_an_erased_persons_files_go_only_when_the_erase_commits(app: Flask) -> N
         gone.write_bytes(b"%PDF-1.7")
         try:
             db.session.execute(select(1))  # the erase's transaction
-            security.delete_certificate_files_after_commit([kept.name])
+            gdpr.delete_certificate_files_after_commit([kept.name])
             assert kept.exists()  # nothing is deleted inside the transaction
             db.session.rollback()
             db.session.commit()
             assert kept.exists()  # a rolled-back erase leaves the files
-            security.delete_certificate_files_after_commit([gone.name])
+            gdpr.delete_certificate_files_after_commit([gone.name])
             db.session.commit()
             assert not gone.exists()
         finally:

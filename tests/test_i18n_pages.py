@@ -28,7 +28,7 @@ from lms.errors import ValidationFailed
 from lms.extensions import db
 from lms.i18n import isolate, localized_date, localized_number, localized_percent
 from lms.notifications.models import OutgoingMail
-from lms.security.services import request_password_reset
+from lms.security.password_reset import request_password_reset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from lms.audit.services import record_event
 from lms.auth.models import Role, User, UserRole
+from lms.auth.password_policy import check_new_password
 from lms.auth.passwords import hash_password
 from lms.auth.profile import ProfileChange, check_profile, clean, write_profile
 from lms.auth.services import end_sessions, find_user_by_email, normalise_email
@@ -109,8 +110,6 @@ def create_person(data: PersonData, password: str, roles: tuple[str, ...], actor
     so it counts as confirmed; the admin passes the first password on."""
     if len(password) < 10:
         raise ValidationFailed(_("The first password must have at least 10 characters."))
-    from lms.security.services import check_new_password  # the common-password list too
-
     check_new_password(password, data.email, data.given_name, data.family_name)
     user = User(email="", password_hash=hash_password(password), given_name="", family_name="")
     _apply(user, data)

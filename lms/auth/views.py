@@ -17,7 +17,7 @@ from lms.auth.services import Registration, authenticate, end_sessions
 from lms.config import LANGUAGES
 from lms.i18n import current_language
 from lms.orgs.queries import authority_choices_by_country, country_choices
-from lms.security import services as security
+from lms.security import sign_in_limits, two_factor
 from lms.security.views import begin_second_factor, complete_sign_in
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import get_settings
@@ -47,28 +47,28 @@ def login() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     email = form.email.data or ""
     # Per address, per account and address, and a growing delay per account, counted in Redis or
     # the database (all workers share it); docs/security.md, "Sign-in limits".
-    check = security.check_sign_in(email)
+    check = sign_in_limits.check_sign_in(email)
     if not check.allowed:
         return _sign_in_refused(form, email, check)
     user = authenticate(email, form.password.data or "")
     if user is None:
-        security.failed_sign_in(email)
-        security.record_failed_sign_in(email)
-        security.keep_counted_attempt()  # the attempt counts and stays in the audit log (a 401)
+        sign_in_limits.failed_sign_in(email)
+        sign_in_limits.record_failed_sign_in(email)
+        sign_in_limits.keep_counted_attempt()  # the attempt counts and stays in the audit log (a 401)
         form.form_errors.append(_("The email or password is not correct."))
         return render_template("auth/login.html", form=form), 401
-    security.passed_sign_in(check)  # the limits count failures only
+    sign_in_limits.passed_sign_in(check)  # the limits count failures only
     next_url = safe_next_url(request.args.get("next"))
-    if security.confirmed_credential(user.id) is not None:
+    if two_factor.confirmed_credential(user.id) is not None:
         return begin_second_factor(user, next_url)
     return complete_sign_in(user, next_url)
 
 
 def _sign_in_refused(
-    form: LoginForm, email: str, check: security.SignInCheck
+    form: LoginForm, email: str, check: sign_in_limits.SignInCheck
 ) -> tuple[str, int, dict[str, str]]:
-    security.record_failed_sign_in(email, reason="rate_limited")
-    security.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
+    sign_in_limits.record_failed_sign_in(email, reason="rate_limited")
+    sign_in_limits.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
     if check.refused_by == "account_delay":
         wait = format_timedelta(timedelta(seconds=check.retry_after), threshold=1)
         form.form_errors.append(_("Too many sign-in attempts. Try again in %(time)s.", time=wait))
@@ -99,8 +99,8 @@ def register() -> tuple[str, int] | Response:
     language = current_language()
     form = _registration_form(language)
     if form.validate_on_submit():
-        allowed = security.registration_allowed()
-        security.keep_counted_attempt()  # the attempt counts even when the registration then fails
+        allowed = sign_in_limits.registration_allowed()
+        sign_in_limits.keep_counted_attempt()  # the attempt counts even when the registration then fails
         if not allowed:
             form.form_errors.append(_("Too many registrations from your network. Try again later."))
             return render_template("auth/register.html", form=form), 429

@@ -16,7 +16,7 @@ from lms.auth.models import Role, User
 from lms.auth.passwords import verify_password
 from lms.config import LANGUAGES
 from lms.extensions import db
-from lms.security import services
+from lms.security import gdpr, password_reset, sign_in_limits, two_factor
 from lms.security.forms import (
     DisableTwoFactorForm,
     EraseForm,
@@ -40,8 +40,8 @@ PENDING_SECONDS = 300
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        if services.password_reset_allowed(form.email.data or ""):  # its own budget, not sign-in's
-            services.request_password_reset(form.email.data or "")
+        if sign_in_limits.password_reset_allowed(form.email.data or ""):  # its own budget, not sign-in's
+            password_reset.request_password_reset(form.email.data or "")
         # One answer whether or not the address has an account (no enumeration).
         flash(
             _(
@@ -61,11 +61,11 @@ def reset_password(token: str) -> tuple[str, int] | Response:
     problem = None
     if form.validate_on_submit():
         with refusals_into(form):
-            services.reset_password(token, form.new_password.data or "")
+            password_reset.reset_password(token, form.new_password.data or "")
             session.clear()
             flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
-    elif (problem := services.reset_problem(token)) is not None:
+    elif (problem := password_reset.reset_problem(token)) is not None:
         return render_template("security/reset_password.html", form=form, problem=problem), 410
     status = 422 if form.errors or form.form_errors else 200
     return render_template("security/reset_password.html", form=form, problem=None), status
@@ -94,14 +94,14 @@ def two_factor_login() -> tuple[str, int] | Response:
         return redirect(url_for("auth.login"))
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
-        if not services.second_factor_allowed(user.id):
-            services.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
+        if not two_factor.second_factor_allowed(user.id):
+            sign_in_limits.keep_counted_attempt()  # the answer is a 429, which the unit of work rolls back
             abort(429)
-        if services.verify_second_factor(user, form.code.data or ""):
+        if two_factor.verify_second_factor(user, form.code.data or ""):
             target = session.get(PENDING_NEXT)
             return complete_sign_in(user, target if isinstance(target, str) else None, second_factor=True)
-        services.record_failed_sign_in(user.email, reason="second_factor")
-        services.keep_counted_attempt()  # the failure stays in the audit log (a 401)
+        sign_in_limits.record_failed_sign_in(user.email, reason="second_factor")
+        sign_in_limits.keep_counted_attempt()  # the failure stays in the audit log (a 401)
         form.form_errors.append(_("That code is not right."))
     status = 401 if form.form_errors else 200
     return render_template("security/two_factor_login.html", form=form), status
@@ -127,7 +127,7 @@ def complete_sign_in(user: User, next_url: str | None, *, second_factor: bool = 
     chosen_language = session.get("language")
     if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
         user.preferred_language = chosen_language
-    services.record_sign_in(user, second_factor=second_factor)
+    sign_in_limits.record_sign_in(user, second_factor=second_factor)
     welcome = _("Welcome, %(name)s.", name=user.given_name)
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
@@ -140,25 +140,25 @@ def complete_sign_in(user: User, next_url: str | None, *, second_factor: bool = 
 def two_factor_setup() -> tuple[str, int] | Response:
     user: User = current_user._get_current_object()
     form = TwoFactorCodeForm()
-    if services.confirmed_credential(user.id) is not None:
+    if two_factor.confirmed_credential(user.id) is not None:
         return render_template(
             "security/two_factor_setup.html", enabled=True, form=form, disable_form=DisableTwoFactorForm()
         ), 200
     if request.method == "GET":
-        credential: TwoFactorCredential | None = services.two_factor_being_set_up(user)  # a lazy write
+        credential: TwoFactorCredential | None = two_factor.two_factor_being_set_up(user)  # a lazy write
     else:
-        credential = services.pending_two_factor(user.id)
+        credential = two_factor.pending_two_factor(user.id)
     if credential is None:  # a code sent before the page ever showed a secret
         flash(_("Start the set-up again."), "error")
         return redirect(url_for("security.two_factor_setup"))
     if form.validate_on_submit():
         with refusals_into(form):
-            services.confirm_two_factor(user, form.code.data or "")
+            two_factor.confirm_two_factor(user, form.code.data or "")
             flash(
                 _("Two-factor sign-in is on. You will be asked for a code each time you sign in."), "success"
             )
             return redirect(url_for("security.two_factor_setup"))
-    uri = services.provisioning_uri(user, credential)
+    uri = two_factor.provisioning_uri(user, credential)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return render_template(
         "security/two_factor_setup.html", enabled=False, form=form, qr=qr, secret=credential.secret
@@ -171,7 +171,7 @@ def two_factor_disable() -> Response:
     form = DisableTwoFactorForm()
     user: User = current_user._get_current_object()
     if form.validate_on_submit() and verify_password(user.password_hash, form.password.data or ""):
-        services.disable_two_factor(user, actor_id=user.id)
+        two_factor.disable_two_factor(user, actor_id=user.id)
         flash(_("Two-factor sign-in is off."), "info")
     else:
         flash(_("Your password is not correct; two-factor sign-in stays on."), "error")
@@ -184,7 +184,7 @@ def admin_reset_two_factor(user_id: int) -> Response:
     person = db.get_or_404(User, user_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    services.disable_two_factor(person, actor_id=current_user.id)
+    two_factor.disable_two_factor(person, actor_id=current_user.id)
     flash(_("Two-factor sign-in is reset; the person can set it up again."), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
@@ -196,8 +196,8 @@ def erase_person(user_id: int) -> tuple[str, int] | Response:
     form = EraseForm()
     if form.validate_on_submit():
         with refusals_into(form):
-            files = services.erase_person(person, actor_id=current_user.id, reason=form.reason.data or "")
-            services.delete_certificate_files_after_commit(files)
+            files = gdpr.erase_person(person, actor_id=current_user.id, reason=form.reason.data or "")
+            gdpr.delete_certificate_files_after_commit(files)
             flash(_("The person's personal data is erased; anonymous statistics are kept."), "success")
             return redirect(url_for("admin.person", user_id=person.id))
     status = 422 if form.errors or form.form_errors else 200
