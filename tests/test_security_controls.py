@@ -15,10 +15,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditRecord
+from lms.auth import password_policy
 from lms.auth.models import Role, User
 from lms.extensions import db
 from lms.notifications.models import OutgoingMail
-from lms.security import password_policy, totp
+from lms.security import totp
 from lms.security.models import TwoFactorCredential
 from tests.conftest import PROJECT_ROOT, TEST_PASSWORD, login
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from lms.audit.services import record_event
 from lms.auth.models import EmailConfirmation, User
+from lms.auth.password_policy import check_new_password
 from lms.auth.passwords import hash_password, verify_password
 from lms.auth.profile import PROFILE_FIELDS, ProfileChange, write_profile
 from lms.auth.services import Registration, normalise_email, register_user
@@ -144,8 +145,6 @@ def update_own_profile(user: User, change: ProfileChange) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
         raise ValidationFailed(_("Your current password is not correct."))
-    from lms.security.services import check_new_password  # length and the common-password list
-
     check_new_password(new_password, user.email, user.given_name, user.family_name)
     if new_password == current_password:
         raise ValidationFailed(_("Choose a password different from the current one."))

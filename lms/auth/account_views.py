@@ -15,10 +15,11 @@ from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.account_forms import PasswordChangeForm, ProfileForm
 from lms.auth.models import User
 from lms.auth.profile import ProfileChange
+from lms.auth.session_stamp import stamp_session
 from lms.auth.user_references import linked_row_counts
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import current_language
-from lms.security.services import personal_data, stamp_session
+from lms.security.gdpr import personal_data
 from lms.unit_of_work import on_refusal, refusals_into
 
 bp = Blueprint("account", __name__)

@@ -54,7 +54,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # Casefolded names in every script plus email, kept by a mapper event below: SQLite's lower()
     # folds ASCII only, so searching "ковАЛЬ" must compare against text folded in Python.
     search_name: Mapped[str] = mapped_column(String(700), default="")
-    # Goes into every session's fingerprint (lms.security.services.session_fingerprint): signing out,
+    # Goes into every session's fingerprint (lms.auth.session_stamp.session_fingerprint): signing out,
     # deactivation and a password change raise it, so every session issued before stops working on the
     # server, even when someone kept a copy of the cookie. Loaded with the row the user loader reads.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")

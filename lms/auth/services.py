@@ -10,8 +10,10 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User, UserRole
+from lms.auth.password_policy import check_new_password
 from lms.auth.passwords import hash_password, needs_rehash, verify_password
 from lms.auth.profile import ProfileChange, write_profile
+from lms.auth.session_stamp import session_is_current
 from lms.db import utcnow
 from lms.errors import ValidationFailed
 from lms.extensions import db
@@ -52,8 +54,6 @@ def load_user(user_id: str) -> User | None:
     # A deactivated person's open sessions end at their next request, not only their next sign-in.
     if user is None or not user.active:
         return None
-    from lms.security.services import session_is_current  # a changed password ends other sessions
-
     return user if session_is_current(user) else None
 
 
@@ -71,8 +71,6 @@ def find_user_by_email(email: str) -> User | None:
 
 def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) -> User:
     email = normalise_email(data.email)
-    from lms.security.services import check_new_password  # length and the common-password list
-
     check_new_password(data.password, email, data.given_name, data.family_name)
     if find_user_by_email(email) is not None:
         # Registration must say so; sign-in never does (it does not reveal which emails exist).

@@ -7,7 +7,7 @@
 - requests: invalid UTF-8 or NUL bytes in the path, query or form are refused with 400 before any
   view runs; a too-large body or form field answers 413 (MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE);
 - errors: generic pages; an unexpected error is logged with the request id, which the page shows;
-- the session fingerprint (lms.security.services) is stamped on every sign-in.
+- the session fingerprint (lms.auth.session_stamp) is stamped on every sign-in.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask_login import user_logged_in
 from werkzeug.exceptions import InternalServerError
 from werkzeug.wrappers import Response
 
-from lms.security.services import stamp_session
+from lms.auth.session_stamp import stamp_session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
