@@ -8,7 +8,7 @@ from flask import current_app
 from lms.content.loader import load_all
 from lms.content.services import sync_course
 from lms.enrolment.runs import ensure_default_run
-from lms.extensions import db
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("content")
@@ -41,8 +41,8 @@ def sync(path: str | None) -> None:
         for problem in problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{len(problems)} problem(s) found; nothing was changed")
-    for spec in specs:
-        result = sync_course(spec)
-        ensure_default_run(result.course)
-        click.echo(f"{result.slug}: {result.outcome}")
-    db.session.commit()
+    with unit_of_work():
+        for spec in specs:
+            result = sync_course(spec)
+            ensure_default_run(result.course)
+            click.echo(f"{result.slug}: {result.outcome}")

@@ -16,6 +16,7 @@ from lms.enrolment.import_snapshot import ImportMode
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.notifications.services import send_due_mail
+from lms.unit_of_work import unit_of_work
 
 
 @click.group("enrolment")
@@ -30,8 +31,10 @@ def enrolment_group() -> None:
 def remind_run_start(days: int) -> None:
     """Mail everyone enrolled in a run that starts soon (once per run), then send the queue."""
     with writing_transactions():
-        queued = runs.remind_run_start(days_ahead=days)
-        db.session.commit()
+        with unit_of_work():
+            queued = runs.remind_run_start(days_ahead=days)
+        # After the commit, outside the unit of work: send_due_mail claims each message in its own
+        # short transaction, committed before the SMTP call (a crash never sends one twice).
         sent, failed = send_due_mail()
     click.echo(f"reminders queued: {queued}; sent: {sent}, failed (will retry): {failed}")
 
@@ -57,6 +60,8 @@ def import_command(
     _rows, too_large = check_size(data, SizeLimits.from_config())
     if too_large is not None:
         raise click.ClickException(too_large.message)
+    # Not in a unit of work: import_trainees checks the file with no lock held and writes it in its
+    # own one short transaction (all or nothing); the mail it queued is sent after that commit.
     report = import_trainees(actor, run, parse_csv(data), ImportMode(mode), justification, dry_run=dry_run)
     if report.written:
         send_due_mail()
