@@ -13,8 +13,41 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lms import config as paths
+from lms.admin.views import bp as admin_bp
+from lms.auth.access import enforce_access
+from lms.auth.account_views import bp as account_bp
+from lms.auth.services import load_user
+from lms.auth.views import bp as auth_bp
+from lms.authoring.views import bp as authoring_bp
+from lms.authoring.views import files_bp as authoring_files_bp
+from lms.certificates.rendering import take_pdfs_issued_in_request
+from lms.certificates.services import take_bulk_issues_requested_in_request
+from lms.certificates.setup import init_certificates
+from lms.certificates.views import bp as certificates_bp
+from lms.cli import register_cli
+from lms.courses.views import bp as courses_bp
 from lms.db import READS_FIRST_ATTRIBUTE, write_intended
+from lms.enrolment.setup import init_enrolment
+from lms.enrolment.views import bp as enrolment_bp
+from lms.errors import register_error_handlers
 from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.frontend.setup import init_frontend
+from lms.frontend.views import bp as frontend_bp
+from lms.i18n import install_template_gettext, register_i18n
+from lms.jobs.tasks import enqueue_certificate_work, enqueue_mail_delivery
+from lms.jobs.views import bp as jobs_bp
+from lms.notifications.services import take_mail_queued_in_request
+from lms.ops.setup import init_ops
+from lms.ops.views import bp as ops_bp
+from lms.quizzes.views import bp as quizzes_bp
+from lms.reports.views import bp as reports_bp
+from lms.request_input import IntegerConverter
+from lms.security.setup import init_security
+from lms.security.views import bp as security_bp
+from lms.settings.services import get_settings
+from lms.settings.views import bp as settings_bp
+from lms.settings.views import register_settings_context
+from lms.unit_of_work import init_unit_of_work
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -56,35 +89,6 @@ def configure_app(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def register_features(app: Flask) -> None:
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from lms.admin.views import bp as admin_bp
-    from lms.auth.access import enforce_access
-    from lms.auth.account_views import bp as account_bp
-    from lms.auth.services import load_user
-    from lms.auth.views import bp as auth_bp
-    from lms.authoring.views import bp as authoring_bp
-    from lms.authoring.views import files_bp as authoring_files_bp
-    from lms.certificates.setup import init_certificates
-    from lms.certificates.views import bp as certificates_bp
-    from lms.cli import register_cli
-    from lms.courses.views import bp as courses_bp
-    from lms.enrolment.setup import init_enrolment
-    from lms.enrolment.views import bp as enrolment_bp
-    from lms.errors import register_error_handlers
-    from lms.frontend.setup import init_frontend
-    from lms.frontend.views import bp as frontend_bp
-    from lms.i18n import install_template_gettext, register_i18n
-    from lms.jobs.views import bp as jobs_bp
-    from lms.ops.setup import init_ops
-    from lms.ops.views import bp as ops_bp
-    from lms.quizzes.views import bp as quizzes_bp
-    from lms.reports.views import bp as reports_bp
-    from lms.request_input import IntegerConverter
-    from lms.security.setup import init_security
-    from lms.security.views import bp as security_bp
-    from lms.settings.views import bp as settings_bp
-    from lms.settings.views import register_settings_context
-    from lms.unit_of_work import init_unit_of_work
-
     # Every <int:...> in every route: an id no database row can have does not match (404), before any view
     # passes it to a driver that cannot bind it (lms/request_input.py).
     app.url_map.converters["int"] = IntegerConverter
@@ -138,12 +142,8 @@ def send_mail_after_commit(response: Response) -> Response:
     """The view has committed the mail it queued (outgoing_mail rows): hand it to the mail job.
     The request never talks to the mail server, so a slow or down one never delays or fails a page;
     the job retries with backoff, and the sweep sends whatever no job took (docs/operations.md)."""
-    from lms.notifications.services import take_mail_queued_in_request
-
     queued = take_mail_queued_in_request()
     if queued and response.status_code < 400:  # an error response rolled its change back
-        from lms.jobs.tasks import enqueue_mail_delivery
-
         enqueue_mail_delivery(queued)
     return response
 
@@ -152,13 +152,8 @@ def certificate_work_after_commit(response: Response) -> Response:
     """The view has committed the certificates it issued (rows only) or a bulk issue it recorded:
     hand them to the certificate jobs, which render the PDFs with no transaction open. A learner's
     request never waits for WeasyPrint (issue 18 item 9; docs/certificates.md)."""
-    from lms.certificates.rendering import take_pdfs_issued_in_request
-    from lms.certificates.services import take_bulk_issues_requested_in_request
-
     rendered, bulk = take_pdfs_issued_in_request(), take_bulk_issues_requested_in_request()
     if (rendered or bulk) and response.status_code < 400:  # an error response rolled its change back
-        from lms.jobs.tasks import enqueue_certificate_work
-
         enqueue_certificate_work(rendered, bulk)
     return response
 
@@ -174,13 +169,11 @@ def select_locale() -> str | None:
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)
-    from lms.settings.services import get_settings  # the academy's default language (admin setting)
-
     for tag, _quality in request.accept_languages:  # best first; "fr-CH" counts as French
         primary = tag.replace("_", "-").split("-")[0].lower()
         if primary in languages:
             return primary
-    return get_settings().default_language
+    return get_settings().default_language  # the academy's default (admin setting)
 
 
 def select_timezone() -> str | None:
