@@ -99,7 +99,9 @@ def job(**task_options: Any) -> Callable[[F], Any]:
                 try:
                     return func(*args, **kwargs)
                 finally:
-                    db.session.rollback()  # whatever the job did not commit is not kept
+                    # Whatever the job did not commit is not kept: each job commits its change with
+                    # `with unit_of_work():`, or in its own steps where it says so (mail, PDFs, imports).
+                    db.session.rollback()
                     db.session.remove()
 
         return huey.task(**task_options)(run_in_app)
@@ -116,7 +118,7 @@ def periodic_job(schedule: Callable[..., bool], **task_options: Any) -> Callable
                 try:
                     return func()
                 finally:
-                    db.session.rollback()
+                    db.session.rollback()  # as for @job: a job's change is kept only by its unit of work
                     db.session.remove()
 
         return huey.periodic_task(schedule, **task_options)(run_in_app)

@@ -44,6 +44,8 @@ def issue_certificate_for_enrolment(enrolment_id: int, actor_id: int | None) -> 
     try:
         certificates.issue_for_enrolment(enrolment, actor_id=actor_id, method=IssueMethod.APPROVED)
     except Conflict:
+        # The failed flush leaves the session unusable: roll back (the caller's unit of work then
+        # commits nothing) and read again whether someone else issued it meanwhile.
         db.session.rollback()
         if certificate_queries.active_certificate(user_id, run_id) is None:
             raise  # not a concurrent issue but another unique clash (a random code or index): retry
