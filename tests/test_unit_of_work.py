@@ -9,7 +9,9 @@ import pytest
 from flask import Flask, url_for
 from sqlalchemy import func, select
 
+from lms.audit.models import AuditRecord
 from lms.auth.access import PUBLIC, allow
+from lms.auth.models import Role, User
 from lms.content import cli as content_cli
 from lms.courses.models import Course
 from lms.errors import Conflict
@@ -156,3 +158,19 @@ def test_a_command_that_fails_half_way_leaves_nothing_written(
     assert len(runs) == 2
     db.session.commit()  # whatever the command left in the session would be kept now
     assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+def test_grant_admin_commits_the_role_with_its_audit_record_and_refuses_an_unknown_email(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    person = make_user(email="first.admin@agency.test")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["lms", "admin", "grant-admin", "nobody@agency.test"])
+    assert refused.exit_code == 1 and "no account uses" in refused.output
+    result = runner.invoke(args=["lms", "admin", "grant-admin", "first.admin@agency.test"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()  # only what the command committed is left
+    db.session.refresh(person)
+    assert Role.ADMIN in person.role_names
+    grants = select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "admin.role_grant")
+    assert db.session.scalar(grants) == 1
