@@ -18,7 +18,7 @@ from lms.config import LANGUAGES
 from lms.i18n import current_language
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.security import sign_in_limits, two_factor
-from lms.security.views import begin_second_factor, complete_sign_in
+from lms.security.sign_in_steps import begin_second_factor, complete_sign_in
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import get_settings
 from lms.unit_of_work import refusals_into

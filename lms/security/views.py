@@ -7,14 +7,13 @@ import time
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from lms.auth.access import ANONYMOUS, PUBLIC, allow
 from lms.auth.models import Role, User
 from lms.auth.passwords import verify_password
-from lms.config import LANGUAGES
 from lms.extensions import db
 from lms.security import gdpr, password_reset, sign_in_limits, two_factor
 from lms.security.forms import (
@@ -25,14 +24,16 @@ from lms.security.forms import (
     TwoFactorCodeForm,
 )
 from lms.security.models import TwoFactorCredential
+from lms.security.sign_in_steps import (
+    PENDING_NEXT,
+    PENDING_SECONDS,
+    PENDING_SINCE,
+    PENDING_USER,
+    complete_sign_in,
+)
 from lms.unit_of_work import refusals_into
 
 bp = Blueprint("security", __name__)
-
-PENDING_USER = "_2fa_user"
-PENDING_NEXT = "_2fa_next"
-PENDING_SINCE = "_2fa_since"
-PENDING_SECONDS = 300
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -105,34 +106,6 @@ def two_factor_login() -> tuple[str, int] | Response:
         form.form_errors.append(_("That code is not right."))
     status = 401 if form.form_errors else 200
     return render_template("security/two_factor_login.html", form=form), status
-
-
-def begin_second_factor(user: User, next_url: str | None) -> Response:
-    """Called by the sign-in view once the password is right for a person with two-factor on."""
-    chosen_language = session.get("language")
-    session.clear()
-    if chosen_language in LANGUAGES:  # kept for the second step, which saves it as the preference
-        session["language"] = chosen_language
-    session[PENDING_USER] = user.id
-    session[PENDING_SINCE] = int(time.time())
-    if next_url:
-        session[PENDING_NEXT] = next_url
-    return redirect(url_for("security.two_factor_login"))
-
-
-def complete_sign_in(user: User, next_url: str | None, *, second_factor: bool = False) -> Response:
-    """The last step of signing in, after the password (and the code, with two-factor on)."""
-    # A language chosen with the switcher before signing in is the person's choice: it becomes
-    # their saved preference instead of being silently overruled by the one saved earlier.
-    chosen_language = session.get("language")
-    if chosen_language in LANGUAGES and user.preferred_language != chosen_language:
-        user.preferred_language = chosen_language
-    sign_in_limits.record_sign_in(user, second_factor=second_factor)
-    welcome = _("Welcome, %(name)s.", name=user.given_name)
-    session.clear()  # a fresh session on sign-in (no fixation)
-    login_user(user)
-    flash(welcome, "success")
-    return redirect(next_url or url_for("courses.dashboard"))
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
