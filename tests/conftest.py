@@ -145,6 +145,19 @@ def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
+def fresh_user_per_request(app: Flask) -> Iterator[None]:
+    """Several clients in one test: the test keeps one app context, so Flask-Login's user cache on `g`
+    would carry one client's user into another's request. Drop it before each request."""
+
+    def forget_user() -> None:
+        g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
+    yield
+    app.before_request_funcs[None].remove(forget_user)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,18 +13,7 @@ from lms.auth.models import Role, User
 from lms.extensions import db
 from tests.conftest import TEST_PASSWORD, login
 
-
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Flask) -> Iterator[None]:
-    """Several clients per test: Flask-Login's per-request user cache must not leak between them."""
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 def session_cookie(app: Flask, client: FlaskClient) -> str:

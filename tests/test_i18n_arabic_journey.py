@@ -3,7 +3,7 @@ certificate, with an English version too; the PDFs embed fonts that cover Arabic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +35,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARABIC_NAME = "ليلى حداد"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Flask) -> Iterator[None]:
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 def test_the_demo_course_is_complete_in_english_russian_arabic_and_french() -> None:

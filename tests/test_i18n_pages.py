@@ -4,7 +4,7 @@ switcher keeps the page, locale formatting, the study-language switch, translati
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,17 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Flask) -> Iterator[None]:
-    """Flask-Login caches the user on `g`; the test session keeps one app context, so drop it per request."""
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 class _VisibleText(HTMLParser):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -61,18 +61,7 @@ questions:
 SECRET_TEXTS = ("That is surveillance.", "routine tool", "1951", "focal point", "correct")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Any) -> Iterator[None]:
-    """The test session keeps one app context, so Flask-Login's per-request user cache (on `g`) would leak
-    from one test client to the next; these tests use several clients, so each request loads its own user."""
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@ routine tool"), so a quiz that holds its correct answers back until it closes ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -61,16 +59,7 @@ REVEALING = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Any) -> Iterator[None]:
-    """Several clients share the test's app context: each request loads its own user."""
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 def _course(tmp_path: Path, correct_answers: str) -> Course:

@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pyotp
@@ -26,17 +26,7 @@ from tests.conftest import PROJECT_ROOT, TEST_PASSWORD, login
 TEMPLATES = PROJECT_ROOT / "templates"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app: Flask) -> Iterator[None]:
-    """Several clients per test: Flask-Login's per-request user cache must not leak between them."""
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-    yield
-    app.before_request_funcs[None].remove(forget_user)
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 def audit_actions() -> list[str]:
