@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from lms.admin import services as admin_services
 from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
 from lms.errors import Conflict, ValidationFailed
@@ -104,7 +105,7 @@ def test_a_focal_point_cannot_be_bound_to_a_retired_authority(
     orgs.retire_authority(authority, admin.id)
     db.session.commit()
     with pytest.raises(ValidationFailed, match="retired authority"):
-        orgs.appoint_focal_point(person.id, authority, admin.id)
+        admin_services.appoint_focal_point(person.id, authority, admin.id)
     login(client, admin)
     response = client.post(
         f"/admin/authorities/{authority.id}/focal-points", data={"email": person.email}, follow_redirects=True
@@ -128,9 +129,9 @@ def test_retiring_keeps_the_staff_and_needs_the_focal_points_removed_first(
     staff = make_user(authority=authority)
     make_user(Role.FOCAL_POINT, authority=authority)
     with pytest.raises(Conflict, match="focal points"):
-        orgs.retire_authority(authority, admin.id)
+        admin_services.retire_authority(authority, admin.id)
     login(client, admin)
-    focal = orgs.focal_point_user_ids(authority.id)[0]
+    focal = admin_services.focal_point_user_ids(authority.id)[0]
     client.post(f"/admin/authorities/{authority.id}/focal-points/{focal}/remove")
     client.post(f"/admin/authorities/{authority.id}/retire")
     db.session.expire_all()

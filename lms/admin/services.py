@@ -161,7 +161,7 @@ def grant_role(user: User, role: str, actor_id: int, authority_id: int | None = 
         authority = db.session.get(Authority, authority_id) if authority_id else None
         if authority is None:
             raise ValidationFailed(_("Choose the authority the focal point acts for."))
-        orgs_services.appoint_focal_point(user.id, authority, actor_id)
+        appoint_focal_point(user.id, authority, actor_id)
         return
     if role not in PLAIN_ROLES:
         raise ValidationFailed(_("Choose a role."))
@@ -181,7 +181,7 @@ def remove_role(user: User, role_id: int, actor_id: int) -> None:
     if role is None:
         raise NotFound(_("This person does not hold that role."))
     if role.role == Role.FOCAL_POINT and role.authority is not None:
-        orgs_services.remove_focal_point(user.id, role.authority, actor_id)
+        remove_focal_point(user.id, role.authority, actor_id)
         return
     if role.role == Role.ADMIN:
         _refuse_last_admin(user)
@@ -387,3 +387,61 @@ def merge_people(kept: User, removed: User, actor_id: int, reason: str | None = 
     )  # fmt: skip
     person_merged.send(kept, removed=removed, moved=moved, actor_id=actor_id)
     return moved
+
+
+# --- Focal points: auth's UserRole rows bound to an orgs authority, so they live here, above both ---
+
+
+def focal_point_user_ids(authority_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(UserRole.user_id).where(
+                UserRole.role == Role.FOCAL_POINT, UserRole.authority_id == authority_id
+            )
+        )
+    )
+
+
+def retire_authority(authority: Authority, actor_id: int | None) -> Authority:
+    """Retire an authority (orgs) once no focal point acts for it any more."""
+    if not authority.is_retired and focal_point_user_ids(authority.id):
+        raise Conflict(_("Remove this authority's focal points before retiring it."))
+    return orgs_services.retire_authority(authority, actor_id)
+
+
+def appoint_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such person."))
+    if authority.is_retired:
+        raise ValidationFailed(_("A focal point cannot act for a retired authority."))
+    if not user.active:
+        raise ValidationFailed(_("A deactivated person cannot be a focal point."))
+    if authority.id in user.focal_point_authority_ids():
+        raise Conflict(_("%(name)s is already a focal point of %(authority)s.", name=user.full_name,
+                         authority=authority.name))  # fmt: skip
+    before = sorted(user.role_names)
+    user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
+    db.session.flush()
+    record_event("orgs.focal_point_appoint", "user", user.id, actor_id=actor_id,
+                 before={"roles": before, "authority_id": None},
+                 after={"roles": sorted(user.role_names), "authority_id": authority.id,
+                        "authority": authority.name})  # fmt: skip
+
+
+def remove_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such person."))
+    role = next(
+        (r for r in user.roles if r.role == Role.FOCAL_POINT and r.authority_id == authority.id), None
+    )
+    if role is None:
+        raise NotFound(_("%(name)s is not a focal point of %(authority)s.", name=user.full_name,
+                         authority=authority.name))  # fmt: skip
+    user.roles.remove(role)
+    db.session.flush()
+    record_event("orgs.focal_point_remove", "user", user.id, actor_id=actor_id,
+                 before={"role": Role.FOCAL_POINT.value, "authority_id": authority.id,
+                         "authority": authority.name},
+                 after={"roles": sorted(user.role_names)})  # fmt: skip

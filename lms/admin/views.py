@@ -352,7 +352,7 @@ def new_country() -> WerkzeugResponse:
 
 
 def _authority_form_page(item: Authority, form: AuthorityForm) -> tuple[str, int]:
-    focal_points = [db.session.get(User, user_id) for user_id in orgs_services.focal_point_user_ids(item.id)]
+    focal_points = [db.session.get(User, user_id) for user_id in services.focal_point_user_ids(item.id)]
     return render_template(
         "admin/authority.html",
         authority=item,
@@ -387,7 +387,7 @@ def _set_authority_retired(authority_id: int, retired: bool) -> WerkzeugResponse
     """Retire an authority or reinstate it: one button each, the same walk."""
     item = _authority_or_404(authority_id)
     if retired:
-        change = orgs_services.retire_authority
+        change = services.retire_authority
         success = _("%(name)s is retired; its history and reports stay.", name=item.name)
     else:
         change = orgs_services.reinstate_authority
@@ -422,7 +422,7 @@ def appoint_focal_point(authority_id: int) -> WerkzeugResponse:
     if person is None:
         flash(_("No account uses %(email)s.", email=form.email.data), "error")
         return redirect(_authority_page(authority_id))
-    orgs_services.appoint_focal_point(person.id, item, current_user.id)
+    services.appoint_focal_point(person.id, item, current_user.id)
     message = _("%(name)s is now a focal point of %(authority)s.", name=person.full_name, authority=item.name)
     flash(message, "success")
     return redirect(_authority_page(authority_id))
@@ -434,7 +434,7 @@ def appoint_focal_point(authority_id: int) -> WerkzeugResponse:
 def remove_focal_point(authority_id: int, user_id: int) -> WerkzeugResponse:
     item = _authority_or_404(authority_id)
     return _change_and_go_back(
-        lambda: orgs_services.remove_focal_point(user_id, item, current_user.id),
+        lambda: services.remove_focal_point(user_id, item, current_user.id),
         _("The focal point is removed."),
         _authority_page(authority_id),
     )

@@ -10,10 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.audit.services import record_event
-from lms.auth.models import Role, User, UserRole  # debt (issue 19): focal points belong to auth or admin
 from lms.config import LANGUAGES
 from lms.db import utcnow
-from lms.errors import Conflict, NotFound, ValidationFailed
+from lms.errors import Conflict, ValidationFailed
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
 
@@ -143,22 +142,13 @@ def update_authority(
     return authority
 
 
-def focal_point_user_ids(authority_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(UserRole.user_id).where(
-                UserRole.role == Role.FOCAL_POINT, UserRole.authority_id == authority_id
-            )
-        )
-    )
-
-
 def retire_authority(authority: Authority, actor_id: int | None) -> Authority:
-    """A retired authority keeps its staff, history and reports; it takes no new accounts or focal points."""
+    """A retired authority keeps its staff, history and reports; it takes no new accounts or focal points.
+
+    Focal points are auth's rows: the caller, `lms.admin.services.retire_authority`, refuses while any remain.
+    """
     if authority.is_retired:
         raise Conflict(_("This authority is already retired."))
-    if focal_point_user_ids(authority.id):
-        raise Conflict(_("Remove this authority's focal points before retiring it."))
     before = authority_view(authority)
     authority.retired_at = utcnow()
     db.session.flush()
@@ -176,44 +166,6 @@ def reinstate_authority(authority: Authority, actor_id: int | None) -> Authority
     record_event("orgs.authority_reinstate", "authority", authority.id, actor_id=actor_id,
                  before=before, after=authority_view(authority))  # fmt: skip
     return authority
-
-
-def appoint_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("No such person."))
-    if authority.is_retired:
-        raise ValidationFailed(_("A focal point cannot act for a retired authority."))
-    if not user.active:
-        raise ValidationFailed(_("A deactivated person cannot be a focal point."))
-    if authority.id in user.focal_point_authority_ids():
-        raise Conflict(_("%(name)s is already a focal point of %(authority)s.", name=user.full_name,
-                         authority=authority.name))  # fmt: skip
-    before = sorted(user.role_names)
-    user.roles.append(UserRole(role=Role.FOCAL_POINT, authority_id=authority.id))
-    db.session.flush()
-    record_event("orgs.focal_point_appoint", "user", user.id, actor_id=actor_id,
-                 before={"roles": before, "authority_id": None},
-                 after={"roles": sorted(user.role_names), "authority_id": authority.id,
-                        "authority": authority.name})  # fmt: skip
-
-
-def remove_focal_point(user_id: int, authority: Authority, actor_id: int | None) -> None:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("No such person."))
-    role = next(
-        (r for r in user.roles if r.role == Role.FOCAL_POINT and r.authority_id == authority.id), None
-    )
-    if role is None:
-        raise NotFound(_("%(name)s is not a focal point of %(authority)s.", name=user.full_name,
-                         authority=authority.name))  # fmt: skip
-    user.roles.remove(role)
-    db.session.flush()
-    record_event("orgs.focal_point_remove", "user", user.id, actor_id=actor_id,
-                 before={"role": Role.FOCAL_POINT.value, "authority_id": authority.id,
-                         "authority": authority.name},
-                 after={"roles": sorted(user.role_names)})  # fmt: skip
 
 
 def resync_reference_data(actor_id: int | None, path: Path = REFERENCE_FILE) -> ReferenceLoadResult:
