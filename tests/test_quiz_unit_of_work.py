@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -15,7 +16,6 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import AttemptStatus, QuizAttempt
 from tests.test_quiz_attempts import (  # noqa: F401  # fixtures
-    _fresh_user_per_request,
     enrolled,
     quiz_course,
     right_answers,
@@ -23,6 +23,8 @@ from tests.test_quiz_attempts import (  # noqa: F401  # fixtures
     submit,
     trainee,
 )
+
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
 
 
 def _read_every_lesson(course: Course, user: User) -> Enrolment:
