@@ -1,4 +1,4 @@
-"""A large CSV file handed to the import job (the page lms/enrolment/views.py import_csv)."""
+"""A large CSV file handed to the import job (the page lms/enrolment/views/csv_files.py import_csv)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,23 +16,17 @@ from lms.auth.models import Role, User
 from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
-from lms.db import reads_before_writing
 from lms.enrolment import (
     admission,
-    bulk_import,
     completion,
-    import_plan,
-    import_snapshot,
     nominations,
     queries,
     rules,
     self_service,
 )
 from lms.enrolment import runs as course_runs
-from lms.enrolment.csv_import import COLUMNS, parse_csv, write_csv
 from lms.enrolment.forms import (
     DecisionForm,
-    ImportForm,
     NewPersonForm,
     NominateForm,
     RequestForm,
@@ -45,52 +38,18 @@ from lms.enrolment.models import (
     PENDING_STATUSES,
     CourseRun,
     Enrolment,
-    EnrolmentImport,
     EnrolmentMethod,
     EnrolmentStatus,
-    ImportStatus,
     RunEligibleAuthority,
     RunEligibleCountry,
 )
-from lms.enrolment.queued_import import commit_queued_import
+from lms.enrolment.views.base import _focal_authority_ids, _refused, _run_or_404, bp
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.orgs.models import Authority
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.request_input import database_id
-from lms.unit_of_work import Refusal, on_refusal, refusal_kept
-
-bp = Blueprint("enrolment", __name__)
-IMPORT_PROGRESS_REFRESH_SECONDS = 3
-
-# Badge words for enrolment statuses, translated when shown (a report page shows fifty badges).
-STATUS_LABELS = {
-    "nominated": _l("Nominated"),
-    "requested": _l("Requested"),
-    "waiting": _l("Waiting list"),
-    "enrolled": _l("Enrolled"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-    "completed": _l("Completed"),
-}
-
-
-@bp.app_template_global("enrolment_status_label")
-def enrolment_status_label(status: str) -> str:
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status
-
-
-def _run_or_404(run_id: int) -> CourseRun:
-    return db.session.get(CourseRun, run_id) or abort(404)
-
-
-def _refused(refusal: Refusal) -> int:
-    """A refusal kept by ``refusal_kept`` (rolled back), for a page drawn again: flashed; its status."""
-    assert refusal.error is not None  # noqa: S101  # only called for a kept refusal
-    flash(refusal.error.message, "error")
-    return refusal.error.status_code
-
+from lms.unit_of_work import on_refusal, refusal_kept
 
 # --- Trainees ----------------------------------------------------------------------------------------
 
@@ -106,11 +65,7 @@ def runs() -> str:
 @allow(AUTHENTICATED)
 def run(run_id: int) -> str:
     course_run = _run_or_404(run_id)
-    mine = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.run_id == run_id, Enrolment.user_id == current_user.id)
-        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
-    ).all()
+    mine = _my_enrolments(run_id)
     summary = queries.run_summaries(include_default=True, only_ids=[run_id])[0]
     return render_template(
         "enrolment/run.html",
@@ -120,16 +75,32 @@ def run(run_id: int) -> str:
         live=next((e for e in mine if e.status in (*PENDING_STATUSES, EnrolmentStatus.ENROLLED)), None),
         history=queries.enrolment_events([e.id for e in mine]),
         eligible=admission.user_is_eligible(course_run, current_user),
-        window_problem=rules.window_refusal(
-            admission.today_utc(),
-            course_run.enrolment_opens_on,
-            course_run.enrolment_closes_on,
-            course_run.ends_on,
-        ),
+        window_problem=_window_problem(course_run),
         request_form=RequestForm(),
         withdraw_form=WithdrawForm(),
         form=FlaskForm(),
         language=current_language(),
+    )
+
+
+def _my_enrolments(run_id: int) -> list[Enrolment]:
+    """The signed-in person's enrolments on the run, newest first."""
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.run_id == run_id, Enrolment.user_id == current_user.id)
+            .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+        ).all()
+    )
+
+
+def _window_problem(course_run: CourseRun) -> rules.Refusal | None:
+    """Why the run's enrolment window refuses a request today, or None."""
+    return rules.window_refusal(
+        admission.today_utc(),
+        course_run.enrolment_opens_on,
+        course_run.enrolment_closes_on,
+        course_run.ends_on,
     )
 
 
@@ -206,10 +177,6 @@ def withdraw(enrolment_id: int) -> Response:
 
 
 # --- Focal points --------------------------------------------------------------------------------------
-
-
-def _focal_authority_ids() -> set[int]:
-    return current_user.focal_point_authority_ids()
 
 
 @bp.route("/authority")
@@ -320,121 +287,6 @@ def _new_person(form: NewPersonForm) -> nominations.NewPerson:
     )
 
 
-# --- Admins and focal points: CSV import and export ---------------------------------------------
-
-
-@bp.route("/runs/<int:run_id>/import", methods=["GET", "POST"])
-@allow(Role.ADMIN, Role.FOCAL_POINT)
-@reads_before_writing  # a file is checked as a reader: the write lock is taken for the write only
-def import_csv(run_id: int) -> Response | tuple[str, int]:
-    course_run = _run_or_404(run_id)
-    form = ImportForm()
-    if not current_user.has_role(Role.ADMIN):
-        form.mode.choices = [c for c in form.mode.choices or [] if getattr(c, "value", None) == "nominate"]
-    report, status = None, 200
-    if form.validate_on_submit():
-        answer = _import_file(course_run, form)
-        if isinstance(answer, Response):
-            return answer
-        report, status = answer
-    elif form.errors:
-        status = 422
-    return render_template(
-        "enrolment/import.html",
-        run=course_run,
-        form=form,
-        report=report,
-        columns=COLUMNS,
-        limits=import_plan.SizeLimits.from_config(),
-    ), status
-
-
-def _import_file(
-    course_run: CourseRun, form: ImportForm
-) -> Response | tuple[import_plan.ImportReport | None, int]:
-    """Check (and unless a dry run, write) the file: its report and the page's status, or the way to the
-    progress page of a file large enough for the import job."""
-    limits = import_plan.SizeLimits.from_config()
-    data = form.file.data.read(limits.max_bytes + 1)  # no more than the bound says is needed
-    rows, too_large = import_plan.check_size(data, limits)
-    dry_run = not form.run_import.data
-    mode = import_snapshot.ImportMode(form.mode.data)
-    justification = form.justification.data or ""
-    with refusal_kept() as refusal:
-        if too_large is not None:
-            report = import_plan.ImportReport(problems=[too_large])
-        elif rows > limits.job_rows:
-            return _start_import_job(
-                course_run, data, form.file.data.filename, mode, justification, dry_run, rows
-            )
-        else:
-            report = bulk_import.import_trainees(
-                current_user, course_run, parsed=parse_csv(data), mode=mode,
-                justification=justification, dry_run=dry_run,
-            )  # fmt: skip
-    if refusal.error is not None:
-        return None, _refused(refusal)
-    if report.written:  # committed by the service
-        flash(_("Imported %(count)s row(s).", count=len(report.outcomes)), "success")
-    elif not dry_run or too_large is not None:
-        flash(_("Nothing was imported: correct the problems listed below and try again."), "error")
-        return report, 422
-    return report, 200
-
-
-def _start_import_job(
-    course_run: CourseRun,
-    data: bytes,
-    file_name: str | None,
-    mode: import_snapshot.ImportMode,
-    justification: str,
-    dry_run: bool,
-    rows: int,
-) -> Response:
-    """A large file: kept for the import job, and the person follows it on its progress page."""
-    import_id = commit_queued_import(
-        current_user, course_run, data, file_name, mode, justification,
-        dry_run=dry_run, language=current_language(), rows=rows,
-    )  # fmt: skip
-    from lms.jobs.tasks import enqueue_import  # after the commit: the job reads what was committed
-
-    enqueue_import(import_id)
-    return redirect(url_for("enrolment.import_progress", run_id=course_run.id, import_id=import_id), 303)
-
-
-@bp.route("/runs/<int:run_id>/imports/<int:import_id>")
-@allow(Role.ADMIN, Role.FOCAL_POINT)
-def import_progress(run_id: int, import_id: int) -> tuple[str, int, dict[str, str]]:
-    """A background import's progress and result, for the person who started it (and admins)."""
-    course_run = _run_or_404(run_id)
-    job = db.session.get(EnrolmentImport, import_id)
-    if job is None or job.run_id != run_id:
-        abort(404)
-    if job.actor_id != current_user.id and not current_user.has_role(Role.ADMIN):
-        abort(403)
-    finished = job.status in (ImportStatus.DONE, ImportStatus.FAILED)
-    # Without script the page still follows the job: the browser reloads it while it runs.
-    headers = {} if finished else {"Refresh": str(IMPORT_PROGRESS_REFRESH_SECONDS)}
-    return (
-        render_template("enrolment/import_progress.html", run=course_run, job=job, finished=finished),
-        200,
-        headers,
-    )
-
-
-@bp.route("/runs/<int:run_id>/export.csv")
-@allow(Role.ADMIN, Role.FOCAL_POINT)
-def export_csv(run_id: int) -> Response:
-    course_run = _run_or_404(run_id)
-    ids = None if current_user.has_role(Role.ADMIN) else _focal_authority_ids()
-    data = write_csv(course_runs.export_rows(course_run, ids), columns=(*COLUMNS, "status"))
-    return Response(
-        data,
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'},
-    )
-
-
 # --- Admins -----------------------------------------------------------------------------------------
 
 
@@ -523,30 +375,30 @@ def _edit_run(course_run: CourseRun | None) -> tuple[str, int] | Response:
 @allow(Role.ADMIN)
 def admin_run(run_id: int) -> str:
     course_run = _run_or_404(run_id)
-    lines = queries.run_enrolments(run_id)
     return render_template(
         "enrolment/admin_run.html",
         run=course_run,
         summary=queries.run_summaries(include_default=True, only_ids=[run_id])[0],
-        queue=[
-            line
-            for line in lines
-            if line.enrolment.status in (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED)
-        ],
-        waiting=[line for line in lines if line.enrolment.status == EnrolmentStatus.WAITING],
-        enrolled=[
-            line
-            for line in lines
-            if line.enrolment.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
-        ],
-        closed=[
-            line
-            for line in lines
-            if line.enrolment.status in (EnrolmentStatus.REJECTED, EnrolmentStatus.WITHDRAWN)
-        ],
+        **_lines_by_column(queries.run_enrolments(run_id)),
         seats=queries.seats_by_authority(run_id),
         form=DecisionForm(),
     )
+
+
+# The admin's run page: its columns and the statuses each one shows.
+_ADMIN_RUN_COLUMNS = {
+    "queue": (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED),
+    "waiting": (EnrolmentStatus.WAITING,),
+    "enrolled": (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED),
+    "closed": (EnrolmentStatus.REJECTED, EnrolmentStatus.WITHDRAWN),
+}
+
+
+def _lines_by_column(lines: list[queries.EnrolmentLine]) -> dict[str, list[queries.EnrolmentLine]]:
+    return {
+        column: [line for line in lines if line.enrolment.status in statuses]
+        for column, statuses in _ADMIN_RUN_COLUMNS.items()
+    }
 
 
 @bp.route("/admin/course-runs/<int:run_id>/decide", methods=["POST"])
