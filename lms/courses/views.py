@@ -19,12 +19,14 @@ from lms.courses.reading import complete_on_reading
 from lms.courses.translation_status import LanguageStatus, LessonTexts, QuestionTexts, translation_status
 from lms.db import begin_writing, reads_before_writing
 from lms.enrolment import completion as enrolment_completion
+from lms.enrolment import enrol_first
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment
+from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
-from lms.quizzes.queries import course_question_specs, course_quizzes, outline_quizzes
+from lms.quizzes.queries import OutlineQuiz, course_question_specs, course_quizzes, outline_quizzes
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
@@ -57,14 +59,10 @@ def course(slug: str) -> str:
     course = course_by_slug(slug, with_outline=False) or abort(404)
     published = published_course(slug) or abort(404)
     enrolment = None
-    completed: set[int] = set()
-    progress = None
     if current_user.is_authenticated:
         enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
     quizzes = outline_quizzes(published, enrolment.id if enrolment else None)
-    if enrolment is not None:
-        completed = enrolment_completion.completed_lesson_ids(enrolment.id)
-        progress = enrolment_completion.progress_from_outline(published.lesson_ids, completed, quizzes)
+    completed, progress = _standing(published, enrolment, quizzes)
     language = enrolment.language if enrolment and enrolment.language else current_language()
     return render_template(
         "courses/course.html",
@@ -80,6 +78,16 @@ def course(slug: str) -> str:
         language_form=_study_language_form(course.languages, enrolment),
         translations_link=manages_course(course.id),
     )
+
+
+def _standing(
+    course: PublishedCourse, enrolment: Enrolment | None, quizzes: list[OutlineQuiz]
+) -> tuple[set[int], Progress | None]:
+    """The lessons an enrolment has completed and its progress; nothing for a visitor without one."""
+    if enrolment is None:
+        return set(), None
+    completed = enrolment_completion.completed_lesson_ids(enrolment.id)
+    return completed, enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes)
 
 
 def _study_language_form(languages: list[str], enrolment: object | None) -> StudyLanguageForm | None:
@@ -151,10 +159,11 @@ def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, Publi
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson_id: int) -> str | Response:
     course, lesson = _published_lesson(slug, lesson_id)
-    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    if enrolment is None:
-        flash(_("Enrol in this course to read its lessons."), "info")
-        return redirect(url_for("courses.course", slug=slug))
+    enrolment = enrol_first.enrolment_or_course_page(
+        course.id, slug, _("Enrol in this course to read its lessons.")
+    )
+    if isinstance(enrolment, Response):
+        return enrolment
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
         complete_on_reading(enrolment, lesson)  # the GET's one write, see there
@@ -195,9 +204,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
 def complete_lesson(slug: str, lesson_id: int) -> Response:
     # No FlaskForm: the form is the CSRF token alone, which CSRFProtect checked before this view ran.
     course, lesson = _published_lesson(slug, lesson_id)
-    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    if enrolment is None:
-        abort(403)
+    enrolment = enrol_first.enrolment_or_403(course.id)
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
     enrolment_completion.complete_lesson(enrolment, lesson)
     flash(_("Lesson marked complete."), "success")

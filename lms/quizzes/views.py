@@ -18,7 +18,7 @@ from lms.authoring.access import require_course_trainer, trainer_course_ids
 from lms.courses.models import Course
 from lms.courses.queries import course_by_slug
 from lms.db import utcnow
-from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment import enrol_first
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.i18n import current_language
@@ -59,10 +59,11 @@ def _course_url(quiz: Quiz) -> str:
 @allow(AUTHENTICATED)
 def overview(slug: str, quiz_slug: str) -> str | Response:
     course, quiz = _course_quiz(slug, quiz_slug)
-    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    if enrolment is None:
-        flash(_("Enrol in this course to take its quizzes."), "info")
-        return redirect(url_for("courses.course", slug=slug))
+    enrolment = enrol_first.enrolment_or_course_page(
+        course.id, slug, _("Enrol in this course to take its quizzes.")
+    )
+    if isinstance(enrolment, Response):
+        return enrolment
     attempts = services.attempts_of(enrolment.id, quiz.id)
     running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
     if running is not None and services.close_overdue_on_read(running):
@@ -90,9 +91,7 @@ def start(slug: str, quiz_slug: str) -> Response:
     course, quiz = _course_quiz(slug, quiz_slug)
     if not StartForm().validate_on_submit():
         abort(400)
-    enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    if enrolment is None:
-        abort(403)
+    enrolment = enrol_first.enrolment_or_403(course.id)
     # A timed-out attempt closed on the way re-checks completion itself (attempt_finished).
     attempt, is_new = services.start_attempt(enrolment, quiz)
     if not is_new:

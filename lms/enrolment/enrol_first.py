@@ -1,0 +1,25 @@
+"""The "enrol first" guard of the learner's pages (a lesson, a quiz): the signed-in trainee's active place in
+the course, or the answer for someone without one. For views only: it flashes and redirects."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms.enrolment.models import Enrolment
+from lms.enrolment.self_service import active_enrolment
+
+
+def enrolment_or_course_page(course_id: int, slug: str, message: str) -> Enrolment | Response:
+    """For a page: the active enrolment, or back to the course page (where one enrols) with ``message``."""
+    enrolment = active_enrolment(current_user.id, course_id)
+    if enrolment is None:
+        flash(message, "info")
+        return redirect(url_for("courses.course", slug=slug))
+    return enrolment
+
+
+def enrolment_or_403(course_id: int) -> Enrolment:
+    """For a form posted without a place (the page offered no such form): 403."""
+    return active_enrolment(current_user.id, course_id) or abort(403)
