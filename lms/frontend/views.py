@@ -28,6 +28,11 @@ def service_worker() -> Response:
     return response
 
 
+def _manifest_icon(size: int, purpose: str = "any") -> dict[str, str]:
+    src = url_for("static", filename=f"icons/academy-{size}.png")
+    return {"src": src, "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+
+
 @bp.route("/manifest.webmanifest")
 @allow(PUBLIC)
 def manifest() -> Response:
@@ -35,11 +40,6 @@ def manifest() -> Response:
     service worker keeps for offline use (docs/design.md, "Offline reading")."""
     name = get_settings().academy_name
     language = current_language()
-
-    def icon(size: int, purpose: str = "any") -> dict[str, str]:
-        src = url_for("static", filename=f"icons/academy-{size}.png")
-        return {"src": src, "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
-
     body = {
         "name": name,
         "short_name": name,
@@ -52,7 +52,7 @@ def manifest() -> Response:
         "background_color": "#f4f6f9",
         "theme_color": "#0b4a8b",
         # the PNGs are drawn with the mark inside the safe zone, so the 512 one serves as maskable too
-        "icons": [icon(192), icon(512), icon(512, "maskable")],
+        "icons": [_manifest_icon(192), _manifest_icon(512), _manifest_icon(512, "maskable")],
     }
     response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
     response.cache_control.no_cache = True  # the academy's name and the language may change

@@ -131,8 +131,12 @@ def two_factor_setup() -> tuple[str, int] | Response:
                 _("Two-factor sign-in is on. You will be asked for a code each time you sign in."), "success"
             )
             return redirect(url_for("security.two_factor_setup"))
-    uri = two_factor.provisioning_uri(user, credential)
-    qr = segno.make(uri, error="m").svg_data_uri(scale=5)
+    return _setup_page(user, credential, form)
+
+
+def _setup_page(user: User, credential: TwoFactorCredential, form: TwoFactorCodeForm) -> tuple[str, int]:
+    """The set-up page: the secret as a QR code and as text, and the form for its first code."""
+    qr = segno.make(two_factor.provisioning_uri(user, credential), error="m").svg_data_uri(scale=5)
     return render_template(
         "security/two_factor_setup.html", enabled=False, form=form, qr=qr, secret=credential.secret
     ), (422 if form.form_errors else 200)
