@@ -35,7 +35,7 @@ from lms.errors import Forbidden, NotFound
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt, QuizRole
 from lms.quizzes.queries import OutlineQuiz, final_assessment_results
-from lms.quizzes.signals import attempt_finished, attempts_regraded
+from lms.quizzes.signals import attempt_closing, attempt_finished, attempts_regraded
 
 
 def completed_lesson_ids(enrolment_id: int) -> set[int]:
@@ -155,6 +155,15 @@ def _record_completion(enrolment: Enrolment, **_extra: object) -> None:
 @lesson_completed.connect
 def _after_lesson_completed(enrolment: Enrolment, **_extra: object) -> None:
     update_completion(enrolment)
+
+
+@attempt_closing.connect
+def _read_again_when_closing(
+    _attempt: QuizAttempt, *, enrolment_id: int, **_extra: object
+) -> list[Enrolment]:
+    """An overdue attempt closed by a page re-checks completion: its enrolment is read again, locked."""
+    enrolment = db.session.get(Enrolment, enrolment_id)  # usually in the session already: no query
+    return [enrolment] if enrolment is not None else []
 
 
 @attempt_finished.connect

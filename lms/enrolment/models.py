@@ -113,6 +113,11 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     run: Mapped[CourseRun] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
+    @property
+    def is_active(self) -> bool:
+        """A place that counts as studying (ACTIVE_STATUSES): quizzes may be taken on it."""
+        return self.status in ACTIVE_STATUSES
+
 
 class RunAuthorityQuota(db.Model):  # type: ignore[name-defined]
     """At most `seats` places of a run for the staff of one authority."""

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,7 +24,6 @@ from sqlalchemy.orm import selectinload
 from lms.audit.services import record_event
 from lms.courses.models import Course
 from lms.db import begin_writing, utcnow
-from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.quizzes.grading import percent, question_type, quiz_grade
@@ -37,10 +36,12 @@ from lms.quizzes.models import (
     RegradeRecord,
 )
 from lms.quizzes.question_types import AnswerRejected, make_localiser
-from lms.quizzes.signals import attempt_finished, attempts_regraded
+from lms.quizzes.signals import attempt_closing, attempt_finished, attempts_regraded
+
+if TYPE_CHECKING:  # for the annotations only: quizzes sit below enrolment, which hands its row in
+    from lms.enrolment.models import Enrolment
 
 RawAnswers = Mapping[int, Mapping[str, Sequence[str]]]
-ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 DEFAULT_GRACE_SECONDS = 30
 
 
@@ -87,7 +88,7 @@ def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
 
 
 def _check_enrolment(enrolment: Enrolment, quiz: Quiz) -> None:
-    if enrolment.status not in ACTIVE_ENROLMENT:
+    if not enrolment.is_active:
         raise Forbidden(_("This enrolment is no longer active."))
     if enrolment.run.course_id != quiz.course_id or not quiz.is_published:
         raise NotFound(_("This quiz is not part of your course."))
@@ -276,12 +277,13 @@ def close_overdue_on_read(attempt: QuizAttempt) -> bool:
 
     Only when there is something to close: the reading transaction ends (lms.db.begin_writing, which
     sets g.write_intent, so the request commits after the view), the attempt, its answers and its
-    enrolment are read again under the write lock, and the attempt is closed and graded. True when it was.
+    enrolment (the rows the ``attempt_closing`` receivers return) are read again under the write lock,
+    and the attempt is closed and graded. True when it was.
     """
     if attempt.status != AttemptStatus.IN_PROGRESS or not is_overdue(attempt, utcnow()):
         return False
-    enrolment = db.session.get(Enrolment, attempt.enrolment_id)
-    begin_writing(attempt, *attempt.questions, *([enrolment] if enrolment is not None else []))
+    replies = attempt_closing.send(attempt, enrolment_id=attempt.enrolment_id)
+    begin_writing(attempt, *attempt.questions, *(row for _receiver, rows in replies for row in rows or ()))
     return expire_if_overdue(attempt)
 
 
