@@ -37,6 +37,7 @@ from lms.i18n import install_template_gettext, register_i18n
 from lms.jobs.tasks import enqueue_certificate_work, enqueue_mail_delivery
 from lms.jobs.views import bp as jobs_bp
 from lms.notifications.services import take_mail_queued_in_request
+from lms.ops.route_limits import init_route_limits
 from lms.ops.setup import init_ops
 from lms.ops.views import bp as ops_bp
 from lms.quizzes.views import bp as quizzes_bp
@@ -134,6 +135,7 @@ def register_features(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    init_route_limits(app)  # per-address limits on public routes (Flask-Limiter)
     init_security(app)  # after the error handlers: its 500 page shows the request id
     register_cli(app)
 

@@ -31,6 +31,7 @@ from lms.courses.published import forget_snapshots
 from lms.db import utcnow
 from lms.enrolment.runs import ensure_default_run
 from lms.extensions import db
+from lms.ops import route_limits
 from lms.orgs.models import Authority, Country
 from lms.settings.services import clear_settings_cache
 
@@ -124,6 +125,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     forget_snapshots()
     # The settings row is gone: settings a test saved must not close the next test's registration.
     clear_settings_cache()
+    route_limits.limiter(app).reset()  # the per-address route limits (memory storage) start again too
     ctx.pop()
 
 

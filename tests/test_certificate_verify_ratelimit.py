@@ -1,10 +1,10 @@
-"""The public verify page counts lookups with the shared limiter (lms.ops.ratelimit), with Redis and
-without it, and the old verify_rate_window table is gone (migration 20261202_0002)."""
+"""The public verify pages count lookups per client with Flask-Limiter (lms.ops.route_limits), with
+Redis and without it (memory), and the old verify_rate_window table is gone (migration 20261202_0002)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,56 +13,52 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, func, inspect, select
 
 from lms import create_app
-from lms.certificates import codes, verify_limits
+from lms.certificates import codes
 from lms.config import MIGRATIONS_DIR
 from lms.extensions import db
-from lms.ops import ratelimit
+from lms.ops import route_limits
 from lms.ops.models import RateLimitCounter
-from lms.ops.redis_connection import EXTENSION_KEY, redis_client
+from lms.ops.redis_connection import key_prefix, redis_client
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/5"
 HEADING = "Too many requests"  # the shared 429 page (templates/errors/error.html)
 
 
-@pytest.fixture(params=["database", "redis"])
-def backend(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
-    limit = app.config["CERTIFICATE_VERIFY_LIMIT"]
-    window = app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"]
-    if request.param == "redis":
-        app.config["REDIS_URL"] = REDIS_TEST_URL
-        app.extensions.pop(EXTENSION_KEY, None)
-    yield request.param
-    app.config["CERTIFICATE_VERIFY_LIMIT"] = limit
-    app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"] = window
-    app.config.pop("REDIS_URL", None)
-    app.extensions.pop(EXTENSION_KEY, None)
+@pytest.fixture(params=["memory", "redis"])
+def limited_app(
+    request: pytest.FixtureRequest, app: Flask, make_app: Callable[..., Flask], tmp_path: Path
+) -> Iterator[Flask]:
+    """The storage is chosen when the app is made: the test app (no Redis: memory), or another app on
+    the test database with REDIS_URL (its counts under its own key prefix)."""
+    if request.param == "memory":
+        yield app
+        return
+    other = make_app(
+        TESTING=True, INSTANCE_PATH=str(tmp_path), SECRET_KEY="test-secret-key", REDIS_URL=REDIS_TEST_URL,
+        REDIS_KEY_PREFIX=f"lms-test-{secrets.token_hex(4)}:",
+    )  # fmt: skip
+    yield other
+    client = redis_client(other)
+    assert client is not None
+    for name in client.scan_iter(match=f"*{key_prefix(other)}*"):
+        client.delete(name)
 
 
 def random_address() -> str:
     return "10.{}.{}.{}".format(*secrets.token_bytes(3))
 
 
-def forget_redis_counts(app: Flask, address: str) -> None:
+def stored_keys(app: Flask) -> list[str]:
     client = redis_client(app)
     if client is not None:
-        key = ratelimit.storage_key(verify_limits.verify_rate_key(address))
-        for name in client.scan_iter(match=f"{ratelimit.redis_prefix()}{key}:*"):
-            client.delete(name)
+        return [name.decode() for name in client.scan_iter(match=f"*{key_prefix(app)}*")]
+    storage = route_limits.limiter(app).storage
+    return [str(key) for key in storage.storage]  # type: ignore[attr-defined]  # limits' MemoryStorage
 
 
-@pytest.fixture
-def addresses(app: Flask) -> Iterator[list[str]]:
-    """Client addresses of this test alone: Redis counts outlive the test (and Redis is shared)."""
-    addresses = [random_address() for _ in range(2)]
-    yield addresses
-    for address in addresses:
-        forget_redis_counts(app, address)
-
-
-def test_the_verify_page_is_limited_per_client_on_both_stores(
-    app: Flask, backend: str, addresses: list[str]
-) -> None:
-    address, other = addresses
+def test_the_verify_page_is_limited_per_client_on_both_stores(limited_app: Flask) -> None:
+    app = limited_app
+    address, other = random_address(), random_address()
     app.config["CERTIFICATE_VERIFY_LIMIT"] = 3
     app.config["CERTIFICATE_VERIFY_WINDOW_SECONDS"] = 3600  # no window boundary inside the test
     client = app.test_client()
@@ -77,17 +73,17 @@ def test_the_verify_page_is_limited_per_client_on_both_stores(
     ]
     assert [r.status_code for r in refused] == [429, 429, 429]
     assert all(HEADING in r.get_data(as_text=True) for r in refused)
+    assert all(0 < int(r.headers["Retry-After"]) <= 3600 for r in refused)  # Flask-Limiter's header
     # Another address has its own count.
     assert client.get("/verify/X", environ_base={"REMOTE_ADDR": other}).status_code == 404
 
+    keys = stored_keys(app)
+    assert any("verify" in key for key in keys)
+    assert not any(address in key or other in key for key in keys)  # the address only as a hash
+    if redis_client(app) is not None:
+        assert all(key_prefix(app) in key for key in keys)  # under this academy's prefix
     db.session.rollback()
-    stored = db.session.execute(select(RateLimitCounter.key, RateLimitCounter.count)).all()
-    if backend == "database":
-        # The refused hits were committed too, under a hash: no address is stored.
-        assert sorted(count for _, count in stored) == [1, 6]
-        assert all(key.startswith("verify:") and address not in key for key, _ in stored)
-    else:
-        assert stored == []
+    assert db.session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0  # no table row
 
 
 def test_the_old_table_is_gone_from_the_models(app: Flask) -> None:

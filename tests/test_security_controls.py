@@ -295,9 +295,11 @@ def test_registration_probing_is_rate_limited_per_address(app: Flask, make_user,
                 "password": "a good long phrase",
                 "confirm_password": "a good long phrase", "country": authority.country_code,
                 "authority": str(authority.id)}  # fmt: skip
-        statuses = [client.post("/register", data=form).status_code for _ in range(5)]
+        responses = [client.post("/register", data=form) for _ in range(5)]
+        statuses = [response.status_code for response in responses]
         assert statuses[:3] == [422, 422, 422]  # "already exists": registration must say so...
         assert statuses[3:] == [429, 429]  # ...so probing it is throttled per address
+        assert all(int(response.headers["Retry-After"]) > 0 for response in responses[3:])
     finally:
         app.config.pop("REGISTRATION_LIMIT_PER_IP")
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -16,6 +17,7 @@ from lms.auth.forms import LoginForm, RegistrationForm
 from lms.auth.services import Registration, authenticate, end_sessions
 from lms.config import LANGUAGES
 from lms.i18n import current_language
+from lms.ops import route_limits
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.security import sign_in_limits, two_factor
 from lms.security.sign_in_steps import begin_second_factor, complete_sign_in
@@ -24,6 +26,10 @@ from lms.settings.services import get_settings
 from lms.unit_of_work import refusals_into
 
 bp = Blueprint("auth", __name__)
+
+
+def _too_many() -> str:
+    return _("Too many registrations from your network. Try again later.")
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -99,10 +105,13 @@ def register() -> tuple[str, int] | Response:
     language = current_language()
     form = _registration_form(language)
     if form.validate_on_submit():
-        allowed = sign_in_limits.registration_allowed()
-        sign_in_limits.keep_counted_attempt()  # the attempt counts even when the registration then fails
-        if not allowed:
-            form.form_errors.append(_("Too many registrations from your network. Try again later."))
+        try:  # per address (Flask-Limiter): the count is kept even when the registration then fails
+            with route_limits.limit(
+                "register", "REGISTRATION_LIMIT_PER_IP", 20, "REGISTRATION_LIMIT_WINDOW", 3600, _too_many
+            ):
+                pass
+        except RateLimitExceeded:  # the form again, with the reason; Retry-After comes from the limiter
+            form.form_errors.append(_too_many())
             return render_template("auth/register.html", form=form), 429
         with refusals_into(form):
             user, _token = self_register(_registration(form, language))

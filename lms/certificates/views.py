@@ -20,9 +20,10 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
-from lms.certificates import codes, queries, rendering, services, signed_documents, storage, verify_limits
+from lms.certificates import codes, queries, rendering, services, signed_documents, storage
 from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate
+from lms.ops import route_limits
 from lms.unit_of_work import on_refusal, refusals_into
 
 bp = Blueprint("certificates", __name__)
@@ -48,10 +49,18 @@ def _own_certificate(code: str) -> Certificate:
 
 
 def _rate_limited_lookup() -> None:
-    """Count this lookup before anything is read (lms.ops.ratelimit). Without Redis the count is a
-    database write, committed by the service, refused or not; a refusal (RateLimited, 429) is
-    answered by the unit of work's error page."""
-    verify_limits.count_verify_lookup_kept(request.remote_addr)
+    """Count this lookup before anything is read: the verify pages share one budget per client
+    (Flask-Limiter, lms.ops.route_limits; the address is stored only as a hash). An unknown code counts
+    too; past the limit the app's error page answers 429 with Retry-After."""
+    with route_limits.limit(
+        "verify",
+        "CERTIFICATE_VERIFY_LIMIT",
+        30,
+        "CERTIFICATE_VERIFY_WINDOW_SECONDS",
+        600,
+        lambda: _("Too many verification requests. Please wait a few minutes and try again."),
+    ):
+        pass
 
 
 # --- trainee ---------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Shared rate limits: ``hit(key, limit, window) -> allowed``, the one call other features make.
+"""Shared rate limits for sign-in, reset links and the second factor: ``hit(key, limit, window)``.
+
+Per-address limits on public routes are Flask-Limiter's (lms.ops.route_limits); these stay ours
+because they count per account across addresses, ``forgive`` and ``hold`` (docs/security.md).
 
     from lms.ops import ratelimit
     if not ratelimit.hit(f"login:{email}", limit=10, window=900):
@@ -14,7 +17,7 @@ servers) shares one count:
   still commit for the hit to count, exactly as it would commit any other change it wants to keep.
 
 Both stores give the same answers for the same sequence of hits (the tests run each scenario on
-both). Keys are namespaced by the caller ("login:", "verify:"); long keys are hashed. ``count``
+both). Keys are namespaced by the caller ("login:", "reset:"); long keys are hashed. ``count``
 reads a window's count without a hit, ``forgive`` takes one hit back (sign-in counts an attempt
 before the password is checked and gives it back when it was right), ``seconds_left`` is the
 Retry-After of a refusal, and ``hold(key, seconds)`` spaces attempts out (a growing delay).

@@ -1,5 +1,7 @@
-"""Limits on sign-in, password-reset requests and registration (per account and per address), and the
-sign-in audit rows.
+"""Limits on sign-in and password-reset requests (per account and per address), and the sign-in audit
+rows. These stay on lms.ops.ratelimit (forgive on success, per account across addresses, a growing
+delay); the per-address route limits (registration, the verify pages) are Flask-Limiter's
+(lms.ops.route_limits).
 """
 
 from __future__ import annotations
@@ -112,8 +114,8 @@ def passed_sign_in(check: SignInCheck) -> None:
 def keep_counted_attempt() -> None:
     """Commit the attempt counted so far (the rate-limit hits, a failed sign-in in the audit log) in a
     transaction of its own, before the view answers. The unit of work (lms/unit_of_work.py) rolls back
-    every answer of 400 or more, and a refused or failed sign-in answers 401/429; a registration that
-    then fails must not take its counted attempt with it. The only commit a view may ask for itself."""
+    every answer of 400 or more, and a refused or failed sign-in answers 401/429 (and a wrong second
+    factor 401). The only commit a view may ask for itself."""
     db.session.commit()
 
 
@@ -135,17 +137,6 @@ def password_reset_allowed(email: str) -> bool:
         ),
     ]
     return all(answers)
-
-
-def registration_allowed() -> bool:
-    """Registration must say when an address already has an account, so it is throttled per client
-    address instead: probing which addresses exist costs an attacker hours, not seconds."""
-    config = current_app.config
-    return ratelimit.hit(
-        f"register:ip:{client_address()}",
-        int(config.get("REGISTRATION_LIMIT_PER_IP", 20)),
-        int(config.get("REGISTRATION_LIMIT_WINDOW", 3600)),
-    )
 
 
 def record_sign_in(user: User, *, second_factor: bool = False) -> None:
