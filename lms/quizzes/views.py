@@ -26,6 +26,7 @@ from lms.quizzes import queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
 from lms.quizzes.grading import is_answered, question_type
 from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
+from lms.reports.quiz_report import quiz_report
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("quizzes", __name__)
@@ -229,7 +230,7 @@ def trainer_report(quiz_id: int) -> str:
     if quiz is None:
         abort(404)
     require_course_trainer(quiz.course_id)
-    report = queries.quiz_report(quiz)
+    report = quiz_report(quiz)
     peak = max((count for _, count in report.distribution), default=0)
     return render_template(
         "quizzes/trainer_report.html",
