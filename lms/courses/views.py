@@ -15,13 +15,13 @@ from lms.courses.models import Course, LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
 from lms.courses.queries import catalogue as catalogue_entries
 from lms.courses.queries import course_by_slug, published_outline
-from lms.courses.reading import complete_on_reading
 from lms.courses.translation_status import LanguageStatus, LessonTexts, QuestionTexts, translation_status
 from lms.db import begin_writing, reads_before_writing
 from lms.enrolment import completion as enrolment_completion
 from lms.enrolment import enrol_first
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
+from lms.enrolment.completion import complete_on_reading
 from lms.enrolment.models import Enrolment
 from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows

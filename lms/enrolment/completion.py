@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.courses.queries import ordered_lesson_ids
-from lms.db import utcnow
+from lms.db import begin_writing, utcnow
 from lms.enrolment.models import (
     ACTIVE_STATUSES,
     CourseRun,
@@ -109,6 +109,18 @@ def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
         return False
     lesson_completed.send(enrolment, lesson_id=lesson.id)  # lms.enrolment.completion re-checks completion
     return True
+
+
+def complete_on_reading(enrolment: Enrolment, lesson: CompletableLesson) -> None:
+    """The trainee opened the lesson, which in this course is what completes it (the courses page calls this).
+
+    A lazy state change kept in the GET on purpose: moving it to a POST would need the page's script
+    (or a second click) to say what opening the page already says, and a page read offline or
+    without script would never count. ``begin_writing`` ends the page's read transaction (SQLite
+    takes its write lock for the write only) and sets ``g.write_intent``, so the unit of work commits
+    this GET after the view. A repeat changes nothing but the activity time."""
+    begin_writing(enrolment)  # re-read under the write lock when the service looks at it
+    complete_lesson(enrolment, lesson)
 
 
 @cache
