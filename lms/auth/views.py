@@ -105,12 +105,7 @@ def register() -> tuple[str, int] | Response:
     language = current_language()
     form = _registration_form(language)
     if form.validate_on_submit():
-        try:  # per address (Flask-Limiter): the count is kept even when the registration then fails
-            with route_limits.limit(
-                "register", "REGISTRATION_LIMIT_PER_IP", 20, "REGISTRATION_LIMIT_WINDOW", 3600, _too_many
-            ):
-                pass
-        except RateLimitExceeded:  # the form again, with the reason; Retry-After comes from the limiter
+        if _registration_limited():  # the form again, with the reason; Retry-After comes from the limiter
             form.form_errors.append(_too_many())
             return render_template("auth/register.html", form=form), 429
         with refusals_into(form):
@@ -125,6 +120,18 @@ def register() -> tuple[str, int] | Response:
             return redirect(url_for("courses.dashboard"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/register.html", form=form), status
+
+
+def _registration_limited() -> bool:
+    """Counts this registration attempt per address (Flask-Limiter); True when the limit is reached. The
+    count is kept even when the registration then fails."""
+    try:
+        with route_limits.limit(
+            "register", "REGISTRATION_LIMIT_PER_IP", 20, "REGISTRATION_LIMIT_WINDOW", 3600, _too_many
+        ):
+            return False
+    except RateLimitExceeded:
+        return True
 
 
 def _registration_form(language: str) -> RegistrationForm:
