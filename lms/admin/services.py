@@ -22,6 +22,7 @@ from lms.auth.services import end_sessions, find_user_by_email, normalise_email
 from lms.auth.signals import person_merged
 from lms.auth.user_references import UserReference, user_references
 from lms.db import utcnow
+from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs import services as orgs_services
@@ -312,8 +313,6 @@ def merge_clashes(kept: User, removed: User) -> list[str]:
 
 def _enrolment_clashes(kept: User, removed: User) -> list[str]:
     """Two live enrolments in the same course would double-count the person in reports."""
-    from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
-
     mine, theirs = aliased(Enrolment), aliased(Enrolment)
     my_run, their_run = aliased(CourseRun), aliased(CourseRun)
     titles = db.session.scalars(

@@ -21,6 +21,7 @@ from lms.db import utcnow
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
 from lms.i18n import recipient_language
+from lms.notifications.services import queue_mail
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import email_domain_allowed, get_settings
 
@@ -67,8 +68,6 @@ def confirmation_lifetime() -> timedelta:
 
 def issue_email_confirmation(user: User) -> str:
     """A new single-use link for the user's current address; earlier unused links stop working."""
-    from lms.notifications.services import queue_mail  # mail is sent after the commit
-
     if user.email_confirmed_at is not None:
         raise ValidationFailed(_("Your email address is already confirmed."))
     token = issue_one_time_token(EmailConfirmation, user.id, confirmation_lifetime(), email=user.email)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+import lms.jobs.tasks  # noqa: F401  # registers the tasks with the queue
 from lms.extensions import db
 from lms.jobs.models import JobFailure
 from lms.jobs.queue import huey, recover_jobs_in_hand
@@ -31,8 +32,6 @@ def worker(workers: int | None) -> None:
     """Run jobs until stopped. SIGTERM or Ctrl-C stops gracefully: running jobs finish (or are put
     back on the queue after JOBS_SHUTDOWN_TIMEOUT seconds); nothing queued is lost. A worker killed
     outright leaves its jobs in hand recorded; the next worker on the machine puts them back."""
-    import lms.jobs.tasks  # noqa: F401 -- registers the tasks with the queue
-
     if current_app.config.get("JOBS_IMMEDIATE"):
         raise click.ClickException("JOBS_IMMEDIATE is set: jobs run inline, there is no queue to work")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -5,18 +5,25 @@ erasure commits (session listeners registered when this module is imported).
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
+from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
-from lms.auth.models import User
+from lms.auth.models import EmailConfirmation, User
 from lms.auth.passwords import hash_password
+from lms.certificates.models import Certificate
+from lms.certificates.storage import PDF_FOLDER, instance_dir
 from lms.db import utcnow
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, LessonCompletion
 from lms.errors import ValidationFailed
 from lms.extensions import db
+from lms.notifications.models import OutgoingMail
+from lms.quizzes.models import Quiz, QuizAttempt
 from lms.security.models import PasswordReset, TwoFactorCredential
 from lms.security.two_factor import confirmed_credential
 
@@ -31,11 +38,6 @@ def personal_data(user: User) -> dict[str, Any]:
     """Everything the academy holds about a person beyond the profile (the profile and enrolment
     summary come from lms.auth.account_views): enrolments with their history, lesson completions,
     quiz attempts, certificates and the audit records about them or by them."""
-    from lms.audit.models import AuditRecord
-    from lms.certificates.models import Certificate
-    from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, LessonCompletion
-    from lms.quizzes.models import Quiz, QuizAttempt
-
     enrolments = db.session.execute(
         select(Enrolment, CourseRun)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
@@ -157,11 +159,6 @@ def erase_person(user: User, actor_id: int, reason: str) -> list[str]:
     their counts. Certificates keep code and status (the verify page still answers valid/revoked)
     but lose the name, the signed credential and the PDF. The account can never sign in again.
     Returns the certificate PDF file names to delete once the transaction has committed."""
-    from lms.auth.models import EmailConfirmation
-    from lms.certificates.models import Certificate
-    from lms.enrolment.models import Enrolment
-    from lms.notifications.models import OutgoingMail
-
     if user.id == actor_id:
         raise ValidationFailed(_("You cannot erase your own account."))
     if user.merged_into_id is None and user.email.endswith("@erased.invalid"):
@@ -228,10 +225,6 @@ def _keep_files_of_rolled_back_erase(session: Session, previous_transaction: Ses
 
 def delete_certificate_files(names: list[str]) -> None:
     """After the erase committed: the PDFs (and their translated copies) carry the name, so they go."""
-    from pathlib import Path
-
-    from lms.certificates.storage import PDF_FOLDER, instance_dir
-
     folder = instance_dir() / PDF_FOLDER
     for name in names:
         stem = Path(name).stem

@@ -16,12 +16,15 @@ from lms.audit.services import record_event
 from lms.auth.models import User
 from lms.auth.password_policy import check_new_password
 from lms.auth.passwords import hash_password
+from lms.auth.services import find_user_by_email
 from lms.auth.tokens import issue_one_time_token, public_link, token_hash
 from lms.db import utcnow
 from lms.errors import ValidationFailed
 from lms.extensions import db
 from lms.i18n import recipient_language
+from lms.notifications.services import queue_mail
 from lms.security.models import PasswordReset
+from lms.settings.services import get_settings
 
 RESET_HOURS_DEFAULT = 1
 
@@ -39,10 +42,6 @@ def request_password_reset(email: str) -> str | None:
 
     The mail is left for the job worker (sent within a minute) instead of being sent inside the
     request: sending would make a known address answer measurably slower than an unknown one."""
-    from lms.auth.services import find_user_by_email
-    from lms.notifications.services import queue_mail
-    from lms.settings.services import get_settings
-
     user = find_user_by_email(email)
     if user is None or not user.active:
         return None

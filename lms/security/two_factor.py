@@ -18,6 +18,7 @@ from lms.extensions import db
 from lms.ops import ratelimit
 from lms.security import totp
 from lms.security.models import TwoFactorCredential
+from lms.settings.services import get_settings
 
 TWO_FACTOR_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
 
@@ -115,6 +116,4 @@ def verify_second_factor(user: User, code: str) -> bool:
 
 
 def provisioning_uri(user: User, credential: TwoFactorCredential) -> str:
-    from lms.settings.services import get_settings
-
     return totp.provisioning_uri(credential.secret, user.email, get_settings().academy_name)
