@@ -30,6 +30,7 @@ from lms.enrolment.queued_import import commit_queued_import
 from lms.enrolment.views.base import _focal_authority_ids, _refused, _run_or_404, bp
 from lms.extensions import db
 from lms.i18n import current_language
+from lms.jobs.tasks import enqueue_import
 from lms.unit_of_work import refusal_kept
 
 IMPORT_PROGRESS_REFRESH_SECONDS = 3
@@ -108,8 +109,6 @@ def _start_import_job(
         current_user, course_run, data, file_name, mode, justification,
         dry_run=dry_run, language=current_language(), rows=rows,
     )  # fmt: skip
-    from lms.jobs.tasks import enqueue_import  # after the commit: the job reads what was committed
-
     enqueue_import(import_id)
     return redirect(url_for("enrolment.import_progress", run_id=course_run.id, import_id=import_id), 303)
 
