@@ -184,6 +184,7 @@ def test_approval_runs_wait_for_an_admin_who_issues_in_bulk(
         assert jobs.names() == ["issue_certificate", "issue_certificate"]
         waiting = client.get(progress_url)
         assert waiting.status_code == 200 and waiting.headers["Refresh"] == "5"
+        assert waiting.mimetype == "text/html"  # a page, not its source as text
         assert "Certificates issued: 0 of 2" in waiting.get_data(as_text=True)
         assert jobs.run() == 2
     finished = client.get(progress_url)

@@ -215,7 +215,8 @@ def admin_bulk_progress(batch: int) -> Response:
     """A bulk issue's progress while the job works; the page reloads itself (a Refresh header:
     no script needed) until every certificate and its PDF is made."""
     progress = services.bulk_issue_progress(batch)  # an unknown batch: its LmsError's page and status
-    response = Response(render_template("certificates/admin_bulk_progress.html", progress=progress))
+    page = render_template("certificates/admin_bulk_progress.html", progress=progress)
+    response = Response(page, mimetype="text/html")  # werkzeug's Response says text/plain unless told
     if not progress.done:
         response.headers["Refresh"] = "5"
     return response
