@@ -246,6 +246,15 @@ def login(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> Non
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def browser_sign_in(page: Any, live_server: str, user: User) -> None:
+    """Sign in through the page, as a person does (the browser tests' counterpart of ``login``)."""
+    page.goto(f"{live_server}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", TEST_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
     def do_login(user: User) -> FlaskClient:

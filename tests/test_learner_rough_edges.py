@@ -22,7 +22,7 @@ from lms.extensions import db
 from lms.quizzes.models import Quiz
 from lms.security import totp
 from lms.security.models import TwoFactorCredential
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, browser_sign_in, login
 
 
 def enrol(user: User, course: Course, language: str = "en") -> Enrolment:
@@ -38,14 +38,6 @@ def complete_every_lesson(enrolment: Enrolment, course: Course) -> None:
     for lesson_id in lessons:
         db.session.add(LessonCompletion(enrolment_id=enrolment.id, lesson_id=lesson_id))
     db.session.commit()
-
-
-def sign_in(page: Any, live_server: str, user: User) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def computed_direction(page: Any, selector: str) -> list[tuple[str, str | None, str | None, str]]:
@@ -77,7 +69,7 @@ def test_english_course_content_on_arabic_pages_runs_left_to_right(
 ) -> None:
     user = make_user(Role.TRAINEE, preferred_language="ar")
     enrol(user, demo_course, "en")
-    sign_in(page, live_server, user)
+    browser_sign_in(page, live_server, user)
 
     page.goto(f"{live_server}/dashboard")
     assert page.locator("html").get_attribute("dir") == "rtl"
@@ -147,7 +139,7 @@ def test_dashboard_leads_to_the_final_assessment_once_every_lesson_is_done(
     user = make_user(Role.TRAINEE)
     enrolment = enrol(user, demo_course)
     complete_every_lesson(enrolment, demo_course)
-    sign_in(page, live_server, user)
+    browser_sign_in(page, live_server, user)
 
     page.goto(f"{live_server}/dashboard")
     card = page.locator(".card").first

@@ -18,7 +18,7 @@ from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,11 +63,7 @@ def test_saved_lesson_read_and_completed_offline_is_recorded_once(
     course_url = f"{live_server}/courses/{demo_course.slug}"
     second_url = f"{course_url}/lessons/{second.id}"
 
-    page.goto(f"{live_server}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    browser_sign_in(page, live_server, user)
 
     page.goto(course_url)
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")

@@ -14,7 +14,7 @@ from lms.courses.queries import published_outline
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,7 @@ def enrol_and_sign_in(page: Any, live_server: str, course: Course, user: User) -
     assert run is not None
     enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    browser_sign_in(page, live_server, user)
     page.wait_for_url("**/dashboard")
 
 

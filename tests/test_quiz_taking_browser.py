@@ -20,7 +20,7 @@ from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import QuizAttempt
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +38,7 @@ def start_final(page: Any, live_server: str, course: Course, user: User) -> Quiz
     assert run is not None
     enrolment_self_service.self_enrol(user, run, language="en")
     db.session.commit()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    browser_sign_in(page, live_server, user)
     page.goto(f"{live_server}/courses/{course.slug}/quizzes/final-assessment")
     page.locator(".quiz-page form button[type=submit]").click()  # "Start attempt 1", in any language
     page.wait_for_url("**/quiz-attempts/**")
