@@ -60,6 +60,8 @@ MODEL_MODULES = (
     "lms.courses.models",
     "lms.enrolment.models",
     "lms.quizzes.models",
+    "lms.sessions.models",
+    "lms.surveys.models",
     "lms.audit.models",
     "lms.certificates.models",
     "lms.notifications.models",

@@ -72,6 +72,17 @@ class CourseRun(db.Model):  # type: ignore[name-defined]
     open_to_all: Mapped[bool] = mapped_column(default=True)
     start_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Runs with sessions (lms.sessions, issue 20). Completion rule: the course's lessons (unless a pure
+    # workshop turns them off), at least min_attendance_percent of the planned session time, and the final
+    # assessment when the course has one. session_minutes is the sum of the run's sessions (not cancelled),
+    # kept by lms.sessions so that completion reads it without knowing sessions.
+    completion_requires_lessons: Mapped[bool] = mapped_column(default=True)
+    min_attendance_percent: Mapped[int | None]
+    session_minutes: Mapped[int] = mapped_column(default=0)
+    # International events: visa invitation letters; passport data and needs are erased this many days
+    # after the run ends (lms.sessions, a periodic job).
+    is_international: Mapped[bool] = mapped_column(default=False)
+    personal_data_retention_days: Mapped[int] = mapped_column(default=30)
 
     course: Mapped[Course] = relationship()
 
@@ -109,6 +120,8 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     justification: Mapped[str | None] = mapped_column(Text)
     # Order on the run's waiting list (1 = next); None when not waiting.
     waiting_position: Mapped[int | None]
+    # Minutes of the run's sessions attended (lms.sessions keeps it from the register; completion reads it).
+    attended_minutes: Mapped[int] = mapped_column(default=0)
 
     run: Mapped[CourseRun] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

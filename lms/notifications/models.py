@@ -37,3 +37,5 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An iCalendar invitation sent with the message (text/calendar; its METHOD: REQUEST or CANCEL).
+    calendar_ics: Mapped[str | None] = mapped_column(Text)
