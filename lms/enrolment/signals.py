@@ -20,3 +20,8 @@ enrolment_completed = signals.signal("enrolment-completed")
 # (lms.enrolment.bulk_import), which the ORM's listeners do not see: the indicator facts subscribe
 # (lms/reports/facts.py).
 places_written_in_bulk = signals.signal("places-written-in-bulk")
+
+# sender: the Enrolment whose attended minutes (enrolment.attended_minutes) lms.sessions has just changed
+# from the register. Defined here, not in lms.sessions: sessions sits above enrolment, and the subscriber
+# (lms.enrolment.completion, which re-checks completion) may import only downwards.
+attendance_changed = signals.signal("attendance-changed")
