@@ -45,9 +45,13 @@ from lms.reports.views import bp as reports_bp
 from lms.request_input import IntegerConverter
 from lms.security.setup import init_security
 from lms.security.views import bp as security_bp
+from lms.sessions.setup import init_sessions
+from lms.sessions.views import bp as sessions_bp
 from lms.settings.services import get_settings
 from lms.settings.views import bp as settings_bp
 from lms.settings.views import register_settings_context
+from lms.surveys.setup import init_surveys
+from lms.surveys.views import bp as surveys_bp
 from lms.unit_of_work import init_unit_of_work
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -117,6 +121,8 @@ def register_features(app: Flask) -> None:
     app.after_request(certificate_work_after_commit)
     init_unit_of_work(app)  # after the after-commit hooks: after_request runs in reverse, so it commits first
     init_enrolment(app)  # completion re-checked on the signals of quizzes and lessons
+    init_sessions(app)
+    init_surveys(app)
     init_certificates(app)
     for blueprint in (
         auth_bp,
@@ -134,6 +140,8 @@ def register_features(app: Flask) -> None:
         authoring_bp,
         authoring_files_bp,
         frontend_bp,
+        sessions_bp,
+        surveys_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

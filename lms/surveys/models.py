@@ -70,6 +70,9 @@ class SurveyItem(db.Model):  # type: ignore[name-defined]
     prompt: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     retired: Mapped[bool] = mapped_column(default=False)
+    # What a donor indicator reads from this item: "satisfaction" (agreement: share answering 4-5) or
+    # "applied" (follow-up: share answering yes / 4-5). None: shown in the results only.
+    indicator: Mapped[str | None] = mapped_column(String(20))
 
 
 class RunSurvey(db.Model):  # type: ignore[name-defined]
@@ -113,7 +116,11 @@ class SurveyInvitation(db.Model):  # type: ignore[name-defined]
 
 
 class SurveyResponse(db.Model):  # type: ignore[name-defined]
-    """One anonymous set of answers. No person, no enrolment, no time of day; a random key."""
+    """One anonymous set of answers. No person, no enrolment, no time of day; a random key.
+
+    The group attributes donors break results down by (sex, country, authority: the same dimensions as the
+    other indicators) are copied at submission; every figure from them is shown only for groups of at
+    least five responses (docs/surveys.md says why this is the trade-off we chose)."""
 
     __tablename__ = "survey_response"
 
@@ -121,6 +128,9 @@ class SurveyResponse(db.Model):  # type: ignore[name-defined]
     run_survey_id: Mapped[int] = mapped_column(ForeignKey("run_survey.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(5))
     submitted_on: Mapped[date]
+    sex: Mapped[str | None] = mapped_column(String(12))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    authority_id: Mapped[int | None]
 
     answers: Mapped[list[SurveyAnswer]] = relationship(cascade="all, delete-orphan")
 

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('prompt', sa.JSON(), nullable=False),
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('retired', sa.Boolean(), nullable=False),
+        sa.Column('indicator', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['form_id'], ['survey_form.id'], name=op.f('fk_survey_item_form_id_survey_form'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_item')),
     sa.UniqueConstraint('form_id', 'key', name=op.f('uq_survey_item_form_id_key'))
@@ -137,6 +138,9 @@ def upgrade():
     sa.Column('run_survey_id', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('submitted_on', sa.Date(), nullable=False),
+        sa.Column('sex', sa.String(length=12), nullable=True),
+        sa.Column('country_code', sa.String(length=2), nullable=True),
+        sa.Column('authority_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_survey_id'], ['run_survey.id'], name=op.f('fk_survey_response_run_survey_id_run_survey'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_response'))
     )
