@@ -40,6 +40,9 @@ from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.extensions import db
+from lms.surveys.models import RunSurvey, SurveyInvitation, SurveyKind
+from lms.surveys.queries import certificate_waits_for_survey
+from lms.surveys.signals import survey_answered
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +393,34 @@ def on_enrolment_completed(enrolment: Enrolment, **_kwargs: Any) -> None:
     certificate that could not be made shows up in the admins' "completed, not issued" list."""
     if enrolment.run.certificate_issuance != IssuanceRule.AUTOMATIC:
         return
+    if certificate_waits_for_survey(enrolment):
+        return  # issued when the end-of-course survey is answered (on_survey_answered)
+    _issue_automatically(enrolment)
+
+
+def on_survey_answered(invitation: SurveyInvitation, **_kwargs: Any) -> None:
+    """Subscriber of lms.surveys.signals.survey_answered: a run whose certificate waits for the
+    end-of-course survey issues it now, by the run's rule (automatic: now; approval: an admin)."""
+    run_survey = db.session.get(RunSurvey, invitation.run_survey_id)
+    if (
+        run_survey is None
+        or run_survey.kind != SurveyKind.END_OF_COURSE
+        or not run_survey.required_for_certificate
+    ):
+        return  # only the survey the certificate waited for issues it
+    enrolment = db.session.get(Enrolment, invitation.enrolment_id)
+    if (
+        enrolment is None
+        or enrolment.status != EnrolmentStatus.COMPLETED
+        or enrolment.run.certificate_issuance != IssuanceRule.AUTOMATIC
+        or certificate_waits_for_survey(enrolment)
+        or active_certificate(enrolment.user_id, enrolment.run_id) is not None
+    ):
+        return
+    _issue_automatically(enrolment)
+
+
+def _issue_automatically(enrolment: Enrolment) -> None:
     try:
         with db.session.begin_nested():
             issue_for_enrolment(enrolment, actor_id=None, method=IssueMethod.AUTOMATIC)
@@ -400,3 +431,4 @@ def on_enrolment_completed(enrolment: Enrolment, **_kwargs: Any) -> None:
 def connect_signals() -> None:
     """Connected by init_certificates (lms/certificates/setup.py) in every app: web, CLI, jobs."""
     enrolment_completed.connect(on_enrolment_completed)
+    survey_answered.connect(on_survey_answered)
