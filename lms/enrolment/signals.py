@@ -25,3 +25,9 @@ places_written_in_bulk = signals.signal("places-written-in-bulk")
 # from the register. Defined here, not in lms.sessions: sessions sits above enrolment, and the subscriber
 # (lms.enrolment.completion, which re-checks completion) may import only downwards.
 attendance_changed = signals.signal("attendance-changed")
+
+# sender: the Enrolment that has just taken a seat (status ENROLLED, flushed): self-enrolment, approval of a
+# request or nomination, promotion from the waiting list (lms.enrolment.transitions, the one place a place
+# is granted). Places written by the CSV import are told through places_written_in_bulk instead.
+# Subscriber: lms.sessions.invitations (the calendar invitations of the run's future sessions).
+place_taken = signals.signal("place-taken")

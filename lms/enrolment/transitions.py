@@ -13,6 +13,7 @@ from lms.enrolment.models import (
     EnrolmentEvent,
     EnrolmentStatus,
 )
+from lms.enrolment.signals import place_taken
 from lms.extensions import db
 
 
@@ -52,6 +53,8 @@ def change_status(
         enrolment.waiting_position = None
     db.session.flush()
     record_transition(enrolment, action, from_status, actor_id, reason)
+    if to_status == EnrolmentStatus.ENROLLED and from_status != EnrolmentStatus.ENROLLED:
+        place_taken.send(enrolment)
 
 
 def create_place(
@@ -83,6 +86,8 @@ def create_place(
     db.session.add(enrolment)
     db.session.flush()
     record_transition(enrolment, action, None, actor_id, justification)
+    if status == EnrolmentStatus.ENROLLED:
+        place_taken.send(enrolment)
     return enrolment
 
 

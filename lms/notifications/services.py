@@ -35,10 +35,24 @@ class SendOutcome(enum.StrEnum):
 
 
 def queue_mail(
-    recipient: str, subject: str, body: str, *, kind: str = "general", language: str = "en"
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    kind: str = "general",
+    language: str = "en",
+    calendar_ics: str | None = None,
 ) -> OutgoingMail:
-    """Record a message to send once the current transaction commits (nothing is sent before)."""
-    mail = OutgoingMail(recipient=recipient, subject=subject, body=body, kind=kind, language=language)
+    """Record a message to send once the current transaction commits (nothing is sent before).
+    ``calendar_ics``: an iCalendar invitation (METHOD:REQUEST or CANCEL) sent with it as text/calendar."""
+    mail = OutgoingMail(
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        kind=kind,
+        language=language,
+        calendar_ics=calendar_ics,
+    )
     db.session.add(mail)
     db.session.flush()
     if has_request_context():
@@ -79,7 +93,7 @@ def send_mail(mail: OutgoingMail) -> SendOutcome:
     killed mid-send leaves the message pending, tried again at that time."""
     config = current_app.config
     mail_id, seen, recipient = mail.id, mail.attempts, mail.recipient
-    message = build_message(mail_sender(), recipient, mail.subject, mail.body)
+    message = build_message(mail_sender(), recipient, mail.subject, mail.body, mail.calendar_ics)
     attempt, now = seen + 1, utcnow()
     claimed = db.session.execute(
         update(OutgoingMail)
@@ -102,11 +116,19 @@ def send_mail(mail: OutgoingMail) -> SendOutcome:
         if attempt >= int(config["MAIL_MAX_ATTEMPTS"]):
             result["status"] = MailStatus.FAILED  # never tried again: its text goes
             result["body"] = BODY_WHEN_DONE
+            result["calendar_ics"] = None  # an invitation carries the meeting link: gone with the text
         _record(mail_id, result)
         current_app.logger.warning("mail %s to %s not sent (try %s): %s", mail_id, recipient, attempt, error)
         return SendOutcome.FAILED
     _record(
-        mail_id, {"status": MailStatus.SENT, "sent_at": utcnow(), "last_error": None, "body": BODY_WHEN_DONE}
+        mail_id,
+        {
+            "status": MailStatus.SENT,
+            "sent_at": utcnow(),
+            "last_error": None,
+            "body": BODY_WHEN_DONE,
+            "calendar_ics": None,
+        },
     )
     return SendOutcome.SENT
 
@@ -129,7 +151,7 @@ def clear_done_bodies() -> int:
         result = db.session.execute(
             update(OutgoingMail)
             .where(OutgoingMail.status != MailStatus.PENDING, OutgoingMail.body != BODY_WHEN_DONE)
-            .values(body=BODY_WHEN_DONE)
+            .values(body=BODY_WHEN_DONE, calendar_ics=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()

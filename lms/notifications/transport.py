@@ -14,7 +14,9 @@ class MailTransportError(Exception):
     pass
 
 
-def build_message(sender: str, recipient: str, subject: str, body: str) -> EmailMessage:
+def build_message(
+    sender: str, recipient: str, subject: str, body: str, calendar_ics: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -22,7 +24,28 @@ def build_message(sender: str, recipient: str, subject: str, body: str) -> Email
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "academy.local")
     message.set_content(body, charset="utf-8")
+    if calendar_ics:
+        _add_calendar(message, calendar_ics)
     return message
+
+
+def _add_calendar(message: EmailMessage, ics: str) -> None:
+    """An iCalendar invitation the way mail clients read it (RFC 6047, as Google Calendar and Outlook
+    send theirs): multipart/mixed of a multipart/alternative (the text, then ``text/calendar;
+    method=REQUEST|CANCEL``, which Outlook, Gmail and Apple Mail turn into an invitation with its
+    buttons) and the same document as an ``invite.ics`` attachment, for clients that only offer files.
+    The ``method`` parameter must equal the document's METHOD."""
+    method = _calendar_method(ics)
+    params = {"method": method} if method else {}
+    message.add_alternative(ics, subtype="calendar", charset="utf-8", params=params)
+    message.add_attachment(ics.encode("utf-8"), maintype="application", subtype="ics", filename="invite.ics")
+
+
+def _calendar_method(ics: str) -> str | None:
+    for line in ics.splitlines():
+        if line.upper().startswith("METHOD:"):
+            return line.partition(":")[2].strip().upper() or None
+    return None
 
 
 def deliver(config: Mapping[str, Any], message: EmailMessage, instance_path: str) -> None:
