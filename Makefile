@@ -95,6 +95,7 @@ format: install-test
 # editors (docs/course-format.md). Commit them; tests/test_file_schemas.py fails when they are stale.
 schema: install
 	$(PY) -m lms.content.file_models
+	$(PY) -m lms.surveys.file_format
 
 # Benchmark (docs/performance.md): generate the data set once into its own instance (BENCH_SIZE=S|M|L),
 # then serve it with gunicorn (2 sync workers) and load it from other processes; rewrites the table.

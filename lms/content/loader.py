@@ -118,7 +118,8 @@ def load_all(root: Path) -> tuple[list[CourseSpec], list[ContentProblem]]:
     problems: list[ContentProblem] = []
     if not root.is_dir():
         return specs, [ContentProblem(str(root), 1, "the courses folder does not exist")]
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    # "_surveys" (survey forms, lms/surveys/file_loader.py) and other "_" folders are not courses.
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         spec, found = load_course(folder, root)
         problems.extend(found)
         if spec is not None:
