@@ -16,6 +16,7 @@ from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.queue import huey, job, periodic_job
 from lms.notifications.services import mail_progress, send_due_mail
+from lms.surveys import invitations as survey_invitations
 from lms.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,21 @@ def send_expiry_reminders() -> None:
     if queued:
         send_due_mail(limit=queued)  # claims commit per message, before SMTP: outside the unit of work
         log.info("expiry reminders: %s queued", queued)
+
+
+# --- surveys (issue 21) ----------------------------------------------------------------------
+
+
+@periodic_job(crontab(minute="23"))
+def send_due_surveys_hourly() -> None:
+    """Hourly: follow-up invitations that are due, invitation mails not sent yet, one reminder
+    (lms.surveys.invitations.send_due: each mail queued with the claim that marks it sent, so a
+    run twice or killed half way mails nobody twice), committed, then sent."""
+    with unit_of_work():
+        outcome = survey_invitations.send_due()
+    if outcome.invited or outcome.reminded:
+        send_due_mail(limit=outcome.invited + outcome.reminded)  # claims commit per message
+        log.info("surveys: %s invited, %s reminded", outcome.invited, outcome.reminded)
 
 
 # --- CSV import of trainees ------------------------------------------------------------------

@@ -63,14 +63,26 @@ def _message(problem: Problem) -> str:
     }[problem.kind]
 
 
-def refuse_unless_open(invitation: SurveyInvitation) -> None:
-    """Answered already, not open yet, or closed: refused with the reason (the page shows it)."""
+def invitation_state(invitation: SurveyInvitation) -> str | None:
+    """Why the survey cannot be answered now ("answered", "not_open", "closed"), or None when it can."""
     now = utcnow()
     if invitation.answered_on is not None:
-        raise Conflict(_("You have already answered this survey. Thank you."))
+        return "answered"
     if now < invitation.opens_at:
-        raise Conflict(_("This survey is not open yet."))
+        return "not_open"
     if now >= invitation.closes_at:
+        return "closed"
+    return None
+
+
+def refuse_unless_open(invitation: SurveyInvitation) -> None:
+    """Answered already, not open yet, or closed: refused with the reason (the page shows it)."""
+    state = invitation_state(invitation)
+    if state == "answered":
+        raise Conflict(_("You have already answered this survey. Thank you."))
+    if state == "not_open":
+        raise Conflict(_("This survey is not open yet."))
+    if state == "closed":
         raise Conflict(_("This survey is closed."))
 
 
