@@ -14,7 +14,7 @@ from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
 from lms.errors import NotFound
 from lms.extensions import db
 from lms.orgs.models import Authority
-from lms.sessions.models import Attendance, SessionTrainer, SignInSheetScan, TrainingSession
+from lms.sessions.models import Attendance, SignInSheetScan, TrainingSession
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,6 @@ def register_lines(session: TrainingSession) -> list[RegisterLine]:
         latin = " ".join(part for part in (given, patronymic, family) if part)
         lines.append(RegisterLine(enrolment_id, user_id, latin, native, authority, status, minutes, source))
     return lines
-
-
-def session_trainer_ids(session_id: int) -> set[int]:
-    return set(
-        db.session.scalars(select(SessionTrainer.user_id).where(SessionTrainer.session_id == session_id))
-    )
 
 
 def sheet_scans(session_id: int) -> list[SignInSheetScan]:
