@@ -30,7 +30,7 @@ from lms.enrolment import completion as enrolment_completion
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import Enrolment, EnrolmentStatus
-from lms.enrolment.signals import enrolment_completed, lesson_completed
+from lms.enrolment.signals import attendance_changed, enrolment_completed, lesson_completed
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
@@ -215,4 +215,5 @@ def test_completion_subscribers_are_connected_by_the_app_factory(app: Any) -> No
     assert completion._after_attempt_finished in _receivers(attempt_finished)
     assert completion._after_attempts_regraded in _receivers(attempts_regraded)
     assert completion._after_lesson_completed in _receivers(lesson_completed)
+    assert completion._after_attendance_changed in _receivers(attendance_changed)
     assert on_enrolment_completed in _receivers(enrolment_completed)

@@ -47,6 +47,7 @@ class CredentialFacts:
     modality: str
     status_list_url: str
     status_index: int
+    attended_minutes: int | None = None  # runs with sessions: the session time the holder attended
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -62,6 +63,9 @@ def criteria_narrative(facts: CredentialFacts) -> str:
         details.append(f"Level: {facts.level}.")
     if facts.notional_hours:
         details.append(f"Notional learning hours: {facts.notional_hours}.")
+    if facts.attended_minutes is not None:
+        hours, minutes = divmod(facts.attended_minutes, 60)
+        details.append(f"Session hours attended: {hours} h {minutes:02d}.")
     if facts.credits is not None:
         details.append(f"Credits: {facts.credits.normalize():f}.")
     if details:

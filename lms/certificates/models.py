@@ -71,6 +71,8 @@ class Certificate(db.Model):  # type: ignore[name-defined]
     course_level: Mapped[str | None] = mapped_column(String(20))
     credits: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     notional_hours: Mapped[int | None]
+    # Runs with sessions (issue 20): the minutes of session time the holder attended, frozen at issue.
+    attended_minutes: Mapped[int | None]
     learning_outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
     run_title: Mapped[str] = mapped_column(String(200))
     run_starts_on: Mapped[date | None]

@@ -76,6 +76,13 @@ def _unused_status_index() -> int:
             return index
 
 
+def _attended_minutes(run: CourseRun, enrolment: Enrolment | None) -> int | None:
+    """The session time attended, for runs with sessions (issue 20): stated on the certificate."""
+    if enrolment is None or not run.session_minutes:
+        return None
+    return enrolment.attended_minutes or 0
+
+
 def _issue(
     user: User,
     run: CourseRun,
@@ -117,6 +124,7 @@ def _issue(
         course_level=course.level,
         credits=course.credits,
         notional_hours=course.notional_hours,
+        attended_minutes=_attended_minutes(run, enrolment),
         learning_outcomes=[str(o) for o in course.text("learning_outcomes", language) or []],
         run_title=run.title,
         run_starts_on=run.starts_on,
@@ -146,6 +154,7 @@ def _issue(
         level=course.level,
         credits=course.credits,
         notional_hours=course.notional_hours,
+        attended_minutes=certificate.attended_minutes,
         learning_outcomes=certificate.learning_outcomes,
         run_title=run.title,
         run_starts_on=run.starts_on,

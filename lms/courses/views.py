@@ -27,6 +27,7 @@ from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import OutlineQuiz, course_question_specs, course_quizzes, outline_quizzes
+from lms.sessions import queries as session_queries
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
@@ -49,6 +50,7 @@ def dashboard() -> str:
         "courses/dashboard.html",
         rows=dashboard_rows(current_user.id),
         certificates=certificates_in_force(current_user.id),
+        next_session=session_queries.next_session_for(current_user.id),
         language=current_language(),
     )
 
@@ -87,7 +89,9 @@ def _standing(
     if enrolment is None:
         return set(), None
     completed = enrolment_completion.completed_lesson_ids(enrolment.id)
-    return completed, enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes)
+    return completed, enrolment_completion.progress_from_outline(
+        course.lesson_ids, completed, quizzes, enrolment
+    )
 
 
 def _study_language_form(languages: list[str], enrolment: object | None) -> StudyLanguageForm | None:
@@ -188,7 +192,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
         previous_lesson=previous_lesson,
         next_lesson=next_lesson,
         completed=completed,
-        progress=enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes),
+        progress=enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes, enrolment),
         enrolment=enrolment,
         language=language,
         # the language the title and body are really in: the course's own when this one has no translation

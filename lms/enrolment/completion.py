@@ -29,8 +29,8 @@ from lms.enrolment.models import (
     EnrolmentStatus,
     LessonCompletion,
 )
-from lms.enrolment.progress import Progress, compute_progress
-from lms.enrolment.signals import enrolment_completed, lesson_completed
+from lms.enrolment.progress import CompletionRule, Progress, compute_progress
+from lms.enrolment.signals import attendance_changed, enrolment_completed, lesson_completed
 from lms.enrolment.transitions import record_transition
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
@@ -50,6 +50,20 @@ def _completed_lesson_ids() -> Select[tuple[int]]:
     )
 
 
+def completion_rule(enrolment: Enrolment | None, run: CourseRun | None = None) -> CompletionRule:
+    """The run's completion rule and the enrolment's attended minutes, from rows already loaded (the
+    enrolment and its run: columns of course_run and enrolment, so no query of its own)."""
+    run = run if run is not None else (enrolment.run if enrolment is not None else None)
+    if run is None or enrolment is None:
+        return CompletionRule()
+    return CompletionRule(
+        lessons_required=run.completion_requires_lessons is not False,
+        attendance_required_percent=run.min_attendance_percent,
+        attended_minutes=enrolment.attended_minutes or 0,
+        planned_minutes=run.session_minutes or 0,
+    )
+
+
 def enrolment_progress(enrolment: Enrolment, course_id: int) -> Progress:
     lesson_ids = ordered_lesson_ids([course_id])[course_id]
     final = final_assessment_results([enrolment.id]).get(enrolment.id)
@@ -58,19 +72,25 @@ def enrolment_progress(enrolment: Enrolment, course_id: int) -> Progress:
         completed_lesson_ids(enrolment.id),
         assessment_required=final is not None,
         assessment_passed=final is not None and final.passed,
+        rule=completion_rule(enrolment),
     )
 
 
 def progress_from_outline(
-    lesson_ids: Sequence[int], completed: Collection[int], quizzes: Sequence[OutlineQuiz]
+    lesson_ids: Sequence[int],
+    completed: Collection[int],
+    quizzes: Sequence[OutlineQuiz],
+    enrolment: Enrolment | None = None,
 ) -> Progress:
-    """The same figure as enrolment_progress, from what a course or lesson page has already loaded."""
+    """The same figure as enrolment_progress, from what a course or lesson page has already loaded
+    (the enrolment comes with its run: lms.enrolment.self_service.active_enrolment)."""
     final = next((row for row in quizzes if row.quiz.role == QuizRole.FINAL), None)
     return compute_progress(
         lesson_ids,
         completed,
         assessment_required=final is not None,
         assessment_passed=final is not None and final.standing is not None and final.standing.passed,
+        rule=completion_rule(enrolment),
     )
 
 
@@ -165,7 +185,9 @@ def final_assessment_results(enrolment_ids: Iterable[int]) -> dict[int, QuizStan
 
 
 def update_completion(enrolment: Enrolment) -> None:
-    """Complete = every published lesson done and the final assessment (when the course has one) passed.
+    """Complete = the run's rule met (lms.enrolment.progress.Progress.complete): every published lesson
+    done unless the run turns lessons off, the minimum share of session time attended when the run sets
+    one, and the final assessment (when the course has one) passed.
 
     The one place completion is decided. It is reached from the signals of what feeds progress
     (lesson_completed, attempt_finished, attempts_regraded: lms/enrolment/completion.py); a new source
@@ -186,6 +208,12 @@ def _record_completion(enrolment: Enrolment, **_extra: object) -> None:
 
 @lesson_completed.connect
 def _after_lesson_completed(enrolment: Enrolment, **_extra: object) -> None:
+    update_completion(enrolment)
+
+
+@attendance_changed.connect
+def _after_attendance_changed(enrolment: Enrolment, **_extra: object) -> None:
+    """The register changed this enrolment's attended minutes (lms.sessions): re-check completion."""
     update_completion(enrolment)
 
 

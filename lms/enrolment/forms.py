@@ -111,6 +111,23 @@ class RunForm(FlaskForm):
         ),
         validators=[AnyOf(list(CertificateIssuance), message=ISSUANCE_REFUSED)],
     )
+    completion_requires_lessons = BooleanField(
+        _l("Completion requires the course's lessons"),
+        default=True,
+        description=_l("Turn off for a workshop whose only requirement is attending (and the assessment)."),
+    )
+    min_attendance_percent = IntegerField(
+        _l("Minimum attendance of session time (%)"),
+        description=_l("From 0 to 100. Leave empty when attendance is not required for completion."),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    is_international = BooleanField(_l("International event (visa invitation letters)"), default=False)
+    personal_data_retention_days = IntegerField(
+        _l("Personal data retention (days)"),
+        default=30,
+        description=_l("Passport data and needs are erased this many days after the run ends."),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+    )
     open_to_all = BooleanField(_l("Open to every country and authority"), default=True)
     eligible_countries = SelectMultipleField(_l("Eligible countries"), validators=[Optional()])
     eligible_authorities = SelectMultipleField(

@@ -1,4 +1,5 @@
-"""Progress through a course, as pure arithmetic over lesson ids."""
+"""Progress through a course run, as pure arithmetic: lessons by id, the final assessment, and for runs
+with sessions the time attended against the time planned (the run's completion rule)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,22 @@ class Progress:
     # The course's final assessment, when it has one: passing it is part of completing the course.
     assessment_required: bool = False
     assessment_passed: bool = False
+    # The run's rule (course_run columns): lessons may be turned off for a pure workshop; attendance is
+    # required when a minimum share of the planned session time is set.
+    lessons_required: bool = True
+    attendance_required_percent: int | None = None
+    attended_minutes: int = 0
+    planned_minutes: int = 0
 
     @property
     def complete(self) -> bool:
-        return self.lessons_complete and (self.assessment_passed or not self.assessment_required)
+        if not (self.lessons_required or self.attendance_required or self.assessment_required):
+            return False  # a rule that asks for nothing completes nobody by accident
+        return (
+            (self.lessons_complete or not self.lessons_required)
+            and (self.attendance_met or not self.attendance_required)
+            and (self.assessment_passed or not self.assessment_required)
+        )
 
     @property
     def percent(self) -> int:
@@ -29,6 +42,38 @@ class Progress:
     def lessons_complete(self) -> bool:
         return self.total > 0 and self.done >= self.total
 
+    @property
+    def attendance_required(self) -> bool:
+        return self.attendance_required_percent is not None
+
+    @property
+    def attendance_met(self) -> bool:
+        """At least the required share of the planned session time attended. Nothing planned yet meets
+        a requirement above 0% only once sessions exist (an empty schedule is not attendance)."""
+        required = self.attendance_required_percent
+        if required is None or required <= 0:
+            return True
+        if self.planned_minutes <= 0:
+            return False
+        return self.attended_minutes * 100 >= required * self.planned_minutes
+
+    @property
+    def attendance_percent(self) -> int:
+        if self.planned_minutes <= 0:
+            return 0
+        return min(100, (self.attended_minutes * 100) // self.planned_minutes)
+
+
+@dataclass(frozen=True)
+class CompletionRule:
+    """What a run asks beyond its course's lessons, from its course_run columns, and what an enrolment
+    has attended (enrolment.attended_minutes)."""
+
+    lessons_required: bool = True
+    attendance_required_percent: int | None = None
+    attended_minutes: int = 0
+    planned_minutes: int = 0
+
 
 def compute_progress(
     ordered_lesson_ids: Sequence[int],
@@ -36,15 +81,21 @@ def compute_progress(
     *,
     assessment_required: bool = False,
     assessment_passed: bool = False,
+    rule: CompletionRule | None = None,
 ) -> Progress:
     """Only lessons still published count; completions of unpublished lessons are kept but not counted."""
     completed = set(completed_ids)
     done = sum(1 for lesson_id in ordered_lesson_ids if lesson_id in completed)
     next_id = next((lesson_id for lesson_id in ordered_lesson_ids if lesson_id not in completed), None)
+    rule = rule or CompletionRule()
     return Progress(
         done=done,
         total=len(ordered_lesson_ids),
         next_lesson_id=next_id,
         assessment_required=assessment_required,
         assessment_passed=assessment_passed,
+        lessons_required=rule.lessons_required,
+        attendance_required_percent=rule.attendance_required_percent,
+        attended_minutes=rule.attended_minutes,
+        planned_minutes=rule.planned_minutes,
     )

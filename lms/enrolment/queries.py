@@ -26,7 +26,7 @@ from lms.enrolment.models import (
     RunEligibleAuthority,
     RunEligibleCountry,
 )
-from lms.enrolment.progress import Progress, compute_progress
+from lms.enrolment.progress import CompletionRule, Progress, compute_progress
 from lms.enrolment.rules import Eligibility, is_eligible, window_refusal
 from lms.extensions import db
 from lms.orgs.models import Authority
@@ -71,6 +71,12 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
             completed[enrolment.id],
             assessment_required=final is not None,
             assessment_passed=final is not None and final.passed,
+            rule=CompletionRule(
+                lessons_required=run.completion_requires_lessons is not False,
+                attendance_required_percent=run.min_attendance_percent,
+                attended_minutes=enrolment.attended_minutes or 0,
+                planned_minutes=run.session_minutes or 0,
+            ),
         )
         next_lesson = course.lesson(progress.next_lesson_id) if progress.next_lesson_id else None
         title = next_lesson.title_in(enrolment.language or course.language) if next_lesson else None

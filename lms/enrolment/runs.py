@@ -163,6 +163,11 @@ class RunData:
     countries: frozenset[str] = frozenset()
     authority_ids: frozenset[int] = frozenset()
     quota_codes: dict[str, int] = field(default_factory=dict)
+    # The completion rule for runs with sessions, and international events (lms.sessions).
+    completion_requires_lessons: bool = True
+    min_attendance_percent: int | None = None
+    is_international: bool = False
+    personal_data_retention_days: int = 30
 
 
 def save_run(actor: User, run: CourseRun | None, data: RunData) -> CourseRun:
@@ -184,6 +189,10 @@ def save_run(actor: User, run: CourseRun | None, data: RunData) -> CourseRun:
         if unknown:
             raise ValidationFailed(_("Unknown authority code(s): %(codes)s.", codes=", ".join(unknown)))
         quota_ids = {found[code]: seats for code, seats in data.quota_codes.items()}
+    if data.min_attendance_percent is not None and not 0 <= data.min_attendance_percent <= 100:
+        raise ValidationFailed(_("The minimum attendance is a percentage from 0 to 100."))
+    if not 0 <= data.personal_data_retention_days <= 3650:
+        raise ValidationFailed(_("Keep personal data from 0 to 3650 days after the run."))
     if not data.open_to_all and not data.countries and not data.authority_ids:
         raise ValidationFailed(_("List at least one eligible country or authority, or open the run to all."))
     created = run is None
@@ -205,13 +214,24 @@ def save_run(actor: User, run: CourseRun | None, data: RunData) -> CourseRun:
     run.seats_total = data.seats_total
     run.enrolment_method = data.enrolment_method
     run.open_to_all = data.open_to_all
+    run.completion_requires_lessons = data.completion_requires_lessons
+    run.min_attendance_percent = data.min_attendance_percent
+    run.is_international = data.is_international
+    run.personal_data_retention_days = data.personal_data_retention_days
     db.session.flush()
     record_event(
         "course_run.created" if created else "course_run.updated",
         "course_run",
         run.id,
         actor_id=actor.id,
-        after={"title": run.title, "course_id": run.course_id, "method": run.enrolment_method},
+        after={
+            "title": run.title,
+            "course_id": run.course_id,
+            "method": run.enrolment_method,
+            "lessons_required": run.completion_requires_lessons,
+            "min_attendance_percent": run.min_attendance_percent,
+            "international": run.is_international,
+        },
     )
     set_run_rules(
         run,

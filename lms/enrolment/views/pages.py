@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, allow
 from lms.auth.models import Role, User
+from lms.authoring.access import manages_course
 from lms.certificates import services as certificate_services
 from lms.config import LANGUAGES
 from lms.courses.models import Course
@@ -49,6 +50,7 @@ from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.orgs.models import Authority
 from lms.orgs.queries import authority_choices_by_country, country_choices
 from lms.request_input import database_id
+from lms.sessions import queries as session_queries
 from lms.unit_of_work import on_refusal, refusal_kept
 
 # --- Trainees ----------------------------------------------------------------------------------------
@@ -80,6 +82,9 @@ def run(run_id: int) -> str:
         withdraw_form=WithdrawForm(),
         form=FlaskForm(),
         language=current_language(),
+        panel=session_queries.run_panel(
+            course_run, current_user, assigned_to_course=manages_course(course_run.course_id)
+        ),
     )
 
 
@@ -189,6 +194,7 @@ def authority() -> str:
         authorities=authorities,
         rows=queries.authority_enrolments(ids),
         open_runs=queries.runs_taking_nominations(admission.today_utc()),
+        staff_sessions=session_queries.staff_sessions(ids),
         withdraw_form=WithdrawForm(),
         language=current_language(),
     )
@@ -348,6 +354,12 @@ def _run_data(form: RunForm) -> course_runs.RunData:
         countries=frozenset(form.eligible_countries.data or []),
         authority_ids=frozenset(form.eligible_authorities.data or []),
         quota_codes=parse_quota_lines(form.quotas.data),
+        completion_requires_lessons=bool(form.completion_requires_lessons.data),
+        min_attendance_percent=form.min_attendance_percent.data,
+        is_international=bool(form.is_international.data),
+        personal_data_retention_days=30
+        if form.personal_data_retention_days.data is None
+        else form.personal_data_retention_days.data,
     )
 
 
