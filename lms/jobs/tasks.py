@@ -16,6 +16,7 @@ from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.queue import huey, job, periodic_job
 from lms.notifications.services import mail_progress, send_due_mail
+from lms.sessions.erasure import erase_due
 from lms.surveys import invitations as survey_invitations
 from lms.unit_of_work import unit_of_work
 
@@ -174,6 +175,19 @@ def send_due_surveys_hourly() -> None:
     if outcome.invited or outcome.reminded:
         send_due_mail(limit=outcome.invited + outcome.reminded)  # claims commit per message
         log.info("surveys: %s invited, %s reminded", outcome.invited, outcome.reminded)
+
+
+# --- international events (issue 20) ----------------------------------------------------------
+
+
+@periodic_job(crontab(hour="3", minute="41"))
+def erase_event_personal_data_daily() -> None:
+    """Passport data and needs of international events, erased once their retention time is over
+    (lms.sessions.erasure: one audit event per run; idempotent)."""
+    with unit_of_work():
+        erased = erase_due()
+    if erased:
+        log.info("event personal data erased: %s", [(run.run_id, run.count) for run in erased])
 
 
 # --- CSV import of trainees ------------------------------------------------------------------
