@@ -51,7 +51,9 @@ def test_schedule_a_session_in_the_venue_zone(run: Any, make_user: Callable[...,
     trainer = make_user(Role.TRAINER)
     with recording(session_scheduled) as sent:
         session = schedule_session(
-            run, in_person(DAY, agenda_md="**Risk analysis**", trainer_ids=frozenset({trainer.id})), actor_id=None
+            run,
+            in_person(DAY, agenda_md="**Risk analysis**", trainer_ids=frozenset({trainer.id})),
+            actor_id=None,
         )
     db.session.commit()
     assert session.starts_at == datetime(2027, 3, 26, 7, 0, tzinfo=UTC)  # 09:00 EET
@@ -173,7 +175,9 @@ def test_reading_sessions_takes_a_fixed_number_of_queries(run: Any, make_user: C
     for size in (1, 3):
         for _index in range(size):
             day = DAY + timedelta(days=n % 3)
-            schedule_session(run, in_person(day, 8 + n, 9 + n, trainer_ids=frozenset({trainer.id})), actor_id=None)
+            schedule_session(
+                run, in_person(day, 8 + n, 9 + n, trainer_ids=frozenset({trainer.id})), actor_id=None
+            )
             n += 1
         db.session.commit()
         db.session.expire_all()
@@ -231,5 +235,5 @@ def test_session_zone_is_kept(run: Any) -> None:
     session = schedule_session(run, in_person(DAY, timezone="Asia/Tbilisi"), actor_id=None)
     assert session.timezone == "Asia/Tbilisi"
     assert session.starts_at == datetime(2027, 3, 26, 5, 0, tzinfo=UTC)
-    assert CHISINAU != session.timezone
+    assert session.timezone != CHISINAU
     assert db.session.scalar(select(Enrolment).limit(1)) is None
