@@ -29,7 +29,7 @@ from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.models import Authority
-from lms.reports import indicator_queries, queries
+from lms.reports import indicator_queries, queries, survey_indicators
 from lms.reports.charts import Bar, column_chart, horizontal_bars
 from lms.reports.exports import xlsx_stream
 from lms.reports.forms import IndicatorFilterForm, ProgressFilterForm, sort_choices
@@ -388,6 +388,16 @@ def _indicator_charts(
     return IndicatorCharts(months, by_country, by_sex, svg)
 
 
+def _survey_section(
+    state: IndicatorFilterState, choices: indicator_queries.FilterChoices
+) -> survey_indicators.SurveySection:
+    """The evaluation surveys' part of the page and its download (lms/reports/survey_indicators.py)."""
+    period = request.args.get("period")
+    return survey_indicators.survey_section(
+        state.filters, state.threshold, period, lambda d, k: _dimension_label(d, k, choices)
+    )
+
+
 @bp.route("/indicators")
 @allow(Role.ADMIN)
 def indicators_report() -> tuple[str, int]:
@@ -411,6 +421,7 @@ def indicators_report() -> tuple[str, int]:
         suppressed=suppressed_text(threshold) if threshold else None,
         hours_per_day=HOURS_PER_TRAINING_DAY,
         export_args=_args_without("format"),
+        surveys=_survey_section(state, choices),
     ), (400 if form.errors else 200)  # a filter it could not use: the form says which
 
 
@@ -425,6 +436,16 @@ def indicators_export() -> Response:
     for dimension, items in breakdowns.items():
         rows.extend([dimension, *item.values()] for item in items)
     return _download("indicators", INDICATOR_HEADER, rows)
+
+
+@bp.route("/indicators/surveys/export")
+@allow(Role.ADMIN)
+def survey_indicators_export() -> Response:
+    """The survey indicators as CSV or XLSX: "not enough responses" is written as that text."""
+    form, state, choices = _indicator_form()
+    refuse_unusable_filters(form)
+    rows = survey_indicators.survey_export_rows(_survey_section(state, choices))
+    return _download("survey-indicators", survey_indicators.SURVEY_HEADER, rows)
 
 
 ENROLMENT_HEADER = (
