@@ -18,6 +18,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.sessions import check_in as codes
 from lms.sessions.models import Attendance
+from tests.a11y_support import axe_violations, choose_language, describe
 from tests.attendance_support import a_session, place, workshop
 from tests.conftest import browser_sign_in
 
@@ -120,3 +121,37 @@ def test_check_in_with_the_qr_code_then_completion_and_certificate_follow(
         page.get_by_text("You have already checked in to this session.").wait_for()
     finally:
         other.close()
+
+
+def test_the_attendance_pages_pass_axe_in_english_and_arabic(
+    live_server: str, browser: Any, make_user: Callable[..., User], make_trainer: Callable[..., User],
+    tmp_path: Any,
+) -> None:  # fmt: skip
+    course, run = workshop()
+    session = a_session(run, minutes=90)
+    trainee = make_user(Role.TRAINEE, given_name="Leila", family_name="Haddad", native_name="ليلى حداد")
+    enrolment = place(run, trainee)
+    place(run, make_user(given_name="Nino", family_name="Beridze", native_name="ნინო ბერიძე"))
+    trainer = make_trainer(course)
+    code = codes.qr_code(session.check_in_secret, session.id, codes.window_of(utcnow()))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for person, paths in (
+        (trainer, [f"/sessions/{session.id}/attendance", f"/sessions/{session.id}/check-in-screen"]),
+        (trainee, [f"/check-in/{session.id}/{code}", f"/check-in/{session.id}/expired", "/check-in"]),
+    ):
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        try:
+            page = context.new_page()
+            browser_sign_in(page, live_server, person)
+            for language in ("en", "ar"):
+                choose_language(page, live_server, language)
+                for path in paths:
+                    page.goto(f"{live_server}{path}")
+                    found[f"{language} {path}"] = axe_violations(page)
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= PHONE["width"], (language, path, width)  # nothing scrolls sideways
+                    page.screenshot(path=tmp_path / f"{language}-{path.strip('/').replace('/', '-')}.png")
+        finally:
+            context.close()
+    assert not any(found.values()), describe(found)
+    assert fresh(Enrolment, enrolment.id).attended_minutes == 0  # looking at the pages wrote nothing
