@@ -64,3 +64,36 @@ def rating_ends(options: Sequence[Mapping[str, Any]] | None, language: str) -> t
     """The labels under 0 and 10 of a rating item ("0" and "10" when the form gives none)."""
     own = _labels(options)
     return tuple(localised(own[end], language) if end in own else end for end in RATING_ENDS)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One question as a person sees it in one language (the taking page and the editor's preview)."""
+
+    key: str
+    type: str
+    required: bool
+    prompt: str
+    choices: list[Choice]  # agreement: the five points; single/multiple: the options
+    low: str  # rating: the label under 0
+    high: str  # rating: the label under 10
+
+
+def item_view(
+    key: str,
+    item_type: str,
+    required: bool,
+    prompt: Mapping[str, str],
+    options: Sequence[Mapping[str, Any]] | None,
+    language: str,
+) -> ItemView:
+    low, high = rating_ends(options, language) if item_type == "rating" else ("", "")
+    return ItemView(
+        key,
+        item_type,
+        required,
+        localised(prompt, language),
+        choices(item_type, options, language),
+        low,
+        high,
+    )
