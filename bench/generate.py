@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Table, func, insert, select
 
+from bench.sessions_data import pick_session_runs, write_sessions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
 from lms.auth.search_name import person_search_name
@@ -198,6 +199,10 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
         run_id += 1
     bulk_insert(CourseRun.__table__, run_rows)
     _log(f"runs: {len(run_rows)}")
+    # Runs with sessions (issue 20): their own generator, so the rest of the data set is unchanged.
+    session_rng = random.Random(seed + 1)  # noqa: S311 — synthetic data, not security
+    session_runs = pick_session_runs(session_rng, run_rows)
+    session_places: dict[int, list[int]] = {r.run_id: [] for r in session_runs}
 
     # People.
     user_id = _next_id(User)
@@ -343,12 +348,15 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
             )
             certificate_id += 1
             status_index += 1
+        if rid in session_places and status != "withdrawn":
+            session_places[rid].append(enrolment_id)
         enrolment_id += 1
         made += 1
         flush_children()
         if made % 50_000 == 0:
             _log(f"enrolments: {made}")
     flush_children(final=True)
+    counts.update(write_sessions(session_rng, session_runs, session_places, now, bulk_insert))
     db.session.commit()
     _advance_postgresql_sequences()
     _log(f"{counts}")
@@ -377,7 +385,8 @@ def _advance_postgresql_sequences() -> None:
     if connection.dialect.name != "postgresql":
         return
     for table in db.metadata.sorted_tables:
-        if "id" not in table.c or not table.c.id.autoincrement or not table.c.id.primary_key:
+        # Integer ids the database numbers only (a text id, like survey_response's, has no sequence).
+        if "id" not in table.c or table.autoincrement_column is not table.c.id:
             continue
         # Table names come from our own metadata, never from input.
         statement = (

@@ -169,7 +169,8 @@ def test_indicator_page_shows_numbers_definitions_and_charts(
     assert "all required (published) lesson done" not in page
     assert "every required (published) lesson done and the final assessment passed" in page
     assert "divided by 8" in page
-    assert page.count("<svg") == 3 and page.count("<title id=") == 3
+    # three charts of the enrolments, one of the trainings (participant-days per period)
+    assert page.count("<svg") == 4 and page.count("<title id=") == 4
     assert "75.0%" in page  # completion rate of the total
     assert "Moldova" in page and "Border Police of Moldova" in page
     suppressed = client.get("/reports/indicators?suppress=y&threshold=2").get_data(as_text=True)

@@ -95,6 +95,17 @@ class IndicatorFilterForm(FlaskForm):
     country = SelectField(_l("Country"), validators=[Optional()])
     authority = SelectField(_l("Authority"), validators=[Optional()])
     modality = SelectField(_l("Modality"), choices=modality_choices(), validators=[Optional()])
+    # The unit of the trainings' and surveys' breakdowns over time (their own dates, not the enrolment's).
+    period = SelectField(
+        _l("Period"),
+        choices=[
+            SelectChoice("quarter", _l("Quarter")),
+            SelectChoice("month", _l("Month")),
+            SelectChoice("year", _l("Year")),
+        ],
+        default="quarter",
+        validators=[Optional()],
+    )
     suppress = BooleanField(_l("Suppress small cells (for publication)"))
     threshold = IntegerField(
         _l("Smallest number of persons shown"),

@@ -3,7 +3,7 @@ admin's indicator report for donors. Read-only pages: parse the GET filters, que
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.orgs.models import Authority
-from lms.reports import indicator_queries, queries, survey_indicators
+from lms.reports import indicator_queries, queries, survey_indicators, training_indicators
 from lms.reports.charts import Bar, column_chart, horizontal_bars
 from lms.reports.exports import xlsx_stream
 from lms.reports.forms import IndicatorFilterForm, ProgressFilterForm, sort_choices
@@ -42,6 +42,7 @@ from lms.reports.indicators import (
     suppress_count,
     suppressed_text,
 )
+from lms.reports.training_section import TRAINING_HEADER, training_export_rows, training_section
 from lms.request_input import database_id, refuse_unusable_filters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -309,6 +310,10 @@ def _dimension_label(dimension: str, key: str | None, choices: indicator_queries
     return _("born %(band)s", band=age_band_label(key)) if key else _("Not recorded")
 
 
+def _labeller(choices: indicator_queries.FilterChoices) -> Callable[[str, str | None], str]:
+    return lambda dimension, key: _dimension_label(dimension, key, choices)
+
+
 def _indicator_rows(
     tables: indicator_queries.IndicatorTables, choices: indicator_queries.FilterChoices, threshold: int | None
 ) -> tuple[Indicators, dict[str, list[Indicators]]]:
@@ -406,6 +411,7 @@ def indicators_report() -> tuple[str, int]:
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     threshold = state.threshold
     charts = _indicator_charts(tables, breakdowns, threshold)
+    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds())
     return render_template(
         "reports/indicators.html",
         form=form,
@@ -422,6 +428,7 @@ def indicators_report() -> tuple[str, int]:
         hours_per_day=HOURS_PER_TRAINING_DAY,
         export_args=_args_without("format"),
         surveys=_survey_section(state, choices),
+        trainings=training_section(trainings, threshold, form.period.data, _labeller(choices)),
     ), (400 if form.errors else 200)  # a filter it could not use: the form says which
 
 
@@ -435,7 +442,9 @@ def indicators_export() -> Response:
     rows: list[list[Any]] = [["total", *total.values()]]
     for dimension, items in breakdowns.items():
         rows.extend([dimension, *item.values()] for item in items)
-    return _download("indicators", INDICATOR_HEADER, rows)
+    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds())
+    rows += training_export_rows(trainings, state.threshold, _labeller(choices))
+    return _download("indicators", (*INDICATOR_HEADER, *TRAINING_HEADER), rows)
 
 
 @bp.route("/indicators/surveys/export")

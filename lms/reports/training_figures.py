@@ -1,0 +1,293 @@
+"""Training indicators (runs with sessions, issue 20): the definitions and the arithmetic, pure.
+
+lms.reports.training_indicators reads the sessions and the attendance lines from the database; everything
+below works on plain values, so the definitions are tested without an app (docs/reports.md, "Trainings
+and participant-days"):
+
+- a session's day is its start's local date in the venue's zone (a session from 23:30 to 01:30 local time
+  belongs to the day it starts; one from 01:00 to 03:00 Tbilisi time is on that Tbilisi date, even though
+  it starts the evening before in UTC);
+- training = a run with at least one session (not cancelled) that starts in the period;
+- training days of a run = the distinct local dates of its sessions in the period; summed over trainings;
+- locations = distinct (city, country) of in-person and hybrid sessions (the city compared without case
+  or surrounding spaces); online sessions are not a location (``online_trainings`` counts the trainings
+  with an online session);
+- participants = distinct persons with an attendance line present, late or left early;
+- participant-days = per person and run, the distinct local dates they attended, summed;
+- partners = distinct authorities of those participants (the enrolment's authority).
+
+Breakdowns: the person's sex and country and the enrolment's authority group the *attendance*: a group's
+trainings are the runs its members attended, with all of those runs' days and locations in the period.
+Modality and period (year, quarter, month of the local date) group the *sessions*: a period's trainings,
+days and locations are those of its sessions. With a filter on persons (country, authority) the event
+figures count only the trainings a matching person attended.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lms.reports.indicators import suppress_count, suppressed_text
+
+ATTENDED = ("present", "late", "left_early")  # lms.sessions.models.AttendanceStatus values that count
+VENUE_FORMATS = ("in_person", "hybrid")  # sessions that happen at a place
+ONLINE_FORMAT = "online"
+PERSON_DIMENSIONS = ("sex", "country", "authority")
+EVENT_DIMENSIONS = ("modality", "year", "quarter", "month")
+DIMENSIONS = PERSON_DIMENSIONS + EVENT_DIMENSIONS
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")  # a zone the database no longer knows: its UTC date
+
+
+def local_date(starts_at: datetime, zone: str) -> date:
+    """The session's day: its start in the venue's zone."""
+    moment = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(zone)).date()
+
+
+def period_keys(day: date) -> dict[str, str]:
+    return {
+        "year": f"{day.year:04d}",
+        "quarter": f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}",
+        "month": f"{day.year:04d}-{day.month:02d}",
+    }
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session (not cancelled) as the database gives it."""
+
+    session_id: int
+    run_id: int
+    starts_at: datetime
+    timezone: str
+    format: str
+    city: str | None
+    country: str | None
+    modality: str
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    """One attendance line (present, late or left early) with the person's attributes."""
+
+    session_id: int
+    user_id: int
+    authority_id: int | None
+    sex: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class TrainingCell:
+    trainings: int = 0
+    training_days: int = 0
+    locations: int = 0
+    online_trainings: int = 0
+    participants: int = 0
+    participant_days: int = 0
+    partners: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingTables:
+    total: TrainingCell
+    breakdowns: dict[str, list[tuple[str | None, TrainingCell]]]  # dimension -> (key, cell), by key
+
+
+def location_key(city: str | None, country: str | None) -> tuple[str, str] | None:
+    city_key = (city or "").strip().casefold()
+    if not city_key and not country:
+        return None
+    return city_key, country or ""
+
+
+@dataclass
+class _Group:
+    runs: set[int] = field(default_factory=set)
+    persons: set[int] = field(default_factory=set)
+    person_days: int = 0  # the rows added are distinct (person, run, day)
+    authorities: set[int] = field(default_factory=set)
+
+    def add(self, user_id: int, run_id: int, authority_id: int | None) -> None:
+        self.runs.add(run_id)
+        self.persons.add(user_id)
+        self.person_days += 1
+        if authority_id is not None:
+            self.authorities.add(authority_id)
+
+
+@dataclass(frozen=True)
+class _Day:
+    run_id: int
+    day: date
+    keys: dict[str, str]  # modality, year, quarter, month
+
+
+def aggregate(
+    sessions: Iterable[SessionRow],
+    attendance: Iterable[AttendanceRow],
+    date_from: date | None = None,
+    date_to: date | None = None,
+    persons_filtered: bool = False,
+) -> TrainingTables:
+    """Every figure for the total and each breakdown. ``sessions`` may hold more than the period (the SQL
+    reads a day more on each side, as zones go 14 hours either way): the local date decides.
+    ``persons_filtered``: the attendance was filtered on the person (country, authority), so the event
+    figures count only the trainings a matching person attended."""
+    days: dict[int, _Day] = {}  # session id -> its day
+    run_days: dict[int, set[date]] = defaultdict(set)
+    run_places: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    run_online: set[int] = set()
+    event_days: dict[tuple[str, str], dict[int, set[date]]] = defaultdict(lambda: defaultdict(set))
+    event_places: dict[tuple[str, str], dict[int, set[tuple[str, str]]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
+    event_online: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for s in sessions:
+        day = local_date(s.starts_at, s.timezone)
+        if (date_from is not None and day < date_from) or (date_to is not None and day > date_to):
+            continue
+        keys = {"modality": s.modality, **period_keys(day)}
+        days[s.session_id] = _Day(s.run_id, day, keys)
+        place = location_key(s.city, s.country) if s.format in VENUE_FORMATS else None
+        run_days[s.run_id].add(day)
+        for dim_key in (("total", ""), *keys.items()):
+            event_days[dim_key][s.run_id].add(day)
+            if place is not None:
+                event_places[dim_key][s.run_id].add(place)
+            if s.format == ONLINE_FORMAT:
+                event_online[dim_key].add(s.run_id)
+        if place is not None:
+            run_places[s.run_id].add(place)
+        if s.format == ONLINE_FORMAT:
+            run_online.add(s.run_id)
+
+    # One entry per person-day: the same person in two sessions of a run on one local date is one day.
+    # The authority (of the enrolment), sex and country are the same on all of a person-day's lines.
+    person_days: dict[tuple[int, int, date], tuple[AttendanceRow, _Day]] = {}
+    for a in attendance:
+        found = days.get(a.session_id)
+        if found is not None:
+            person_days[(a.user_id, found.run_id, found.day)] = (a, found)
+    groups: dict[tuple[str, str | None], _Group] = defaultdict(_Group)
+    event_groups = {id(d): [groups[k] for k in (("total", ""), *d.keys.items())] for d in days.values()}
+    for (user_id, run_id, _day), (a, found) in person_days.items():
+        authority = a.authority_id
+        for group in event_groups[id(found)]:
+            group.add(user_id, run_id, authority)
+        groups[("sex", a.sex)].add(user_id, run_id, authority)
+        groups[("country", a.country)].add(user_id, run_id, authority)
+        groups[("authority", _text(authority))].add(user_id, run_id, authority)
+
+    def people(group: _Group | None) -> dict[str, int]:
+        if group is None:
+            return {"participants": 0, "participant_days": 0, "partners": 0}
+        return {
+            "participants": len(group.persons),
+            "participant_days": group.person_days,
+            "partners": len(group.authorities),
+        }
+
+    def event_cell(dim_key: tuple[str, str]) -> TrainingCell:
+        group = groups.get(dim_key)
+        by_run = event_days[dim_key]
+        runs = set(by_run) if not persons_filtered else set(by_run) & (group.runs if group else set())
+        places = event_places[dim_key]
+        return TrainingCell(
+            trainings=len(runs),
+            training_days=sum(len(by_run[r]) for r in runs),
+            locations=len(set().union(*(places[r] for r in runs if r in places))),
+            online_trainings=len(runs & event_online[dim_key]),
+            **people(group),
+        )
+
+    def person_cell(group: _Group) -> TrainingCell:
+        runs = group.runs
+        return TrainingCell(
+            trainings=len(runs),
+            training_days=sum(len(run_days[r]) for r in runs),
+            locations=len(set().union(*(run_places[r] for r in runs if r in run_places))),
+            online_trainings=len(runs & run_online),
+            **people(group),
+        )
+
+    breakdowns: dict[str, list[tuple[str | None, TrainingCell]]] = {name: [] for name in DIMENSIONS}
+    for (dimension, key), group in groups.items():
+        if dimension in PERSON_DIMENSIONS:
+            breakdowns[dimension].append((key, person_cell(group)))
+    for dimension, key in event_days:
+        if dimension in EVENT_DIMENSIONS:
+            cell = event_cell((dimension, key))
+            if cell.trainings:
+                breakdowns[dimension].append((key, cell))
+    for cells in breakdowns.values():
+        cells.sort(key=lambda item: (item[0] is None, str(item[0] or "")))
+    return TrainingTables(event_cell(("total", "")), breakdowns)
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- What a reader sees --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingRow:
+    """A shown row: a number or the suppression text "<N"."""
+
+    label: str
+    trainings: int | str
+    training_days: int | str
+    locations: int | str
+    online_trainings: int | str
+    participants: int | str
+    participant_days: int | str
+    partners: int | str
+
+    def values(self) -> list[object]:
+        return [
+            self.label,
+            self.trainings,
+            self.training_days,
+            self.locations,
+            self.online_trainings,
+            self.participants,
+            self.participant_days,
+            self.partners,
+        ]
+
+    @property
+    def hidden(self) -> bool:
+        return isinstance(self.participants, str)
+
+
+def training_row(label: str, cell: TrainingCell, threshold: int | None = None) -> TrainingRow:
+    """The indicator report's suppression (lms.reports.indicators.indicators), on these figures: a row
+    about fewer than N persons shows "<N" in every figure (its trainings and days would point at them);
+    otherwise each count of persons below N shows "<N" (participant-days never are: they are at least
+    the participants). Trainings, days, locations and partners count events and organisations."""
+    if threshold is not None and threshold > 1 and cell.participants < threshold:
+        return TrainingRow(label, *([suppressed_text(threshold)] * 7))
+    return TrainingRow(
+        label,
+        cell.trainings,
+        cell.training_days,
+        cell.locations,
+        cell.online_trainings,
+        suppress_count(cell.participants, threshold),
+        suppress_count(cell.participant_days, threshold),
+        cell.partners,
+    )

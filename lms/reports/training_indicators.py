@@ -1,0 +1,136 @@
+"""Read side of the training indicators (runs with sessions, issue 20) on the admin indicator report and in
+its donor exports: trainings, training days, locations, participants, participant-days and partners.
+
+Two queries, whatever the data size: the sessions (not cancelled) that may start in the period, with their
+run's modality (about a hundred on the L data set, thousands in a big academy's year), and their attendance
+lines that count (present, late, left early) with the person's sex and country and the enrolment's
+authority, read through the (session_id, enrolment_id) index. The day of a session is its local date in
+the venue's zone, which SQL cannot compute the same way on SQLite and PostgreSQL, so it is computed once
+per session in Python and the sums are made by lms.reports.training_figures (pure, where the definitions
+live).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.sql import ColumnElement
+
+from lms.auth.models import User
+from lms.db import utcnow
+from lms.enrolment.models import CourseRun, Enrolment
+from lms.extensions import db
+from lms.ops import cache
+from lms.reports.indicator_queries import CACHE_SECONDS, IndicatorFilters, _dates
+from lms.reports.training_figures import (
+    ATTENDED,
+    AttendanceRow,
+    SessionRow,
+    TrainingCell,
+    TrainingTables,
+    aggregate,
+)
+from lms.sessions.models import Attendance, TrainingSession
+
+# Venue zones are at most 14 hours from UTC: reading one day more on each side of the period is enough
+# for the local date (computed in Python) to decide.
+MARGIN = timedelta(days=1)
+
+
+def _session_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    widened_from = filters.date_from - MARGIN if filters.date_from else None
+    widened_to = filters.date_to + MARGIN if filters.date_to else None
+    conditions: list[ColumnElement[bool]] = [TrainingSession.cancelled_at.is_(None)]
+    conditions += _dates(TrainingSession.starts_at, widened_from, widened_to)
+    run_filters = ((CourseRun.id, filters.run_id), (CourseRun.course_id, filters.course_id),
+                   (CourseRun.modality, filters.modality or None))  # fmt: skip
+    return conditions + [column == value for column, value in run_filters if value is not None]
+
+
+def _person_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    """The report's person filters: the person's country, the enrolment's authority (as the other
+    indicators)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.country_code:
+        conditions.append(User.country_code == filters.country_code)
+    if filters.authority_id is not None:
+        conditions.append(Enrolment.authority_id == filters.authority_id)
+    return conditions
+
+
+def training_tables(filters: IndicatorFilters) -> TrainingTables:
+    """Every training figure for the total and each breakdown, in two queries."""
+    where = _session_conditions(filters)
+    sessions = db.session.execute(
+        select(
+            TrainingSession.id,
+            TrainingSession.run_id,
+            TrainingSession.starts_at,
+            TrainingSession.timezone,
+            TrainingSession.format,
+            TrainingSession.venue_city,
+            TrainingSession.venue_country,
+            CourseRun.modality,
+        )
+        .join(CourseRun, CourseRun.id == TrainingSession.run_id)
+        .where(*where)
+    ).all()
+    person_filters = _person_conditions(filters)
+    # The lines of exactly those sessions, through the (session_id, enrolment_id) index: one IN list of
+    # ids (thousands at most: the sessions of a period), no second pass over the sessions' conditions.
+    session_ids = [row.id for row in sessions]
+    lines = (
+        db.session.execute(
+            select(
+                Attendance.session_id, Enrolment.user_id, Enrolment.authority_id, User.sex, User.country_code
+            )
+            .join(Enrolment, Enrolment.id == Attendance.enrolment_id)
+            .join(User, User.id == Enrolment.user_id)
+            .where(Attendance.session_id.in_(session_ids), Attendance.status.in_(ATTENDED), *person_filters)
+        ).all()
+        if session_ids
+        else []
+    )
+    return aggregate(
+        (SessionRow(*row) for row in sessions),
+        (AttendanceRow(*row) for row in lines),
+        filters.date_from,
+        filters.date_to,
+        persons_filtered=bool(person_filters),
+    )
+
+
+def _to_json(tables: TrainingTables, computed_at: datetime) -> str:
+    return json.dumps(
+        {
+            "computed_at": computed_at.isoformat(),
+            "total": asdict(tables.total),
+            "breakdowns": {d: [[k, asdict(c)] for k, c in cells] for d, cells in tables.breakdowns.items()},
+        }
+    )
+
+
+def _from_json(raw: bytes) -> TrainingTables:
+    data: dict[str, Any] = json.loads(raw)
+    return TrainingTables(
+        total=TrainingCell(**data["total"]),
+        breakdowns={d: [(k, TrainingCell(**c)) for k, c in cells] for d, cells in data["breakdowns"].items()},
+    )
+
+
+def cached_training_tables(filters: IndicatorFilters, seconds: int = CACHE_SECONDS) -> TrainingTables:
+    """The training figures, kept in the shared cache for a few minutes per set of filters, like the
+    other indicators (lms.reports.indicator_queries.cached_indicator_tables)."""
+    key = "reports:trainings:" + hashlib.sha256(repr(sorted(asdict(filters).items())).encode()).hexdigest()
+    raw = cache.get(key) if seconds > 0 else None
+    if raw is not None:
+        return _from_json(raw)
+    tables = training_tables(filters)
+    if seconds > 0:
+        cache.set(key, _to_json(tables, utcnow()), seconds)
+    return tables
