@@ -21,7 +21,7 @@ from lms.extensions import db
 from lms.surveys import answering, services
 from lms.surveys.answer_rules import TEXT_LIMIT
 from lms.surveys.answering import AnswersRefused, submit_response
-from lms.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from lms.surveys.models import RunSurvey, SurveyAnswer, SurveyForm, SurveyInvitation, SurveyResponse
 from tests.conftest import browser_sign_in, login
 from tests.survey_support import GOOD_ANSWERS, complete, invitation_of, make_run_with_surveys
 
@@ -42,6 +42,12 @@ def answers() -> int:
     return int(db.session.scalar(select(func.count()).select_from(SurveyAnswer)) or 0)
 
 
+def invitation_form_id(invitation: SurveyInvitation) -> int:
+    run_survey = db.session.get(RunSurvey, invitation.run_survey_id)
+    assert run_survey is not None
+    return run_survey.form_id
+
+
 @pytest.fixture
 def invited(app: Flask, make_user: Callable[..., User]) -> tuple[User, SurveyInvitation]:
     run = make_run_with_surveys()
@@ -55,6 +61,9 @@ def test_the_page_shows_the_form_and_what_is_anonymous_and_a_submission_thanks(
     client: FlaskClient, invited: tuple[User, SurveyInvitation]
 ) -> None:
     trainee, invitation = invited
+    form = db.session.get(SurveyForm, invitation_form_id(invitation))
+    form.intro = {"en": "A **few** questions. <script>alert(1)</script>"}  # type: ignore[union-attr]
+    db.session.commit()
     login(client, trainee)
     dashboard = html.unescape(client.get("/dashboard").get_data(as_text=True))
     assert f"/surveys/{invitation.id}" in dashboard and "Surveys to answer" in dashboard
@@ -64,6 +73,8 @@ def test_the_page_shows_the_form_and_what_is_anonymous_and_a_submission_thanks(
     assert "results are shown only for groups of five or more" in page.lower()
     assert page.count('type="radio" name="item-overall"') == 11  # 0 to 10
     assert page.count('name="item-relevance"') == 5 and "Strongly agree" in page
+    raw = client.get(f"/surveys/{invitation.id}").get_data(as_text=True)
+    assert "A <strong>few</strong> questions." in raw and "<script>alert" not in raw  # Markdown, inert
     assert "<legend" in page and f'maxlength="{TEXT_LIMIT}"' in page
     response = client.post(f"/surveys/{invitation.id}", data=FORM_ANSWERS)
     assert response.status_code == 302 and response.headers["Location"].endswith(

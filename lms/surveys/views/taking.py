@@ -15,6 +15,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, allow
 from lms.auth.models import Role
+from lms.content.markdown import render_markdown
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.i18n import current_language
@@ -97,7 +98,7 @@ def _render_form(
         found=found,
         title=title,
         title_language=title_language,
-        intro=intro,
+        intro_html=render_markdown(intro, image_size=lambda _src: None) if intro else "",  # sanitised
         intro_language=intro_language,
         items=_item_views(asked_items(found.run_survey), given, problems),
         follow_up=found.run_survey.kind == SurveyKind.FOLLOW_UP,
