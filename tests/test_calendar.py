@@ -243,6 +243,9 @@ def test_the_run_calendar_gives_the_link_to_participants_only(
     db.session.commit()
     run_id = run.id
     url = f"/runs/{run_id}/calendar.ics"
+    assert url in signed_in(app, participant).get(f"/runs/{run_id}").get_data(
+        as_text=True
+    )  # the run page links it
     for person in (participant, own_trainer, make_user(Role.ADMIN)):
         response = signed_in(app, person).get(url)
         assert response.status_code == 200 and response.mimetype == "text/calendar"

@@ -76,6 +76,9 @@ def test_the_participant_enters_details_and_gets_the_letter(
     db.session.commit()
     run_id, enrolment_id = event_run.id, enrolment.id
     client = signed_in(app, nino)
+    assert f"/runs/{run_id}/event" in client.get(f"/runs/{run_id}").get_data(
+        as_text=True
+    )  # from the run page
     url = f"/runs/{run_id}/event/participants/{enrolment_id}"
     assert client.get(url).status_code == 200
     letter = f"/runs/{run_id}/event/letters/{enrolment_id}.pdf"
