@@ -79,12 +79,19 @@
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'X-CSRFToken': csrf ? csrf.value : '' },
       body: JSON.stringify({ marks: [mark] })
     }).then(function (response) {
-      if (response.status === 400 && !response.headers.get('Content-Type').match(/json/)) {
-        throw new Error('token refused'); // stays queued; the next load of the page brings a fresh token
-      }
-      return response.json().then(function (answer) {
+      var json = (response.headers.get('Content-Type') || '').indexOf('json') >= 0;
+      function forget() {
         var queue = loadQueue();
         if (queue[id] && queue[id].taken_at === mark.taken_at) { delete queue[id]; saveQueue(queue); }
+      }
+      if (!json) {
+        // 403/404 will not change: drop the mark. Anything else (a refused token, the sign-in page after
+        // the session ended) keeps it queued for the next load of the page.
+        if (response.status === 403 || response.status === 404) { forget(); say(id, 'failed'); return; }
+        throw new Error('not answered');
+      }
+      return response.json().then(function (answer) {
+        forget();
         if (!response.ok) { say(id, 'failed', answer.error || ''); return; }
         say(id, answer.newer_kept && answer.newer_kept.length ? 'kept' : 'sent', answer.warning || '');
       });
