@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.demo.cohort import COHORT, load_demo_cohort
 from lms.demo.services import DEMO_PEOPLE, load_demo_people
+from lms.demo.sessions_demo import load_demo_sessions
 from lms.extensions import db
 
 
@@ -20,6 +21,7 @@ def load_demo_data() -> list[str]:
     existed = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
     load_demo_people()
     load_demo_cohort()  # two runs that ended months ago: history for the reports (lms/demo/cohort.py)
+    load_demo_sessions()  # a workshop in Chisinau, a weekly online class, a blended run (issue 20)
     db.session.flush()
     now = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
     return [email for email in emails if email in now - existed]
