@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms.audit.models import AuditRecord
 from lms.auth.models import Role, User
@@ -22,7 +22,7 @@ from lms.enrolment.models import CourseRun, EnrolmentMethod, EnrolmentStatus
 from lms.extensions import db
 from lms.notifications.models import OutgoingMail
 from lms.sessions import calendar as ics
-from lms.sessions import calendar_feeds
+from lms.sessions import calendar_feeds, invitations
 from lms.sessions.models import CalendarFeed, SessionTrainer, TrainingSession
 from lms.sessions.signals import session_cancelled, session_changed, session_scheduled
 from tests.conftest_mail import Inbox, smtp_server
@@ -326,3 +326,42 @@ def test_the_subscription_page(app: Flask, make_user: Callable[..., User]) -> No
     assert "webcal://" not in again and "Replace the URL" in again  # shown once
     assert app.test_client().get("/account/calendar").status_code == 302
     assert app.test_client().post("/account/calendar").status_code == 302
+
+
+def count_statements(action: Callable[[], object]) -> int:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_feed_and_the_invitations_read_in_a_fixed_number_of_queries(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    """The feed reads its sessions and their countries in two queries, however many sessions; the mail
+    to everyone in a session reads its people in two (the rest are the messages' own INSERTs)."""
+    counts = []
+    for size in (2, 6):
+        run = make_run(make_course(slug=f"c{size}"), EnrolmentMethod.OPEN)
+        people = [make_user() for _ in range(size)]
+        for person in people:
+            self_service.self_enrol(person, run)
+        soon = datetime.now(CHISINAU) + timedelta(days=3)
+        sessions = [add_session(run, soon + timedelta(days=day), venue_country="UA") for day in range(size)]
+        db.session.commit()
+        calendar_feeds.personal_calendar(people[0])  # the academy's settings are read once per process
+        db.session.expire_all()
+        feed = count_statements(lambda person=people[0]: calendar_feeds.personal_calendar(person))
+        db.session.expire_all()
+        mailing = count_statements(lambda session=sessions[0]: invitations.mail_everyone(
+            invitations.InvitationKind.INVITATION, session))  # fmt: skip
+        db.session.rollback()
+        counts.append((feed, mailing - size))  # one INSERT per message
+    assert counts[0] == counts[1], counts

@@ -79,13 +79,19 @@ def _subject(kind: InvitationKind, session: TrainingSession, run: CourseRun) -> 
     return subjects[kind]
 
 
-def queue_session_mail(kind: InvitationKind, session: TrainingSession, invitee: Invitee) -> None:
-    """One person's message with its .ics, in their language."""
+def queue_session_mail(
+    kind: InvitationKind,
+    session: TrainingSession,
+    invitee: Invitee,
+    event: calendar.SessionEvent | None = None,
+) -> None:
+    """One person's message with its .ics, in their language (``event``: the session as a calendar
+    event, made once for many recipients)."""
     user = invitee.user
-    run = db.session.get(CourseRun, session.run_id)
+    run = db.session.get(CourseRun, session.run_id)  # the identity map: read once for many recipients
     if run is None:
         return
-    event = session_event(session)
+    event = event or session_event(session)
     person = calendar.Person(email=user.email, name=user.full_name)
     if kind == InvitationKind.CANCELLATION:
         ics = calendar.cancellation(event, person, organizer=organizer(), chair=invitee.chair)
@@ -137,8 +143,9 @@ def mail_everyone(kind: InvitationKind, session: TrainingSession) -> int:
     if _is_over(session):
         return 0
     people = invitees(session)
+    event = session_event(session)
     for invitee in people:
-        queue_session_mail(kind, session, invitee)
+        queue_session_mail(kind, session, invitee, event)
     return len(people)
 
 
