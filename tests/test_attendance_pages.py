@@ -228,3 +228,17 @@ def test_a_scan_of_another_session_is_not_found(app: Flask, room: Room) -> None:
     scan = db.session.scalar(select(SignInSheetScan))
     assert scan is not None
     assert client.get(f"/sessions/{other.id}/sign-in-sheets/{scan.id}").status_code == 404
+
+
+def test_a_long_sheet_breaks_into_pages_each_with_the_header(
+    app: Flask, room: Room, make_user: Callable[..., User]
+) -> None:
+    for n in range(45):
+        place(room.run, make_user(given_name=f"Person{n:02d}", family_name="Long"))
+    client = client_as(app, room.course_trainer)
+    response = client.get(f"/sessions/{room.session.id}/sign-in-sheet.pdf")
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    assert len(pages) >= 2
+    assert all("Signature" in page.extract_text() for page in pages)
+    text = "".join(page.extract_text() for page in pages)
+    assert "Person00" in text and "Person44" in text

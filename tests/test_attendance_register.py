@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from lms.audit.models import AuditRecord
 from lms.auth.models import User
@@ -19,6 +19,7 @@ from lms.errors import LmsError
 from lms.extensions import db
 from lms.sessions.attendance import Mark, apply_roll_call, record_attendance
 from lms.sessions.models import Attendance, AttendanceSource
+from lms.sessions.register_queries import register_lines
 from tests.attendance_support import a_session, place, workshop
 
 ROLL = AttendanceSource.ROLL_CALL
@@ -205,3 +206,34 @@ def test_completion_follows_attendance_and_a_later_change_never_uncompletes(
     assert enrolment.status == EnrolmentStatus.COMPLETED  # 80 %
     record_attendance(second, enrolment, "absent", source=ROLL, actor_id=None)
     assert enrolment.status == EnrolmentStatus.COMPLETED and enrolment.attended_minutes == 100
+
+
+def test_the_register_lines_take_one_query_whatever_the_number_of_participants(
+    app: object, make_user: Callable[..., User]
+) -> None:
+    _course, run = workshop()
+    session = a_session(run, minutes=60)
+    counts = []
+    for size in (2, 12):
+        while len(register_lines(session)) < size:
+            enrolment = place(run, make_user())
+            record_attendance(session, enrolment, "present", source=ROLL, actor_id=None)
+        db.session.commit()
+        db.session.refresh(session)  # the commit expired it: read it back before counting
+        statements: list[str] = []
+        count = statements_into(statements)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            lines = register_lines(session)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(lines) == size and all(line.status == "present" for line in lines), statements
+        counts.append(len(statements))
+    assert counts[0] == counts[1] == 1
+
+
+def statements_into(statements: list[str]) -> Callable[..., None]:
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    return count
