@@ -18,7 +18,7 @@ from lms.enrolment.signals import attendance_changed
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.sessions.attendance import Mark, apply_roll_call, record_attendance
-from lms.sessions.models import Attendance, AttendanceSource
+from lms.sessions.models import Attendance, AttendanceSource, ParticipantDetails
 from lms.sessions.register_queries import register_lines
 from tests.attendance_support import a_session, place, workshop
 
@@ -237,3 +237,18 @@ def statements_into(statements: list[str]) -> Callable[..., None]:
         statements.append(str(args[2]))
 
     return count
+
+
+def test_a_hybrid_session_records_how_each_participant_attends(
+    app: object, make_user: Callable[..., User]
+) -> None:
+    _course, run = workshop()
+    session = a_session(run, minutes=60, format="hybrid")
+    online, in_room = place(run, make_user()), place(run, make_user())
+    db.session.add(ParticipantDetails(enrolment_id=online.id, attendance_mode="online"))
+    db.session.commit()
+    apply_roll_call(
+        session, [Mark(online.id, "present"), Mark(in_room.id, "present", mode="in_person")], actor_id=None
+    )  # type: ignore[arg-type]
+    modes = {row.enrolment_id: row.mode for row in db.session.scalars(select(Attendance))}
+    assert modes == {online.id: "online", in_room.id: "in_person"}

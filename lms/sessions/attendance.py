@@ -22,7 +22,14 @@ from lms.enrolment.models import Enrolment
 from lms.enrolment.signals import attendance_changed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.extensions import db
-from lms.sessions.models import Attendance, AttendanceSource, AttendanceStatus, TrainingSession
+from lms.sessions.models import (
+    Attendance,
+    AttendanceSource,
+    AttendanceStatus,
+    ParticipantDetails,
+    SessionFormat,
+    TrainingSession,
+)
 
 PARTIAL_STATUSES = (AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
 NOTHING_ATTENDED = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
@@ -84,6 +91,7 @@ def apply_roll_call(session: TrainingSession, marks: Sequence[Mark], *, actor_id
             select(Attendance).where(Attendance.session_id == session.id, Attendance.enrolment_id.in_(ids))
         )
     }
+    modes = declared_modes(session, ids)
     result = RollCallResult()
     for mark in marks:
         enrolment = enrolments.get(mark.enrolment_id)
@@ -93,8 +101,9 @@ def apply_roll_call(session: TrainingSession, marks: Sequence[Mark], *, actor_id
         if row is not None and mark.taken_at is not None and _last_change(row) > mark.taken_at:
             result.newer_kept.append(enrolment.id)
             continue
+        mode = mark.mode if mark.mode is not None else modes.get(enrolment.id)
         _row, changed = _record(
-            session, enrolment, mark.status, mark.minutes, mark.mode, AttendanceSource.ROLL_CALL,
+            session, enrolment, mark.status, mark.minutes, mode, AttendanceSource.ROLL_CALL,
             actor_id, mark.taken_at,
         )  # fmt: skip
         (result.changed if changed else result.unchanged).append(enrolment.id)
@@ -120,6 +129,20 @@ def refresh_attended_minutes(enrolment: Enrolment) -> bool:
     db.session.flush()
     attendance_changed.send(enrolment)
     return True
+
+
+def declared_modes(session: TrainingSession, enrolment_ids: Sequence[int]) -> dict[int, str]:
+    """For a hybrid session: how each participant said they attend (in person or online), which the
+    register records with the mark unless the mark names its own. Empty for other sessions (one query)."""
+    if session.format != SessionFormat.HYBRID or not enrolment_ids:
+        return {}
+    rows = db.session.execute(
+        select(ParticipantDetails.enrolment_id, ParticipantDetails.attendance_mode).where(
+            ParticipantDetails.enrolment_id.in_(list(enrolment_ids)),
+            ParticipantDetails.attendance_mode.is_not(None),
+        )
+    )
+    return {enrolment_id: str(mode) for enrolment_id, mode in rows}
 
 
 def attendance_of(session_id: int, enrolment_id: int) -> Attendance | None:

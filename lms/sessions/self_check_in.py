@@ -21,7 +21,7 @@ from lms.enrolment.models import ACTIVE_STATUSES, Enrolment
 from lms.errors import Conflict, Forbidden, LmsError, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.sessions import check_in as codes
-from lms.sessions.attendance import NOTHING_ATTENDED, attendance_of, record_attendance
+from lms.sessions.attendance import NOTHING_ATTENDED, attendance_of, declared_modes, record_attendance
 from lms.sessions.models import Attendance, AttendanceSource, AttendanceStatus, TrainingSession
 
 
@@ -73,6 +73,7 @@ def check_in(
     status = AttendanceStatus.LATE if mark.late else AttendanceStatus.PRESENT
     return record_attendance(
         session, enrolment, status, minutes=mark.minutes if mark.late else None,
+        mode=declared_modes(session, [enrolment.id]).get(enrolment.id),
         source=AttendanceSource.CHECK_IN, actor_id=user.id, taken_at=now,
     )  # fmt: skip
 
