@@ -25,11 +25,12 @@ figures count only the trainings a matching person attended.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lms.reports.indicators import suppress_count, suppressed_text
@@ -40,6 +41,7 @@ ONLINE_FORMAT = "online"
 PERSON_DIMENSIONS = ("sex", "country", "authority")
 EVENT_DIMENSIONS = ("modality", "year", "quarter", "month")
 DIMENSIONS = PERSON_DIMENSIONS + EVENT_DIMENSIONS
+GROUPED = ("total", *DIMENSIONS)  # the order of the keys in aggregate()'s person-day tuples
 
 
 @lru_cache(maxsize=256)
@@ -64,8 +66,7 @@ def period_keys(day: date) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class SessionRow:
+class SessionRow(NamedTuple):
     """A session (not cancelled) as the database gives it."""
 
     session_id: int
@@ -78,8 +79,7 @@ class SessionRow:
     modality: str
 
 
-@dataclass(frozen=True)
-class AttendanceRow:
+class AttendanceRow(NamedTuple):
     """One attendance line (present, late or left early) with the person's attributes."""
 
     session_id: int
@@ -116,16 +116,9 @@ def location_key(city: str | None, country: str | None) -> tuple[str, str] | Non
 @dataclass
 class _Group:
     runs: set[int] = field(default_factory=set)
-    persons: set[int] = field(default_factory=set)
-    person_days: int = 0  # the rows added are distinct (person, run, day)
-    authorities: set[int] = field(default_factory=set)
-
-    def add(self, user_id: int, run_id: int, authority_id: int | None) -> None:
-        self.runs.add(run_id)
-        self.persons.add(user_id)
-        self.person_days += 1
-        if authority_id is not None:
-            self.authorities.add(authority_id)
+    participants: int = 0
+    person_days: int = 0
+    partners: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +126,10 @@ class _Day:
     run_id: int
     day: date
     keys: dict[str, str]  # modality, year, quarter, month
+
+    @property
+    def key_values(self) -> tuple[str, ...]:
+        return tuple(self.keys[name] for name in EVENT_DIMENSIONS)
 
 
 def aggregate(
@@ -176,28 +173,36 @@ def aggregate(
 
     # One entry per person-day: the same person in two sessions of a run on one local date is one day.
     # The authority (of the enrolment), sex and country are the same on all of a person-day's lines.
-    person_days: dict[tuple[int, int, date], tuple[AttendanceRow, _Day]] = {}
-    for a in attendance:
-        found = days.get(a.session_id)
+    person_days: dict[tuple[int, int, date], tuple[int | None, str | None, str | None, _Day]] = {}
+    for session_id, user_id, authority_id, sex, country in attendance:
+        found = days.get(session_id)
         if found is not None:
-            person_days[(a.user_id, found.run_id, found.day)] = (a, found)
+            person_days[(user_id, found.run_id, found.day)] = (authority_id, sex, country, found)
+    event_values = {id(d): d.key_values for d in days.values()}
+    # (person, run, authority, then the key of each of GROUPED's dimensions): sets and counters over
+    # these tuples are the distinct counts, with no per-row Python beyond building them.
+    rows: list[tuple[Any, ...]] = [
+        (user_id, run_id, authority, "", sex, country, _text(authority), *event_values[id(found)])
+        for (user_id, run_id, _day), (authority, sex, country, found) in person_days.items()
+    ]
     groups: dict[tuple[str, str | None], _Group] = defaultdict(_Group)
-    event_groups = {id(d): [groups[k] for k in (("total", ""), *d.keys.items())] for d in days.values()}
-    for (user_id, run_id, _day), (a, found) in person_days.items():
-        authority = a.authority_id
-        for group in event_groups[id(found)]:
-            group.add(user_id, run_id, authority)
-        groups[("sex", a.sex)].add(user_id, run_id, authority)
-        groups[("country", a.country)].add(user_id, run_id, authority)
-        groups[("authority", _text(authority))].add(user_id, run_id, authority)
+    for index, dimension in enumerate(GROUPED, start=3):
+        for key, _user in {(row[index], row[0]) for row in rows}:
+            groups[(dimension, key)].participants += 1
+        for key, count in Counter(row[index] for row in rows).items():
+            groups[(dimension, key)].person_days = count
+        for key, run_id in {(row[index], row[1]) for row in rows}:
+            groups[(dimension, key)].runs.add(run_id)
+        for key, _authority in {(row[index], row[2]) for row in rows if row[2] is not None}:
+            groups[(dimension, key)].partners += 1
 
     def people(group: _Group | None) -> dict[str, int]:
         if group is None:
             return {"participants": 0, "participant_days": 0, "partners": 0}
         return {
-            "participants": len(group.persons),
+            "participants": group.participants,
             "participant_days": group.person_days,
-            "partners": len(group.authorities),
+            "partners": group.partners,
         }
 
     def event_cell(dim_key: tuple[str, str]) -> TrainingCell:

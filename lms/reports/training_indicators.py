@@ -66,39 +66,45 @@ def _person_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
 def training_tables(filters: IndicatorFilters) -> TrainingTables:
     """Every training figure for the total and each breakdown, in two queries."""
     where = _session_conditions(filters)
-    sessions = db.session.execute(
-        select(
-            TrainingSession.id,
-            TrainingSession.run_id,
-            TrainingSession.starts_at,
-            TrainingSession.timezone,
-            TrainingSession.format,
-            TrainingSession.venue_city,
-            TrainingSession.venue_country,
-            CourseRun.modality,
+    sessions = (
+        db.session.connection()
+        .execute(
+            select(
+                TrainingSession.id,
+                TrainingSession.run_id,
+                TrainingSession.starts_at,
+                TrainingSession.timezone,
+                TrainingSession.format,
+                TrainingSession.venue_city,
+                TrainingSession.venue_country,
+                CourseRun.modality,
+            )
+            .join(CourseRun, CourseRun.id == TrainingSession.run_id)
+            .where(*where)
         )
-        .join(CourseRun, CourseRun.id == TrainingSession.run_id)
-        .where(*where)
-    ).all()
+        .all()
+    )
     person_filters = _person_conditions(filters)
     # The lines of exactly those sessions, through the (session_id, enrolment_id) index: one IN list of
     # ids (thousands at most: the sessions of a period), no second pass over the sessions' conditions.
     session_ids = [row.id for row in sessions]
     lines = (
-        db.session.execute(
+        db.session.connection()
+        .execute(
             select(
                 Attendance.session_id, Enrolment.user_id, Enrolment.authority_id, User.sex, User.country_code
             )
             .join(Enrolment, Enrolment.id == Attendance.enrolment_id)
             .join(User, User.id == Enrolment.user_id)
             .where(Attendance.session_id.in_(session_ids), Attendance.status.in_(ATTENDED), *person_filters)
-        ).all()
+        )
+        .all()
         if session_ids
         else []
     )
     return aggregate(
-        (SessionRow(*row) for row in sessions),
-        (AttendanceRow(*row) for row in lines),
+        [SessionRow(*row) for row in sessions],
+        [AttendanceRow(*row) for row in lines],
         filters.date_from,
         filters.date_to,
         persons_filtered=bool(person_filters),
