@@ -255,14 +255,19 @@ def group_result(
     items: Sequence[ItemSpec], responses: Sequence[Response], minimum: int = MIN_GROUP
 ) -> GroupResult:
     """Every item of a group of responses; all of it NOT_ENOUGH when the group is below the minimum."""
+    has_satisfaction = any(i.indicator == "satisfaction" for i in items)
+    has_applied = any(i.indicator == "applied" for i in items)
     if len(responses) < minimum:
-        return GroupResult(NOT_ENOUGH, [_hidden_item(i) for i in items], NOT_ENOUGH, NOT_ENOUGH)
+        return GroupResult(
+            NOT_ENOUGH,
+            [_hidden_item(i) for i in items],
+            NOT_ENOUGH if has_satisfaction else None,
+            NOT_ENOUGH if has_applied else None,
+        )
     results = []
     for item in items:
         answers = [r.answers[item.key] for r in responses if item.key in r.answers]
         results.append(item_result(item, answers, minimum))
-    has_satisfaction = any(i.indicator == "satisfaction" for i in items)
-    has_applied = any(i.indicator == "applied" for i in items)
     satisfied = respondent_share([respondent_satisfied(items, r.answers) for r in responses], minimum)
     applying = respondent_share([respondent_applying(items, r.answers) for r in responses], minimum)
     return GroupResult(
