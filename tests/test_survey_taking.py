@@ -282,7 +282,12 @@ def test_axe_finds_nothing_on_the_survey_page_in_english_and_arabic(
         page.locator("main form button[type=submit]").click()  # nothing chosen: the errors
         page.wait_for_load_state()
         found[f"{language} survey with errors"] = axe_violations(page, contrast=language == "en")
-    page.set_viewport_size({"width": 380, "height": 800})
+        page.goto(f"{live_server}/dashboard")  # the surveys to answer
+        assert page.locator(f"a[href='/surveys/{invitation.id}']").count() == 1
+        found[f"{language} dashboard"] = axe_violations(page, contrast=language == "en")
+    page.set_viewport_size({"width": 360, "height": 800})  # a phone, in Arabic: nothing wider than the screen
+    page.goto(f"{live_server}/surveys/{invitation.id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.check("input[name=item-relevance][value='4']")
     page.check("input[name=item-overall][value='7']")
     page.check("input[name=item-format][value='online']")
