@@ -303,3 +303,53 @@ def test_a_post_without_a_valid_csrf_token_is_refused(admin: User, client: Flask
     assert form.kind == "end_of_course" and not item.retired
     ok = client.post(f"{BASE}/{form.id}/questions/{item.id}/retire", data={"csrf_token": token.group(1)})
     assert ok.status_code == 302
+
+
+# --- in the browser: a journey without script, and axe in English and Arabic, phone width -------------------
+
+
+@pytest.mark.browser
+def test_editor_journey_and_axe_in_english_and_arabic(
+    app: Flask, make_user: Callable[..., User], live_server: str, page: Any
+) -> None:
+    from tests.a11y_support import axe_violations, choose_language, describe
+    from tests.conftest import browser_sign_in
+
+    sync_forms(PROJECT_ROOT / "courses")
+    db.session.commit()
+    browser_sign_in(page, live_server, make_user(Role.ADMIN))
+    page.goto(f"{live_server}{BASE}/new")
+    page.fill("#slug", "pilot")
+    page.fill("#title_en", "Pilot")
+    page.fill("#title_ar", "تجريبي")
+    page.locator("main form button[type=submit]").click()
+    page.get_by_role("link", name="Single choice").click()
+    page.fill("#key", "pick")
+    page.fill("#prompt_en", "Pick one")
+    page.fill("#options-0-key", "a")
+    page.fill("#options-0-label_en", "A")
+    page.fill("#options-1-key", "b")
+    page.fill("#options-1-label_en", "B")
+    page.locator("main form button[type=submit]").click()
+    assert "The question pick is added." in page.content()
+    db.session.rollback()  # a fresh read: the pages wrote through the server's own connection
+    pilot = db.session.scalar(select(SurveyForm).where(SurveyForm.slug == "pilot"))
+    standard = db.session.scalar(select(SurveyForm).where(SurveyForm.slug == "end-of-course"))
+    assert pilot is not None and standard is not None and [i.key for i in pilot.items] == ["pick"]
+    pages = [
+        BASE, f"{BASE}/{pilot.id}", f"{BASE}/{pilot.id}/questions/{pilot.items[0].id}",
+        f"{BASE}/{standard.id}", f"{BASE}/{standard.id}/preview?lang=ar",
+        f"{BASE}/{pilot.id}/questions/new/rating",
+    ]  # fmt: skip
+    found: dict[str, list[dict[str, Any]]] = {}
+    for language in ("en", "ar"):
+        choose_language(page, live_server, language)
+        for path in pages:
+            page.goto(f"{live_server}{path}")
+            if violations := axe_violations(page):
+                found[f"{language} {path}"] = violations
+    assert not found, describe(found)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in pages[1:3]:
+        page.goto(f"{live_server}{path}")
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), path

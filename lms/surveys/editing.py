@@ -24,7 +24,7 @@ from lms.audit.services import record_event
 from lms.errors import Conflict, ValidationFailed
 from lms.extensions import db
 from lms.surveys.file_format import CHOICE_TYPES, FORM_SLUG, INDICATORS, ITEM_KEY, ITEM_TYPES, KINDS
-from lms.surveys.models import SurveyForm, SurveyItem
+from lms.surveys.models import RunSurvey, SurveyForm, SurveyItem
 from lms.surveys.texts import RATING_ENDS
 
 LABEL_LENGTH = 300
@@ -114,6 +114,8 @@ def create_form(slug: str, texts: FormTexts, *, actor_id: int) -> SurveyForm:
 def update_form(form: SurveyForm, texts: FormTexts, *, actor_id: int) -> None:
     _editable(form)
     _check_texts(texts)
+    if texts.kind != form.kind and _used_by_runs(form):
+        raise Conflict(_("Runs use this form: its kind cannot change."))
     before = _form_view(form)
     _apply_texts(form, texts)
     db.session.flush()
@@ -144,6 +146,10 @@ def copy_form(form: SurveyForm, *, actor_id: int) -> SurveyForm:
         )
     db.session.flush()
     return copy
+
+
+def _used_by_runs(form: SurveyForm) -> bool:
+    return db.session.scalar(select(RunSurvey.id).where(RunSurvey.form_id == form.id).limit(1)) is not None
 
 
 def _form_view(form: SurveyForm) -> dict[str, Any]:

@@ -240,8 +240,10 @@ def editor_preview(form_id: int) -> str:
     asked, _retired = _items(form)
     with force_locale(language):  # the scale's points in the language shown, not the page's
         views = [item_view(i.key, i.type, i.required, i.prompt, i.options, language) for i in asked]
+        optional = _("(optional)")
     intro = localised(form.intro, language)
     return render_template(
         "surveys/editor_preview.html", form=form, chooser=chooser, language=language, items=views,
         title=localised(form.title, language), intro_html=render_markdown(intro) if intro else "",
+        optional=optional,
     )  # fmt: skip
