@@ -176,3 +176,9 @@ def test_export_rows_write_the_text_never_a_number() -> None:
     rate_values = _exported(list(rate_rows("end_of_course", "7", rates)))
     assert [r["value"] for r in rate_values[:3]] == [NOT_ENOUGH_TEXT] * 3
     assert [r["value"] for r in rate_values[3:]] == ["6", "3", "50.0"]
+
+
+def test_a_form_without_indicator_items_has_no_such_share_even_when_small() -> None:
+    for count in (4, 5):
+        group = group_result([RATING, COMMENT], _responses(count))
+        assert group.satisfied is None and group.applying is None
