@@ -229,3 +229,11 @@ def test_a_form_that_has_invited_someone_keeps_it(app: Flask, make_user: Callabl
     changed = services.RunSurveySettings(end_form_id=current.end_form_id, open_days=10, reminder_days=3)
     assert services.attach_surveys(run, changed, actor_id=None)
     assert services.current_settings(run.id).open_days == 10
+
+
+def test_the_command_does_what_the_job_does(app: Flask, follow_up_cohort: tuple[Any, list[User]]) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["lms", "surveys", "send-due"])
+    assert first.exit_code == 0 and "3 follow-up invitation(s) created, 3 invitation(s)" in first.output
+    again = runner.invoke(args=["lms", "surveys", "send-due"])
+    assert "0 follow-up invitation(s) created, 0 invitation(s)" in again.output
