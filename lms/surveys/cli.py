@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from lms.db import writing_transactions
 from lms.surveys.invitations import send_due
 from lms.surveys.sync import SurveyFilesRefused, check_form_files, sync_forms
 from lms.unit_of_work import unit_of_work
@@ -52,7 +53,7 @@ def sync(path: str | None) -> None:
 def send_due_command() -> None:
     """Follow-up invitations that are due, invitation mails not sent yet, one reminder (what the hourly
     job does; safe to run at any time: nothing is created or mailed twice)."""
-    with unit_of_work():
+    with writing_transactions(), unit_of_work():  # SQLite: BEGIN IMMEDIATE, beside the web's writers
         outcome = send_due()
     click.echo(
         f"{outcome.created} follow-up invitation(s) created, {outcome.invited} invitation(s) and "
