@@ -147,7 +147,7 @@ NEW_TEXT, NEW_SINGLE = "questions/new/text", "questions/new/single"
         (NEW_SINGLE, {"key": "q9", **X, **OPTION_A, "options-1-key": "a", "options-1-label_en": "B"}, "same"),
         (NEW_SINGLE, {"key": "q9", **X, **OPTION_A, "options-1-key": "b"}, "label in English"),
         (NEW_SINGLE, {"key": "q9", **X, **OPTION_A, "options-1-key": "B!", "options-1-label_en": "B"}, "_"),
-        (NEW_TEXT, {"key": "q9", **X, **OPTION_A}, ""),
+        (NEW_TEXT, {"key": "q9", **X, **OPTION_A}, "Only single and multiple choice questions have options."),
         (NEW_TEXT, {"key": "q9", **X, "indicator": "satisfaction"}, "reads an agreement question"),
         ("questions/new/agreement", {"key": "q9", **X, "indicator": "loyalty"}, "Not a valid choice"),
         ("", {"kind": "weekly", **texts("title", "x")}, "Not a valid choice"),
@@ -161,13 +161,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     client.post(f"{BASE}/{form.id}/questions/new/text", data=item_post("q1"))
     before = (db.session.scalar(select(func.count()).select_from(SurveyItem)), dict(form.title), form.kind)
     response = client.post(f"{BASE}/{form.id}/{path}".rstrip("/"), data=data)
-    if message:
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
-    else:  # a text question's options are not even read (no rows on its page): nothing stored either way
-        assert response.status_code in (302, 422)
-        db.session.expire_all()
-        assert all(item.options == [] for item in form.items)
-        return
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
     db.session.expire_all()
     assert (db.session.scalar(select(func.count()).select_from(SurveyItem)), form.title, form.kind) == before
 
@@ -252,6 +246,16 @@ def test_odd_ids_and_other_forms_items_are_not_found(admin: User, client: FlaskC
         )
         assert client.post(f"{BASE}/999999/questions/1/{action}", data={"direction": "up"}).status_code == 404
     assert not other.items[0].retired
+    odd = {
+        "key": "k" * 5000,
+        **texts("prompt", "x" * 50000),
+        "options-99999999999999-key": "a",
+        "options-x-key": "b",
+    }
+    assert client.post(f"{BASE}/{form.id}/questions/new/single", data=odd).status_code == 422
+    long_label = {"key": "ok", **X, **OPTION_A, "options-1-key": "b", "options-1-label_en": "B" * 5000}
+    assert client.post(f"{BASE}/{form.id}/questions/new/single", data=long_label).status_code == 422
+    assert len(form.items) == 0
 
 
 @pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINER, Role.FOCAL_POINT, None])
@@ -353,3 +357,23 @@ def test_editor_journey_and_axe_in_english_and_arabic(
     for path in pages[1:3]:
         page.goto(f"{live_server}{path}")
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+
+
+def test_the_kind_of_a_form_that_runs_use_stays(admin: User, client: FlaskClient, demo_course: Any) -> None:
+    from lms.enrolment.runs import default_run
+    from lms.surveys.models import RunSurvey
+
+    form = make_form(client)
+    run = default_run(demo_course.id)
+    assert run is not None
+    db.session.add(RunSurvey(run_id=run.id, form_id=form.id, kind="end_of_course"))
+    db.session.commit()
+    refused = client.post(f"{BASE}/{form.id}", data={"kind": "follow_up", **texts("title", "Pilot")})
+    assert refused.status_code == 422 and "its kind cannot change" in refused.get_data(as_text=True)
+    assert (
+        client.post(f"{BASE}/{form.id}", data={"kind": "end_of_course", **texts("title", "New")}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert form.kind == "end_of_course" and form.title == {"en": "New"}
+    assert "<td>1</td>" in client.get(BASE).get_data(as_text=True).replace(" ", "")  # used by one run
