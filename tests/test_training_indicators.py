@@ -29,7 +29,8 @@ from lms.reports.indicator_queries import IndicatorFilters
 from lms.reports.training_figures import TrainingCell, local_date, training_row
 from lms.reports.training_indicators import training_tables
 from lms.sessions.models import Attendance, TrainingSession
-from tests.conftest import login
+from tests.a11y_support import axe_violations, choose_language, describe
+from tests.conftest import browser_sign_in, login
 
 ZONES = ("Europe/Chisinau", "Asia/Tbilisi", "UTC")
 PLACES = (("Chisinau", "MD"), ("Tbilisi", "GE"), ("Batumi", "GE"))
@@ -453,3 +454,22 @@ def test_odd_filters_never_answer_500(app: Flask, make_user: Callable[..., User]
     login(client, make_user(Role.ADMIN))
     assert client.get(f"/reports/indicators?{query}").status_code in (200, 400)
     assert client.get(f"/reports/indicators/export?{query}").status_code in (200, 400)
+
+
+@pytest.mark.browser
+def test_the_section_passes_axe_in_english_and_arabic_at_phone_width(
+    app: Flask, make_user: Callable[..., User], live_server: str, page: Any
+) -> None:
+    build_world()
+    admin = make_user(Role.ADMIN)
+    page.set_viewport_size({"width": 360, "height": 740})
+    browser_sign_in(page, live_server, admin)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for language in ("en", "ar"):
+        choose_language(page, live_server, language)
+        page.goto(f"{live_server}/reports/indicators?period=year&suppress=y&threshold=4")
+        assert page.locator("#trainings-heading").is_visible()
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+        if violations := axe_violations(page, contrast=language == "en"):
+            found[language] = violations
+    assert not found, describe(found)
