@@ -150,13 +150,16 @@ def _answer(run_survey: RunSurvey, enrolments: list[Enrolment], rng: Random, *, 
     items = asked_items(run_survey)
     now = utcnow()
     answered_days: list[date] = []
+    # Most answer, never so few that a run's results fall under the group of five.
+    silent = round(len(enrolments) * (1 - ANSWER_SHARE))
+    silent_ids = {e.id for e in rng.sample(enrolments, max(0, min(silent, len(enrolments) - 5)))}
     for enrolment in enrolments:
         invitation_id = invitations.invite(run_survey, enrolment.id, now - timedelta(minutes=1))
         invitation = db.session.get(SurveyInvitation, invitation_id) if invitation_id else None
         if invitation is None:
             continue
         invitation.sent_at = now  # the demo mails nobody
-        if not answer or rng.random() > ANSWER_SHARE:
+        if not answer or enrolment.id in silent_ids:
             continue
         language = enrolment.user.preferred_language or "en"
         submit_response(invitation, _answers(items, language, rng), language)
