@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, func, select, update
+from sqlalchemy import Insert, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -180,19 +180,29 @@ def _due(kind: str, now: datetime, limit: int) -> list[tuple[SurveyInvitation, R
     if kind == INVITATION:
         query = query.where(SurveyInvitation.sent_at.is_(None))
     else:
+        # The delay is per run survey: one condition per delay in use (a handful), so that the limit
+        # counts only reminders that are due, whatever the database's date arithmetic.
+        delays = [
+            days
+            for days in db.session.scalars(select(RunSurvey.reminder_days).distinct())
+            if days is not None
+        ]
+        if not delays:
+            return []
         query = query.where(
             SurveyInvitation.sent_at.is_not(None),
             SurveyInvitation.reminded_at.is_(None),
-            RunSurvey.reminder_days.is_not(None),
+            or_(
+                *(
+                    and_(
+                        RunSurvey.reminder_days == days,
+                        SurveyInvitation.opens_at <= now - timedelta(days=days),
+                    )
+                    for days in delays
+                )
+            ),
         )
-    rows = [(invitation, run_survey) for invitation, run_survey in db.session.execute(query).all()]
-    if kind == REMINDER:  # the delay is per run survey: checked here, on the few rows found
-        rows = [
-            (invitation, run_survey)
-            for invitation, run_survey in rows
-            if invitation.opens_at + timedelta(days=run_survey.reminder_days or 0) <= now
-        ]
-    return rows
+    return [(invitation, run_survey) for invitation, run_survey in db.session.execute(query).all()]
 
 
 def _send(kind: str, now: datetime, limit: int) -> tuple[int, int]:
