@@ -56,12 +56,7 @@ def completion_rule(enrolment: Enrolment | None, run: CourseRun | None = None) -
     run = run if run is not None else (enrolment.run if enrolment is not None else None)
     if run is None or enrolment is None:
         return CompletionRule()
-    return CompletionRule(
-        lessons_required=run.completion_requires_lessons is not False,
-        attendance_required_percent=run.min_attendance_percent,
-        attended_minutes=enrolment.attended_minutes or 0,
-        planned_minutes=run.session_minutes or 0,
-    )
+    return CompletionRule.of(run, enrolment)
 
 
 def enrolment_progress(enrolment: Enrolment, course_id: int) -> Progress:

@@ -74,6 +74,17 @@ class CompletionRule:
     attended_minutes: int = 0
     planned_minutes: int = 0
 
+    @classmethod
+    def of(cls, run: object, enrolment: object) -> CompletionRule:
+        """From a course run's columns (completion_requires_lessons, min_attendance_percent,
+        session_minutes) and an enrolment's attended_minutes, rows the caller has already loaded."""
+        return cls(
+            lessons_required=getattr(run, "completion_requires_lessons", True) is not False,
+            attendance_required_percent=getattr(run, "min_attendance_percent", None),
+            attended_minutes=getattr(enrolment, "attended_minutes", 0) or 0,
+            planned_minutes=getattr(run, "session_minutes", 0) or 0,
+        )
+
 
 def compute_progress(
     ordered_lesson_ids: Sequence[int],

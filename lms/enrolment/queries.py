@@ -71,12 +71,7 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
             completed[enrolment.id],
             assessment_required=final is not None,
             assessment_passed=final is not None and final.passed,
-            rule=CompletionRule(
-                lessons_required=run.completion_requires_lessons is not False,
-                attendance_required_percent=run.min_attendance_percent,
-                attended_minutes=enrolment.attended_minutes or 0,
-                planned_minutes=run.session_minutes or 0,
-            ),
+            rule=CompletionRule.of(run, enrolment),
         )
         next_lesson = course.lesson(progress.next_lesson_id) if progress.next_lesson_id else None
         title = next_lesson.title_in(enrolment.language or course.language) if next_lesson else None
@@ -333,7 +328,9 @@ def authority_enrolments(authority_ids: set[int]) -> list[AuthorityEnrolment]:
             completed[enrolment_id].add(lesson_id)
     lessons = ordered_lesson_ids({course.id for _, _, _, course in rows})
     return [
-        AuthorityEnrolment(e, u, r, c, compute_progress(lessons[c.id], completed[e.id]))
+        AuthorityEnrolment(
+            e, u, r, c, compute_progress(lessons[c.id], completed[e.id], rule=CompletionRule.of(r, e))
+        )
         for e, u, r, c in rows
     ]
 
