@@ -267,3 +267,13 @@ def test_content_sync_loads_the_survey_forms_too(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "survey form end-of-course: created" in result.output
     assert db.session.scalar(select(func.count()).select_from(SurveyForm)) == 2
+
+
+def test_the_commands_name_file_and_line_and_write_nothing(app: Flask, tmp_path: Path) -> None:
+    write(tmp_path, GOOD.replace("type: text", "type: essay"))
+    runner = app.test_cli_runner()
+    for command in (["surveys", "check"], ["surveys", "sync"], ["content", "sync"]):
+        result = runner.invoke(args=["lms", *command, "--path", str(tmp_path)])
+        assert result.exit_code != 0, command
+        assert "_surveys/short.yml:23: unknown item type 'essay'" in result.output, command
+    assert db.session.scalar(select(func.count()).select_from(SurveyForm)) == 0
