@@ -26,7 +26,7 @@ figures count only the trainings a matching person attended.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -79,10 +79,9 @@ class SessionRow(NamedTuple):
     modality: str
 
 
-class AttendanceRow(NamedTuple):
-    """One attendance line (present, late or left early) with the person's attributes."""
+class PersonRow(NamedTuple):
+    """The person of an attending place: the account's sex and country, the enrolment's authority."""
 
-    session_id: int
     user_id: int
     authority_id: int | None
     sex: str | None
@@ -126,6 +125,7 @@ class _Day:
     run_id: int
     day: date
     keys: dict[str, str]  # modality, year, quarter, month
+    day_id: int
 
     @property
     def key_values(self) -> tuple[str, ...]:
@@ -134,16 +134,20 @@ class _Day:
 
 def aggregate(
     sessions: Iterable[SessionRow],
-    attendance: Iterable[AttendanceRow],
+    attendance: Iterable[tuple[int, int]],
+    persons: Mapping[int, PersonRow],
     date_from: date | None = None,
     date_to: date | None = None,
     persons_filtered: bool = False,
 ) -> TrainingTables:
     """Every figure for the total and each breakdown. ``sessions`` may hold more than the period (the SQL
     reads a day more on each side, as zones go 14 hours either way): the local date decides.
-    ``persons_filtered``: the attendance was filtered on the person (country, authority), so the event
-    figures count only the trainings a matching person attended."""
+    ``attendance``: (session id, enrolment id) of the lines that count (present, late, left early);
+    ``persons``: enrolment id -> its person; a line whose enrolment is missing is left out (the person
+    filters). ``persons_filtered``: the persons were filtered (country, authority), so the event figures
+    count only the trainings a matching person attended."""
     days: dict[int, _Day] = {}  # session id -> its day
+    day_ids: dict[tuple[int, date], int] = {}  # (run, local date) -> a number for the person-day keys
     run_days: dict[int, set[date]] = defaultdict(set)
     run_places: dict[int, set[tuple[str, str]]] = defaultdict(set)
     run_online: set[int] = set()
@@ -157,7 +161,8 @@ def aggregate(
         if (date_from is not None and day < date_from) or (date_to is not None and day > date_to):
             continue
         keys = {"modality": s.modality, **period_keys(day)}
-        days[s.session_id] = _Day(s.run_id, day, keys)
+        day_id = day_ids.setdefault((s.run_id, day), len(day_ids))
+        days[s.session_id] = _Day(s.run_id, day, keys, day_id)
         place = location_key(s.city, s.country) if s.format in VENUE_FORMATS else None
         run_days[s.run_id].add(day)
         for dim_key in (("total", ""), *keys.items()):
@@ -173,18 +178,22 @@ def aggregate(
 
     # One entry per person-day: the same person in two sessions of a run on one local date is one day.
     # The authority (of the enrolment), sex and country are the same on all of a person-day's lines.
-    person_days: dict[tuple[int, int, date], tuple[int | None, str | None, str | None, _Day]] = {}
-    for session_id, user_id, authority_id, sex, country in attendance:
-        found = days.get(session_id)
-        if found is not None:
-            person_days[(user_id, found.run_id, found.day)] = (authority_id, sex, country, found)
-    event_values = {id(d): d.key_values for d in days.values()}
+    # (person, run and day): an enrolment of the person in that run; a day number stands for (run, date).
+    day_of = {session_id: d.day_id for session_id, d in days.items()}
+    person_days = {
+        (persons[enrolment_id].user_id, day_of[session_id]): enrolment_id
+        for session_id, enrolment_id in attendance
+        if session_id in day_of and enrolment_id in persons
+    }
+    by_day = {d.day_id: d for d in days.values()}
     # (person, run, authority, then the key of each of GROUPED's dimensions): sets and counters over
     # these tuples are the distinct counts, with no per-row Python beyond building them.
     rows: list[tuple[Any, ...]] = [
-        (user_id, run_id, authority, "", sex, country, _text(authority), *event_values[id(found)])
-        for (user_id, run_id, _day), (authority, sex, country, found) in person_days.items()
-    ]
+        (p.user_id, by_day[day_id].run_id, p.authority_id, "", p.sex, p.country, _text(p.authority_id),
+         *by_day[day_id].key_values)
+        for (_user, day_id), enrolment_id in person_days.items()
+        for p in (persons[enrolment_id],)
+    ]  # fmt: skip
     groups: dict[tuple[str, str | None], _Group] = defaultdict(_Group)
     for index, dimension in enumerate(GROUPED, start=3):
         for key, _user in {(row[index], row[0]) for row in rows}:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from lms.ops import cache
 from lms.reports.indicator_queries import CACHE_SECONDS, IndicatorFilters, _dates
 from lms.reports.training_figures import (
     ATTENDED,
-    AttendanceRow,
+    PersonRow,
     SessionRow,
     TrainingCell,
     TrainingTables,
@@ -81,7 +82,8 @@ def training_tables(filters: IndicatorFilters) -> TrainingTables:
         .where(*_session_conditions(filters))
     ).all()
     person_filters = _person_conditions(filters)
-    lines: list[AttendanceRow] = []
+    lines: Sequence[tuple[int, int]] = ()
+    persons: dict[int, PersonRow] = {}
     if sessions:
         # The lines of exactly those sessions through the (session_id, enrolment_id) index (one IN list:
         # the sessions of a period, thousands at most), then the persons of those places once each, in
@@ -90,25 +92,23 @@ def training_tables(filters: IndicatorFilters) -> TrainingTables:
         in_sessions = and_(
             Attendance.session_id.in_([row.id for row in sessions]), Attendance.status.in_(ATTENDED)
         )
-        attended = connection.execute(
-            select(Attendance.session_id, Attendance.enrolment_id).where(in_sessions)
+        lines = (
+            connection.execute(select(Attendance.session_id, Attendance.enrolment_id).where(in_sessions))
+            .tuples()
+            .all()
         )
         persons = {
-            enrolment_id: person
+            enrolment_id: PersonRow(*person)
             for enrolment_id, *person in connection.execute(
                 select(Enrolment.id, Enrolment.user_id, Enrolment.authority_id, User.sex, User.country_code)
                 .join(User, User.id == Enrolment.user_id)
                 .where(Enrolment.id.in_(select(Attendance.enrolment_id).where(in_sessions)), *person_filters)
             )
         }
-        lines = [
-            AttendanceRow(session_id, *persons[enrolment_id])
-            for session_id, enrolment_id in attended
-            if enrolment_id in persons  # not: filtered out by the country or authority
-        ]
     return aggregate(
         [SessionRow(*row) for row in sessions],
         lines,
+        persons,
         filters.date_from,
         filters.date_to,
         persons_filtered=bool(person_filters),
