@@ -41,7 +41,7 @@ ONLINE_FORMAT = "online"
 PERSON_DIMENSIONS = ("sex", "country", "authority")
 EVENT_DIMENSIONS = ("modality", "year", "quarter", "month")
 DIMENSIONS = PERSON_DIMENSIONS + EVENT_DIMENSIONS
-GROUPED = ("total", *DIMENSIONS)  # the order of the keys in aggregate()'s person-day tuples
+GROUPED = ("total", *DIMENSIONS)  # the groupings aggregate() counts
 
 
 @lru_cache(maxsize=256)
@@ -185,25 +185,33 @@ def aggregate(
         for session_id, enrolment_id in attendance
         if session_id in day_of and enrolment_id in persons
     }
-    by_day = {d.day_id: d for d in days.values()}
-    # (person, run, authority, then the key of each of GROUPED's dimensions): sets and counters over
-    # these tuples are the distinct counts, with no per-row Python beyond building them.
-    rows: list[tuple[Any, ...]] = [
-        (p.user_id, by_day[day_id].run_id, p.authority_id, "", p.sex, p.country, _text(p.authority_id),
-         *by_day[day_id].key_values)
-        for (_user, day_id), enrolment_id in person_days.items()
-        for p in (persons[enrolment_id],)
-    ]  # fmt: skip
+    # The person-days as columns: person, run, authority, then the key of each of GROUPED's dimensions.
+    # Sets of zipped pairs and Counters over a column are the distinct counts, computed in C.
+    day_values: dict[int, tuple[Any, ...]] = {d.day_id: (d.run_id, *d.key_values) for d in days.values()}
+    person_rows = [persons[enrolment_id] for enrolment_id in person_days.values()]
+    users = [p.user_id for p in person_rows]
+    authorities = [p.authority_id for p in person_rows]
+    event_rows = [day_values[day_id] for _user, day_id in person_days]
+    run_column = [row[0] for row in event_rows]
+    columns: dict[str, list[Any]] = {
+        "total": [""] * len(users),
+        "sex": [p.sex for p in person_rows],
+        "country": [p.country for p in person_rows],
+        "authority": [_text(a) for a in authorities],
+        **{name: [row[i] for row in event_rows] for i, name in enumerate(EVENT_DIMENSIONS, start=1)},
+    }
     groups: dict[tuple[str, str | None], _Group] = defaultdict(_Group)
-    for index, dimension in enumerate(GROUPED, start=3):
-        for key, _user in {(row[index], row[0]) for row in rows}:
-            groups[(dimension, key)].participants += 1
-        for key, count in Counter(row[index] for row in rows).items():
+    for dimension in GROUPED:
+        column = columns[dimension]
+        for key, participants in Counter(key for key, _user in set(zip(column, users, strict=True))).items():
+            groups[(dimension, key)].participants = participants
+        for key, count in Counter(column).items():
             groups[(dimension, key)].person_days = count
-        for key, run_id in {(row[index], row[1]) for row in rows}:
+        for key, run_id in set(zip(column, run_column, strict=True)):
             groups[(dimension, key)].runs.add(run_id)
-        for key, _authority in {(row[index], row[2]) for row in rows if row[2] is not None}:
-            groups[(dimension, key)].partners += 1
+        partners = Counter(key for key, a in set(zip(column, authorities, strict=True)) if a is not None)
+        for key, count in partners.items():
+            groups[(dimension, key)].partners = count
 
     def people(group: _Group | None) -> dict[str, int]:
         if group is None:

@@ -103,7 +103,7 @@ def training_tables(filters: IndicatorFilters) -> TrainingTables:
                 select(Enrolment.id, Enrolment.user_id, Enrolment.authority_id, User.sex, User.country_code)
                 .join(User, User.id == Enrolment.user_id)
                 .where(Enrolment.id.in_(select(Attendance.enrolment_id).where(in_sessions)), *person_filters)
-            )
+            ).all()
         }
     return aggregate(
         [SessionRow(*row) for row in sessions],
