@@ -19,6 +19,7 @@ from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
 from tests.conftest import browser_sign_in
+from tests.test_offline_pages import wait_for_offline_worker
 
 pytestmark = pytest.mark.browser
 
@@ -64,9 +65,12 @@ def test_saved_lesson_read_and_completed_offline_is_recorded_once(
     second_url = f"{course_url}/lessons/{second.id}"
 
     browser_sign_in(page, live_server, user)
+    page.wait_for_url("**/dashboard")
+    # the worker controls the first page (then every next one) before the course is read: the offline
+    # reads below go through it (a page loaded while it installs may stay outside it)
+    wait_for_offline_worker(page)
 
     page.goto(course_url)
-    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     page.get_by_role("button", name="Save this course for offline reading").click()
     page.locator(".offline-status").filter(has_text="Saved on this device").wait_for()
 

@@ -20,7 +20,33 @@ pytestmark = pytest.mark.browser
 
 SAVED_COPY = "this is the copy saved on this device"
 NOT_SAVED = "This page has not been saved on this device"
-WORKER_ACTIVE = "async () => (await navigator.serviceWorker.getRegistrations()).some(r => r.active)"
+
+# wait_for_function needs synchronous predicates: given an async one it receives a Promise, which is truthy,
+# and returns at once without waiting (that is how the worker once went unwaited for under load).
+# The worker (activated) controls this page: the next pages go through it and are saved.
+WORKER_CONTROLS = "() => navigator.serviceWorker.controller !== null"
+# ... and the academy's offline page is stored (each poll starts a new look into the cache if none is pending)
+OFFLINE_PAGE_STORED = """() => {
+  if (!window.offlineLook) {
+    window.offlineLook = caches.match(new URL('/offline', location.href).href).then(page => {
+      window.offlinePageStored = Boolean(page);
+      window.offlineLook = null;
+    });
+  }
+  return navigator.serviceWorker.controller !== null && window.offlinePageStored === true;
+}"""
+
+
+def wait_for_offline_worker(page: Any) -> None:
+    """The worker controls the page and has the offline page: what the offline part of a test relies on."""
+    page.wait_for_function(WORKER_CONTROLS)
+    page.wait_for_function(OFFLINE_PAGE_STORED)
+
+
+def assert_academy_offline_page(page: Any) -> None:
+    """The academy's own offline page (translated, the person's menu), not the worker's last-resort one."""
+    assert page.locator("h1").inner_text() == "You are offline"
+    assert page.locator(".offline-page").count() == 1
 
 
 def enrol_and_sign_in(page: Any, live_server: str, course: Course, user: User) -> None:
@@ -58,15 +84,17 @@ def test_dashboard_and_main_menu_offline(
 ) -> None:
     enrol_and_sign_in(page, live_server, demo_course, make_user("trainee"))
     course_url = f"{live_server}/courses/{demo_course.slug}"
-    # the worker is active (not navigator.serviceWorker.ready: it never settles on a page out of scope)
-    page.wait_for_function(WORKER_ACTIVE)
-    page.goto(course_url)  # read once online: the worker keeps it
-    page.goto(f"{live_server}/dashboard")  # and "My courses", now through the worker too
-    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(WORKER_CONTROLS)
+    page.goto(course_url)  # read once online, through the worker: it keeps it
+    page.goto(f"{live_server}/dashboard")  # and "My courses"
+    wait_for_offline_worker(page)
 
     page.context.set_offline(True)
-    # "My courses" from the main menu: the copy saved on this device, not the browser's error page
+    # the course as saved, then "My courses" from the main menu: copies saved on this device, not the
+    # browser's error page
     page.goto(course_url)
+    assert page.locator("h1").inner_text() == demo_course.title
+    page.get_by_text(SAVED_COPY).wait_for()
     page.get_by_role("navigation", name="Main").first.get_by_role("link", name="My courses").click()
     page.wait_for_url("**/dashboard")
     assert page.locator("h1").inner_text() == "My courses"
@@ -75,10 +103,33 @@ def test_dashboard_and_main_menu_offline(
 
     # the rest of the menu: the academy's own offline page
     page.goto(f"{live_server}/certificates")
-    assert page.locator("h1").inner_text() == "You are offline"
+    assert_academy_offline_page(page)
     page.goto(f"{live_server}/runs")
-    assert page.locator("h1").inner_text() == "You are offline"
+    assert_academy_offline_page(page)
 
+    page.context.set_offline(False)
+
+
+def test_the_next_person_on_the_same_browser_gets_the_offline_page_too(
+    page: Any, live_server: str, demo_course: Course, make_user: Callable[..., User]
+) -> None:
+    # Signing out empties the saved pages, the offline page with them; the worker stays and stores it again,
+    # for the next person, as they read a page online.
+    second = make_user("trainee")  # made before the browser runs: SQLite has one writer at a time
+    enrol_and_sign_in(page, live_server, demo_course, make_user("trainee"))
+    wait_for_offline_worker(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server}/")  # the catalogue, signed out
+    assert page.evaluate("async () => !(await caches.has('lms-pages-v1'))")
+    browser_sign_in(page, live_server, second)
+    page.wait_for_url("**/dashboard")
+    page.goto(f"{live_server}/courses/{demo_course.slug}")
+    wait_for_offline_worker(page)
+
+    page.context.set_offline(True)
+    page.goto(f"{live_server}/certificates")
+    assert_academy_offline_page(page)
+    assert page.locator(".who").inner_text() == second.full_name  # theirs, not the first person's
     page.context.set_offline(False)
 
 
@@ -88,13 +139,21 @@ def test_a_page_not_saved_does_not_claim_to_be_the_saved_copy(
     enrol_and_sign_in(page, live_server, demo_course, make_user("trainee"))
     lessons = [lesson for _, items in published_outline(demo_course) for lesson in items]
     course_url = f"{live_server}/courses/{demo_course.slug}"
-    page.goto(course_url)
-    page.wait_for_function(WORKER_ACTIVE)
-    page.goto(course_url)  # now through the worker
+    page.wait_for_function(WORKER_CONTROLS)
+    page.goto(course_url)  # through the worker: saved, its lessons not
+    wait_for_offline_worker(page)
 
     page.context.set_offline(True)
     page.goto(f"{course_url}/lessons/{lessons[-1].id}")  # never opened, never saved
-    assert page.locator("h1").inner_text() == "You are offline"
+    assert_academy_offline_page(page)
     assert NOT_SAVED in page.content()
     assert SAVED_COPY not in page.locator("main").inner_text()
+
+    # the offline page gone with the saved pages and nothing read online since: the worker's last resort is
+    # still a page with that heading and the way to "My courses" (it used to be a bare text/plain "Offline")
+    page.evaluate("() => caches.delete('lms-pages-v1')")
+    page.goto(f"{live_server}/certificates")
+    assert page.locator("h1").inner_text() == "You are offline"
+    assert page.locator(".offline-page").count() == 0
+    assert page.get_by_role("link", name="My courses").get_attribute("href") == "/dashboard"
     page.context.set_offline(False)

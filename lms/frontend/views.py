@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, json, jsonify, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -62,8 +63,13 @@ def manifest() -> Response:
 
 @bp.route("/offline")
 @allow(PUBLIC)
-def offline() -> str:
-    return render_template("frontend/offline.html")
+def offline() -> Response:
+    response = Response(render_template("frontend/offline.html"), mimetype="text/html")
+    # The service worker keeps only a signed-in person's copy (sw.js, storeOfflinePage): one made signed
+    # out would read to app.js as a sign-out and make it forget the saved pages.
+    if current_user.is_authenticated:
+        response.headers["X-LMS-Signed-In"] = "1"
+    return response
 
 
 @bp.route("/offline/token")

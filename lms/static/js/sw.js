@@ -17,10 +17,30 @@ function readable(pathname) {
   return pathname.indexOf(ROOT) === 0 && READABLE.test(pathname.slice(ROOT.length));
 }
 
+// The academy's offline page, as the signed-in person sees it (their language and menu). It lives in PAGES,
+// which app.js empties on sign-out and when another person signs in (shared computers), so it is stored by
+// the install and stored again whenever a page is read online and it is missing. A copy made signed out
+// (no X-LMS-Signed-In) is never kept: shown offline to a signed-in person, app.js would take it for a
+// sign-out and forget their saved pages.
+function storeOfflinePage() {
+  return fetch(OFFLINE_URL, { credentials: 'same-origin' }).then(function (response) {
+    if (!response.ok || response.redirected || response.headers.get('X-LMS-Signed-In') !== '1') {
+      throw new Error('offline page not stored');
+    }
+    return caches.open(PAGES).then(function (cache) { return cache.put(OFFLINE_URL, response); });
+  });
+}
+
+function keepOfflinePage() {
+  return caches.match(OFFLINE_URL).then(function (saved) { return saved || storeOfflinePage(); })
+    .catch(function () {});
+}
+
+// No worker without its offline page: if the page cannot be stored (tried twice) the install fails, this
+// worker is discarded, and app.js registers it again on the next page.
 self.addEventListener('install', function (event) {
   event.waitUntil(
-    caches.open(PAGES).then(function (cache) { return cache.add(OFFLINE_URL); }).catch(function () {})
-      .then(function () { return self.skipWaiting(); })
+    storeOfflinePage().catch(storeOfflinePage).then(function () { return self.skipWaiting(); })
   );
 });
 
@@ -34,9 +54,18 @@ self.addEventListener('activate', function (event) {
   );
 });
 
+// Only if the offline page is missing all the same (it went with PAGES and nothing was read online since):
+// a page with the same heading, in English (the worker has no translations), and the way to "My courses".
+var OFFLINE_FALLBACK = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
+  '<meta name="viewport" content="width=device-width, initial-scale=1"><title>You are offline</title></head>' +
+  '<body><main><h1>You are offline</h1><p>This page has not been saved on this device, and there is no ' +
+  'connection right now.</p><p><a href="' + ROOT + 'dashboard">My courses</a></p></main></body></html>\n';
+
 function offlinePage() {
   return caches.match(OFFLINE_URL).then(function (page) {
-    return page || new Response('Offline', { status: 503, headers: { 'Content-Type': 'text/plain' } });
+    return page || new Response(OFFLINE_FALLBACK, {
+      status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' }
+    });
   });
 }
 
@@ -47,8 +76,8 @@ function pageKey(url) {
   return clean.href;
 }
 
-function networkFirst(request) {
-  return fetch(request).then(function (response) {
+function networkFirst(request, network) {
+  return network.then(function (response) {
     // A redirect (to sign-in, or "enrol first") is never saved in the lesson's place.
     if (response.ok && !response.redirected) {
       var copy = response.clone();
@@ -89,6 +118,15 @@ self.addEventListener('fetch', function (event) {
   if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === 'navigate') {
-    event.respondWith(readable(url.pathname) ? networkFirst(request) : fetch(request).catch(offlinePage));
+    if (!readable(url.pathname)) {
+      event.respondWith(fetch(request).catch(offlinePage));
+      return;
+    }
+    var network = fetch(request);
+    event.respondWith(networkFirst(request, network));
+    // a page read online: the moment to store the offline page again if PAGES was emptied
+    event.waitUntil(network.then(function (response) {
+      return response.ok && !response.redirected ? keepOfflinePage() : null;
+    }, function () {}));
   }
 });
