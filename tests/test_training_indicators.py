@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course
@@ -31,6 +32,7 @@ from lms.reports.training_indicators import training_tables
 from lms.sessions.models import Attendance, TrainingSession
 from tests.a11y_support import axe_violations, choose_language, describe
 from tests.conftest import browser_sign_in, login
+from tests.test_reports_query_plans import explain
 
 ZONES = ("Europe/Chisinau", "Asia/Tbilisi", "UTC")
 PLACES = (("Chisinau", "MD"), ("Tbilisi", "GE"), ("Batumi", "GE"))
@@ -107,10 +109,10 @@ def build_world(seed: int = 20261205) -> World:
         if db.session.get(Country, code) is None:
             db.session.add(Country(code=code, name=f"Country {code}", names={}, groups=[]))
     authorities = [
-        Authority(code=f"t-auth-{n}", name=f"Training authority {n}", country_code=country)
+        Authority(code=f"t-auth-{seed}-{n}", name=f"Training authority {n}", country_code=country)
         for n, country in enumerate(("MD", "MD", "GE", "GE", "UA"))
     ]
-    course = Course(slug="training-indicators", title="Workshops", notional_hours=16)
+    course = Course(slug=f"training-indicators-{seed}", title="Workshops", notional_hours=16)
     db.session.add_all([*authorities, course])
     db.session.flush()
     people = []
@@ -118,7 +120,7 @@ def build_world(seed: int = 20261205) -> World:
         authority = authorities[n % 4]  # the fifth authority gets one person below
         people.append(
             User(
-                email=f"trainee{n}@ti.test",
+                email=f"trainee{n}-{seed}@ti.test",
                 password_hash="x",
                 given_name=f"G{n}",
                 family_name=f"F{n}",
@@ -128,7 +130,7 @@ def build_world(seed: int = 20261205) -> World:
             )
         )
     lonely = User(
-        email="lonely@ti.test",
+        email=f"lonely-{seed}@ti.test",
         password_hash="x",
         given_name="L",
         family_name="One",
@@ -473,3 +475,30 @@ def test_the_section_passes_axe_in_english_and_arabic_at_phone_width(
         if violations := axe_violations(page, contrast=language == "en"):
             found[language] = violations
     assert not found, describe(found)
+
+
+def test_three_queries_on_indexes_whatever_the_size(app: Flask) -> None:
+    """A fixed number of statements (more data, same count), and no full scan of the large tables."""
+    world = build_world()
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+            statements.append((statement, parameters))
+
+    def run() -> int:
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            training_tables(IndicatorFilters(date_from=date(2026, 1, 1), country_code="GE"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    before = run()
+    build_world(seed=7)  # twice the runs, sessions, persons and lines
+    assert world.runs and run() == before == 3
+    for statement, parameters in statements:
+        plan = explain(statement, parameters)
+        scans = [line for line in plan if re.search(r"\bSCAN (attendance|enrolment|user)\b", line)]
+        assert not [line for line in scans if "COVERING INDEX" not in line], (statement, plan)
