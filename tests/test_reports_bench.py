@@ -25,6 +25,8 @@ from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
+from lms.reports.training_indicators import training_tables
+from lms.sessions.models import Attendance, TrainingSession
 from tests.conftest import login
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,15 @@ def test_generate_a_tiny_data_set(app: Flask, tmp_path: Path, monkeypatch: pytes
     assert saved["trainees"] == ["bench-trainee-0@bench.test", "bench-trainee-1@bench.test"]
     assert saved["quiz_slug"] == "bench-practice" and saved["lesson_ids"]
     assert indicator_tables(IndicatorFilters()).total.participants > 0
+    # Runs with sessions (issue 20): sessions and attendance of their places, in bulk, counted.
+    assert db.session.scalar(select(func.count(TrainingSession.id))) == counts["sessions"] >= 2
+    assert db.session.scalar(select(func.count(Attendance.id))) == counts["attendance"] > 0
+    lines = select(Attendance.enrolment_id).where(Attendance.status.in_(("present", "late", "left_early")))
+    persons = db.session.scalar(
+        select(func.count(func.distinct(Enrolment.user_id))).where(Enrolment.id.in_(lines))
+    )
+    trainings = training_tables(IndicatorFilters())
+    assert trainings.total.trainings >= 1 and trainings.total.participants == persons > 0
 
 
 def test_the_bench_trainer_may_read_the_report_it_loads(
