@@ -28,7 +28,7 @@ from lms.extensions import db
 from lms.orgs.models import Authority, Country
 from lms.reports.indicator_queries import IndicatorFilters
 from lms.reports.training_figures import TrainingCell, local_date, training_row
-from lms.reports.training_indicators import training_tables
+from lms.reports.training_indicators import _from_json, _to_json, training_tables
 from lms.sessions.models import Attendance, TrainingSession
 from tests.a11y_support import axe_violations, choose_language, describe
 from tests.conftest import browser_sign_in, login
@@ -502,3 +502,9 @@ def test_three_queries_on_indexes_whatever_the_size(app: Flask) -> None:
         plan = explain(statement, parameters)
         scans = [line for line in plan if re.search(r"\bSCAN (attendance|enrolment|user)\b", line)]
         assert not [line for line in scans if "COVERING INDEX" not in line], (statement, plan)
+
+
+def test_the_cached_figures_survive_the_round_trip(app: Flask) -> None:
+    build_world()
+    tables = training_tables(IndicatorFilters())
+    assert _from_json(_to_json(tables, datetime.now(UTC)).encode()) == tables

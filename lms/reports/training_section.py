@@ -145,7 +145,7 @@ def training_export_rows(
         label, *figures = shown.values()
         return [breakdown, label, *blank, *figures]
 
-    rows = [row("trainings", training_row("total", tables.total, threshold))]
+    rows = [row("trainings", training_row(_("All"), tables.total, threshold))]
     for dimension in (*TABLE_DIMENSIONS, *PERIODS):
         rows += [
             row(f"trainings_{dimension}", shown)
