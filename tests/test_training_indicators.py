@@ -269,6 +269,7 @@ def expected(filters: IndicatorFilters) -> dict[tuple[str, str | None], Training
         and (filters.date_from is None or _day(s) >= filters.date_from)
         and (filters.date_to is None or _day(s) <= filters.date_to)
         and (filters.modality is None or modality[s.run_id] == filters.modality)
+        and (filters.run_id is None or s.run_id == filters.run_id)
     ]
     held_ids = {s.id for s in held}
     persons_filtered = bool(filters.country_code or filters.authority_id)
@@ -326,6 +327,8 @@ def test_every_figure_matches_a_count_from_the_raw_rows(app: Flask) -> None:
         IndicatorFilters(authority_id=md_authority),
         IndicatorFilters(modality="blended"),
         IndicatorFilters(modality="in_person", country_code="MD", date_from=date(2025, 6, 1)),
+        IndicatorFilters(run_id=world.runs[1].id, authority_id=world.authorities[2].id),
+        IndicatorFilters(course_id=world.runs[0].course_id, date_to=date(2026, 3, 9)),
     ]
     for filters in cases:
         want, got = expected(filters), computed(filters)
