@@ -27,7 +27,14 @@ from lms.enrolment.models import CourseRun, Enrolment
 from lms.extensions import db
 from lms.orgs.models import Authority, Country
 from lms.reports.indicator_queries import IndicatorFilters
-from lms.reports.training_figures import TrainingCell, local_date, training_row
+from lms.reports.training_figures import (
+    PersonRow,
+    SessionRow,
+    TrainingCell,
+    aggregate,
+    local_date,
+    training_row,
+)
 from lms.reports.training_indicators import _from_json, _to_json, training_tables
 from lms.sessions.models import Attendance, TrainingSession
 from tests.a11y_support import axe_violations, choose_language, describe
@@ -65,6 +72,33 @@ def test_suppression_is_the_indicator_reports_rule() -> None:
     assert training_row("x", cell).values()[1:] == [2, 4, 1, 0, 3, 7, 2]
     assert training_row("x", cell, 5).values()[1:] == ["<5"] * 7  # a row about fewer than 5 persons
     assert training_row("x", cell, 3).values()[1:] == [2, 4, 1, 0, 3, 7, 2]
+
+
+def test_the_figures_of_a_small_hand_counted_case() -> None:
+    def at(day: int, month: int, hour: int) -> datetime:
+        return datetime(2026, month, day, hour, tzinfo=UTC)
+
+    sessions = [  # run 1: one day in Tbilisi (S1 is on 9 March in UTC); run 2: two days, one online
+        SessionRow(1, 1, at(9, 3, 23), "Asia/Tbilisi", "in_person", "Tbilisi", "GE", "in_person"),
+        SessionRow(2, 1, at(10, 3, 6), "Asia/Tbilisi", "in_person", "tbilisi ", "GE", "in_person"),
+        SessionRow(3, 2, at(1, 4, 8), "Europe/Chisinau", "online", None, None, "blended"),
+        SessionRow(4, 2, at(2, 4, 8), "Europe/Chisinau", "hybrid", "Chisinau", "MD", "blended"),
+    ]
+    persons = {11: PersonRow(1, 100, "female", "GE"), 12: PersonRow(2, 200, "male", "MD"),
+               21: PersonRow(1, 100, "female", "GE"), 22: PersonRow(2, 200, "male", "MD")}  # fmt: skip
+    lines = [(1, 11), (2, 11), (1, 12), (3, 21), (4, 21), (4, 22)]
+    tables = aggregate(sessions, lines, persons)
+    assert tables.total == TrainingCell(trainings=2, training_days=3, locations=2, online_trainings=1,
+                                        participants=2, participant_days=5, partners=2)  # fmt: skip
+    by = {(d, k): c for d, cells in tables.breakdowns.items() for k, c in cells}
+    assert by[("sex", "female")] == TrainingCell(2, 3, 2, 1, 1, 3, 1)
+    assert by[("month", "2026-03")] == TrainingCell(1, 1, 1, 0, 2, 2, 2)
+    assert by[("modality", "blended")] == TrainingCell(1, 2, 1, 1, 2, 3, 2)
+    # Filtered to the Moldovan person: only the trainings they attended, with all their days.
+    only_md = aggregate(
+        sessions, lines, {k: p for k, p in persons.items() if p.country == "MD"}, persons_filtered=True
+    )
+    assert only_md.total == TrainingCell(2, 3, 2, 1, 1, 2, 1)
 
 
 # --- the world --------------------------------------------------------------------------------------------
