@@ -286,7 +286,9 @@ def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: 
         f"processes on the machine count too).\n\n"
         f"Data set **{manifest['size']}**: {counts['trainees']:,} trainees, {counts['runs']:,} runs, "
         f"{counts['enrolments']:,} enrolments, {counts['completions']:,} lesson completions, "
-        f"{counts['attempts']:,} quiz attempts, {counts['certificates']:,} certificates "
+        f"{counts['attempts']:,} quiz attempts, {counts['certificates']:,} certificates, "
+        # an instance generated before sessions existed (issue 20) has none
+        f"{counts.get('sessions', 0):,} training sessions, {counts.get('attendance', 0):,} attendance lines "
         f"(generated in {manifest['seconds']} s). Each route ran {duration:.0f} s; "
         "gunicorn, 2 sync workers.\n\n"
         f"{rendered}\n{marker_end}"

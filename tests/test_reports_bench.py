@@ -134,3 +134,23 @@ def test_the_runtime_package_does_not_hold_or_import_the_bench() -> None:
             if any(name == "bench" or name.startswith("bench.") for name in names):
                 importers.append(path.relative_to(PROJECT_ROOT).as_posix())
     assert importers == ["lms/cli.py"]  # optional_bench_group(), guarded
+
+
+def test_the_report_names_the_sessions_of_the_data_set(tmp_path: Path) -> None:
+    counts = {
+        "trainees": 10,
+        "runs": 2,
+        "enrolments": 20,
+        "completions": 50,
+        "attempts": 5,
+        "certificates": 1,
+    }
+    cases = (
+        ({"sessions": 97, "attendance": 28362}, "97 training sessions, 28,362 attendance"),
+        ({}, "0 training sessions, 0 attendance"),  # an instance generated before sessions existed
+    )
+    for extra, expected in cases:
+        out = tmp_path / "performance.md"
+        manifest = {"size": "S", "seconds": 1.0, "counts": counts | extra}
+        runner.write_report(out, "| table |", manifest, 10.0, "load average 0.1 before, 0.1 after")
+        assert expected in out.read_text()
