@@ -62,7 +62,7 @@ def register_urls(room: Room) -> list[tuple[str, str]]:
     s = room.session.id
     return [
         ("GET", f"/sessions/{s}/attendance"),
-        ("POST", f"/sessions/{s}/attendance"),
+        ("POST", f"/sessions/{s}/attendance/save"),
         ("POST", f"/sessions/{s}/attendance/marks"),
         ("GET", f"/sessions/{s}/check-in-screen"),
         ("GET", f"/sessions/{s}/sign-in-sheet.pdf"),
@@ -137,7 +137,7 @@ def test_the_plain_form_saves_the_roll_call(app: Flask, room: Room) -> None:
     client = client_as(app, room.course_trainer)
     one, two, three = room.enrolments
     response = client.post(
-        f"/sessions/{room.session.id}/attendance",
+        f"/sessions/{room.session.id}/attendance/save",
         data={f"status-{one.id}": "present", f"status-{two.id}": "late", f"minutes-{two.id}": "45",
               f"status-{three.id}": ""},
         follow_redirects=True,
@@ -147,7 +147,7 @@ def test_the_plain_form_saves_the_roll_call(app: Flask, room: Room) -> None:
     rows = {row.enrolment_id: (row.status, row.minutes) for row in db.session.scalars(select(Attendance))}
     assert rows == {one.id: ("present", 120), two.id: ("late", 45)}
     refused = client.post(
-        f"/sessions/{room.session.id}/attendance", data={f"status-{three.id}": "late"}, follow_redirects=True
+        f"/sessions/{room.session.id}/attendance/save", data={f"status-{three.id}": "late"}, follow_redirects=True
     )
     assert "Give the minutes attended" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Attendance)) == 2
@@ -170,7 +170,7 @@ def test_editing_attendance_of_a_certified_participant_warns_and_revokes_nothing
     again = client.post(url, json={"marks": [{"enrolment_id": enrolment.id, "status": "absent"}]})
     assert again.get_json()["warning"] == "certificate already issued; completion re-evaluated"
     form = client.post(
-        f"/sessions/{room.session.id}/attendance",
+        f"/sessions/{room.session.id}/attendance/save",
         data={f"status-{enrolment.id}": "excused"},
         follow_redirects=True,
     )

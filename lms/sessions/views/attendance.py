@@ -91,7 +91,7 @@ def roll_call(session_id: int) -> str:
     )
 
 
-@bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/attendance/save", methods=["POST"])
 @allow(Role.TRAINER, Role.ADMIN)
 @on_refusal(lambda session_id: url_for("sessions.roll_call", session_id=session_id))
 def save_roll_call(session_id: int) -> Response:

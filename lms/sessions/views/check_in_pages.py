@@ -39,7 +39,7 @@ def check_in_scan(session_id: int, code: str) -> str:
     )
 
 
-@bp.route("/check-in/<int:session_id>/<code>", methods=["POST"])
+@bp.route("/check-in/<int:session_id>/<code>/confirm", methods=["POST"])
 @allow(AUTHENTICATED)
 @on_refusal(lambda session_id, code: url_for("sessions.check_in_typed"))
 def confirm_check_in(session_id: int, code: str) -> Response:
