@@ -147,7 +147,9 @@ def test_the_plain_form_saves_the_roll_call(app: Flask, room: Room) -> None:
     rows = {row.enrolment_id: (row.status, row.minutes) for row in db.session.scalars(select(Attendance))}
     assert rows == {one.id: ("present", 120), two.id: ("late", 45)}
     refused = client.post(
-        f"/sessions/{room.session.id}/attendance/save", data={f"status-{three.id}": "late"}, follow_redirects=True
+        f"/sessions/{room.session.id}/attendance/save",
+        data={f"status-{three.id}": "late"},
+        follow_redirects=True,
     )
     assert "Give the minutes attended" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Attendance)) == 2
