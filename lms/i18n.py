@@ -125,6 +125,8 @@ def register_i18n(app: Flask) -> None:
             "current_language": language,
             "text_direction": text_direction(language),
             "language_names": LANGUAGE_NAMES,
+            "languages": paths.LANGUAGES,  # the academy's languages, in order (survey editors list them)
+            "direction_of": text_direction,  # a text's direction from its language code
             "list_separator": list_separator,
             "academy_name": app.config["ACADEMY_NAME"],
         }
