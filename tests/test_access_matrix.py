@@ -21,13 +21,17 @@ from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, rules_for_endpoint
 from lms.auth.models import Role, User
 from lms.authoring import assets as authoring_assets
 from lms.courses.models import Course, Lesson, Module
+from lms.db import utcnow
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.runs import default_run
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Question, QuestionBank, Quiz
+from lms.sessions import services as session_services
+from lms.sessions import sheets
 from tests.authoring_support import png_bytes
 from tests.conftest import login
+from tests.sessions_support import in_person
 
 ROLES = (Role.TRAINEE, Role.TRAINER, Role.FOCAL_POINT, Role.ADMIN)
 
@@ -108,7 +112,7 @@ def test_each_role_reaches_only_its_routes(app: Flask, make_user: Callable[..., 
 
 COURSE_ARGUMENTS = frozenset(
     {"course_id", "run_id", "quiz_id", "question_id", "attempt_id", "lesson_id", "module_id", "bank_id",
-     "enrolment_id", "quiz_slug"}
+     "enrolment_id", "quiz_slug", "session_id", "scan_id"}
 )  # fmt: skip
 REFUSED = (403, 404)
 PLACEHOLDER = re.compile(r"(<[^>]+>)")
@@ -154,6 +158,8 @@ class CourseB:
     enrolment_id: int
     attempt_id: int
     asset_name: str
+    session_id: int
+    scan_id: int
 
 
 @pytest.fixture
@@ -173,10 +179,12 @@ def course_b(demo_course: Course, make_user: Callable[..., User]) -> CourseB:
     enrolment = enrolment_self_service.self_enrol(make_user(Role.TRAINEE), run)
     attempt, _new = quiz_services.start_attempt(enrolment, quiz)
     asset = authoring_assets.store_asset(None, demo_course, "map.png", png_bytes())
+    session = session_services.schedule_session(run, in_person(utcnow().date()), actor_id=None)
+    scan = sheets.store_scan(session, "signed.pdf", b"%PDF-1.4\n%signed sheet\n", actor_id=enrolment.user_id)
     db.session.commit()
     return CourseB(
         demo_course.id, demo_course.slug, run.id, module.slug, lesson.id, lesson.slug, quiz.id, quiz.slug,
-        bank.slug, question.id, question.key, enrolment.id, attempt.id, asset.name,
+        bank.slug, question.id, question.key, enrolment.id, attempt.id, asset.name, session.id, scan.id,
     )  # fmt: skip
 
 
@@ -190,6 +198,7 @@ def course_b_url(rule: Rule, b: CourseB, *, strict: bool) -> str:
         "quiz_slug": b.quiz_slug, "question_id": b.question_id, "key": b.question_key,
         "enrolment_id": b.enrolment_id, "attempt_id": b.attempt_id, "name": b.asset_name,
         "kind": "lessons", "where": "bank", "index": 0, "operation": "move",
+        "session_id": b.session_id, "scan_id": b.scan_id,
     }  # fmt: skip
     slug_after = {"courses": b.slug, "modules": b.module_slug, "lessons": b.lesson_slug,
                   "quizzes": b.quiz_slug, "banks": b.bank_slug, "bank": b.bank_slug}  # fmt: skip
@@ -225,7 +234,9 @@ def test_course_object_rules_include_the_trainer_routes_of_issue_18() -> None:
     for path in ("/trainer/quizzes/<int:quiz_id>",
                  "/trainer/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade",
                  "/reports/runs/<int:run_id>", "/reports/runs/<int:run_id>/export",
-                 "/authoring/courses/<int:course_id>", "/courses/<slug>/translations"):  # fmt: skip
+                 "/authoring/courses/<int:course_id>", "/courses/<slug>/translations",
+                 "/runs/<int:run_id>/sessions", "/sessions/<int:session_id>/attendance",
+                 "/sessions/<int:session_id>/sign-in-sheets/<int:scan_id>"):  # fmt: skip
         assert path in rules
 
 
@@ -251,6 +262,7 @@ def test_the_trainer_of_another_course_gets_nothing_of_it(
             assert response.status_code in REFUSED, (method, url, response.status_code)
         own = signed_in(app, make_trainer(db.session.get(Course, course_b.course_id)))
         response = own.open(url, method=method_of(rule))
+        response.close()  # a file download (a sign-in sheet scan) holds the file open until closed
         assert response.status_code not in REFUSED and response.status_code < 500, (url, response.status_code)
         assert "/login" not in response.headers.get("Location", ""), url
     else:  # a learner's, focal point's or admin's route: being a trainer elsewhere must add nothing

@@ -36,7 +36,7 @@ def test_admin_reads_the_indicator_report_with_charts(
     page.get_by_label("Smallest number of persons shown").fill("3")
     page.get_by_role("button", name="Apply").click()
     assert "suppress=y" in page.url
-    assert page.get_by_text("Publication mode").is_visible()
+    assert page.get_by_text("Publication mode:").is_visible()
     assert page.locator(".suppressed").count() > 0
 
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from lms.auth.access import rules_for_endpoint
 from lms.auth.models import Role, User, UserRole
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
+from lms.db import utcnow
 from lms.enrolment import completion as enrolment_completion
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
@@ -32,6 +34,7 @@ from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Quiz, QuizAttempt
+from lms.surveys.models import ItemType, RunSurvey, SurveyForm, SurveyInvitation, SurveyItem, SurveyKind
 from tests.conftest import TEST_PASSWORD
 from tests.enrolment_support import make_course
 
@@ -39,13 +42,21 @@ from tests.enrolment_support import make_course
 # refused. Arguments that name shared things (a course, a run, a lesson) are governed by role rules,
 # which tests/test_access_matrix.py checks for every role, and for trainers by course_trainer (the walk
 # as "the trainer of another course" there).
-OWNED_ARGUMENTS = {"enrolment_id", "attempt_id", "user_id", "role_id", "authority_id", "code"}
+OWNED_ARGUMENTS = {
+    "enrolment_id", "attempt_id", "user_id", "role_id", "authority_id", "code",
+    "invitation_id",  # a survey invitation is one person's (tests/test_survey_taking.py too)
+}  # fmt: skip
 SHARED_ARGUMENTS = {
     "slug", "lesson_id", "run_id", "quiz_slug", "quiz_id", "question_id", "token", "filename", "course_id",
     "where", "key", "path", "kind", "version", "name", "job_id", "report", "language", "lang", "index",
     "operation",
     "batch",  # a bulk issue's progress page: admins only, it names no person
     "import_id",  # a CSV import's progress page: its starter and admins (tests/test_csv_import_scale.py)
+    # a run's sessions and their sign-in sheets: admins and the course's trainers, by course_trainer
+    # (the walk as "the trainer of another course" in tests/test_access_matrix.py)
+    "session_id", "scan_id",
+    "check_in_code",  # the room's rotating code: names a session's moment, not a person
+    "form_id", "item_id", "item_type",  # survey forms: admins only, they name no person
 }  # fmt: skip
 # Public by design: anyone holding a certificate code may verify it.
 PUBLIC_BY_DESIGN = {"certificates.verify", "certificates.public_credential"}
@@ -77,6 +88,7 @@ class Party:
     enrolment: Enrolment
     attempt: QuizAttempt
     certificate: Certificate
+    invitation_id: int = 0
 
 
 @dataclass
@@ -140,7 +152,34 @@ def world(
         demo_course, small
     )  # assigned: the XSS walk sees the trainer pages of both courses
     admin = make_user(Role.ADMIN)
+    _invite_to_survey(small, (a, b))
     return World(a, b, trainer, admin, (demo_course, small))
+
+
+def _invite_to_survey(course: Course, parties: tuple[Party, ...]) -> None:
+    """Each party's trainee is asked the end-of-course survey of the course they completed."""
+    form = SurveyForm(slug="walk-form", kind=SurveyKind.END_OF_COURSE, title={"en": "Walk"})
+    form.items.append(SurveyItem(key="useful", type=ItemType.AGREEMENT, prompt={"en": "Useful"}))
+    run = enrolment_runs.ensure_default_run(course)
+    run_survey = RunSurvey(run_id=run.id, form=form, kind=SurveyKind.END_OF_COURSE)
+    db.session.add(run_survey)
+    db.session.flush()
+    now = utcnow()
+    for party in parties:
+        enrolment = db.session.scalar(
+            select(Enrolment).where(Enrolment.run_id == run.id, Enrolment.user_id == party.trainee.id)
+        )
+        assert enrolment is not None
+        invitation = SurveyInvitation(
+            run_survey_id=run_survey.id,
+            enrolment_id=enrolment.id,
+            opens_at=now,
+            closes_at=now + timedelta(days=30),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        party.invitation_id = invitation.id
+    db.session.commit()
 
 
 def database_digest() -> str:
@@ -181,6 +220,7 @@ def victim_values(world: World, victim: Party) -> dict[str, Any]:
         "role_id": role.id,
         "authority_id": victim.authority_id,
         "code": victim.certificate.code,
+        "invitation_id": victim.invitation_id,
         "slug": world.courses[0].slug,
         "quiz_slug": "pre-test",
     }

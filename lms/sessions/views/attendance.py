@@ -134,7 +134,7 @@ def check_in_screen(session_id: int) -> str:
     session, run = register_of(session_id)
     now = utcnow()
     shown = codes.screen_codes(session.check_in_secret, session.id, now)
-    url = url_for("sessions.check_in_scan", session_id=session.id, code=shown.qr, _external=True)
+    url = url_for("sessions.check_in_scan", session_id=session.id, check_in_code=shown.qr, _external=True)
     return render_template(
         "sessions/attendance_screen.html",
         session=session,

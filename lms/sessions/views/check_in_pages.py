@@ -23,31 +23,30 @@ from lms.unit_of_work import on_refusal, refusals_into
 MAX_CODE_LENGTH = 64
 
 
-@bp.route("/check-in/<int:session_id>/<code>")
+@bp.route("/check-in/<int:session_id>/<check_in_code>")
 @allow(AUTHENTICATED)
-def check_in_scan(session_id: int, code: str) -> str:
+def check_in_scan(session_id: int, check_in_code: str) -> str:
+    code = check_in_code[:MAX_CODE_LENGTH]
     session = self_check_in.session_for_check_in(session_id)
-    refusal = self_check_in.check_in_refusal(
-        session, current_user, code[:MAX_CODE_LENGTH], utcnow(), typed=False
-    )
+    refusal = self_check_in.check_in_refusal(session, current_user, code, utcnow(), typed=False)
     return render_template(
         "sessions/attendance_check_in.html",
         session=session,
         refusal=refusal.message if refusal else None,
         form=CheckInForm(),
-        code=code[:MAX_CODE_LENGTH],
+        code=code,
     )
 
 
-@bp.route("/check-in/<int:session_id>/<code>/confirm", methods=["POST"])
+@bp.route("/check-in/<int:session_id>/<check_in_code>/confirm", methods=["POST"])
 @allow(AUTHENTICATED)
-@on_refusal(lambda session_id, code: url_for("sessions.check_in_typed"))
-def confirm_check_in(session_id: int, code: str) -> Response:
+@on_refusal(lambda session_id, check_in_code: url_for("sessions.check_in_typed"))
+def confirm_check_in(session_id: int, check_in_code: str) -> Response:
     session = self_check_in.session_for_check_in(session_id)
     if not CheckInForm().validate_on_submit():
         flash(_("The form has expired or was tampered with. Please submit it again."), "error")
         return redirect(url_for("sessions.check_in_typed"))
-    row = self_check_in.check_in(session, current_user, code[:MAX_CODE_LENGTH])
+    row = self_check_in.check_in(session, current_user, check_in_code[:MAX_CODE_LENGTH])
     flash(_checked_in_message(session, row), "success")
     return redirect(url_for("sessions.check_in_typed"))
 
