@@ -205,7 +205,7 @@ def _spread_days(run_survey: RunSurvey, days: list[date], rng: Random) -> None:
 
 def _answers(items: list[SurveyItem], language: str, rng: Random) -> dict[str, Any]:
     """One person's plausible answers: a general mood, each answer near it; text now and then."""
-    mood = rng.choice((3, 4, 4, 4, 5, 5, 5))
+    mood = rng.choice((2, 3, 3, 4, 4, 4, 4, 5, 5, 5))  # most satisfied, some not
     before = rng.randint(2, 6)
     answers: dict[str, Any] = {}
     for item in items:
