@@ -190,10 +190,10 @@ def test_times_in_the_viewer_zone_with_the_venue_zone_beside(
     no_zone = make_user(Role.TRAINEE)
     db.session.commit()
     page = UserClient(app, in_tbilisi).get(f"/runs/{run.id}").get_data(as_text=True)
-    assert "10:00:00" in page and "Asia/Tbilisi" in page  # the viewer's own time
-    assert "Venue time: Jun 7, 2027, 9:00:00" in page and CHISINAU in page
+    assert "Jun 7, 2027, 10:00\u202fAM – 1:00\u202fPM" in page and "Asia/Tbilisi" in page  # the viewer's time
+    assert "Venue time: Jun 7, 2027, 9:00\u202fAM – 12:00\u202fPM" in page and CHISINAU in page
     page = UserClient(app, no_zone).get(f"/runs/{run.id}").get_data(as_text=True)
-    assert "6:00:00" in page and "Times are in UTC" in page
+    assert "Jun 7, 2027, 6:00\u202fAM – 9:00\u202fAM" in page and "Times are in UTC" in page
 
 
 def test_dashboard_next_session_and_hybrid_choice(

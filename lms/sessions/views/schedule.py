@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -50,6 +52,21 @@ def venue_time(at: datetime | None, zone_name: str | None, format: str = "medium
         return ""
     zone = scheduling.zone_of(zone_name) or scheduling.zone_of("UTC")
     return babel_format_datetime(at, format, tzinfo=zone, locale=get_locale())
+
+
+@bp.app_template_global("time_span")
+def time_span(starts: datetime, ends: datetime, zone_name: str | None = None) -> str:
+    """A session's span, "Dec 9, 2026, 09:00 - 10:30", in the page's language: in the viewer's zone,
+    or in ``zone_name`` (the venue's); the end's date is written only when it falls on another day."""
+    zone = (scheduling.zone_of(zone_name) if zone_name else get_timezone()) or scheduling.zone_of("UTC")
+    locale = get_locale()
+    first_day = babel_format_date(starts.astimezone(zone), "medium", locale=locale)
+    last_day = babel_format_date(ends.astimezone(zone), "medium", locale=locale)
+    start = babel_format_time(starts, "short", tzinfo=zone, locale=locale)
+    end = babel_format_time(ends, "short", tzinfo=zone, locale=locale)
+    if first_day == last_day:
+        return f"{first_day}, {start} – {end}"
+    return f"{first_day}, {start} – {last_day}, {end}"
 
 
 @bp.app_template_global("viewer_zone")
