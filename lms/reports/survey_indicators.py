@@ -176,16 +176,18 @@ def _invitations(filters: IndicatorFilters, period: str, tables: SurveyTables, n
         conditions.append(opened >= _start_of(filters.date_from))
     if filters.date_to is not None:
         conditions.append(opened < _start_of(filters.date_to + timedelta(days=1)))
-    year, month = extract("year", opened), extract("month", opened)
+    groups = (
+        RunSurvey.kind,
+        User.sex,
+        User.country_code,
+        Enrolment.authority_id,
+        CourseRun.modality,
+        extract("year", opened),
+        extract("month", opened),
+    )
     query = (
         select(
-            RunSurvey.kind,
-            User.sex,
-            User.country_code,
-            Enrolment.authority_id,
-            CourseRun.modality,
-            year,
-            month,
+            *groups,
             func.count(SurveyInvitation.id),
             func.sum(case((SurveyInvitation.answered_on.is_not(None), 1), else_=0)),
         )
@@ -194,15 +196,7 @@ def _invitations(filters: IndicatorFilters, period: str, tables: SurveyTables, n
         .join(Enrolment, Enrolment.id == SurveyInvitation.enrolment_id)
         .join(User, User.id == Enrolment.user_id)
         .where(*conditions)
-        .group_by(
-            RunSurvey.kind,
-            User.sex,
-            User.country_code,
-            Enrolment.authority_id,
-            CourseRun.modality,
-            year,
-            month,
-        )
+        .group_by(*groups)
     )
     for kind, sex, country, authority, modality, in_year, in_month, invited, answered in db.session.execute(
         query
