@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lms.certificates import codes, credential, dataintegrity, keys, statuslist
 from lms.certificates.issuer import did_web
-from lms.certificates.services import add_months
+from lms.dates import add_months
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 EDDSA = VECTORS / "eddsa-rdfc-2022"

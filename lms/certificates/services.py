@@ -11,7 +11,6 @@ issuing transaction holds the database's write lock, and never for a row that wa
 
 from __future__ import annotations
 
-import calendar
 import logging
 import secrets
 import uuid
@@ -35,6 +34,7 @@ from lms.certificates.rendering import render_after_commit
 from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.certificates.signed_documents import sign_document, status_list_url
 from lms.certificates.storage import PDF_PENDING
+from lms.dates import add_months
 from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
@@ -48,14 +48,6 @@ log = logging.getLogger(__name__)
 
 
 # --- pure-ish helpers ------------------------------------------------------------------------
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day of month ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 # --- issuing ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from lms.auth.services import find_user_by_email
+from lms.dates import add_months
 from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
 from lms.extensions import db
@@ -135,9 +136,7 @@ def _answer_run(run: CourseRun, rng: Random) -> int:
     written = _answer(_run_survey(run, SurveyKind.END_OF_COURSE), completed, rng, answer=over)
     follow_up = _run_survey(run, SurveyKind.FOLLOW_UP)
     due = [
-        e
-        for e in completed
-        if e.completed_at and e.completed_at <= invitations.add_months(utcnow(), -FOLLOW_UP_MONTHS)
+        e for e in completed if e.completed_at and e.completed_at <= add_months(utcnow(), -FOLLOW_UP_MONTHS)
     ]
     if over and due:
         written += _answer(follow_up, due, rng, answer=True)
@@ -176,9 +175,7 @@ def _move_back(
     days, closed since."""
     completed = enrolment.completed_at or utcnow()
     opens = (
-        completed
-        if run_survey.kind == SurveyKind.END_OF_COURSE
-        else invitations.add_months(completed, FOLLOW_UP_MONTHS)
+        completed if run_survey.kind == SurveyKind.END_OF_COURSE else add_months(completed, FOLLOW_UP_MONTHS)
     )
     opens = min(opens, utcnow() - timedelta(days=run_survey.open_days + 1))
     invitation.opens_at = opens

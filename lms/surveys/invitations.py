@@ -17,7 +17,6 @@ run in the caller's unit of work), so it is mailed by the next run, once.
 
 from __future__ import annotations
 
-import calendar
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import User
+from lms.dates import add_months
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
@@ -39,14 +39,6 @@ from lms.surveys.mail import INVITATION, REMINDER, queue_survey_mail
 from lms.surveys.models import RunSurvey, SurveyInvitation, SurveyKind
 
 log = logging.getLogger(__name__)
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day of month ``months`` later (or earlier, negative), clamped to the month's last day."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @cache
