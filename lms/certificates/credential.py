@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from lms.certificates import credential_extras as extras
 from lms.certificates.dataintegrity import xsd_datetime
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -48,6 +49,7 @@ class CredentialFacts:
     status_list_url: str
     status_index: int
     attended_minutes: int | None = None  # runs with sessions: the session time the holder attended
+    final_assessment: extras.AssessmentResult | None = None  # courses with a final quiz
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -67,7 +69,7 @@ def criteria_narrative(facts: CredentialFacts) -> str:
         hours, minutes = divmod(facts.attended_minutes, 60)
         details.append(f"Session hours attended: {hours} h {minutes:02d}.")
     if facts.credits is not None:
-        details.append(f"Credits: {facts.credits.normalize():f}.")
+        details.append(f"Credits: {facts.credits.normalize():f} {extras.CREDIT_SYSTEM}.")
     if details:
         lines.append(" ".join(details))
     if facts.learning_outcomes:
@@ -115,6 +117,17 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
         achievement["creditsAvailable"] = float(facts.credits)
     if facts.level:
         achievement["tag"] = [facts.level]
+    eqf = extras.eqf_alignment(facts.level)
+    alignments = [eqf] if eqf is not None else []
+    if facts.credits is not None:
+        alignments.append(extras.credit_system_alignment())
+    alignments += extras.outcome_alignments(facts.achievement_id, facts.learning_outcomes, facts.language)
+    if alignments:
+        achievement["alignment"] = alignments
+    if facts.final_assessment is not None:
+        achievement["resultDescription"] = [
+            extras.result_description(facts.achievement_id, facts.final_assessment)
+        ]
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": identifiers,
@@ -122,6 +135,8 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
     }
     if facts.credits is not None:
         subject["creditsEarned"] = float(facts.credits)
+    if facts.final_assessment is not None:
+        subject["result"] = [extras.subject_result(facts.achievement_id, facts.final_assessment)]
     if facts.run_starts_on:
         subject["activityStartDate"] = facts.run_starts_on.isoformat()
     if facts.run_ends_on:
@@ -138,6 +153,7 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
             "url": facts.issuer_url,
         },
         "validFrom": xsd_datetime(facts.valid_from),
+        "awardedDate": xsd_datetime(facts.valid_from),
         "credentialSubject": subject,
         "credentialStatus": {
             "id": f"{facts.status_list_url}#{facts.status_index}",

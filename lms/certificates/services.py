@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
 from lms.auth.models import User
-from lms.certificates import codes, credential, statuslist
+from lms.certificates import codes, credential, credential_extras, statuslist
 from lms.certificates.issuer import academy_issuer
 from lms.certificates.models import Certificate, CertificateStatus, IssuanceRule, IssueMethod
 from lms.certificates.queries import active_certificate
@@ -36,6 +36,7 @@ from lms.certificates.signed_documents import sign_document, status_list_url
 from lms.certificates.storage import PDF_PENDING
 from lms.dates import add_months
 from lms.db import utcnow
+from lms.enrolment.completion import final_assessment_results
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
 from lms.errors import Conflict, NotFound, ValidationFailed
@@ -73,6 +74,21 @@ def _attended_minutes(run: CourseRun, enrolment: Enrolment | None) -> int | None
     if enrolment is None or not run.session_minutes:
         return None
     return enrolment.attended_minutes or 0
+
+
+def _final_assessment(
+    enrolment: Enrolment | None, language: str
+) -> credential_extras.AssessmentResult | None:
+    """The standing in the course's final quiz, when there is one and an attempt was finished."""
+    standing = final_assessment_results([enrolment.id]).get(enrolment.id) if enrolment else None
+    if standing is None or standing.grade is None:
+        return None
+    return credential_extras.AssessmentResult(
+        name=str(standing.quiz.text("title", language)),
+        score=standing.grade,
+        pass_mark=standing.quiz.pass_mark,
+        passed=standing.passed,
+    )
 
 
 def _issue(
@@ -147,6 +163,7 @@ def _issue(
         credits=course.credits,
         notional_hours=course.notional_hours,
         attended_minutes=certificate.attended_minutes,
+        final_assessment=_final_assessment(enrolment, language),
         learning_outcomes=certificate.learning_outcomes,
         run_title=run.title,
         run_starts_on=run.starts_on,
