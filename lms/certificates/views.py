@@ -21,6 +21,7 @@ from wtforms import SelectChoice
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.certificates import codes, queries, rendering, services, signed_documents, storage
+from lms.certificates.europass import europass_document
 from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate
 from lms.ops import route_limits
@@ -115,6 +116,14 @@ def download_english_pdf(code: str) -> Response:
 def download_credential(code: str) -> Response:
     certificate = _own_certificate(code)
     return _json_response(certificate.credential, download_name=f"credential-{certificate.code}.json")
+
+
+@bp.route("/certificates/<code>/europass.jsonld")
+@allow(AUTHENTICATED)
+def download_europass(code: str) -> Response:
+    """The certificate as an unsigned European Digital Credential (ELM 3) for the Europass wallet."""
+    certificate = _own_certificate(code)
+    return _json_response(europass_document(certificate), download_name=f"europass-{certificate.code}.jsonld")
 
 
 # --- public ----------------------------------------------------------------------------------
