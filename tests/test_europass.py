@@ -183,3 +183,24 @@ def test_my_certificates_links_to_it(client: FlaskClient, holders: dict[str, Cer
     login(client, certificate.user)
     page = client.get("/certificates").get_data(as_text=True)
     assert f"/certificates/{certificate.code}/europass.jsonld" in page
+
+
+def test_the_final_assessment_standing_is_the_assessments_grade(
+    app: Flask, holders: dict[str, Certificate], shapes: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course with a final quiz: its title, the holder's score and the pass mark (the quiz machinery
+    is stubbed here; lms.enrolment.completion.final_assessment_results has its own tests)."""
+    from types import SimpleNamespace
+
+    certificate = holders["ru"]
+    quiz = SimpleNamespace(pass_mark=70, text=lambda field, language: "Итоговый тест")
+    standing = SimpleNamespace(quiz=quiz, grade=86.4, passed=True)
+    monkeypatch.setattr(
+        europass, "final_assessment_results", lambda ids: {i: standing for i in ids if i is not None}
+    )
+    with app.test_request_context():
+        document = europass.europass_document(certificate)
+    assessment = document["credentialSubject"]["hasClaim"][0]["provenBy"][0]
+    assert assessment["title"] == {"en": "Final assessment: Итоговый тест"}
+    assert assessment["grade"]["noteLiteral"] == {"en": "86% (pass mark 70%), passed"}
+    assert violations(document, shapes) == ""

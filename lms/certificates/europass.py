@@ -22,6 +22,7 @@ from flask import current_app
 
 from lms.certificates.dataintegrity import xsd_datetime
 from lms.certificates.issuer import academy_issuer
+from lms.enrolment.completion import final_assessment_results
 
 if TYPE_CHECKING:
     from lms.certificates.models import Certificate
@@ -75,6 +76,7 @@ class EuropassFacts:
     issued_at: datetime
     valid_until: datetime | None
     assessment_result: str  # e.g. "Passed"
+    assessment_title: str = "Completion of every required part of the course run"
     display_png: bytes = b""  # the picture the wallet shows (ELM 3 requires one)
 
 
@@ -265,7 +267,7 @@ def _assessment(facts: EuropassFacts) -> dict[str, Any]:
     return {
         "id": _urn(facts, "learningAssessment"),
         "type": "LearningAssessment",
-        "title": {"en": "Final assessment: every required part of the course run"},
+        "title": {"en": facts.assessment_title},
         "grade": {"id": _urn(facts, "grade"), "type": "Note", "noteLiteral": {"en": facts.assessment_result}},
         "assessedBy": [{"id": _urn(facts, "org")}],
         "awardedBy": {"id": _urn(facts, "awardingProcess")},
@@ -345,6 +347,23 @@ def _display_png(title: str) -> bytes:
     return buffer.getvalue()
 
 
+def _final_assessment(certificate: Certificate) -> dict[str, str]:
+    """The holder's standing in the course's final quiz, when it has one (read now: the signed Open
+    Badges credential keeps the standing at issue); otherwise the completion rule itself."""
+    standing = (
+        final_assessment_results([certificate.enrolment_id]).get(certificate.enrolment_id)
+        if certificate.enrolment_id
+        else None
+    )
+    if standing is None or standing.grade is None:
+        return {"assessment_result": "Passed: every required part completed"}
+    verdict = "passed" if standing.passed else "not passed"
+    return {
+        "assessment_title": f"Final assessment: {standing.quiz.text('title', certificate.language)}",
+        "assessment_result": f"{standing.grade:.0f}% (pass mark {standing.quiz.pass_mark}%), {verdict}",
+    }
+
+
 def europass_document(certificate: Certificate) -> dict[str, Any]:
     """The EuropeanDigitalCredential of a stored certificate. What it certifies comes from the row
     (frozen at issue); the other languages' titles and outcomes from the run's course."""
@@ -381,7 +400,7 @@ def europass_document(certificate: Certificate) -> dict[str, Any]:
         modality=certificate.modality,
         issued_at=certificate.issued_at,
         valid_until=certificate.valid_until,
-        assessment_result="Passed: every required part completed",
+        **_final_assessment(certificate),
         display_png=_display_png(certificate.course_title),
     )
     return europass_credential(facts)
