@@ -4,18 +4,26 @@ the issuer that survives a key rotation and a move to another base URL."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from openbadgeslib.ob3.ldp import OB3LdpVerifier
 from openbadgeslib.ob3.verifier import OB3VerificationError
+from sqlalchemy import select
 
-from lms.auth.models import User
-from lms.certificates import credential_extras, services
-from lms.certificates.models import Certificate
+from lms.auth.models import Role, User
+from lms.certificates import credential_extras, dataintegrity, identity, services, setup, signed_documents
+from lms.certificates.models import Certificate, IssueMethod
 from lms.courses.models import Course
+from lms.errors import ValidationFailed
+from lms.extensions import db
+from lms.settings import services as settings_services
+from tests.conftest import login
 from tests.test_certificates import (
     _generous_rate_limit,
     anonymous,
@@ -106,3 +114,115 @@ def test_without_a_final_quiz_there_is_no_result(
     document = anonymous.get(f"/verify/{issued.code}/credential.json").get_json(force=True)
     assert "result" not in document["credentialSubject"]
     assert "resultDescription" not in document["credentialSubject"]["achievement"]
+
+
+# --- an issuer that survives ------------------------------------------------------------------
+
+
+@pytest.fixture
+def _fresh_settings() -> Iterator[None]:
+    settings_services.clear_settings_cache()
+    yield
+    settings_services.clear_settings_cache()
+
+
+def set_base_url(url: str, admin: User) -> None:
+    settings_services.update_settings(
+        settings_services.SettingsChange(public_base_url=url), actor_id=admin.id
+    )
+    db.session.commit()
+    settings_services.clear_settings_cache()
+
+
+def test_production_refuses_to_issue_from_a_loopback_address(
+    app: Flask, make_user: Callable[..., User], trainee: User, tiny_course: Course, _fresh_settings: None
+) -> None:
+    admin = make_user(Role.ADMIN)
+    assert identity.is_loopback("http://127.0.0.1:5000") and identity.is_loopback("http://[::1]:8000")
+    assert identity.is_loopback("http://localhost") and not identity.is_loopback(
+        "https://academy.example.org"
+    )
+    set_base_url("http://localhost:5000", admin)
+    client = app.test_client()
+    login(client, admin)
+    app.config["TESTING"] = False
+    try:
+        enrolment = complete_course(trainee, tiny_course)  # the automatic issue is refused, left for an admin
+        assert db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id)) is None
+        with pytest.raises(ValidationFailed, match="loopback"):
+            services.issue_for_enrolment(enrolment, actor_id=admin.id, method=IssueMethod.MANUAL, reason="x")
+        db.session.rollback()
+        page = client.get("/admin/certificates").get_data(as_text=True)
+        assert "loopback address no one else can reach" in page
+        assert setup.check_public_address().ok is False
+        set_base_url("https://academy.example.org", admin)
+        assert setup.check_public_address().ok is True
+        assert "loopback" not in client.get("/admin/certificates").get_data(as_text=True)
+        services.issue_for_enrolment(enrolment, actor_id=admin.id, method=IssueMethod.MANUAL, reason="x")
+    finally:
+        app.config["TESTING"] = True
+
+
+def serve_as(client: FlaskClient, host: str) -> Callable[[str], bytes]:
+    """openbadgeslib's download: the academy answers every address; ``host`` must be the one asked."""
+
+    def download(url: str) -> bytes:
+        parts = urlsplit(url)
+        assert parts.netloc == host, url
+        response = client.get(parts.path, base_url=f"{parts.scheme}://{parts.netloc}")
+        assert response.status_code == 200, url
+        return response.get_data()
+
+    return download
+
+
+def test_a_rotated_key_and_a_move_keep_earlier_credentials_verifiable(
+    app: Flask, make_user: Callable[..., User], tiny_course: Course, _fresh_settings: None
+) -> None:
+    admin = make_user(Role.ADMIN)
+    set_base_url("https://old.example.org", admin)
+    first = make_user(Role.TRAINEE)
+    complete_course(first, tiny_course)
+    old = certificate_of(first).credential
+    assert old["issuer"]["id"] == "did:web:old.example.org"
+
+    signed_documents.rotate_signing_key(admin.id)
+    set_base_url("https://new.example.org", admin)
+    second = make_user(Role.TRAINEE)
+    complete_course(second, tiny_course)
+    new = certificate_of(second).credential
+    assert new["issuer"]["id"] == "did:web:new.example.org"
+    assert (
+        old["proof"]["verificationMethod"].split("#")[1] != new["proof"]["verificationMethod"].split("#")[1]
+    )
+
+    for document in (old, new):  # the repository's verifier
+        dataintegrity.verify(document, signed_documents.resolve_own_key)
+    client = app.test_client()
+    for document, host in ((old, "old.example.org"), (new, "new.example.org")):  # and openbadgeslib
+        verifier = OB3LdpVerifier.for_issuer_did(document["issuer"]["id"])
+        verifier.verify(document, check_status=False, download=serve_as(client, host))
+        tampered = copy.deepcopy(document)
+        tampered["credentialSubject"]["achievement"]["name"] += "!"
+        with pytest.raises(OB3VerificationError):
+            verifier.verify(tampered, check_status=False, download=serve_as(client, host))
+        with pytest.raises(dataintegrity.ProofInvalid):
+            dataintegrity.verify(tampered, signed_documents.resolve_own_key)
+
+    old_doc = client.get("/.well-known/did.json", base_url="https://old.example.org").get_json(force=True)
+    new_doc = client.get("/.well-known/did.json", base_url="https://new.example.org").get_json(force=True)
+    assert old_doc["id"] == "did:web:old.example.org" and new_doc["id"] == "did:web:new.example.org"
+    assert "did:web:new.example.org" in old_doc["alsoKnownAs"]
+    assert "did:web:old.example.org" in new_doc["alsoKnownAs"]
+    listed = {m["id"].split("#")[1] for m in new_doc["verificationMethod"]}
+    assert {
+        old["proof"]["verificationMethod"].split("#")[1],
+        new["proof"]["verificationMethod"].split("#")[1],
+    } <= listed
+    assert new_doc["assertionMethod"] == [m["id"] for m in new_doc["verificationMethod"]]
+    other = client.get("/.well-known/did.json", base_url="https://elsewhere.test").get_json(force=True)
+    assert other["id"] == "did:web:new.example.org"  # an address never used gets the current identifier
+    assert (
+        signed_documents.resolve_own_key("did:web:elsewhere.test#" + new_doc["verificationMethod"][0]["id"])
+        is None
+    )

@@ -66,7 +66,7 @@ def test_readyz_reports_each_check_and_is_503_until_all_pass(tmp_path: Path) -> 
     response = client.get("/readyz")
     assert response.status_code == 200, response.json
     assert response.json["status"] == "ready"
-    assert set(response.json["checks"]) == {"database", "migrations", "signing_key"}
+    assert set(response.json["checks"]) == {"database", "migrations", "signing_key", "public_base_url"}
 
 
 def test_readyz_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:

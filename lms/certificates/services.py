@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
 from lms.auth.models import User
-from lms.certificates import codes, credential, credential_extras, statuslist
+from lms.certificates import codes, credential, credential_extras, identity, statuslist
 from lms.certificates.issuer import academy_issuer
 from lms.certificates.models import Certificate, CertificateStatus, IssuanceRule, IssueMethod
 from lms.certificates.queries import active_certificate
@@ -106,6 +106,9 @@ def _issue(
     course = run.course
     language = language if language in course.languages else course.language
     issuer = academy_issuer()
+    refusal = identity.issuing_refusal(issuer.base_url)  # production never signs as did:web:127.0.0.1
+    if refusal:
+        raise ValidationFailed(refusal)
     issued_at = utcnow().replace(microsecond=0)
     valid_until = (
         add_months(issued_at, course.certificate_validity_months)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from lms.certificates import codes
-from lms.certificates.issuer import DEFAULT_PUBLIC_BASE_URL
+from lms.certificates import codes, identity
+from lms.certificates.issuer import DEFAULT_PUBLIC_BASE_URL, academy_issuer
 from lms.certificates.keys import ACTIVE_FILE, KEYS_FOLDER
 from lms.certificates.services import connect_signals
 from lms.ops.health import Check, add_readiness_check
@@ -20,9 +20,19 @@ def init_certificates(app: Flask) -> None:
     app.config.setdefault("CERTIFICATE_VERIFY_LIMIT", 30)  # lookups per client per window
     app.config.setdefault("CERTIFICATE_VERIFY_WINDOW_SECONDS", 600)
     add_readiness_check(app, check_signing_key)  # /readyz: the active key is in instance/
+    add_readiness_check(app, check_public_address)  # /readyz: production refuses a loopback base URL
     connect_signals()  # issues automatically on lms.enrolment's enrolment_completed
     # Codes are stored plain and shown grouped for humans (K7QM-2XRT-93FD) wherever they appear.
     app.add_template_filter(codes.grouped, "certificate_code")
+
+
+def check_public_address() -> Check:
+    """Readiness: production refuses to issue while the base URL is a loopback address."""
+    try:
+        base_url = academy_issuer().base_url  # the settings row: the database may be down
+    except Exception as error:  # readiness reports any failure, it does not crash
+        return Check("public_base_url", False, f"{type(error).__name__}: {error}"[:300])
+    return identity.check_public_address(base_url)
 
 
 def check_signing_key() -> Check:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from lms.audit.services import record_event
-from lms.certificates import codes, credential, dataintegrity, keys, statuslist
+from lms.certificates import codes, credential, dataintegrity, identity, keys, statuslist
 from lms.certificates.issuer import Issuer, academy_issuer
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.storage import instance_dir
@@ -35,23 +35,34 @@ def verification_method(issuer: Issuer, key_id: str) -> str:
     return f"{issuer.did}#{key_id}"
 
 
-def did_document() -> dict[str, Any]:
+def did_document(asked_did: str | None = None) -> dict[str, Any]:
+    """The document of the current DID, or of an earlier one when that is the one asked for (a move:
+    lms.certificates.identity); ``alsoKnownAs`` names the others."""
     issuer = academy_issuer()
+    did = identity.document_identifier(issuer.did, asked_did, instance_dir())
     published = keys.published_keys(instance_dir())
-    return credential.did_document(issuer.did, [(k.key_id, k.public_key_multibase) for k in published])
+    document = credential.did_document(did, [(k.key_id, k.public_key_multibase) for k in published])
+    others = [known for known in identity.known_identifiers(issuer.did, instance_dir()) if known != did]
+    if others:
+        document["alsoKnownAs"] = others
+    return document
 
 
 def resolve_own_key(method: str) -> dataintegrity.Ed25519PublicKey | None:
-    """A verification method of the academy's DID (active or retired), as the DID document lists it."""
-    issuer = academy_issuer()
+    """A verification method of the academy's DID, current or earlier (active or retired key), as the DID
+    documents list it."""
+    did, _, key_id = method.partition("#")
+    if did not in identity.known_identifiers(academy_issuer().did, instance_dir()):
+        return None
     for key in keys.published_keys(instance_dir()):
-        if verification_method(issuer, key.key_id) == method:
+        if key.key_id == key_id:
             return key.public_key
     return None
 
 
 def sign_document(document: dict[str, Any], created: datetime | None = None) -> dict[str, Any]:
     issuer = academy_issuer()
+    identity.remember_identifier(instance_dir(), issuer.did)
     signing_key = keys.load_signing_key(instance_dir())
     options = dataintegrity.proof_options(
         verification_method(issuer, signing_key.key_id), created or utcnow()

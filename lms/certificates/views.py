@@ -20,7 +20,16 @@ from wtforms import SelectChoice
 
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
-from lms.certificates import codes, queries, rendering, services, signed_documents, storage
+from lms.certificates import (
+    audit_checkpoints,
+    codes,
+    identity,
+    queries,
+    rendering,
+    services,
+    signed_documents,
+    storage,
+)
 from lms.certificates.europass import europass_document
 from lms.certificates.forms import BulkIssueForm, ManualIssueForm, ReissueForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate
@@ -179,13 +188,21 @@ def public_credential(code: str) -> Response:
 def did_document() -> Response:
     """did:web resolves a bare host to /.well-known/did.json and a base URL with a path
     (did:web:host:academy) to <base>/did.json: the app serves the same document at both."""
-    return _json_response(signed_documents.did_document())
+    asked = identity.asked_identifier(request.url_root)  # a moved academy answers for its earlier address
+    return _json_response(signed_documents.did_document(asked))
 
 
 @bp.route(signed_documents.STATUS_LIST_PATH)
 @allow(PUBLIC)
 def status_list() -> Response:
     return _json_response(signed_documents.status_list_document())
+
+
+@bp.route(audit_checkpoints.PUBLIC_PATH)
+@allow(PUBLIC)
+def audit_checkpoints_document() -> Response:
+    """The signed heads of the audit chain (no personal data): docs/certificates.md."""
+    return _json_response(audit_checkpoints.public_document())
 
 
 # --- admin -----------------------------------------------------------------------------------
@@ -200,6 +217,7 @@ def admin_list() -> str:
         certificates=[(c, queries.verification_state(c).state) for c in certificates],
         grouped=codes.grouped,
         pending_count=len(queries.completed_without_certificate()),
+        issuing_refusal=identity.current_issuing_refusal(),
     )
 
 
