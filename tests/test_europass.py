@@ -204,3 +204,26 @@ def test_the_final_assessment_standing_is_the_assessments_grade(
     assert assessment["title"] == {"en": "Final assessment: Итоговый тест"}
     assert assessment["grade"]["noteLiteral"] == {"en": "86% (pass mark 70%), passed"}
     assert violations(document, shapes) == ""
+
+
+def test_the_real_demo_course_exports_in_its_languages_with_zero_violations(
+    app: Flask, demo_course: Course, make_user: Callable[..., User], shapes: Graph
+) -> None:
+    """The IBM foundations course of courses/ (the demo data), issued by an admin with a reason as the
+    demo does, to holders studying it in English, Russian and Arabic."""
+    from lms.certificates import services
+    from lms.enrolment import runs as enrolment_runs
+    from lms.enrolment import self_service as enrolment_self_service
+
+    admin = make_user(Role.ADMIN)
+    run = enrolment_runs.ensure_default_run(demo_course)
+    for language in ("en", "ru", "ar"):
+        assert language in demo_course.languages
+        person = make_user(Role.TRAINEE, native_name="Имя" if language == "ru" else None)
+        enrolment_self_service.self_enrol(person, run, language=language)
+        certificate = services.issue_manually(person.email, run.id, admin.id, "Demo data.")
+        db.session.commit()
+        assert certificate.language == language
+        with app.test_request_context():
+            document = europass.europass_document(certificate)
+        assert violations(document, shapes) == "", language
