@@ -45,6 +45,7 @@ def record_event(
     previous = _lock_chain_tail()
     at = utcnow()
     subject = str(subject_id) if subject_id is not None else None
+    ip_address = request.remote_addr if has_request_context() else None
     record = AuditRecord(
         at=at,
         actor_id=actor_id,
@@ -54,9 +55,11 @@ def record_event(
         before=before,
         after=after,
         reason=reason,
-        ip_address=request.remote_addr if has_request_context() else None,
+        ip_address=ip_address,
         previous_hash=previous,
-        hash=record_hash(previous, at, actor_id, action, subject_type, subject, before, after, reason),
+        hash=record_hash(
+            previous, at, actor_id, action, subject_type, subject, before, after, reason, ip_address
+        ),
     )
     db.session.add(record)
     db.session.flush()
@@ -111,6 +114,7 @@ class PreparedEvents:
                     event.before,
                     event.after,
                     event.reason,
+                    ip_address,
                 )
             )
         self._insert = PreparedInsert(_table(), rows, late=("previous_hash", "hash"))
@@ -135,6 +139,23 @@ def _table() -> Table:
     return table
 
 
+def chain_head() -> tuple[int, int | None, str]:
+    """(number of records, id of the newest, its hash): what a checkpoint signs."""
+    count = db.session.scalar(select(db.func.count(AuditRecord.id))) or 0
+    newest = db.session.execute(
+        select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+    ).first()
+    return (count, newest[0], newest[1]) if newest else (0, None, GENESIS_HASH)
+
+
+def records_up_to(record_id: int) -> int:
+    return db.session.scalar(select(db.func.count(AuditRecord.id)).where(AuditRecord.id <= record_id)) or 0
+
+
+def record_hash_of(record_id: int) -> str | None:
+    return db.session.scalar(select(AuditRecord.hash).where(AuditRecord.id == record_id))
+
+
 def verify_audit_chain() -> list[ChainProblem]:
     rows = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).yield_per(1000)
     return verify_chain(
@@ -150,6 +171,7 @@ def verify_audit_chain() -> list[ChainProblem]:
             reason=r.reason,
             previous_hash=r.previous_hash,
             hash=r.hash,
+            ip_address=r.ip_address,
         )
         for r in rows
     )

@@ -24,6 +24,7 @@ from lms.certificates import (
     audit_checkpoints,
     codes,
     identity,
+    linkedin,
     queries,
     rendering,
     services,
@@ -84,6 +85,7 @@ def mine() -> str:
         "certificates/mine.html",
         certificates=[(c, queries.verification_state(c).state) for c in certificates],
         grouped=codes.grouped,
+        linkedin_url=linkedin.certificate_link,
     )
 
 

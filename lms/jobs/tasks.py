@@ -10,6 +10,7 @@ from huey import crontab
 from huey.api import Task
 from huey.exceptions import RetryTask
 
+from lms.certificates import audit_checkpoints
 from lms.certificates import rendering as certificate_rendering
 from lms.enrolment.bulk_import import run_queued_import
 from lms.extensions import db
@@ -150,6 +151,13 @@ def regenerate_status_list() -> None:
 @periodic_job(crontab(minute="17"))
 def regenerate_status_list_hourly() -> None:
     services.regenerate_status_list()
+
+
+@periodic_job(crontab(minute="47"))
+def sign_audit_checkpoint_hourly() -> None:
+    """Hourly: the issuer key signs the audit chain's head, if it moved (issue 23)."""
+    with unit_of_work():
+        audit_checkpoints.create_checkpoint(only_if_changed=True)
 
 
 @periodic_job(crontab(hour="6", minute="5"))

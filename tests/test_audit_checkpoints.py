@@ -1,0 +1,145 @@
+"""The audit trail cannot be rewritten unnoticed (issue 23): every field is hashed, and signed
+checkpoints anchor the chain's head. One test per kind of tampering, through `flask lms audit verify`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, select, update
+
+from lms.audit.chain import GENESIS_HASH, ChainEntry, record_hash, verify_chain
+from lms.audit.models import AuditRecord
+from lms.audit.services import record_event
+from lms.certificates import audit_checkpoints
+from lms.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def _no_checkpoints(app: Flask) -> Iterator[None]:
+    audit_checkpoints.checkpoints_path().unlink(missing_ok=True)
+    yield
+    audit_checkpoints.checkpoints_path().unlink(missing_ok=True)
+
+
+def _trail(app: Flask, count: int = 5) -> list[AuditRecord]:
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.7"}):
+        records = [
+            record_event("test.event", "thing", n, after={"n": n}, reason=f"r{n}") for n in range(count)
+        ]
+    db.session.commit()
+    return records
+
+
+def _verify(app: Flask) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["lms", "audit", "verify"])
+    return result.exit_code, result.output
+
+
+def _checkpoint(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["lms", "audit", "checkpoint"])
+    assert result.exit_code == 0, result.output
+
+
+def _rehash_from(first_id: int) -> None:
+    """A full rewrite: every hash from first_id on recomputed, as someone with the database would."""
+    records = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
+    previous = GENESIS_HASH
+    for record in records:
+        if record.id >= first_id:
+            record.previous_hash = previous
+            record.hash = record_hash(previous, record.at, record.actor_id, record.action,
+                                      record.subject_type, record.subject_id, record.before,
+                                      record.after, record.reason, record.ip_address)  # fmt: skip
+        previous = record.hash
+    db.session.commit()
+
+
+def test_an_intact_trail_with_a_checkpoint_verifies(app: Flask) -> None:
+    records = _trail(app)
+    assert records[0].ip_address == "10.0.0.7"
+    _checkpoint(app)
+    code, output = _verify(app)
+    assert code == 0 and "1 signed checkpoint(s) hold" in output
+
+
+def test_an_edited_ip_address_is_reported(app: Flask) -> None:
+    records = _trail(app)
+    _checkpoint(app)
+    db.session.execute(
+        update(AuditRecord).where(AuditRecord.id == records[2].id).values(ip_address="1.2.3.4")
+    )
+    db.session.commit()
+    code, output = _verify(app)
+    assert code != 0 and f"record {records[2].id}: content does not match its hash (edited)" in output
+
+
+def test_a_deleted_middle_record_is_reported(app: Flask) -> None:
+    records = _trail(app)
+    _checkpoint(app)
+    db.session.execute(delete(AuditRecord).where(AuditRecord.id == records[2].id))
+    db.session.commit()
+    code, output = _verify(app)
+    assert code != 0 and f"record {records[3].id}: does not follow the previous record" in output
+
+
+def test_deleted_newest_records_are_reported_against_the_last_checkpoint(app: Flask) -> None:
+    records = _trail(app)
+    _checkpoint(app)
+    db.session.execute(delete(AuditRecord).where(AuditRecord.id >= records[3].id))
+    db.session.commit()
+    code, output = _verify(app)
+    assert code != 0 and "the newest records were deleted" in output
+
+
+def test_a_full_rewrite_no_longer_matches_the_checkpoint(app: Flask) -> None:
+    records = _trail(app)
+    _checkpoint(app)
+    db.session.execute(
+        update(AuditRecord).where(AuditRecord.id == records[1].id).values(reason="nothing happened")
+    )
+    db.session.commit()
+    _rehash_from(records[1].id)
+    code, output = _verify(app)  # the chain itself is consistent again; only the checkpoint sees it
+    assert code != 0 and "record " + str(records[4].id) + " no longer has the signed hash" in output
+    assert "content does not match" not in output
+
+
+def test_a_forged_checkpoint_is_reported(app: Flask) -> None:
+    _trail(app)
+    _checkpoint(app)
+    path = audit_checkpoints.checkpoints_path()
+    document = json.loads(path.read_text())
+    document["checkpoints"][0]["recordCount"] = 4
+    path.write_text(json.dumps(document))
+    code, output = _verify(app)
+    assert code != 0 and "signature does not match" in output
+
+
+def test_the_checkpoints_are_public_and_hold_no_personal_data(app: Flask, client: FlaskClient) -> None:
+    _trail(app)
+    assert audit_checkpoints.create_checkpoint(only_if_changed=True) is not None
+    assert audit_checkpoints.create_checkpoint(only_if_changed=True) is None  # the head did not move
+    response = client.get("/.well-known/audit-checkpoints.json")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "10.0.0.7" not in body and "r1" not in body
+    (checkpoint,) = json.loads(body)["checkpoints"]
+    assert checkpoint["recordCount"] == 5 and checkpoint["verificationMethod"].startswith("did:web:")
+
+
+def test_version_one_records_before_the_migration_point_still_verify() -> None:
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    old = record_hash(GENESIS_HASH, at, 1, "a", "t", "1", None, None, None, "9.9.9.9", version=1)
+    new = record_hash(old, at, 1, "a", "t", "2", None, None, None, "9.9.9.9")
+    v1 = ChainEntry(1, at, 1, "a", "t", "1", None, None, None, GENESIS_HASH, old, "9.9.9.9")
+    v2 = ChainEntry(2, at, 1, "a", "t", "2", None, None, None, old, new, "9.9.9.9")
+    assert verify_chain([v1, v2]) == []
+    # after the first version-2 record, a version-1 hash is refused
+    late_v1 = record_hash(new, at, 1, "a", "t", "3", None, None, None, None, version=1)
+    v1_late = ChainEntry(3, at, 1, "a", "t", "3", None, None, None, new, late_v1, None)
+    assert [p.record_id for p in verify_chain([v1, v2, v1_late])] == [3]
