@@ -26,6 +26,8 @@ TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", "ar": "العربية"}
 LANGUAGES = tuple(LANGUAGE_NAMES)
 RTL_LANGUAGES = frozenset({"ar"})
+# The EU Publications Office's language authority codes of the same languages (Europass exports).
+EU_LANGUAGE_CODES = {"en": "ENG", "ru": "RUS", "fr": "FRA", "ar": "ARA"}
 
 
 class Config:

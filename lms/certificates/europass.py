@@ -22,6 +22,7 @@ from flask import current_app
 
 from lms.certificates.dataintegrity import xsd_datetime
 from lms.certificates.issuer import academy_issuer
+from lms.config import EU_LANGUAGE_CODES
 from lms.enrolment.completion import final_assessment_results
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ FILE_TYPE_SCHEME = "http://publications.europa.eu/resource/authority/file-type"
 ENCODING_SCHEME = "http://data.europa.eu/snb/encoding/25831c2"
 BASE64 = "http://data.europa.eu/snb/encoding/6146cde7dd"
 # ISO 639-1 (the app's languages) to the EU language authority's codes
-EU_LANGUAGES = {"en": "ENG", "ru": "RUS", "fr": "FRA", "ar": "ARA"}
+EU_LANGUAGES = EU_LANGUAGE_CODES
 MODALITY_LABELS = {
     "self_paced": "Online, self-paced",
     "online_scheduled": "Online, scheduled sessions",
