@@ -143,3 +143,21 @@ def test_version_one_records_before_the_migration_point_still_verify() -> None:
     late_v1 = record_hash(new, at, 1, "a", "t", "3", None, None, None, None, version=1)
     v1_late = ChainEntry(3, at, 1, "a", "t", "3", None, None, None, new, late_v1, None)
     assert [p.record_id for p in verify_chain([v1, v2, v1_late])] == [3]
+
+
+# --- verify-page fixes (issue 23) -------------------------------------------------------------
+
+
+def test_the_verify_pages_are_noindex(client: FlaskClient) -> None:
+    for url, status in (("/verify", 200), ("/verify/AAAA-BBBB-CCCC", 404)):
+        response = client.get(url)
+        assert response.status_code == status
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+        assert '<meta name="robots" content="noindex, nofollow">' in response.get_data(as_text=True)
+    assert "X-Robots-Tag" not in client.get("/").headers  # the catalogue stays indexable
+
+
+def test_the_home_page_and_the_footer_link_to_the_verify_page(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert html.count('href="/verify"') == 2  # the catalogue's link and the footer's
+    assert 'href="/verify"' in client.get("/verify").get_data(as_text=True)

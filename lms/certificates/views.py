@@ -139,6 +139,17 @@ def download_europass(code: str) -> Response:
 
 # --- public ----------------------------------------------------------------------------------
 
+NOINDEX_ENDPOINTS = {"certificates.verify_form", "certificates.verify", "certificates.public_credential"}
+
+
+@bp.after_request
+def _verify_pages_noindex(response: Response) -> Response:
+    """A holder's name on a verify page must not end up in a search engine (issue 23): the header
+    also covers the JSON and the 429 page; the HTML also carries <meta name="robots">."""
+    if request.endpoint in NOINDEX_ENDPOINTS:
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
 
 @bp.route("/verify")
 @allow(PUBLIC)
