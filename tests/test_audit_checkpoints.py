@@ -161,3 +161,22 @@ def test_the_home_page_and_the_footer_link_to_the_verify_page(client: FlaskClien
     html = client.get("/").get_data(as_text=True)
     assert html.count('href="/verify"') == 2  # the catalogue's link and the footer's
     assert 'href="/verify"' in client.get("/verify").get_data(as_text=True)
+
+
+def test_the_demo_cohort_certificates_carry_the_runs_real_dates(app: Flask) -> None:
+    from lms.certificates.models import Certificate
+    from lms.demo.cohort import PAST_RUNS
+    from lms.enrolment.models import CourseRun
+    from tests.a11y_support import load_academy
+
+    load_academy()
+    titles = [past.title for past in PAST_RUNS]
+    runs = db.session.scalars(select(CourseRun).where(CourseRun.title.in_(titles))).all()
+    assert runs
+    for run in runs:
+        certificates = db.session.scalars(select(Certificate).where(Certificate.run_id == run.id)).all()
+        assert certificates and run.ends_on < datetime.now(UTC).date()  # a run that ended months ago
+        for certificate in certificates:
+            subject = certificate.credential["credentialSubject"]
+            assert subject["activityStartDate"] == run.starts_on.isoformat()
+            assert subject["activityEndDate"] == run.ends_on.isoformat()

@@ -149,8 +149,8 @@ def load_demo_cohort() -> int:
             if enrolment.status == "completed":
                 completed.append(enrolment)
             written += 1
+        _close_run(admin, run, past, course)  # first: the certificates carry the run's real dates
         certificates.issue_approved([e.id for e in completed[:CERTIFIED]], admin.id)
-        _close_run(admin, run, past, course)
         for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.run_id == run.id)):
             _move_back(enrolment, past, rng)
     db.session.flush()
