@@ -15,8 +15,21 @@ from sqlalchemy import delete, select, update
 from lms.audit.chain import GENESIS_HASH, ChainEntry, record_hash, verify_chain
 from lms.audit.models import AuditRecord
 from lms.audit.services import record_event
+from lms.auth.models import User
 from lms.certificates import audit_checkpoints
+from lms.certificates.credential import identity_hash
+from lms.certificates.models import Certificate
 from lms.extensions import db
+from tests.test_certificates import (
+    _generous_rate_limit,
+    anonymous,
+    independent_verify,
+    issued,
+    tiny_course,
+    trainee,
+)
+
+__all__ = ["_generous_rate_limit", "anonymous", "issued", "tiny_course", "trainee"]  # shared fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -164,7 +177,6 @@ def test_the_home_page_and_the_footer_link_to_the_verify_page(client: FlaskClien
 
 
 def test_the_demo_cohort_certificates_carry_the_runs_real_dates(app: Flask) -> None:
-    from lms.certificates.models import Certificate
     from lms.demo.cohort import PAST_RUNS
     from lms.enrolment.models import CourseRun
     from tests.a11y_support import load_academy
@@ -180,3 +192,30 @@ def test_the_demo_cohort_certificates_carry_the_runs_real_dates(app: Flask) -> N
             subject = certificate.credential["credentialSubject"]
             assert subject["activityStartDate"] == run.starts_on.isoformat()
             assert subject["activityEndDate"] == run.ends_on.isoformat()
+
+
+def test_the_public_json_lets_no_one_confirm_a_guessed_email(
+    anonymous: FlaskClient,
+    issued: Certificate,
+    trainee: User,
+) -> None:
+    document = anonymous.get(f"/verify/{issued.code}/credential.json").get_json(force=True)
+    (email_identity,) = [
+        i for i in document["credentialSubject"]["identifier"] if i["identityType"] == "emailAddress"
+    ]
+    assert "salt" not in email_identity and trainee.email not in json.dumps(document)
+    # the salt is nowhere in the document: the right email with any value found in it does not match
+    strings = {v for v in _leaves(document) if isinstance(v, str)} | {""}
+    assert all(identity_hash(trainee.email, s) != email_identity["identityHash"] for s in strings)
+    assert independent_verify(document, anonymous) is not None  # still signed and valid (openbadgeslib)
+
+
+def _leaves(node: object) -> Iterator[object]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _leaves(value)
+    else:
+        yield node

@@ -85,8 +85,9 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
             "type": "IdentityObject",
             "identityType": "emailAddress",
             "hashed": True,
+            # No "salt" (optional in OB 3.0): with it, anyone holding the public JSON could confirm a
+            # guessed email. The salt is random and not kept (issue 23, docs/certificates.md).
             "identityHash": identity_hash(facts.holder_email, facts.identity_salt),
-            "salt": facts.identity_salt,
         },
         {
             "type": "IdentityObject",
