@@ -4,10 +4,11 @@ the issuer that survives a key rotation and a move to another base URL."""
 from __future__ import annotations
 
 import copy
+import html
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -17,11 +18,21 @@ from openbadgeslib.ob3.verifier import OB3VerificationError
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.certificates import credential_extras, dataintegrity, identity, services, setup, signed_documents
+from lms.certificates import (
+    codes,
+    credential_extras,
+    dataintegrity,
+    identity,
+    linkedin,
+    services,
+    setup,
+    signed_documents,
+)
 from lms.certificates.models import Certificate, IssueMethod
 from lms.courses.models import Course
 from lms.errors import ValidationFailed
 from lms.extensions import db
+from lms.notifications.models import OutgoingMail
 from lms.settings import services as settings_services
 from tests.conftest import login
 from tests.test_certificates import (
@@ -226,3 +237,35 @@ def test_a_rotated_key_and_a_move_keep_earlier_credentials_verifiable(
         signed_documents.resolve_own_key("did:web:elsewhere.test#" + new_doc["verificationMethod"][0]["id"])
         is None
     )
+
+
+# --- add to LinkedIn ---------------------------------------------------------------------------
+
+
+def test_linkedin_link_on_my_certificates_and_in_the_issue_mail(
+    app: Flask, trainee: User, tiny_course: Course
+) -> None:
+    complete_course(trainee, tiny_course)
+    issued = certificate_of(trainee)
+    code = codes.grouped(issued.code)
+    link = linkedin.certificate_link(issued)
+    parts = urlsplit(link)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://www.linkedin.com/profile/add"
+    query = parse_qs(parts.query)
+    assert query["startTask"] == ["CERTIFICATION_NAME"]
+    assert query["name"] == [issued.course_title] and query["organizationName"] == [issued.issuer_name]
+    assert query["issueYear"] == [str(issued.issued_at.year)]
+    assert query["issueMonth"] == [str(issued.issued_at.month)]
+    assert query["certId"] == [code] and query["certUrl"][0].endswith(f"/verify/{code}")
+
+    client = app.test_client()
+    login(client, trainee)
+    page = client.get("/certificates").get_data(as_text=True)
+    assert html.escape(link) in page and 'rel="noopener noreferrer external"' in page
+
+    mail = db.session.scalar(
+        select(OutgoingMail).where(
+            OutgoingMail.recipient == trainee.email, OutgoingMail.kind == "certificate_issued"
+        )
+    )
+    assert mail is not None and link in mail.body and code in mail.body

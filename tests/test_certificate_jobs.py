@@ -141,9 +141,9 @@ def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprin
         assert certificate is not None  # issued in the submission's transaction: rows only...
         assert render_spy.calls == []  # ...WeasyPrint did not run in the request
         assert certificate.pdf_sha256 == storage.PDF_PENDING and pdf_files() == []
-        assert jobs.names() == ["render_certificate_pdfs"]  # enqueued after the commit
+        assert jobs.names() == ["render_certificate_pdfs", "deliver_mail"]  # after the commit, with the mail
 
-        assert jobs.run() == 1  # what the worker does
+        assert jobs.run() == 2  # what the worker does
     assert render_spy.calls == [{"in_request": False, "in_transaction": False, "writer_waits": False}]
     assert render_spy.html_writer_waits == [False]  # nor while its HTML was built
     db.session.refresh(certificate)

@@ -38,7 +38,10 @@ def is_loopback(base_url: str) -> bool:
 
 
 def is_production() -> bool:
-    return not (current_app.testing or current_app.debug)
+    """Not TESTING, not debug, and not a local development academy that says so
+    (LMS_ALLOW_LOOPBACK_ISSUER=true: `make setup` and `make run` set it for the demo on 127.0.0.1)."""
+    config = current_app.config
+    return not (current_app.testing or current_app.debug or config.get("ALLOW_LOOPBACK_ISSUER") is True)
 
 
 def issuing_refusal(base_url: str) -> str | None:

@@ -28,6 +28,7 @@ from lms.audit.services import record_event
 from lms.auth.models import User
 from lms.certificates import codes, credential, credential_extras, identity, statuslist
 from lms.certificates.issuer import academy_issuer
+from lms.certificates.mail import queue_issue_mail
 from lms.certificates.models import Certificate, CertificateStatus, IssuanceRule, IssueMethod
 from lms.certificates.queries import active_certificate
 from lms.certificates.rendering import render_after_commit
@@ -453,3 +454,4 @@ def connect_signals() -> None:
     """Connected by init_certificates (lms/certificates/setup.py) in every app: web, CLI, jobs."""
     enrolment_completed.connect(on_enrolment_completed)
     survey_answered.connect(on_survey_answered)
+    certificate_issued.connect(queue_issue_mail)  # the holder's mail, with the LinkedIn link
