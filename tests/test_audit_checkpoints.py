@@ -219,3 +219,12 @@ def _leaves(node: object) -> Iterator[object]:
             yield from _leaves(value)
     else:
         yield node
+
+
+def test_the_checkpoints_are_kept_with_the_backups(app: Flask) -> None:
+    from lms.ops.backup import instance_files
+
+    _trail(app, 2)
+    assert audit_checkpoints.create_checkpoint() is not None
+    kept = [name for name, _path in instance_files(audit_checkpoints.checkpoints_path().parent, exclude=[])]
+    assert audit_checkpoints.CHECKPOINTS_FILE in kept
