@@ -187,6 +187,7 @@ def test_the_demo_cohort_certificates_carry_the_runs_real_dates(app: Flask) -> N
     assert runs
     for run in runs:
         certificates = db.session.scalars(select(Certificate).where(Certificate.run_id == run.id)).all()
+        assert run.starts_on is not None and run.ends_on is not None
         assert certificates and run.ends_on < datetime.now(UTC).date()  # a run that ended months ago
         for certificate in certificates:
             subject = certificate.credential["credentialSubject"]
