@@ -229,3 +229,22 @@ def test_the_checkpoints_are_kept_with_the_backups(app: Flask) -> None:
     assert audit_checkpoints.create_checkpoint() is not None
     kept = [name for name, _path in instance_files(audit_checkpoints.checkpoints_path().parent, exclude=[])]
     assert audit_checkpoints.CHECKPOINTS_FILE in kept
+
+
+def test_the_verify_pages_429_carries_retry_after_and_noindex(app: Flask) -> None:
+    from lms.certificates import codes
+
+    saved = {
+        key: app.config.get(key) for key in ("CERTIFICATE_VERIFY_LIMIT", "CERTIFICATE_VERIFY_WINDOW_SECONDS")
+    }
+    app.config.update(CERTIFICATE_VERIFY_LIMIT=1, CERTIFICATE_VERIFY_WINDOW_SECONDS=3600)
+    try:
+        client = app.test_client()
+        env = {"REMOTE_ADDR": "10.99.0.1"}
+        responses = [client.get(f"/verify/{codes.new_code()}", environ_base=env) for _ in range(2)]
+    finally:
+        app.config.update(saved)
+    refused = responses[1]
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert refused.headers["X-Robots-Tag"] == "noindex, nofollow"
