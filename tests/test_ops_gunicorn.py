@@ -193,6 +193,7 @@ def test_gunicorn_two_workers_on_postgresql_and_redis(tmp_path: Path) -> None:
             LMS_SQLALCHEMY_DATABASE_URI=url,
             LMS_REDIS_URL=REDIS_URL,
             LMS_SECRET_KEY="gunicorn-test",
+            LMS_PUBLIC_BASE_URL="https://academy.example.org",  # a production server never issues on loopback
             LMS_WTF_CSRF_ENABLED="false",  # this test drives forms without parsing the pages
             LMS_LOG_FORMAT="json",
             LMS_SERVER_BIND=f"127.0.0.1:{port}",
@@ -207,7 +208,13 @@ def test_gunicorn_two_workers_on_postgresql_and_redis(tmp_path: Path) -> None:
             )  # fmt: skip
         try:
             ready = wait_until_ready(port, server, log)
-            assert set(ready["checks"]) == {"database", "migrations", "signing_key", "redis"}  # type: ignore[arg-type]
+            assert set(ready["checks"]) == {
+                "database",
+                "migrations",
+                "signing_key",
+                "redis",
+                "public_base_url",
+            }  # type: ignore[arg-type]
             started = time.monotonic()
             with ThreadPoolExecutor(max_workers=6) as pool:
                 results = list(pool.map(lambda email: journey(port, email, lesson_ids), emails))

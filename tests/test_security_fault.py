@@ -47,6 +47,7 @@ def test_killing_a_worker_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -
         LMS_INSTANCE_PATH=str(instance),
         LMS_SQLALCHEMY_DATABASE_URI=url,
         LMS_SECRET_KEY="fault-test",
+        LMS_PUBLIC_BASE_URL="https://academy.example.org",  # a production server never issues on loopback
         LMS_WTF_CSRF_ENABLED="false",  # the test drives forms without parsing pages
         LMS_SERVER_BIND=f"127.0.0.1:{port}",
         LMS_SERVER_WORKERS="2",
