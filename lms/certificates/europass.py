@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from lms.certificates.credential_extras import ECTS_CONCEPT
 from lms.certificates.dataintegrity import xsd_datetime
 from lms.certificates.issuer import academy_issuer
 from lms.config import EU_LANGUAGE_CODES
@@ -38,7 +39,7 @@ CREDENTIAL_TYPE_SCHEME = "http://data.europa.eu/snb/credential/25831c2"
 LEARNING_SETTING_SCHEME = "http://data.europa.eu/snb/learning-setting/25831c2"
 GENERIC_PROFILE = "http://data.europa.eu/snb/credential/e34929035b"  # the "Generic" credential type
 NON_FORMAL = "http://data.europa.eu/snb/learning-setting/6fcec5c5af"  # non-formal learning
-ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"  # European Credit Transfer System
+ECTS = ECTS_CONCEPT  # the European Credit Transfer and Accumulation System, as the credential names it
 FILE_TYPE_SCHEME = "http://publications.europa.eu/resource/authority/file-type"
 ENCODING_SCHEME = "http://data.europa.eu/snb/encoding/25831c2"
 BASE64 = "http://data.europa.eu/snb/encoding/6146cde7dd"
