@@ -219,6 +219,7 @@ def start_server(instance: Path, port: int) -> subprocess.Popen[bytes]:
                LMS_SERVER_BIND=f"127.0.0.1:{port}", LMS_SERVER_WORKERS="2", LMS_SERVER_ACCESS_LOG="",
                LMS_SERVER_MAX_REQUESTS="0", LMS_LOGIN_LIMIT_PER_IP="100000",
                LMS_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS="100000",
+               LMS_PUBLIC_BASE_URL="https://academy.example.org",  # as in production: issuing works
                LMS_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))  # fmt: skip
     log = (instance / "gunicorn.log").open("wb")
     server = subprocess.Popen(  # noqa: S603 — our own interpreter and fixed arguments
