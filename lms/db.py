@@ -6,11 +6,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import current_app, g
 from flask_babel import get_locale
-from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, insert, inspect
+from sqlalchemy import DateTime, Insert, MetaData, Table, TypeDecorator, insert, inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
@@ -126,6 +129,16 @@ def begin_writing(*fresh: object) -> None:
         keys = {column.key for column in mapper.primary_key}  # an identity never changes: kept
         session.expire(instance, [a.key for a in mapper.column_attrs if a.key not in keys])
     g.write_intent = True
+
+
+@cache
+def insert_unless_present(table: Table, unique: tuple[str, ...], dialect: str) -> Insert:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id`` for SQLite or PostgreSQL, built once.
+
+    A repeat (two clicks, a job run twice) inserts nothing and returns no row, with no savepoint: the
+    lesson completion and the survey invitation rely on it."""
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return build(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
 
 
 class PreparedInsert:

@@ -16,12 +16,10 @@ from typing import Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import Insert, Select, Update, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.courses.queries import ordered_lesson_ids
-from lms.db import begin_writing, utcnow
+from lms.db import begin_writing, insert_unless_present, utcnow
 from lms.enrolment.models import (
     ACTIVE_STATUSES,
     CourseRun,
@@ -149,15 +147,8 @@ def _touch_activity() -> Update:
     )
 
 
-@cache
 def _insert_completion(dialect: str) -> Insert:
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = LessonCompletion.__table__
-    return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["enrolment_id", "lesson_id"])
-        .returning(table.c.id)
-    )
+    return insert_unless_present(LessonCompletion.__table__, ("enrolment_id", "lesson_id"), dialect)
 
 
 def final_assessment_results(enrolment_ids: Iterable[int]) -> dict[int, QuizStanding]:

@@ -24,13 +24,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Update, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import User
 from lms.dates import add_months
-from lms.db import utcnow
+from lms.db import insert_unless_present, utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.signals import enrolment_completed
 from lms.extensions import db
@@ -41,15 +39,8 @@ from lms.surveys.models import RunSurvey, SurveyInvitation, SurveyKind
 log = logging.getLogger(__name__)
 
 
-@cache
 def _insert_invitation(dialect: str) -> Insert:
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = SurveyInvitation.__table__
-    return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["run_survey_id", "enrolment_id"])
-        .returning(table.c.id)
-    )
+    return insert_unless_present(SurveyInvitation.__table__, ("run_survey_id", "enrolment_id"), dialect)
 
 
 def invite(run_survey: RunSurvey, enrolment_id: int, opens_at: datetime) -> int | None:
