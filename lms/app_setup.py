@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from lms import config as paths
 from lms.admin.views import bp as admin_bp
+from lms.api.setup import init_api
 from lms.auth.access import enforce_access
 from lms.auth.account_views import bp as account_bp
 from lms.auth.services import load_user
@@ -33,6 +34,7 @@ from lms.errors import register_error_handlers
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.frontend.setup import init_frontend
 from lms.frontend.views import bp as frontend_bp
+from lms.integrations.setup import init_integrations
 from lms.i18n import install_template_gettext, register_i18n
 from lms.jobs.tasks import enqueue_certificate_work, enqueue_mail_delivery
 from lms.jobs.views import bp as jobs_bp
@@ -40,6 +42,7 @@ from lms.notifications.services import take_mail_queued_in_request
 from lms.ops.route_limits import init_route_limits
 from lms.ops.setup import init_ops
 from lms.ops.views import bp as ops_bp
+from lms.packages.setup import init_packages
 from lms.quizzes.views import bp as quizzes_bp
 from lms.reports.views import bp as reports_bp
 from lms.request_input import IntegerConverter
@@ -64,10 +67,13 @@ MODEL_MODULES = (
     "lms.courses.models",
     "lms.enrolment.models",
     "lms.quizzes.models",
+    "lms.packages.models",
     "lms.sessions.models",
     "lms.surveys.models",
     "lms.audit.models",
     "lms.certificates.models",
+    "lms.integrations.models",
+    "lms.api.models",
     "lms.notifications.models",
     "lms.settings.models",
     "lms.ops.models",
@@ -144,6 +150,9 @@ def register_features(app: Flask) -> None:
         surveys_bp,
     ):
         app.register_blueprint(blueprint)
+    init_packages(app)  # SCORM packages (issue 25)
+    init_integrations(app)  # webhooks and xAPI (issue 24)
+    init_api(app)  # /api/v1 (issue 24)
     register_error_handlers(app)
     init_route_limits(app)  # per-address limits on public routes (Flask-Limiter)
     init_security(app)  # after the error handlers: its 500 page shows the request id

@@ -1,0 +1,3 @@
+"""Webhook subscriptions and deliveries, the xAPI statement outbox (issue 24)."""
+
+from __future__ import annotations
