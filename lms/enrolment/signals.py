@@ -31,3 +31,13 @@ attendance_changed = signals.signal("attendance-changed")
 # is granted). Places written by the CSV import are told through places_written_in_bulk instead.
 # Subscriber: lms.sessions.invitations (the calendar invitations of the run's future sessions).
 place_taken = signals.signal("place-taken")
+
+# sender: the Enrolment whose request or nomination an admin has just decided (approved: now enrolled or
+# waiting; rejected), flushed; keywords: approved (bool), actor_id. Sent by lms.enrolment.nominations
+# (approve, reject, decide_many). Subscriber: lms.integrations (the `enrolment.decided` webhook).
+enrolment_decided = signals.signal("enrolment-decided")
+
+# sender: the Enrolment that has just given up its seat or its claim (withdrawn, rejected, cancelled,
+# removed), flushed; keyword: previous (the EnrolmentStatus it left). Sent by lms.enrolment.transitions.
+# Subscriber: lms.sessions.invitations (METHOD:CANCEL for the run's future sessions it was invited to).
+place_released = signals.signal("place-released")
