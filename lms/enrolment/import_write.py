@@ -197,7 +197,10 @@ def write_plan(plan: ImportPlan, prepared: PreparedWrite) -> None:
         g.setdefault("queued_mail_ids", []).extend(mail_ids)
     # The statements bypassed the ORM and its listeners: the indicator facts are refreshed here.
     signals.places_written_in_bulk.send(
-        run, runs=[plan.run_id], users=[change.person_id for change in plan.changes]
+        run,
+        runs=[plan.run_id],
+        users=[change.person_id for change in plan.changes],
+        places=prepared.place_ids,
     )
 
 

@@ -18,7 +18,8 @@ enrolment_completed = signals.signal("enrolment-completed")
 
 # sender: the CourseRun written to; runs / users: the ids written with bulk statements
 # (lms.enrolment.bulk_import), which the ORM's listeners do not see: the indicator facts subscribe
-# (lms/reports/facts.py).
+# (lms/reports/facts.py); places: the ids of the places (enrolments) it wrote, which
+# lms.sessions.invitations reads to invite the new seat holders to the run's future sessions.
 places_written_in_bulk = signals.signal("places-written-in-bulk")
 
 # sender: the Enrolment whose attended minutes (enrolment.attended_minutes) lms.sessions has just changed

@@ -8,12 +8,13 @@ from lms.audit.services import record_event
 from lms.auth.models import User
 from lms.db import utcnow
 from lms.enrolment.models import (
+    ACTIVE_STATUSES,
     CourseRun,
     Enrolment,
     EnrolmentEvent,
     EnrolmentStatus,
 )
-from lms.enrolment.signals import place_taken
+from lms.enrolment.signals import place_released, place_taken
 from lms.extensions import db
 
 
@@ -55,6 +56,13 @@ def change_status(
     record_transition(enrolment, action, from_status, actor_id, reason)
     if to_status == EnrolmentStatus.ENROLLED and from_status != EnrolmentStatus.ENROLLED:
         place_taken.send(enrolment)
+    elif from_status in RELEASING and to_status not in (*ACTIVE_STATUSES, EnrolmentStatus.WAITING):
+        place_released.send(enrolment, previous=from_status)
+
+
+# A place leaving one of these for a state without a seat or claim (withdrawn, rejected) sends
+# place_released (the calendar cancellations of the sessions it had been invited to).
+RELEASING = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING)
 
 
 def create_place(

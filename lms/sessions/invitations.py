@@ -5,7 +5,10 @@
 - a session changed: the same invitation again, same UID and the raised SEQUENCE, which calendars take
   as an update of the event they have;
 - a session cancelled: METHOD:CANCEL;
-- a person takes a place in a run that has sessions: the invitations of its future sessions.
+- a person takes a place in a run that has sessions: the invitations of its future sessions (one by one,
+  ``place_taken``; or many at once from the CSV import, ``places_written_in_bulk``);
+- a person gives up a seat (withdrawn, rejected: ``place_released``): METHOD:CANCEL for the future sessions
+  they had been invited to (same UID, the SEQUENCE one above the session's, which calendars take as newer).
 
 Each message is written in the recipient's language and queued in the transaction of the change
 (lms.notifications.services.queue_mail); a session that is over by now mails nobody (demo data and
@@ -15,7 +18,7 @@ sessions entered after the fact). Subscribers never commit (docs/architecture.md
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -28,8 +31,8 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.db import utcnow
-from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
-from lms.enrolment.signals import place_taken
+from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment, EnrolmentStatus
+from lms.enrolment.signals import place_released, place_taken, places_written_in_bulk
 from lms.extensions import db
 from lms.i18n import recipient_language
 from lms.notifications.services import queue_mail
@@ -84,6 +87,8 @@ def queue_session_mail(
     session: TrainingSession,
     invitee: Invitee,
     event: calendar.SessionEvent | None = None,
+    *,
+    sequence: int | None = None,
 ) -> None:
     """One person's message with its .ics, in their language (``event``: the session as a calendar
     event, made once for many recipients)."""
@@ -92,6 +97,8 @@ def queue_session_mail(
     if run is None:
         return
     event = event or session_event(session)
+    if sequence is not None:
+        event = replace(event, sequence=sequence)
     person = calendar.Person(email=user.email, name=user.full_name)
     if kind == InvitationKind.CANCELLATION:
         ics = calendar.cancellation(event, person, organizer=organizer(), chair=invitee.chair)
@@ -186,3 +193,53 @@ def _on_place_taken(enrolment: Enrolment, **_kwargs: Any) -> None:
         return
     for session in future_sessions(enrolment.run_id):
         queue_session_mail(InvitationKind.INVITATION, session, Invitee(user, chair=False))
+
+
+@places_written_in_bulk.connect
+def _on_places_written_in_bulk(_sender: object, *, places: Iterable[int] = (), **_extra: object) -> None:
+    """The CSV import's seats (``places``: the enrolment ids it wrote) get what place_taken brings: the
+    invitations of their run's future sessions. Three queries, then one message per person and session."""
+    ids = list(places)
+    if not ids:
+        return
+    rows = db.session.execute(
+        select(Enrolment.run_id, User)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED, User.active.is_(True))
+        .order_by(Enrolment.id)
+    ).all()
+    by_run: dict[int, list[User]] = {}
+    for run_id, user in rows:
+        by_run.setdefault(run_id, []).append(user)
+    for run_id, users in by_run.items():
+        for session in future_sessions(run_id):
+            event = session_event(session)
+            for user in users:
+                queue_session_mail(InvitationKind.INVITATION, session, Invitee(user, chair=False), event)
+
+
+@place_released.connect
+def _on_place_released(enrolment: Enrolment, *, previous: str | None = None, **_kwargs: Any) -> None:
+    """A seat given up: its holder had the invitations of the run's future sessions; each gets a
+    cancellation (one SEQUENCE above the session's: the session itself did not change). A person who
+    never held a seat (a waiting place withdrawn) was invited to nothing; a trainer of a session keeps it."""
+    if previous not in ACTIVE_STATUSES:
+        return
+    user = db.session.get(User, enrolment.user_id)
+    if user is None or not user.active:
+        return
+    trains = set(
+        db.session.scalars(
+            select(SessionTrainer.session_id)
+            .join(TrainingSession, TrainingSession.id == SessionTrainer.session_id)
+            .where(SessionTrainer.user_id == user.id, TrainingSession.run_id == enrolment.run_id)
+        )
+    )
+    for session in future_sessions(enrolment.run_id):
+        if session.id not in trains:
+            queue_session_mail(
+                InvitationKind.CANCELLATION,
+                session,
+                Invitee(user, chair=False),
+                sequence=session.sequence + 1,
+            )
