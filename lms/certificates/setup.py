@@ -24,6 +24,8 @@ def init_certificates(app: Flask) -> None:
     connect_signals()  # issues automatically on lms.enrolment's enrolment_completed
     # Codes are stored plain and shown grouped for humans (K7QM-2XRT-93FD) wherever they appear.
     app.add_template_filter(codes.grouped, "certificate_code")
+    # The admin pages' sub-navigation says, on every page that can issue, why issuing is refused now.
+    app.add_template_global(identity.current_issuing_refusal, "certificate_issuing_refusal")
 
 
 def check_public_address() -> Check:

@@ -13,6 +13,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -230,7 +231,6 @@ def admin_list() -> str:
         certificates=[(c, queries.verification_state(c).state) for c in certificates],
         grouped=codes.grouped,
         pending_count=len(queries.completed_without_certificate()),
-        issuing_refusal=identity.current_issuing_refusal(),
     )
 
 
@@ -262,14 +262,20 @@ def admin_bulk_progress(batch: int) -> Response:
     return response
 
 
+def run_label(run: Any) -> str:
+    """A run in the manual-issue list: its title, and its dates if it has any (self-paced runs have none)."""
+    if run.starts_on is None and run.ends_on is None:
+        return str(run.title)
+    starts = format_date(run.starts_on) if run.starts_on else "…"
+    ends = format_date(run.ends_on) if run.ends_on else "…"
+    return f"{run.title} ({starts} – {ends})"
+
+
 @bp.route("/admin/certificates/issue", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def admin_issue() -> tuple[str, int] | Response:
     form = ManualIssueForm()
-    form.run.choices = [
-        SelectChoice(run.id, f"{run.title} ({run.starts_on or '…'} – {run.ends_on or '…'})")
-        for run in queries.runs_for_manual_issue()
-    ]
+    form.run.choices = [SelectChoice(run.id, run_label(run)) for run in queries.runs_for_manual_issue()]
     if form.validate_on_submit():
         with refusals_into(form):  # the form again, with what was typed and the refusal on it
             certificate = services.issue_manually(
