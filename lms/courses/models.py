@@ -107,6 +107,10 @@ class Lesson(db.Model):  # type: ignore[name-defined]
     transcript_html: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     is_published: Mapped[bool] = mapped_column(default=True)
+    # A SCORM package's item (an SCO) shown as this lesson (issue 25, lms/packages): the package and the
+    # item's identifier in its manifest, so a new version of the package keeps the lesson (None: text lesson).
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id", ondelete="CASCADE"), index=True)
+    package_item_identifier: Mapped[str | None] = mapped_column(String(200))
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     translations: Mapped[list[LessonTranslation]] = relationship(
