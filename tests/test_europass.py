@@ -174,6 +174,7 @@ def test_only_the_holder_and_admins_download_it(
     client = app.test_client()
     login(client, make_user(Role.ADMIN))
     assert client.get(url).status_code == 200
+    assert url in client.get(f"/admin/certificates/{certificate.code}").get_data(as_text=True)  # linked there
     assert client.get("/certificates/ZZZZZZZZZZZZ/europass.jsonld").status_code == 404
     assert client.get("/certificates/%00%ff/europass.jsonld").status_code in (400, 404)  # never 500
 
