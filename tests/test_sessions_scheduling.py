@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -17,6 +17,7 @@ from lms.sessions.scheduling import (
     in_zone,
     is_ambiguous,
     local_input,
+    local_span,
     minutes_of,
     to_utc,
     zone_names,
@@ -102,10 +103,28 @@ def test_outside_the_run_dates_read_in_the_venue_zone() -> None:
     assert check_slot(early, CHISINAU, RUN, []) == []
     assert check_slot(early, "UTC", RUN, []) == [Finding(Problem.BEFORE_RUN)]
     late = slot(utc(2026, 3, 31, 20), utc(2026, 3, 31, 22))  # 23:00-01:00 in Chisinau (summer time)
-    assert check_slot(late, CHISINAU, RUN, []) == [Finding(Problem.AFTER_RUN)]
+    assert check_slot(late, CHISINAU, RUN, []) == []  # a session belongs to the day it starts on
+    after = slot(utc(2026, 3, 31, 21, 30), utc(2026, 3, 31, 23))  # 00:30-02:00 on 1 April in Chisinau
+    assert check_slot(after, CHISINAU, RUN, []) == [Finding(Problem.AFTER_RUN)]
     until_midnight = slot(utc(2026, 3, 31, 19), utc(2026, 3, 31, 21))  # ends 00:00 local: still the 31st
     assert check_slot(until_midnight, CHISINAU, RUN, []) == []
-    assert check_slot(late, CHISINAU, RunDates(None, None), []) == []
+    assert check_slot(after, CHISINAU, RunDates(None, None), []) == []
+
+
+def test_an_end_before_the_start_is_the_next_day_when_that_makes_one_sitting() -> None:
+    day = date(2026, 3, 30)
+    starts, ends = local_span(day, time(20), time(1))
+    assert (starts, ends) == (datetime(2026, 3, 30, 20), datetime(2026, 3, 31, 1))
+    evening = slot(to_utc(starts, CHISINAU), to_utc(ends, CHISINAU))
+    assert check_slot(evening, CHISINAU, RUN, []) == [] and minutes_of([evening]) == 300
+    assert local_span(day, time(9), time(12)) == (datetime(2026, 3, 30, 9), datetime(2026, 3, 30, 12))
+    # 14:00-13:00 would be 23 hours: a typing slip, left on one day and refused as ending before it starts.
+    slip = [to_utc(t, CHISINAU) for t in local_span(day, time(14), time(13))]
+    assert check_slot(slot(*slip), CHISINAU, RUN, []) == [Finding(Problem.ENDS_BEFORE_START)]
+    assert local_span(day, time(20), time(20))[1] == datetime(2026, 3, 30, 20)  # 24 h: refused likewise
+    # Across the spring-forward night (29 March, 03:00 -> 04:00): 23:00-05:00 lasts five hours, not six.
+    night = [to_utc(t, CHISINAU) for t in local_span(date(2026, 3, 28), time(23), time(5))]
+    assert minutes_of([slot(*night)]) == 300
 
 
 def test_overlap_with_another_session_of_the_run() -> None:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lms.request_input import DayField
 from lms.sessions.models import SessionFormat
-from lms.sessions.scheduling import local_input, zone_names
+from lms.sessions.scheduling import local_input, local_span, zone_names
 from lms.sessions.services import SessionData
 
 
@@ -37,7 +35,11 @@ class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     day = DayField(_l("Date"), validators=[DataRequired()])
     starts_at = TimeField(_l("Starts at"), validators=[DataRequired()])
-    ends_at = TimeField(_l("Ends at"), validators=[DataRequired()])
+    ends_at = TimeField(
+        _l("Ends at"),
+        description=_l("An end earlier than the start is on the next day (for example 20:00 to 01:00)."),
+        validators=[DataRequired()],
+    )
     timezone = SelectField(
         _l("Time zone of the venue"),
         description=_l("Date and times are the venue's local time, in this zone."),
@@ -82,10 +84,11 @@ class SessionForm(FlaskForm):
     def data_for_service(self) -> SessionData:
         day = self.day.data
         assert day is not None and self.starts_at.data is not None and self.ends_at.data is not None  # noqa: S101
+        starts_local, ends_local = local_span(day, self.starts_at.data, self.ends_at.data)
         return SessionData(
             title=self.title.data or "",
-            starts_local=datetime.combine(day, self.starts_at.data),
-            ends_local=datetime.combine(day, self.ends_at.data),
+            starts_local=starts_local,
+            ends_local=ends_local,
             timezone=self.timezone.data or "",
             format=self.format.data or SessionFormat.IN_PERSON,
             venue_name=self.venue_name.data,

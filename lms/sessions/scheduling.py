@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 MIN_MINUTES = 5  # shorter is a typing slip
@@ -114,6 +114,17 @@ def local_input(at: datetime, zone_name: str) -> datetime:
     return in_zone(at, zone_name).replace(tzinfo=None)
 
 
+def local_span(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """The naive venue-local start and end of a session typed as a day and two times. An end at or
+    before the start is read as the next day (an evening session until 01:00) when that makes a session
+    of at most MAX_MINUTES; otherwise it stays on the same day, and the checks say it ends before it starts
+    (09:00-08:00 is a typing slip, not a 23-hour session)."""
+    starts, ends = datetime.combine(day, start), datetime.combine(day, end)
+    if ends <= starts and (ends + timedelta(days=1) - starts) <= timedelta(minutes=MAX_MINUTES):
+        ends += timedelta(days=1)
+    return starts, ends
+
+
 def duration_problem(starts_at: datetime, ends_at: datetime) -> Problem | None:
     if ends_at <= starts_at:
         return Problem.ENDS_BEFORE_START
@@ -126,13 +137,12 @@ def duration_problem(starts_at: datetime, ends_at: datetime) -> Problem | None:
 
 
 def run_dates_problem(slot: Slot, zone_name: str, run: RunDates) -> Problem | None:
-    """Both ends of the session fall within the run's dates, read in the venue's zone (a session ending at
-    midnight belongs to the day before)."""
-    first_day = in_zone(slot.starts_at, zone_name).date()
-    last_moment = in_zone(slot.ends_at - timedelta(microseconds=1), zone_name)
-    if run.starts_on is not None and first_day < run.starts_on:
+    """The session's day falls within the run's dates, read in the venue's zone. A session belongs to the
+    day it starts on: one that crosses midnight (20:00-01:00) on the run's last day is inside the run."""
+    day = in_zone(slot.starts_at, zone_name).date()
+    if run.starts_on is not None and day < run.starts_on:
         return Problem.BEFORE_RUN
-    if run.ends_on is not None and last_moment.date() > run.ends_on:
+    if run.ends_on is not None and day > run.ends_on:
         return Problem.AFTER_RUN
     return None
 
