@@ -26,6 +26,7 @@ from lms.notifications.models import OutgoingMail
 from lms.quizzes.models import Quiz, QuizAttempt
 from lms.security.models import PasswordReset, TwoFactorCredential
 from lms.security.two_factor import confirmed_credential
+from lms.sessions.personal_data import erase_sessions_data, sessions_data
 
 # --- personal data (GDPR) -----------------------------------------------------------------------
 
@@ -37,7 +38,8 @@ def _iso(value: Any) -> Any:
 def personal_data(user: User) -> dict[str, Any]:
     """Everything the academy holds about a person beyond the profile (the profile and enrolment
     summary come from lms.auth.account_views): enrolments with their history, lesson completions,
-    quiz attempts, certificates and the audit records about them or by them."""
+    quiz attempts, certificates, the audit records about them or by them, and the sessions' records
+    (lms.sessions.personal_data: event details, attendance, calendar feed without its token)."""
     enrolments = db.session.execute(
         select(Enrolment, CourseRun)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
@@ -147,6 +149,7 @@ def personal_data(user: User) -> dict[str, Any]:
             for r in audit
         ],
         "two_factor": {"enabled": confirmed_credential(user.id) is not None},
+        **sessions_data(user.id),  # participant details, attendance, sessions trained, calendar feed
     }
 
 
@@ -190,6 +193,7 @@ def erase_person(user: User, actor_id: int, reason: str) -> list[str]:
         .values(recipient="", subject="", body="")
     )
     db.session.execute(update(Enrolment).where(Enrolment.user_id == user.id).values(justification=None))
+    erase_sessions_data(user.id)  # passport data and needs; the calendar feed
     pdf_files: list[str] = []
     for certificate in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)):
         certificate.holder_name = ERASED_NAME
