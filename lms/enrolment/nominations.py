@@ -36,6 +36,7 @@ from lms.enrolment.models import (
 from lms.enrolment.rules import (
     Refusal,
 )
+from lms.enrolment.signals import enrolment_decided
 from lms.enrolment.transitions import change_status, create_place
 from lms.enrolment.waiting_list import promote_waiting, put_on_waiting_list
 from lms.errors import Forbidden, LmsError, ValidationFailed
@@ -191,11 +192,13 @@ def approve(
     if refusal is None:
         change_status(enrolment, EnrolmentStatus.ENROLLED, "approved", actor.id, reason)
         queue_enrolment_mail(MailKind.APPROVED, user, run, reason=reason, actor=actor)
+        enrolment_decided.send(enrolment, approved=True, actor_id=actor.id)
         return enrolment
     if when_full == WhenFull.REFUSE:
         raise refusal_error(refusal)
     put_on_waiting_list(enrolment, run, "approved", actor.id, reason)
     queue_enrolment_mail(MailKind.WAITING, user, run, reason=reason, position=enrolment.waiting_position)
+    enrolment_decided.send(enrolment, approved=True, actor_id=actor.id)
     return enrolment
 
 
@@ -210,6 +213,7 @@ def reject(enrolment: Enrolment, actor: User, reason: str) -> Enrolment:
     freed = enrolment.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING)
     change_status(enrolment, EnrolmentStatus.REJECTED, "rejected", actor.id, reason.strip())
     queue_enrolment_mail(MailKind.REJECTED, enrolment.user, run, reason=reason.strip(), actor=actor)
+    enrolment_decided.send(enrolment, approved=False, actor_id=actor.id)
     if freed:
         promote_waiting(run, actor_id=actor.id)
     return enrolment
