@@ -65,6 +65,14 @@ class Config:
     ENROLMENT_IMPORT_MAX_BYTES = 5 * 1024 * 1024
     ENROLMENT_IMPORT_MAX_ROWS = 20_000
     ENROLMENT_IMPORT_JOB_ROWS = 500
+    # SCORM packages (lms/packages/extraction.py, docs/packages.md): the upload, and what its zip may unpack
+    # to. The upload route alone accepts a body up to PACKAGE_MAX_BYTES (over MAX_CONTENT_LENGTH).
+    PACKAGE_MAX_BYTES = 200 * 1024 * 1024
+    PACKAGE_MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+    PACKAGE_MAX_FILES = 5000
+    PACKAGE_MAX_FILE_BYTES = 200 * 1024 * 1024
+    PACKAGE_MAX_FILE_RATIO = 100  # a file over 1 MB that inflates more than this many times is refused
+    PACKAGE_MAX_TOTAL_RATIO = 50  # the whole zip, likewise
 
 
 ENV_PREFIX = "LMS_"
