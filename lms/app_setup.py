@@ -68,6 +68,7 @@ MODEL_MODULES = (
     "lms.enrolment.models",
     "lms.quizzes.models",
     "lms.packages.models",
+    "lms.packages.runtime.models",
     "lms.sessions.models",
     "lms.surveys.models",
     "lms.audit.models",

@@ -1,0 +1,186 @@
+"""The package player (issue 25, docs/packages.md): the player page, the runtime data it sends, the
+package's files behind a signed link, and the trainer's report of a run's package results.
+
+- ``play``: the page (same origin as the academy) with the sandboxed frame; its script
+  (lms/static/js/package-player.js) loads the frame, receives the package's commits by postMessage and
+  sends them here with the CSRF token, queued and retried;
+- ``commit``: one commit of the runtime data (JSON), recorded on the learner's attempt;
+- ``package_file``: a file of a package version, for anyone holding a valid signed link, read without the
+  session; HTML pages get the runtime injected (lms.packages.runtime.injection);
+- ``run_report``: per package lesson and learner, status, score, attempts and interactions.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+from lms.auth.access import AUTHENTICATED, PUBLIC, allow
+from lms.auth.models import Role, User
+from lms.authoring.access import require_course_trainer
+from lms.courses.models import Lesson
+from lms.courses.published import published_course
+from lms.enrolment import enrol_first
+from lms.enrolment.models import CourseRun, Enrolment
+from lms.errors import ValidationFailed
+from lms.extensions import db
+from lms.packages.models import PackageVersion
+from lms.packages.runtime import file_links, injection, queries, services
+from lms.packages.runtime.cmi import SCORM_12
+
+bp = Blueprint("package_player", __name__)
+
+MAX_COMMIT_BYTES = 512 * 1024
+RUNTIME_SCRIPTS = {
+    "1.2": ("vendor/scorm-again/scorm12.min.js", "js/package-bridge.js"),
+    "2004": ("vendor/scorm-again/scorm2004.min.js", "js/package-bridge.js"),
+}
+
+
+def _package_lesson(slug: str, lesson_id: int) -> tuple[int, Lesson]:
+    course = published_course(slug) or abort(404)
+    course.lesson(lesson_id) or abort(404)
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.package_id is None:
+        abort(404)
+    return course.id, lesson
+
+
+@bp.route("/courses/<slug>/lessons/<int:lesson_id>/play")
+@allow(AUTHENTICATED)
+def play(slug: str, lesson_id: int) -> str | Response:
+    course_id, lesson = _package_lesson(slug, lesson_id)
+    enrolment = enrol_first.enrolment_or_course_page(
+        course_id, slug, _("Enrol in this course to open its lessons.")
+    )
+    if isinstance(enrolment, Response):
+        return enrolment
+    launch = services.launch(enrolment.id, lesson, current_user.id, current_user.full_name)
+    grant = file_links.FileGrant(launch.version.id, enrolment.id, lesson.id, current_user.id)
+    return render_template(
+        "packages/player.html",
+        lesson=lesson,
+        slug=slug,
+        launch=launch,
+        frame_src=_file_url(file_links.grant_token(grant), launch.item.href + launch.item.parameters),
+        commit_url=url_for("package_player.commit", slug=slug, lesson_id=lesson.id),
+        course_url=url_for("courses.course", slug=slug),
+    )
+
+
+def _file_url(token: str, path: str) -> str:
+    base = str(current_app.config.get("PACKAGE_FILES_BASE_URL") or "").rstrip("/")
+    return base + url_for("package_player.package_file", token=token, path="x")[:-1] + path.lstrip("/")
+
+
+@bp.route("/courses/<slug>/lessons/<int:lesson_id>/package-data", methods=["POST"])
+@allow(AUTHENTICATED)
+def commit(slug: str, lesson_id: int) -> Response:
+    course_id, lesson = _package_lesson(slug, lesson_id)
+    enrolment = enrol_first.enrolment_or_403(course_id)
+    attempt = services.record_commit(enrolment.id, lesson, _commit_from_request())
+    return jsonify(
+        attempt=attempt.number, completion=attempt.completion_status, success=attempt.success_status
+    )
+
+
+def _commit_from_request() -> services.Commit:
+    if (request.content_length or 0) > MAX_COMMIT_BYTES:
+        abort(413)
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            _("The package sent data that cannot be stored (%(element)s).", element="body")
+        )
+    number, sequence, key = body.get("attempt"), body.get("sequence"), body.get("session")
+    if not (type(number) is int and 0 < number < 10_000 and type(sequence) is int and 0 < sequence < 2**31):
+        raise ValidationFailed(
+            _("The package sent data that cannot be stored (%(element)s).", element="attempt")
+        )
+    if not (isinstance(key, str) and 8 <= len(key) <= 64 and key.isascii()):
+        raise ValidationFailed(
+            _("The package sent data that cannot be stored (%(element)s).", element="session")
+        )
+    return services.Commit(number, key, sequence, body.get("terminate") is True, body.get("cmi"))
+
+
+@bp.route("/package-files/<token>/<path:path>")
+@allow(PUBLIC)  # the signed link is the permission: the sandboxed frame sends no session cookie
+def package_file(token: str, path: str) -> Response:
+    grant = file_links.read_token(token) or abort(404)
+    version = db.session.get(PackageVersion, grant.version_id) or abort(404)
+    folder = Path(current_app.instance_path) / "packages" / version.storage_key
+    found = safe_join(str(folder), path)
+    if found is None or not Path(found).is_file():
+        abort(404)
+    kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    body = Path(found).read_bytes()
+    if kind == "text/html":
+        body = _with_runtime(body, grant, version)
+    response = Response(body, mimetype=kind)
+    _package_headers(response, kind == "text/html")
+    return response
+
+
+def _with_runtime(page: bytes, grant: file_links.FileGrant, version: PackageVersion) -> bytes:
+    lesson = db.session.get(Lesson, grant.lesson_id)
+    learner = db.session.get(User, grant.user_id)
+    enrolment = db.session.get(Enrolment, grant.enrolment_id)
+    if lesson is None or learner is None or enrolment is None or enrolment.user_id != learner.id:
+        abort(404)
+    launch = services.launch(enrolment.id, lesson, learner.id, learner.full_name)
+    data = {"version": launch.scorm_family, "attempt": launch.attempt_number, "cmi": launch.cmi}
+    scripts = [url_for("static", filename=name) for name in RUNTIME_SCRIPTS[launch.scorm_family]]
+    return injection.inject(page, injection.launch_block(data, scripts))
+
+
+PACKAGE_POLICY = "; ".join(
+    (
+        # The sandbox: scripts run, but in an opaque origin (no cookie, no access to the academy's pages,
+        # no top navigation); forms and pop-ups as packages use them for their own pages.
+        "sandbox allow-scripts allow-forms allow-popups",
+        "default-src 'self' data: blob:",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",  # authoring tools write inline script and eval
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    )
+)
+
+
+def _package_headers(response: Response, is_page: bool) -> None:
+    headers = response.headers
+    headers["Content-Security-Policy"] = PACKAGE_POLICY
+    headers["X-Frame-Options"] = "SAMEORIGIN"
+    headers["Cross-Origin-Resource-Policy"] = "same-site"
+    # The package's own scripts fetch its files from an opaque origin: allowed, without credentials.
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Referrer-Policy"] = "no-referrer"  # the link's token stays out of anything the package calls
+    headers["Cache-Control"] = "no-store" if is_page else "private, max-age=3600"
+
+
+@bp.route("/reports/runs/<int:run_id>/packages")
+@allow(Role.TRAINER, Role.ADMIN)
+def run_report(run_id: int) -> str:
+    run = db.session.get(CourseRun, run_id) or abort(404)
+    require_course_trainer(run.course_id)
+    rows = db.session.execute(
+        select(Enrolment.id, User).join(User, User.id == Enrolment.user_id).where(Enrolment.run_id == run.id)
+    ).all()
+    learners = {enrolment_id: user.full_name for enrolment_id, user in rows}
+    report = queries.package_report(run.course_id, learners)
+    return render_template("packages/player_report.html", run=run, report=report, scorm_12=SCORM_12)
