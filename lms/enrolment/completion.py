@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Insert, Select, Update, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.courses.models import Lesson
 from lms.courses.queries import ordered_lesson_ids
 from lms.db import begin_writing, insert_unless_present, utcnow
 from lms.enrolment.models import (
@@ -32,6 +33,7 @@ from lms.enrolment.signals import attendance_changed, enrolment_completed, lesso
 from lms.enrolment.transitions import record_transition
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
+from lms.packages.signals import sco_status_changed
 from lms.quizzes.models import Quiz, QuizAttempt, QuizRole
 from lms.quizzes.queries import OutlineQuiz, QuizStanding, standings
 from lms.quizzes.signals import attempt_closing, attempt_finished, attempts_regraded
@@ -222,4 +224,20 @@ def _after_attempt_finished(attempt: QuizAttempt, *, enrolment_id: int, **_extra
 @attempts_regraded.connect
 def _after_attempts_regraded(_question: object, *, enrolment_ids: Iterable[int], **_extra: object) -> None:
     for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(list(enrolment_ids)))):
+        update_completion(enrolment)
+
+
+@sco_status_changed.connect
+def _after_sco_status_changed(
+    _attempt: object, *, enrolment_id: int, lesson_id: int, satisfied: bool, **_extra: object
+) -> None:
+    """A package item (an SCO) reported completion, success or a score (lms.packages.runtime.services):
+    when it counts as done, its lesson is recorded exactly as a lesson completed (``complete_lesson``:
+    the same insert, ``lesson_completed`` re-checks completion); an item already recorded re-checks
+    completion itself. A failed or incomplete item records nothing (a completed lesson stays completed)."""
+    enrolment = db.session.get(Enrolment, enrolment_id)  # usually in the session already: no query
+    lesson = db.session.get(Lesson, lesson_id)
+    if enrolment is None or lesson is None or not satisfied:
+        return
+    if not complete_lesson(enrolment, lesson):
         update_completion(enrolment)
