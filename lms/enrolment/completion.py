@@ -216,6 +216,10 @@ def _read_again_when_closing(
 
 @attempt_finished.connect
 def _after_attempt_finished(attempt: QuizAttempt, *, enrolment_id: int, **_extra: object) -> None:
+    """Only the final assessment feeds completion (``update_completion``): a practice quiz or a pre- or
+    post-test attempt cannot change it, so it costs the submission no progress check (issue 22)."""
+    if attempt.quiz.role != QuizRole.FINAL:  # the quiz came with the attempt: no query
+        return
     enrolment = db.session.get(Enrolment, enrolment_id)  # usually in the session already: no query
     if enrolment is not None:
         update_completion(enrolment)

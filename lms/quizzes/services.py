@@ -12,12 +12,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from random import Random
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -79,6 +80,40 @@ def attempts_of(enrolment_id: int, quiz_id: int) -> list[QuizAttempt]:
     )
 
 
+def attempt_tally(enrolment_id: int, quiz_id: int) -> tuple[int, int]:
+    """How many attempts this enrolment has made at this quiz, and the last one's number: one index-only
+    statement, whatever the number of attempts (starting an attempt used to load them all; issue 22)."""
+    row = db.session.execute(_attempt_tally(), {"enrolment_id": enrolment_id, "quiz_id": quiz_id}).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def running_attempt(enrolment_id: int, quiz_id: int) -> QuizAttempt | None:
+    """The attempt in progress, if any (at most one: a start resumes it)."""
+    return db.session.scalars(_running_attempt(), {"enrolment_id": enrolment_id, "quiz_id": quiz_id}).first()
+
+
+# Built once (a statement object keeps its cache key): a cohort starts its quiz at the same moment.
+@cache
+def _attempt_tally() -> Select[tuple[int, int | None]]:
+    return select(func.count(), func.max(QuizAttempt.number)).where(
+        QuizAttempt.enrolment_id == bindparam("enrolment_id"), QuizAttempt.quiz_id == bindparam("quiz_id")
+    )
+
+
+@cache
+def _running_attempt() -> Select[tuple[QuizAttempt]]:
+    return (
+        select(QuizAttempt)
+        .where(
+            QuizAttempt.enrolment_id == bindparam("enrolment_id"),
+            QuizAttempt.quiz_id == bindparam("quiz_id"),
+            QuizAttempt.status == AttemptStatus.IN_PROGRESS,
+        )
+        .order_by(QuizAttempt.number.desc())
+        .limit(1)
+    )
+
+
 def attempts_left(quiz: Quiz, used: int) -> int | None:
     return None if quiz.attempts_allowed is None else max(0, quiz.attempts_allowed - used)
 
@@ -100,13 +135,13 @@ def start_attempt(
     """The attempt in progress (resumed), or a new one; True when it is new."""
     now = now or utcnow()
     _check_enrolment(enrolment, quiz)
-    attempts = attempts_of(enrolment.id, quiz.id)
-    running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    used, last_number = attempt_tally(enrolment.id, quiz.id)
+    running = running_attempt(enrolment.id, quiz.id) if used else None
     if running is not None and not expire_if_overdue(running, now):
         return running, False
     if quiz.closes_at is not None and now >= quiz.closes_at:
         raise QuizClosed(_("This quiz closed on %(date)s.", date=quiz.closes_at.date().isoformat()))
-    if quiz.attempts_allowed is not None and len(attempts) >= quiz.attempts_allowed:
+    if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
         raise NoAttemptsLeft(
             _("You have used all %(count)s attempts allowed for this quiz.", count=quiz.attempts_allowed)
         )
@@ -123,7 +158,7 @@ def start_attempt(
     attempt = QuizAttempt(
         enrolment_id=enrolment.id,
         quiz_id=quiz.id,
-        number=max((a.number for a in attempts), default=0) + 1,
+        number=last_number + 1,
         status=AttemptStatus.IN_PROGRESS,
         language=language,
         started_at=now,
@@ -166,12 +201,13 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]
         )
     )
     by_id = {q.id: q for q in candidates}
-    seen = set(
-        db.session.scalars(
-            select(AttemptQuestion.question_id)
-            .join(QuizAttempt, AttemptQuestion.attempt_id == QuizAttempt.id)
-            .where(QuizAttempt.enrolment_id == enrolment_id)
-        )
+    drawn = [q.id for q in candidates if q.bank_id in bank_ids]
+    # Only a draw asks what was seen, and only about the questions it may draw: at most that many rows,
+    # however many attempts the enrolment has made.
+    seen = (
+        set(db.session.scalars(_seen_questions(), {"enrolment_id": enrolment_id, "ids": drawn}))
+        if drawn
+        else set()
     )
     chosen: list[Question] = []
     chosen_ids = set(fixed_ids)
@@ -197,6 +233,19 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]
     if quiz.shuffle_questions:
         rng.shuffle(chosen)
     return chosen
+
+
+@cache
+def _seen_questions() -> Select[tuple[int]]:
+    return (
+        select(AttemptQuestion.question_id)
+        .join(QuizAttempt, AttemptQuestion.attempt_id == QuizAttempt.id)
+        .where(
+            QuizAttempt.enrolment_id == bindparam("enrolment_id"),
+            AttemptQuestion.question_id.in_(bindparam("ids", expanding=True)),
+        )
+        .distinct()
+    )
 
 
 def _require_open(attempt: QuizAttempt, now: datetime) -> None:

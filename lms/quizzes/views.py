@@ -17,7 +17,7 @@ from lms.auth.models import Role
 from lms.authoring.access import require_course_trainer, trainer_course_ids
 from lms.courses.models import Course
 from lms.courses.queries import course_by_slug
-from lms.db import utcnow
+from lms.db import begin_writing, reads_before_writing, utcnow
 from lms.enrolment import enrol_first
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
@@ -119,10 +119,11 @@ def _take_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
 @bp.route("/quiz-attempts/<int:attempt_id>", methods=["GET", "POST"])
 @allow(AUTHENTICATED)
 @on_refusal(lambda attempt_id: url_for("quizzes.take", attempt_id=attempt_id))
+@reads_before_writing  # a cohort submitting at once: SQLite's write lock for the write only (issue 22)
 def take(attempt_id: int) -> str | Response:
-    attempt, _enrolment = _own_attempt(attempt_id)
+    attempt, enrolment = _own_attempt(attempt_id)
     if request.method == "POST":
-        return _send_answers(attempt)
+        return _send_answers(attempt, enrolment)
     quiz = attempt.quiz
     if services.close_overdue_on_read(attempt):
         flash(_("The time for this attempt ran out; it was graded on the answers saved in time."), "info")
@@ -140,12 +141,16 @@ def take(attempt_id: int) -> str | Response:
     )
 
 
-def _send_answers(attempt: QuizAttempt) -> Response:
+def _send_answers(attempt: QuizAttempt, enrolment: Enrolment) -> Response:
     """The POST of the take page: save or submit. A refusal the service raises goes back to the page
-    (@on_refusal of take); one it returns (too late, already submitted) is shown on the review."""
+    (@on_refusal of take); one it returns (too late, already submitted) is shown on the review.
+
+    Read in a shared transaction; the attempt and its enrolment are read again under the write lock
+    (the submission's claim is a conditional UPDATE anyway, and every answer is written from the form)."""
     form = AttemptForm()
     if not form.validate_on_submit():
         abort(400)
+    begin_writing(attempt, enrolment)
     saving = form.action.data == "save"
     refusal = services.answer_attempt(attempt, form.answers(request.form), submit=not saving)
     if refusal is not None:

@@ -42,6 +42,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
@@ -219,7 +220,7 @@ def _note(stale: Stale, obj: object, how: str) -> None:
             (how == "new" and finished)
             or how == "deleted"
             or (how == "dirty" and _changed(obj, ATTEMPT_COLUMNS))
-        ):
+        ) and not _outside_the_facts(obj):
             stale.enrolments.add(obj.enrolment_id)
             stale.enrolments.update(_old_values(obj, "enrolment_id"))
     elif isinstance(obj, Quiz):
@@ -230,6 +231,17 @@ def _note(stale: Stale, obj: object, how: str) -> None:
             stale.courses.add(obj.id)
     elif isinstance(obj, CourseRun) and (how == "deleted" or (how == "dirty" and _changed(obj, RUN_COLUMNS))):
         stale.runs.add(obj.id)
+
+
+def _outside_the_facts(attempt: QuizAttempt) -> bool:
+    """An attempt of a quiz known (from the session, no query) to be neither a pre- nor a post-test, still
+    of the same quiz: it changes no fact, so a practice or final quiz submission refreshes none (issue 22).
+    A quiz not in the session, or a quiz whose role changes in this flush, counts (the Quiz branch)."""
+    if _changed(attempt, ("quiz_id",)):
+        return False
+    session = inspect(attempt).session  # type: ignore[union-attr]  # a mapped instance always has a state
+    quiz = session.identity_map.get(identity_key(Quiz, attempt.quiz_id)) if session is not None else None
+    return isinstance(quiz, Quiz) and quiz.role not in (QuizRole.PRE_TEST, QuizRole.POST_TEST)
 
 
 def _old_values(obj: object, name: str) -> list[int]:
