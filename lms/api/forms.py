@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField, widgets
+from wtforms import IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from lms.api.tokens import MAX_DAYS, SCOPES, TokenRequest
@@ -17,7 +17,7 @@ class ScopeBoxes(SelectMultipleField):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    scopes = ScopeBoxes(_l("Scopes"), choices=[(key, label) for key, label in SCOPES.items()],
+    scopes = ScopeBoxes(_l("Scopes"), choices=[SelectChoice(key, label) for key, label in SCOPES.items()],
                         validators=[InputRequired()])  # fmt: skip
     days = IntegerField(_l("Valid for (days)"), default=90, validators=[InputRequired(), NumberRange(1, MAX_DAYS)])
 

@@ -21,7 +21,7 @@ from lms.api.problems import PROBLEM_TYPE, ApiProblem, field_error
 API_PREFIX = "/api/v1"
 
 
-def _refuse_invalid(request: Request, response: Response | None, error: Exception | None, *_: Any) -> None:
+def _refuse_invalid(request: Request, response: Response | None, error: Exception | None, *_rest: Any) -> None:
     """spectree's ``before`` hook: a refused request is a 422 problem naming each field."""
     if request.method not in ("GET", "HEAD", "DELETE") and request.get_data():
         if not request.is_json:
