@@ -29,11 +29,15 @@ PASSED_12 = {
 }
 
 
-def body(cmi_data: Any, sequence: int = 1, attempt: int = 1, session: str = "session-one", **extra: Any) -> dict:
+def body(
+    cmi_data: Any, sequence: int = 1, attempt: int = 1, session: str = "session-one", **extra: Any
+) -> dict:
     return {"attempt": attempt, "sequence": sequence, "session": session, "cmi": cmi_data, **extra}
 
 
-def test_a_commit_stores_the_data_and_a_satisfied_item_completes_its_lesson(app: Flask, make_user: Any) -> None:
+def test_a_commit_stores_the_data_and_a_satisfied_item_completes_its_lesson(
+    app: Flask, make_user: Any
+) -> None:
     setup = package_course()
     trainee = make_user()
     enrolment = enrol(setup.course, trainee)
@@ -42,14 +46,20 @@ def test_a_commit_stores_the_data_and_a_satisfied_item_completes_its_lesson(app:
     assert response.status_code == 200, response.get_data(as_text=True)
     db.session.rollback()
     attempt = db.session.query(PackageAttempt).one()
-    assert (attempt.completion_status, attempt.success_status, attempt.score_raw) == ("completed", "passed", 85)
+    assert (attempt.completion_status, attempt.success_status, attempt.score_raw) == (
+        "completed",
+        "passed",
+        85,
+    )
     assert attempt.location == "page-3" and attempt.suspend_data == "answers=a,b"
     assert attempt.total_seconds == 120
     assert "cmi.core.student_id" not in attempt.cmi
     completions = db.session.query(LessonCompletion).filter_by(enrolment_id=enrolment.id).all()
     assert [row.lesson_id for row in completions] == [setup.lesson.id]
     # the same commit again (a retry) and an older one change nothing
-    assert client.post(setup.commit_url, json=body({**PASSED_12, "cmi.core.score.raw": "10"})).status_code == 200
+    assert (
+        client.post(setup.commit_url, json=body({**PASSED_12, "cmi.core.score.raw": "10"})).status_code == 200
+    )
     db.session.rollback()
     assert db.session.get(PackageAttempt, attempt.id).score_raw == 85
 
@@ -97,7 +107,9 @@ def test_a_finished_attempt_is_kept_and_the_next_opening_starts_a_new_one(app: F
         ["not", "an", "object"],
     ],
 )
-def test_data_outside_the_model_is_refused_and_nothing_is_stored(app: Flask, make_user: Any, data: Any) -> None:
+def test_data_outside_the_model_is_refused_and_nothing_is_stored(
+    app: Flask, make_user: Any, data: Any
+) -> None:
     setup = package_course()
     trainee = make_user()
     enrol(setup.course, trainee)
@@ -159,7 +171,11 @@ def test_the_trainers_report_shows_status_score_and_interactions(
     setup = package_course()
     trainee = make_user(given_name="Leyla")
     enrolment = enrol(setup.course, trainee)
-    with_interaction = {**PASSED_12, "cmi.interactions.0.id": "q-passport", "cmi.interactions.0.result": "wrong"}
+    with_interaction = {
+        **PASSED_12,
+        "cmi.interactions.0.id": "q-passport",
+        "cmi.interactions.0.result": "wrong",
+    }
     UserClient(app, trainee).post(setup.commit_url, json=body(with_interaction))
     db.session.rollback()
     trainer = make_trainer(setup.course)
@@ -177,7 +193,11 @@ def test_scorm_2004_commits_are_checked_with_the_2004_model() -> None:
         {"cmi.completion_status": "completed", "cmi.success_status": "failed", "cmi.score.scaled": "0.4",
          "cmi.session_time": "PT1H2M3S", "cmi.entry": "resume"},
     )  # fmt: skip
-    assert (checked.completion_status, checked.success_status, checked.satisfied) == ("completed", "failed", False)
+    assert (checked.completion_status, checked.success_status, checked.satisfied) == (
+        "completed",
+        "failed",
+        False,
+    )
     assert checked.session_seconds == 3723 and "cmi.entry" not in checked.elements
     with pytest.raises(cmi.CmiRefused):
         cmi.check_commit("2004 4th", {"cmi.core.lesson_status": "passed"})  # a 1.2 element

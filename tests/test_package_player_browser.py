@@ -45,9 +45,15 @@ def test_a_scorm_12_package_stores_score_and_completion_and_resumes(
     page.locator("#package-player[data-state=saved]").wait_for()
     attempt = _attempt_row()
     assert attempt is not None
-    assert (attempt.completion_status, attempt.success_status, attempt.score_raw) == ("completed", "passed", 85)
+    assert (attempt.completion_status, attempt.success_status, attempt.score_raw) == (
+        "completed",
+        "passed",
+        85,
+    )
     assert attempt.cmi["cmi.interactions.0.id"] == "q1"
-    lessons = {row.lesson_id for row in db.session.query(LessonCompletion).filter_by(enrolment_id=enrolment.id)}
+    lessons = {
+        row.lesson_id for row in db.session.query(LessonCompletion).filter_by(enrolment_id=enrolment.id)
+    }
     assert lessons == {setup.lesson.id}  # the module's progress moved by the package's lesson
     frame = _play(page, live_server, setup.play_url)
     frame.locator("#out").filter(has_text="entry=resume location=page-3 suspend=answers=a,b").wait_for()
