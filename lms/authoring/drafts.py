@@ -65,7 +65,7 @@ def published_spec(course: Course) -> CourseSpec:
             slug=module.slug, title=module.title, translations=dict(sorted(module.translations.items()))
         )
         for lesson in module.lessons:
-            if not lesson.is_published:
+            if not lesson.is_published or lesson.package_id is not None:  # a package's items: lms/packages
                 continue
             spec.lessons.append(
                 LessonSpec(

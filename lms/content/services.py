@@ -86,7 +86,7 @@ def sync_course(spec: CourseSpec) -> SyncResult:
         if module.slug not in seen_modules:
             module.is_published = False
         for lesson in module.lessons:
-            if lesson.slug not in seen_lessons:
+            if lesson.slug not in seen_lessons and lesson.package_id is None:  # packages keep their own
                 lesson.is_published = False
     db.session.flush()
     sync_assessments(course, spec.banks, spec.quizzes)
