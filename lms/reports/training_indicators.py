@@ -19,7 +19,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from lms.auth.models import User
@@ -53,19 +53,35 @@ def _session_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
     return conditions + [column == value for column, value in run_filters if value is not None]
 
 
-def _person_conditions(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+def _person_conditions(filters: IndicatorFilters, sex: str | None = None) -> list[ColumnElement[bool]]:
     """The report's person filters: the person's country, the enrolment's authority (as the other
-    indicators)."""
+    indicators), and the trainings' own sex filter (SEX_FILTERS: "undisclosed" also takes the persons
+    whose sex is not recorded)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.country_code:
         conditions.append(User.country_code == filters.country_code)
     if filters.authority_id is not None:
         conditions.append(Enrolment.authority_id == filters.authority_id)
+    if sex == UNDISCLOSED:
+        conditions.append(or_(User.sex.is_(None), User.sex.not_in(DISCLOSED)))
+    elif sex in DISCLOSED:
+        conditions.append(User.sex == sex)
     return conditions
 
 
-def training_tables(filters: IndicatorFilters) -> TrainingTables:
-    """Every training figure for the total and each breakdown, in three queries."""
+DISCLOSED = ("female", "male")
+UNDISCLOSED = "undisclosed"
+SEX_FILTERS = (*DISCLOSED, UNDISCLOSED)  # the trainings' sex filter; anything else: all persons
+
+
+def sex_filter(value: str | None) -> str | None:
+    """The trainings' sex filter from a query argument: one of SEX_FILTERS, else None (all)."""
+    return value if value in SEX_FILTERS else None
+
+
+def training_tables(filters: IndicatorFilters, sex: str | None = None) -> TrainingTables:
+    """Every training figure for the total and each breakdown, in three queries. ``sex``: only the
+    attendance of persons of that sex (SEX_FILTERS), like the country and authority filters."""
     connection = db.session.connection()  # Core rows: no ORM result machinery for 25,000 lines
     sessions = connection.execute(
         select(
@@ -81,7 +97,7 @@ def training_tables(filters: IndicatorFilters) -> TrainingTables:
         .join(CourseRun, CourseRun.id == TrainingSession.run_id)
         .where(*_session_conditions(filters))
     ).all()
-    person_filters = _person_conditions(filters)
+    person_filters = _person_conditions(filters, sex_filter(sex))
     lines: Sequence[tuple[int, int]] = ()
     persons: dict[int, PersonRow] = {}
     if sessions:
@@ -133,14 +149,18 @@ def _from_json(raw: bytes) -> TrainingTables:
     )
 
 
-def cached_training_tables(filters: IndicatorFilters, seconds: int = CACHE_SECONDS) -> TrainingTables:
+def cached_training_tables(
+    filters: IndicatorFilters, seconds: int = CACHE_SECONDS, sex: str | None = None
+) -> TrainingTables:
     """The training figures, kept in the shared cache for a few minutes per set of filters, like the
     other indicators (lms.reports.indicator_queries.cached_indicator_tables)."""
-    key = "reports:trainings:" + hashlib.sha256(repr(sorted(asdict(filters).items())).encode()).hexdigest()
+    sex = sex_filter(sex)
+    described = repr(sorted(asdict(filters).items())) + f"|sex={sex}"
+    key = "reports:trainings:" + hashlib.sha256(described.encode()).hexdigest()
     raw = cache.get(key) if seconds > 0 else None
     if raw is not None:
         return _from_json(raw)
-    tables = training_tables(filters)
+    tables = training_tables(filters, sex)
     if seconds > 0:
         cache.set(key, _to_json(tables, utcnow()), seconds)
     return tables

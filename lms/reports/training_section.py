@@ -22,6 +22,7 @@ from lms.reports.training_figures import (
     TrainingTables,
     training_row,
 )
+from lms.reports.training_indicators import sex_filter
 
 PERIODS = ("year", "quarter", "month")
 TABLE_DIMENSIONS = (*PERSON_DIMENSIONS, "modality")
@@ -39,6 +40,8 @@ class TrainingSection:
     bars: list[Bar]
     chart: Markup
     summaries: list[str]  # one sentence per year
+    sex: str | None = None  # the section's own sex filter (training_indicators.SEX_FILTERS), None: all
+    sex_choices: tuple[tuple[str, str], ...] = ()  # (value, label) for its select, "" first (all)
 
 
 def _modality_label(key: str | None) -> str:
@@ -99,8 +102,21 @@ def summary_sentence(row: TrainingRow, threshold: int | None) -> str:
     )  # fmt: skip
 
 
+def sex_choices() -> tuple[tuple[str, str], ...]:
+    return (
+        ("", _("All")),
+        ("female", _("Female")),
+        ("male", _("Male")),
+        ("undisclosed", _("Not disclosed or not recorded")),
+    )
+
+
 def training_section(
-    tables: TrainingTables, threshold: int | None, period: str | None, person_label: Labeller
+    tables: TrainingTables,
+    threshold: int | None,
+    period: str | None,
+    person_label: Labeller,
+    sex: str | None = None,
 ) -> TrainingSection:
     unit = period if period in PERIODS else "quarter"
     periods = _rows(tables, unit, person_label, threshold)
@@ -124,6 +140,8 @@ def training_section(
         bars=bars,
         chart=chart,
         summaries=[summary_sentence(row, threshold) for row in years],
+        sex=sex_filter(sex),
+        sex_choices=sex_choices(),
     )
 
 

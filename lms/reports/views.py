@@ -403,6 +403,11 @@ def _survey_section(
     )
 
 
+def _sex_arg() -> str | None:
+    """The trainings' own sex filter (lms.reports.training_indicators.sex_filter checks it)."""
+    return request.args.get("training_sex")
+
+
 @bp.route("/indicators")
 @allow(Role.ADMIN)
 def indicators_report() -> tuple[str, int]:
@@ -411,7 +416,7 @@ def indicators_report() -> tuple[str, int]:
     total, breakdowns = _indicator_rows(tables, choices, state.threshold)
     threshold = state.threshold
     charts = _indicator_charts(tables, breakdowns, threshold)
-    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds())
+    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds(), _sex_arg())
     return render_template(
         "reports/indicators.html",
         form=form,
@@ -428,7 +433,7 @@ def indicators_report() -> tuple[str, int]:
         hours_per_day=HOURS_PER_TRAINING_DAY,
         export_args=_args_without("format"),
         surveys=_survey_section(state, choices),
-        trainings=training_section(trainings, threshold, form.period.data, _labeller(choices)),
+        trainings=training_section(trainings, threshold, form.period.data, _labeller(choices), _sex_arg()),
     ), (400 if form.errors else 200)  # a filter it could not use: the form says which
 
 
@@ -442,7 +447,7 @@ def indicators_export() -> Response:
     rows: list[list[Any]] = [["total", *total.values()]]
     for dimension, items in breakdowns.items():
         rows.extend([dimension, *item.values()] for item in items)
-    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds())
+    trainings = training_indicators.cached_training_tables(state.filters, _cache_seconds(), _sex_arg())
     rows += training_export_rows(trainings, state.threshold, _labeller(choices))
     return _download("indicators", (*INDICATOR_HEADER, *TRAINING_HEADER), rows)
 
