@@ -130,7 +130,7 @@ def test_quiz_results_and_attendance_follow_the_rules() -> None:
     assert again["id"] == passed["id"] != failed["id"]
     assert passed["context"]["registration"] == failed["context"]["registration"]
     with pytest.raises(ValueError):
-        xapi.registered(learning(), datetime(2027, 3, 1, 9, 30))  # noqa: DTZ001  # a naive time is refused
+        xapi.registered(learning(), datetime(2027, 3, 1, 9, 30))  # a naive time is refused
 
 
 def test_the_validator_catches_broken_statements() -> None:
