@@ -57,6 +57,9 @@ SHARED_ARGUMENTS = {
     "session_id", "scan_id",
     "check_in_code",  # the room's rotating code: names a session's moment, not a person
     "form_id", "item_id", "item_type",  # survey forms: admins only, they name no person
+    # an authority's webhook subscription: its focal points and admins; another authority's focal point
+    # gets 404 and changes nothing (tests/test_integrations_access.py walks every such route)
+    "subscription_id",
 }  # fmt: skip
 # Public by design: anyone holding a certificate code may verify it.
 PUBLIC_BY_DESIGN = {"certificates.verify", "certificates.public_credential"}
