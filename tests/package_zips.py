@@ -65,8 +65,10 @@ def manifest_2004(edition: str) -> str:
     <item identifier="three" identifierref="r2" parameters="#end"><title>Summary</title></item>
   </organization></organizations>
   <resources>
-    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"><file href="one.html"/></resource>
-    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"><file href="two.html"/></resource>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html">
+      <file href="one.html"/></resource>
+    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html">
+      <file href="two.html"/></resource>
   </resources>
 </manifest>
 """

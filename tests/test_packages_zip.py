@@ -78,7 +78,7 @@ def test_manifest_pointing_at_a_missing_file_names_it(tmp_path: Path) -> None:
 
 
 def test_resource_without_href_names_line_and_resource(tmp_path: Path) -> None:
-    manifest = manifest_2004("4th").replace('href="two.html"><file', "><file")
+    manifest = manifest_2004("4th").replace(' href="two.html">', ">")
     message = refusal(tmp_path, zip_bytes(FILES_2004, manifest))
     line = next(n for n, text in enumerate(manifest.splitlines(), 1) if 'identifier="r2"' in text)
     assert message == f"imsmanifest.xml line {line}: resource 'r2' has no href."
