@@ -16,6 +16,7 @@ from lms.jobs.cli import jobs_group
 from lms.notifications.cli import mail_group
 from lms.ops.cli import backup_command, restore_command
 from lms.orgs.cli import orgs_group
+from lms.packages.cli import packages_group
 from lms.reports.cli import reports_group
 from lms.sessions.cli import sessions_group
 from lms.surveys.cli import surveys_group
@@ -30,7 +31,7 @@ def register_cli(app: Flask) -> None:
     for group in (
         orgs_group, content_group, audit_group, certificates_group, mail_group, demo_group, admin_group,
         enrolment_group, jobs_group, authoring_group, backup_command, restore_command, reports_group,
-        surveys_group, sessions_group,
+        surveys_group, sessions_group, packages_group,
     ):  # fmt: skip
         if group.name not in lms_group.commands:
             lms_group.add_command(group)
