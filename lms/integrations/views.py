@@ -18,7 +18,7 @@ from lms.auth.models import Role, User
 from lms.integrations import queries, subscriptions, xapi_outbox
 from lms.integrations.events import note_for_after_commit
 from lms.integrations.forms import LrsForm, SubscriptionForm
-from lms.unit_of_work import on_refusal, refusals_into
+from lms.unit_of_work import refusals_into
 
 bp = Blueprint("integrations", __name__)
 
@@ -78,7 +78,6 @@ def webhook(subscription_id: int) -> str:
 
 @bp.post("/integrations/webhooks/<int:subscription_id>/pause")
 @allow(Role.ADMIN, Role.FOCAL_POINT)
-@on_refusal(_back_to)
 def pause_webhook(subscription_id: int) -> BaseResponse:
     actor = _actor()
     subscriptions.pause(actor, subscriptions.subscription_for(actor, subscription_id))
@@ -88,7 +87,6 @@ def pause_webhook(subscription_id: int) -> BaseResponse:
 
 @bp.post("/integrations/webhooks/<int:subscription_id>/resume")
 @allow(Role.ADMIN, Role.FOCAL_POINT)
-@on_refusal(_back_to)
 def resume_webhook(subscription_id: int) -> BaseResponse:
     actor = _actor()
     subscription = subscriptions.subscription_for(actor, subscription_id)
@@ -100,7 +98,6 @@ def resume_webhook(subscription_id: int) -> BaseResponse:
 
 @bp.post("/integrations/webhooks/<int:subscription_id>/delete")
 @allow(Role.ADMIN, Role.FOCAL_POINT)
-@on_refusal(_back_to)
 def delete_webhook(subscription_id: int) -> BaseResponse:
     actor = _actor()
     subscriptions.delete(actor, subscriptions.subscription_for(actor, subscription_id))
