@@ -9,7 +9,16 @@ from sqlalchemy import select
 from lms.auth.services import find_user_by_email
 from lms.certificates.models import Certificate
 from lms.db import utcnow
-from lms.demo.sessions_demo import BLENDED, WEEKLY, WORKSHOP, load_demo_sessions
+from lms.demo.sessions_demo import (
+    BLENDED,
+    CHISINAU_BLENDED,
+    KYIV_IN_PERSON,
+    SPRING_ONLINE,
+    SUMMER_ONLINE,
+    WEEKLY,
+    WORKSHOP,
+    load_demo_sessions,
+)
 from lms.enrolment.models import CourseRun, Enrolment
 from lms.extensions import db
 from lms.sessions import queries
@@ -45,4 +54,23 @@ def test_the_demo_has_a_workshop_a_weekly_class_and_a_blended_run(app: Flask) ->
     assert olena is not None
     line = queries.next_session_for(olena.id)
     assert line is not None and line.run.title == WEEKLY
+    # The older demo runs (services.py, cohort.py) have sessions where their modality has sittings.
+    kyiv = queries.run_sessions(run_titled(KYIV_IN_PERSON).id)
+    assert len(kyiv) == 3 and {s.format for s in kyiv} == {"in_person"}
+    night = next(s for s in kyiv if s.title.startswith("Night"))
+    assert night.minutes == 240  # 21:00-01:00 in Kyiv: one session across midnight
+    assert {s.format for s in queries.run_sessions(run_titled(CHISINAU_BLENDED).id)} == {
+        "in_person",
+        "hybrid",
+    }
+    assert len(queries.run_sessions(run_titled(SPRING_ONLINE).id)) == 4
+    summer = run_titled(SUMMER_ONLINE)
+    assert len(queries.run_sessions(summer.id)) == 4 and summer.session_minutes == 240
+    attended = list(
+        db.session.scalars(select(Enrolment.attended_minutes).where(Enrolment.run_id == summer.id))
+    )
+    assert any(minutes > 0 for minutes in attended)
+    for modality in ("in_person", "blended", "online_scheduled"):  # every modality with sittings shows them
+        runs = db.session.scalars(select(CourseRun).where(CourseRun.modality == modality)).all()
+        assert runs and all(r.session_minutes > 0 for r in runs if not r.is_default), modality
     assert load_demo_sessions() == 0  # idempotent

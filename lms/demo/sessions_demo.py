@@ -23,12 +23,20 @@ from lms.demo.cohort import _take
 from lms.enrolment import completion as enrolment_completion
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
-from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, EnrolmentMethod, Modality
+from lms.enrolment.models import (
+    ACTIVE_STATUSES,
+    CourseRun,
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentMethod,
+    Modality,
+)
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizRole
 from lms.sessions.attendance import record_attendance
 from lms.sessions.models import TrainingSession
+from lms.sessions.scheduling import local_span
 from lms.sessions.services import SessionData, schedule_session
 
 WORKSHOP = "Document fraud: first-line workshop, Chisinau"
@@ -56,22 +64,126 @@ BLENDED_PEOPLE = ("bekzod.rakhimov", "aleksandra.lis", "salma.benali", "giorgi.b
 
 
 def load_demo_sessions() -> int:
-    """Create the three runs with their sessions and people; returns the number of sessions written."""
+    """Create the three runs with their sessions and people, and give the older demo runs (services.py,
+    cohort.py) sessions where their modality has them; returns the number of sessions written."""
     admin, trainer = find_user_by_email("admin@academy.test"), find_user_by_email("trainer@academy.test")
     if admin is None or trainer is None:
-        return 0
-    if db.session.scalar(select(CourseRun.id).where(CourseRun.title == WORKSHOP).limit(1)) is not None:
         return 0
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     needed = ("document-fraud-first-line", "vulnerable-persons-referral", "ibm-foundations")
     if any(slug not in courses for slug in needed):
         return 0
-    rng = Random(2020)  # noqa: S311  # demo marks, not secrets
-    written = _workshop(admin, trainer, courses["document-fraud-first-line"], rng)
-    written += _weekly(admin, trainer, courses["vulnerable-persons-referral"], rng)
-    written += _blended(admin, trainer, courses["ibm-foundations"])
+    written = 0
+    if db.session.scalar(select(CourseRun.id).where(CourseRun.title == WORKSHOP).limit(1)) is None:
+        rng = Random(2020)  # noqa: S311  # demo marks, not secrets
+        written += _workshop(admin, trainer, courses["document-fraud-first-line"], rng)
+        written += _weekly(admin, trainer, courses["vulnerable-persons-referral"], rng)
+        written += _blended(admin, trainer, courses["ibm-foundations"])
+    written += _older_runs(trainer)
     db.session.flush()
     return written
+
+
+# --- The older demo runs (lms/demo/services.py, lms/demo/cohort.py) -----------------------------------------
+# Each gets sessions once: a run that has any is left alone (idempotent). The self-paced cohort has none:
+# a self-paced run has no sitting by definition.
+
+SPRING_ONLINE = "Vulnerable persons referral — online cohort, spring"
+CHISINAU_BLENDED = "IBM foundations — blended, Chișinău"
+KYIV_IN_PERSON = "Detecting document fraud — Kyiv, in person"
+SUMMER_ONLINE = "IBM foundations — online cohort, summer"
+KYIV_VENUE = {
+    "venue_name": "State Border Guard Service, training hall 1",
+    "venue_address": "Volodymyrska St. 26",
+    "venue_city": "Kyiv",
+    "venue_country": "UA",
+}
+BORYSPIL = {
+    "venue_name": "Boryspil airport, border checkpoint",
+    "venue_city": "Boryspil",
+    "venue_country": "UA",
+}
+SPRING_MEETING = "https://meet.academy.test/vulnerable-persons-spring"
+SUMMER_MEETING = "https://meet.academy.test/ibm-foundations-summer"
+
+
+def _older_runs(trainer: User) -> int:
+    runs = {
+        run.title: run
+        for run in db.session.scalars(
+            select(CourseRun).where(
+                CourseRun.title.in_((SPRING_ONLINE, CHISINAU_BLENDED, KYIV_IN_PERSON, SUMMER_ONLINE))
+            )
+        )
+    }
+    with_sessions = set(db.session.scalars(select(TrainingSession.run_id).where(
+        TrainingSession.run_id.in_([run.id for run in runs.values()]))))  # fmt: skip
+    makers = {SPRING_ONLINE: _spring_online, CHISINAU_BLENDED: _chisinau_blended,
+              KYIV_IN_PERSON: _kyiv_in_person, SUMMER_ONLINE: _summer_online}  # fmt: skip
+    written = 0
+    for title, make in makers.items():
+        run = runs.get(title)
+        if run is not None and run.id not in with_sessions and run.starts_on is not None:
+            written += make(run, trainer)
+    return written
+
+
+def _spring_online(run: CourseRun, trainer: User) -> int:
+    """Four weekly live classes from the run's first day (online, times in Vienna)."""
+    assert run.starts_on is not None  # noqa: S101  # checked by the caller
+    for week in range(4):
+        _session(run, trainer, f"Live class {week + 1}: referral in practice",
+                 run.starts_on + timedelta(weeks=week), time(14), time(15, 30), "Europe/Vienna",
+                 format="online", meeting_url=SPRING_MEETING)  # fmt: skip
+    return 4
+
+
+def _chisinau_blended(run: CourseRun, trainer: User) -> int:
+    """Two workshop days in Chisinau two weeks into the run; the second is hybrid (in the room or online)."""
+    assert run.starts_on is not None  # noqa: S101
+    day = run.starts_on + timedelta(days=14)
+    _session(run, trainer, "Workshop day 1: IBM pillars in practice", day, time(9, 30), time(17),
+             "Europe/Chisinau", agenda_md="Exercises in groups on the four tiers of access control.",
+             **CHISINAU_VENUE)  # fmt: skip
+    _session(run, trainer, "Workshop day 2: inter-agency cooperation (hybrid)", day + timedelta(days=1),
+             time(9, 30), time(13), "Europe/Chisinau", format="hybrid", meeting_url=SUMMER_MEETING,
+             **CHISINAU_VENUE)  # fmt: skip
+    return 2
+
+
+def _kyiv_in_person(run: CourseRun, trainer: User) -> int:
+    """Two days in a Kyiv training hall and, between them, a night at the airport's checkpoint across
+    midnight (one session from 21:00 to 01:00)."""
+    assert run.starts_on is not None  # noqa: S101
+    first = run.starts_on
+    _session(run, trainer, "Day 1: security features and forgery types", first, time(9), time(17),
+             "Europe/Kyiv", capacity=12, **KYIV_VENUE)  # fmt: skip
+    _session(run, trainer, "Night shift observation at the checkpoint", first, time(21), time(1),
+             "Europe/Kyiv", capacity=6, **BORYSPIL)  # fmt: skip
+    _session(run, trainer, "Day 2: practical checks with UV and loupe", first + timedelta(days=1), time(10),
+             time(17), "Europe/Kyiv", capacity=12, **KYIV_VENUE)  # fmt: skip
+    return 3
+
+
+def _summer_online(run: CourseRun, trainer: User) -> int:
+    """A monthly live Q&A over the past cohort's weeks, with the check-ins of those who held a place."""
+    assert run.starts_on is not None  # noqa: S101
+    active = Enrolment.status.in_(ACTIVE_STATUSES)
+    places = list(
+        db.session.scalars(select(Enrolment).where(Enrolment.run_id == run.id, active).order_by(Enrolment.id))
+    )
+    count = 0
+    for month in range(4):
+        day = run.starts_on + timedelta(weeks=4 * month + 1)
+        session = _session(
+            run, trainer, f"Live Q&A {month + 1}", day, time(11), time(12), "Europe/Vienna",
+            format="online", meeting_url=SUMMER_MEETING,
+        )  # fmt: skip
+        count += 1
+        for index, enrolment in enumerate(places):
+            if (index + month) % 5:  # four in five attend each one
+                record_attendance(session, enrolment, "present", source="check_in", actor_id=None)
+    return count
 
 
 def _run(
@@ -102,8 +214,10 @@ def _people(run: CourseRun, names: Sequence[str]) -> list[Enrolment]:
 
 def _session(run: CourseRun, trainer: User, title: str, day: date, start: time, end: time, zone: str,
              **place: object) -> TrainingSession:  # fmt: skip
+    """An end before the start is the next day, as on the form (scheduling.local_span)."""
+    starts_local, ends_local = local_span(day, start, end)
     data = SessionData(
-        title=title, starts_local=datetime.combine(day, start), ends_local=datetime.combine(day, end),
+        title=title, starts_local=starts_local, ends_local=ends_local,
         timezone=zone, trainer_ids=frozenset({trainer.id}), **place,  # type: ignore[arg-type]
     )  # fmt: skip
     return schedule_session(run, data, actor_id=trainer.id)
