@@ -42,6 +42,7 @@ from lms.yaml_lines import LineDict, line_of
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_PATTERN = re.compile(SLUG)
+PACKAGE_FILE = r"^packages/[a-z0-9]+(?:-[a-z0-9]+)*\.zip$"  # a SCORM package of a module (lms/packages)
 DELIVERY_MODES = ("online", "blended", "in_person")
 COMPLETION_MODES = ("manual", "on_read")
 VIDEO_URL = r"^https?://\S+$"
@@ -190,6 +191,20 @@ class _ModuleBase(FileModel):
         Field(min_length=1, description="lesson slugs: modules/<module>/<lesson>.md"),
         Says("module '{slug}' must list at least one lesson"),
     ]
+    packages: Annotated[
+        list[
+            Annotated[
+                str,
+                Field(pattern=PACKAGE_FILE),
+                Says(
+                    "package '{value}' must be a file packages/<name>.zip (name: lowercase, digits, hyphens)"
+                ),
+            ]
+        ]
+        | None,
+        Field(description="SCORM packages (zip files in packages/ beside course.yml), after the lessons"),
+        Says("'packages' must list zip files: packages/<name>.zip"),
+    ] = None
 
     @classmethod
     def _own_message(cls, error: Any, data: Any) -> str | None:

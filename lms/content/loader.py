@@ -21,6 +21,8 @@ import yaml
 
 from lms.content.file_models import SLUG_PATTERN, CourseFile, LessonFrontMatter, line_at, validate_file
 from lms.content.quiz_loader import BankSpec, QuizSpec, load_assessments
+from lms.packages.extraction import MANIFEST_NAME, PackageRefused, ZipLimits, inspect_zip, read_member
+from lms.packages.manifest import parse_manifest
 from lms.yaml_lines import LineDict, line_of, load_yaml_with_lines
 
 __all__ = ["SLUG_PATTERN", "CourseSpec", "LessonSpec", "LessonText", "ModuleSpec", "load_all", "load_course"]
@@ -56,11 +58,23 @@ class LessonSpec:
 
 
 @dataclass
+class PackageFileSpec:
+    """A SCORM package a module lists (``packages/<slug>.zip``), checked as an upload would be; the sync
+    imports it (lms.packages.services) after the module's lessons."""
+
+    slug: str
+    file: str  # relative to the course folder
+    sha256: str  # of the zip: a changed zip changes the course's content hash
+    source: str  # the zip's absolute path (left out of the content hash)
+
+
+@dataclass
 class ModuleSpec:
     slug: str
     title: str
     translations: dict[str, str] = field(default_factory=dict)
     lessons: list[LessonSpec] = field(default_factory=list)
+    packages: list[PackageFileSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +98,15 @@ class CourseSpec:
     quizzes: list[QuizSpec] = field(default_factory=list)
 
     def content_hash(self) -> str:
-        encoded = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
+        data = asdict(self)
+        for module in data[
+            "modules"
+        ]:  # where the zips lie is not content; a course without any hashes as before
+            for package in module["packages"]:
+                del package["source"]
+            if not module["packages"]:
+                del module["packages"]
+        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(encoded).hexdigest()
 
 
@@ -225,8 +247,34 @@ def _load_modules(
             )
             if lesson is not None:
                 module.lessons.append(lesson)
+        for position, file in enumerate(raw.packages or []):
+            line = line_at(data, ("modules", index, "packages", position))
+            package = _load_package(folder, file, path, line, collector)
+            if package is not None:
+                module.packages.append(package)
         modules.append(module)
+    slugs = [package.slug for module in modules for package in module.packages]
+    for slug in sorted({slug for slug in slugs if slugs.count(slug) > 1}):
+        collector.add(path, line_of(data, "modules"), f"package packages/{slug}.zip is listed twice")
     return modules
+
+
+def _load_package(
+    folder: Path, file: str, manifest: Path, line: int, collector: _Collector
+) -> PackageFileSpec | None:
+    """The zip checked as the import will check it (default limits), without extracting anything."""
+    zip_path = folder / file
+    if not zip_path.is_file():
+        collector.add(manifest, line, f"package file {collector.rel(zip_path)} does not exist")
+        return None
+    try:
+        contents = inspect_zip(zip_path, ZipLimits())
+        parse_manifest(read_member(zip_path, MANIFEST_NAME, 2 * 1024 * 1024), contents.names)
+    except PackageRefused as refused:
+        collector.add(manifest, line, f"package {file}: {refused.message}")
+        return None
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    return PackageFileSpec(slug=Path(file).stem, file=file, sha256=digest, source=str(zip_path.resolve()))
 
 
 def _load_lesson(

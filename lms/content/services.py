@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from lms.content.markdown import render_markdown
 from lms.content.quiz_sync import sync_assessments
 from lms.courses.models import Course, Lesson, LessonTranslation, Module
 from lms.extensions import db
+from lms.packages.services import import_package
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ def sync_course(spec: CourseSpec) -> SyncResult:
             if lesson.slug not in seen_lessons and lesson.package_id is None:  # packages keep their own
                 lesson.is_published = False
     db.session.flush()
+    for module_spec in spec.modules:  # SCORM packages: a changed zip is a new version (lms.packages)
+        module = next(m for m in course.modules if m.slug == module_spec.slug)
+        for package in module_spec.packages:
+            import_package(module, Path(package.source), actor=None, slug=package.slug)
     sync_assessments(course, spec.banks, spec.quizzes)
     return SyncResult(spec.slug, outcome, course)
 
