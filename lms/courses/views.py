@@ -22,12 +22,13 @@ from lms.enrolment import enrol_first
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.completion import complete_on_reading
-from lms.enrolment.models import Enrolment
+from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import OutlineQuiz, course_question_specs, course_quizzes, outline_quizzes
 from lms.sessions import queries as session_queries
+from lms.surveys.queries import open_surveys_of_places
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
@@ -46,11 +47,16 @@ def catalogue() -> str:
 @bp.route("/dashboard")
 @allow(AUTHENTICATED)
 def dashboard() -> str:
+    # The next session and the surveys to answer come from the places already read (issue 22): a
+    # person with no active place asks for no session, one with no completed place for no survey.
+    rows = dashboard_rows(current_user.id)
+    completed = [row.enrolment.id for row in rows if row.enrolment.status == EnrolmentStatus.COMPLETED]
     return render_template(
         "courses/dashboard.html",
-        rows=dashboard_rows(current_user.id),
+        rows=rows,
         certificates=certificates_in_force(current_user.id),
-        next_session=session_queries.next_session_for(current_user.id),
+        next_session=session_queries.next_session_of_runs([row.run for row in rows]),
+        open_surveys=open_surveys_of_places(completed),
         language=current_language(),
     )
 

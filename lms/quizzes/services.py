@@ -94,7 +94,7 @@ def running_attempt(enrolment_id: int, quiz_id: int) -> QuizAttempt | None:
 
 # Built once (a statement object keeps its cache key): a cohort starts its quiz at the same moment.
 @cache
-def _attempt_tally() -> Select[tuple[int, int | None]]:
+def _attempt_tally() -> Select[tuple[int, int]]:
     return select(func.count(), func.max(QuizAttempt.number)).where(
         QuizAttempt.enrolment_id == bindparam("enrolment_id"), QuizAttempt.quiz_id == bindparam("quiz_id")
     )

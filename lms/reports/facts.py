@@ -239,7 +239,7 @@ def _outside_the_facts(attempt: QuizAttempt) -> bool:
     A quiz not in the session, or a quiz whose role changes in this flush, counts (the Quiz branch)."""
     if _changed(attempt, ("quiz_id",)):
         return False
-    session = inspect(attempt).session  # type: ignore[union-attr]  # a mapped instance always has a state
+    session: Session | None = inspect(attempt).session
     quiz = session.identity_map.get(identity_key(Quiz, attempt.quiz_id)) if session is not None else None
     return isinstance(quiz, Quiz) and quiz.role not in (QuizRole.PRE_TEST, QuizRole.POST_TEST)
 

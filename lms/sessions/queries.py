@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.auth.models import Role, User, UserRole
@@ -100,6 +101,33 @@ def next_session_for(user_id: int, now: datetime | None = None) -> SessionLine |
         .limit(1)
     ).first()
     return SessionLine(row[0], row[1]) if row is not None else None
+
+
+def next_session_of_runs(runs: Collection[CourseRun], now: datetime | None = None) -> SessionLine | None:
+    """The same "Next session" from runs already read (the dashboard's active places): no join of the
+    person's places, a statement built once, and none at all without a run (issue 22). One query."""
+    by_id = {run.id: run for run in runs}
+    if not by_id:
+        return None
+    session = db.session.scalars(
+        _next_session_of_runs(), {"run_ids": list(by_id), "now": now or utcnow()}
+    ).first()
+    return SessionLine(session, by_id[session.run_id]) if session is not None else None
+
+
+@cache
+def _next_session_of_runs() -> Select[tuple[TrainingSession]]:
+    # Built once (a statement object keeps its cache key): the dashboard is the trainee's home page.
+    return (
+        select(TrainingSession)
+        .where(
+            TrainingSession.run_id.in_(bindparam("run_ids", expanding=True)),
+            TrainingSession.cancelled_at.is_(None),
+            TrainingSession.ends_at > bindparam("now"),
+        )
+        .order_by(TrainingSession.starts_at, TrainingSession.id)
+        .limit(1)
+    )
 
 
 def trainer_sessions(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from lms.courses.models import Course
 from lms.db import utcnow
@@ -71,6 +72,54 @@ def open_surveys(user_id: int) -> list[OpenSurvey]:
         )
         for invitation, kind, required, run_title, course_title, course_language in rows
     ]
+
+
+def open_surveys_of_places(enrolment_ids: list[int]) -> list[OpenSurvey]:
+    """``open_surveys`` from the places a page has already read (the dashboard's completed places: only a
+    completed place is ever invited, and a completed place stays completed): no query without one, and
+    otherwise a statement built once that starts from the invitations' enrolment index (issue 22)."""
+    if not enrolment_ids:
+        return []
+    rows = db.session.execute(_open_surveys_of_places(), {"ids": enrolment_ids, "now": utcnow()}).all()
+    return [
+        OpenSurvey(
+            invitation_id=row[0],
+            opens_at=row[1],
+            closes_at=row[2],
+            kind=row[3],
+            required_for_certificate=row[4],
+            run_title=row[5],
+            course_title=row[6],
+            course_language=row[7],
+        )
+        for row in rows
+    ]
+
+
+@cache
+def _open_surveys_of_places() -> Select[tuple[int, datetime, datetime, str, bool, str, str, str]]:
+    return (
+        select(
+            SurveyInvitation.id,
+            SurveyInvitation.opens_at,
+            SurveyInvitation.closes_at,
+            RunSurvey.kind,
+            RunSurvey.required_for_certificate,
+            CourseRun.title,
+            Course.title,
+            Course.language,
+        )
+        .join(RunSurvey, SurveyInvitation.run_survey_id == RunSurvey.id)
+        .join(Enrolment, SurveyInvitation.enrolment_id == Enrolment.id)
+        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .join(Course, CourseRun.course_id == Course.id)
+        .where(
+            SurveyInvitation.enrolment_id.in_(bindparam("ids", expanding=True)),
+            SurveyInvitation.answered_on.is_(None),
+            SurveyInvitation.closes_at > bindparam("now"),
+        )
+        .order_by(SurveyInvitation.closes_at, SurveyInvitation.id)
+    )
 
 
 @dataclass(frozen=True)
