@@ -19,7 +19,9 @@ from tests.api_support import bearer, expire, for_authority, for_donor, nominati
 
 
 def api_rules(app: Flask) -> list[Rule]:
-    return [r for r in app.url_map.iter_rules() if getattr(app.view_functions[r.endpoint], SCOPES_ATTRIBUTE, None)]
+    return [
+        r for r in app.url_map.iter_rules() if getattr(app.view_functions[r.endpoint], SCOPES_ATTRIBUTE, None)
+    ]
 
 
 def url_of(rule: Rule, run_id: int) -> str:
@@ -27,7 +29,9 @@ def url_of(rule: Rule, run_id: int) -> str:
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
 
-def test_every_api_route_with_every_kind_of_token(app: Flask, make_user, make_authority, demo_course: Course) -> None:
+def test_every_api_route_with_every_kind_of_token(
+    app: Flask, make_user, make_authority, demo_course: Course
+) -> None:
     admin, focal, trainee = make_user(Role.ADMIN), make_user(Role.FOCAL_POINT), make_user(Role.TRAINEE)
     other_focal = make_user(Role.FOCAL_POINT, authority=make_authority())
     run = nomination_run(demo_course)
@@ -56,5 +60,7 @@ def test_every_api_route_with_every_kind_of_token(app: Flask, make_user, make_au
         for label, headers in allowed.items():
             response = client.open(url, method=method, headers=headers, json={} if method == "POST" else None)
             assert response.status_code not in (401, 500), (rule.rule, label, response.status_code)
-            if label == "donor" and not rule.rule.startswith(("/api/v1/indicators", "/api/v1/courses", "/api/v1/runs")):
+            if label == "donor" and not rule.rule.startswith(
+                ("/api/v1/indicators", "/api/v1/courses", "/api/v1/runs")
+            ):
                 assert response.status_code == 403, (rule.rule, label, response.status_code)

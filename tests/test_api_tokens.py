@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Flask
 from sqlalchemy import select, text
 
 from lms.api.models import ApiToken
-from lms.auth.models import Role, User
+from lms.auth.models import Role
 from lms.courses.models import Course
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.orgs.models import Authority
 from tests.api_support import bearer, expire, for_authority, for_donor, nomination_run, personal, token_of
 from tests.conftest import login
 
@@ -43,7 +40,9 @@ def test_the_secret_is_stored_only_as_a_hash(app: Flask, make_user) -> None:
                 assert secret[10:30] not in repr(tuple(row)), table.name
 
 
-def test_expired_and_revoked_tokens_get_401_and_change_nothing(app: Flask, make_user, demo_course: Course) -> None:
+def test_expired_and_revoked_tokens_get_401_and_change_nothing(
+    app: Flask, make_user, demo_course: Course
+) -> None:
     focal = make_user(Role.FOCAL_POINT)
     officer = make_user(authority=focal.authority)
     run = nomination_run(demo_course)
@@ -61,7 +60,9 @@ def test_expired_and_revoked_tokens_get_401_and_change_nothing(app: Flask, make_
     assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == officer.id)) is None
 
 
-def test_a_token_without_the_scope_gets_403_and_changes_nothing(app: Flask, make_user, demo_course: Course) -> None:
+def test_a_token_without_the_scope_gets_403_and_changes_nothing(
+    app: Flask, make_user, demo_course: Course
+) -> None:
     focal = make_user(Role.FOCAL_POINT)
     officer = make_user(authority=focal.authority)
     run = nomination_run(demo_course)
@@ -95,11 +96,15 @@ def test_an_authority_token_nominates_its_staff_and_reads_their_completions(
     assert sorted(item["person_id"] for item in listed) == sorted(o.id for o in officers)
     assert all("complete" in item["progress"] for item in listed)
     first = listed[0]["id"]
-    withdrawn = client.post(f"/api/v1/nominations/{first}/withdraw", json={"reason": "changed plans"}, headers=headers)
+    withdrawn = client.post(
+        f"/api/v1/nominations/{first}/withdraw", json={"reason": "changed plans"}, headers=headers
+    )
     assert withdrawn.status_code == 200 and withdrawn.json["status"] == EnrolmentStatus.WITHDRAWN
 
 
-def test_another_authoritys_token_sees_none_of_this_one(app: Flask, make_user, make_authority, demo_course) -> None:
+def test_another_authoritys_token_sees_none_of_this_one(
+    app: Flask, make_user, make_authority, demo_course
+) -> None:
     admin = make_user(Role.ADMIN)
     focal = make_user(Role.FOCAL_POINT)
     other_focal = make_user(Role.FOCAL_POINT, authority=make_authority())
@@ -112,7 +117,10 @@ def test_another_authoritys_token_sees_none_of_this_one(app: Flask, make_user, m
     theirs = bearer(for_authority(admin, other_focal.authority, other_focal))
     assert client.get(f"/api/v1/people/{officer.id}", headers=theirs).status_code == 404
     assert client.get(f"/api/v1/enrolments/{enrolment_id}", headers=theirs).status_code == 404
-    assert client.post(f"/api/v1/nominations/{enrolment_id}/withdraw", json={}, headers=theirs).status_code == 404
+    assert (
+        client.post(f"/api/v1/nominations/{enrolment_id}/withdraw", json={}, headers=theirs).status_code
+        == 404
+    )
     assert client.get("/api/v1/enrolments", headers=theirs).json["items"] == []
     assert db.session.get(Enrolment, enrolment_id).status == EnrolmentStatus.NOMINATED
 
@@ -125,7 +133,9 @@ def test_bad_bodies_get_422_naming_the_field(app: Flask, make_user, demo_course:
     cases = {
         "body": dict(data="{not json", content_type="application/json"),
         "run_id": dict(json={"run_id": "1", "person_id": officer.id, "justification": "x"}),
-        "colour": dict(json={"run_id": run.id, "person_id": officer.id, "justification": "x", "colour": "red"}),
+        "colour": dict(
+            json={"run_id": run.id, "person_id": officer.id, "justification": "x", "colour": "red"}
+        ),
         "justification": dict(json={"run_id": run.id, "person_id": officer.id}),
     }
     for field, request in cases.items():
@@ -163,7 +173,9 @@ def test_etag_gives_304_and_pagination_walks_every_course(app: Flask, make_user)
     course_id = db.session.scalar(select(Course.id).where(Course.slug == "course-3"))
     first = client.get(f"/api/v1/courses/{course_id}", headers=headers)
     assert first.status_code == 200 and first.headers["ETag"]
-    again = client.get(f"/api/v1/courses/{course_id}", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    again = client.get(
+        f"/api/v1/courses/{course_id}", headers={**headers, "If-None-Match": first.headers["ETag"]}
+    )
     assert again.status_code == 304 and again.data == b""
 
 
@@ -229,8 +241,8 @@ def test_admins_make_service_tokens(app: Flask, make_user) -> None:
     admin, focal = make_user(Role.ADMIN), make_user(Role.FOCAL_POINT)
     client = app.test_client()
     login(client, admin)
-    data = {"authority-name": "HR", "authority-scopes": ["people:read"], "authority-days": "30",
-            "authority-authority_id": str(focal.authority_id), "authority-acting_user_id": str(focal.id)}  # fmt: skip
+    data = {"authority-name": "HR", "authority-scopes": ["people:read"], "authority-days": "30"}
+    data |= {"authority-authority_id": str(focal.authority_id), "authority-acting_user_id": str(focal.id)}
     assert client.post("/admin/api-tokens/authority", data=data).status_code == 200
     token = db.session.scalar(select(ApiToken).where(ApiToken.authority_id == focal.authority_id))
     assert token is not None and token.kind == "authority"

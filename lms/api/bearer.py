@@ -82,7 +82,8 @@ def _note_use(token: ApiToken) -> None:
 
 def _rate() -> str:
     config = current_app.config
-    return f"{int(config.get('API_RATE_LIMIT', 600))} per {int(config.get('API_RATE_WINDOW_SECONDS', 60))} second"
+    amount, seconds = int(config.get("API_RATE_LIMIT", 600)), int(config.get("API_RATE_WINDOW_SECONDS", 60))
+    return f"{amount} per {seconds} second"
 
 
 def _token_key() -> str:

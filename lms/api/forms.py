@@ -19,7 +19,9 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     scopes = ScopeBoxes(_l("Scopes"), choices=[SelectChoice(key, label) for key, label in SCOPES.items()],
                         validators=[InputRequired()])  # fmt: skip
-    days = IntegerField(_l("Valid for (days)"), default=90, validators=[InputRequired(), NumberRange(1, MAX_DAYS)])
+    days = IntegerField(
+        _l("Valid for (days)"), default=90, validators=[InputRequired(), NumberRange(1, MAX_DAYS)]
+    )
 
     def token_request(self) -> TokenRequest:
         return TokenRequest(self.name.data or "", tuple(self.scopes.data or ()), int(self.days.data or 0))

@@ -21,7 +21,7 @@ from lms.orgs.models import Authority
 
 class TokenKind(enum.StrEnum):
     PERSONAL = "personal"  # acts as its owner, within the owner's roles
-    AUTHORITY = "authority"  # a service token: acts as a focal point of one authority, for that authority only
+    AUTHORITY = "authority"  # a service token: acts as one focal point, for that authority only
     DONOR = "donor"  # a service token for a donor's monitoring system: indicator figures only
 
 

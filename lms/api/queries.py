@@ -55,7 +55,11 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def page_of(query: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page:
-    rows = list(db.session.scalars(query.where(id_column > decode_cursor(cursor)).order_by(id_column).limit(limit + 1)))
+    rows = list(
+        db.session.scalars(
+            query.where(id_column > decode_cursor(cursor)).order_by(id_column).limit(limit + 1)
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if more else None)
@@ -137,4 +141,6 @@ def published_courses() -> Select[tuple[Course]]:
 
 
 def catalogue_runs() -> Select[tuple[CourseRun]]:
-    return select(CourseRun).join(Course, Course.id == CourseRun.course_id).where(Course.is_published.is_(True))
+    return (
+        select(CourseRun).join(Course, Course.id == CourseRun.course_id).where(Course.is_published.is_(True))
+    )

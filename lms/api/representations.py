@@ -23,8 +23,9 @@ from lms.reports.indicators import CellTotals
 
 def course(row: Course) -> schemas.Course:
     return schemas.Course(
-        id=row.id, slug=row.slug, title=row.title, summary=row.summary, language=row.language, level=row.level,
-        credits=float(row.credits) if row.credits is not None else None, notional_hours=row.notional_hours,
+        id=row.id, slug=row.slug, title=row.title, summary=row.summary, language=row.language,
+        level=row.level, credits=float(row.credits) if row.credits is not None else None,
+        notional_hours=row.notional_hours,
         delivery_mode=row.delivery_mode, updated_at=row.updated_at,
     )  # fmt: skip
 
@@ -43,7 +44,8 @@ def run(row: CourseRun) -> schemas.Run:
 def person(row: User) -> schemas.Person:
     return schemas.Person(
         id=row.id, given_name=row.given_name, family_name=row.family_name, email=row.email,
-        position=row.position, authority_id=row.authority_id, country_code=row.country_code, active=row.active,
+        position=row.position, authority_id=row.authority_id, country_code=row.country_code,
+        active=row.active,
     )  # fmt: skip
 
 

@@ -15,13 +15,16 @@ from flask import Request, Response
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.models import SecureType
 
 from lms.api.problems import PROBLEM_TYPE, ApiProblem, field_error
 
 API_PREFIX = "/api/v1"
 
 
-def _refuse_invalid(request: Request, response: Response | None, error: Exception | None, *_rest: Any) -> None:
+def _refuse_invalid(
+    request: Request, response: Response | None, error: Exception | None, *_rest: Any
+) -> None:
     """spectree's ``before`` hook: a refused request is a 422 problem naming each field."""
     if request.method not in ("GET", "HEAD", "DELETE") and request.get_data():
         if not request.is_json:
@@ -47,7 +50,10 @@ api_spec = SpecTree(
     annotations=False,
     before=_refuse_invalid,
     security_schemes=[
-        SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer", bearer_format="lms_…"))
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer", bearer_format="lms_…"),
+        )
     ],
     security={"bearer": []},
 )
@@ -57,7 +63,9 @@ def openapi_document() -> dict[str, Any]:
     """spectree's document with the API's paths only, the server prefix, and problem details typed as
     ``application/problem+json`` for every error answer."""
     document = copy.deepcopy(api_spec.spec)
-    document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith(API_PREFIX)}
+    document["paths"] = {
+        path: item for path, item in document["paths"].items() if path.startswith(API_PREFIX)
+    }
     for item in document["paths"].values():
         for operation in item.values():
             for status, answer in operation.get("responses", {}).items():

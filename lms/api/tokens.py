@@ -24,7 +24,7 @@ from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
 from lms.orgs.models import Authority
 
-TOKEN_PREFIX = "lms_"
+TOKEN_PREFIX = "lms_"  # noqa: S105  # a prefix, not a secret
 MAX_DAYS = 366
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute per token
 
@@ -91,7 +91,9 @@ def issue_personal(owner: User, request: TokenRequest) -> IssuedToken:
     return _issue(request, TokenKind.PERSONAL, owner.id, user_id=owner.id)
 
 
-def issue_for_authority(actor: User, authority: Authority, acting_as: User, request: TokenRequest) -> IssuedToken:
+def issue_for_authority(
+    actor: User, authority: Authority, acting_as: User, request: TokenRequest
+) -> IssuedToken:
     """An admin makes a service token that acts as ``acting_as``, a focal point of ``authority``."""
     _require_admin(actor)
     _checked(request)

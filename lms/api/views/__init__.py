@@ -18,7 +18,8 @@ from lms.extensions import csrf
 from lms.unit_of_work import abandon
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
-csrf.exempt(bp)  # bearer tokens only: no cookie authenticates a call, so there is no cross-site request to forge
+# Bearer tokens only: no cookie authenticates a call, so there is no cross-site request to forge.
+csrf.exempt(bp)
 
 ERRORS = ("HTTP_401", "HTTP_403", "HTTP_422", "HTTP_429")
 

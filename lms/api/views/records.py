@@ -21,7 +21,9 @@ from lms.reports.indicator_queries import IndicatorFilters, cached_indicator_tab
 
 @bp.get("/enrolments")
 @token_required("enrolments:read")
-@api_spec.validate(query=schemas.EnrolmentQuery, resp=answers(HTTP_200=schemas.EnrolmentPage), tags=["enrolments"])
+@api_spec.validate(
+    query=schemas.EnrolmentQuery, resp=answers(HTTP_200=schemas.EnrolmentPage), tags=["enrolments"]
+)
 def list_enrolments() -> Response:
     """Enrolments the caller may see, with progress and completion; `updated_since` for synchronisation."""
     query: schemas.EnrolmentQuery = request.context.query  # type: ignore[attr-defined]
@@ -53,7 +55,11 @@ def _acting_person(caller: Caller) -> User:
 
 @bp.post("/nominations")
 @token_required("nominations:write")
-@api_spec.validate(json=schemas.NominationIn, resp=answers("HTTP_404", "HTTP_409", "HTTP_415", HTTP_201=schemas.Enrolment), tags=["nominations"])
+@api_spec.validate(
+    json=schemas.NominationIn,
+    resp=answers("HTTP_404", "HTTP_409", "HTTP_415", HTTP_201=schemas.Enrolment),
+    tags=["nominations"],
+)
 def create_nomination() -> Response:
     """Nominate a member of the caller's authority's staff for a run (as the focal point pages do)."""
     body: schemas.NominationIn = request.context.json  # type: ignore[attr-defined]
@@ -68,7 +74,11 @@ def create_nomination() -> Response:
 
 @bp.post("/nominations/<int:enrolment_id>/withdraw")
 @token_required("nominations:write")
-@api_spec.validate(json=schemas.WithdrawalIn, resp=answers("HTTP_404", "HTTP_409", "HTTP_415", HTTP_200=schemas.Enrolment), tags=["nominations"])
+@api_spec.validate(
+    json=schemas.WithdrawalIn,
+    resp=answers("HTTP_404", "HTTP_409", "HTTP_415", HTTP_200=schemas.Enrolment),
+    tags=["nominations"],
+)
 def withdraw_nomination(enrolment_id: int) -> Response:
     """Withdraw a nomination or a place of the caller's staff (or the caller's own)."""
     body: schemas.WithdrawalIn | None = request.context.json  # type: ignore[attr-defined]
@@ -83,7 +93,9 @@ def withdraw_nomination(enrolment_id: int) -> Response:
 
 @bp.get("/certificates")
 @token_required("certificates:read")
-@api_spec.validate(query=schemas.ListQuery, resp=answers(HTTP_200=schemas.CertificatePage), tags=["certificates"])
+@api_spec.validate(
+    query=schemas.ListQuery, resp=answers(HTTP_200=schemas.CertificatePage), tags=["certificates"]
+)
 def list_certificates() -> Response:
     """Certificates of the people the caller may see; `updated_since`: issued, revoked or replaced since."""
     query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
@@ -114,10 +126,14 @@ def indicators() -> Response:
     """The donor indicators (the report's figures) for admins and donor tokens."""
     query: schemas.IndicatorQuery = request.context.query  # type: ignore[attr-defined]
     caller = current_caller()
-    admin = caller.token.kind == TokenKind.PERSONAL and caller.user is not None and caller.user.has_role(Role.ADMIN)
+    admin = (
+        caller.token.kind == TokenKind.PERSONAL
+        and caller.user is not None
+        and caller.user.has_role(Role.ADMIN)
+    )
     if not admin and caller.token.kind != TokenKind.DONOR:
         raise ApiProblem(403, _("Indicator figures are for administrators and donor tokens."))
-    filters = IndicatorFilters(date_from=query.date_from, date_to=query.date_to, course_id=query.course_id,
-                               country_code=query.country_code.upper() if query.country_code else None)  # fmt: skip
+    country = query.country_code.upper() if query.country_code else None
+    filters = IndicatorFilters(query.date_from, query.date_to, query.course_id, country_code=country)
     tables, computed_at = cached_indicator_tables(filters)
     return representations.json_response(representations.indicators(tables, computed_at))

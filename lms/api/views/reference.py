@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template
+from flask import current_app, render_template
+from flask.typing import ResponseReturnValue
 
 from lms.api.spec import openapi_document
 from lms.api.tokens import SCOPES
@@ -12,7 +13,7 @@ from lms.auth.access import PUBLIC, allow
 
 @bp.get("/openapi.json")
 @allow(PUBLIC)
-def openapi_json() -> Response:
+def openapi_json() -> ResponseReturnValue:
     """The OpenAPI 3.1 document, generated from the code."""
     return current_app.json.response(openapi_document())
 

@@ -20,7 +20,9 @@ from lms.unit_of_work import on_refusal, refusals_into
 bp = Blueprint("api_tokens", __name__)
 
 
-def _own_page(form: TokenForm, issued: tokens.IssuedToken | None = None, status: int = 200) -> tuple[str, int]:
+def _own_page(
+    form: TokenForm, issued: tokens.IssuedToken | None = None, status: int = 200
+) -> tuple[str, int]:
     page = render_template("api/tokens.html", form=form, tokens=tokens.tokens_of(current_user.id),
                            issued=issued, revoke_form=RevokeForm(), scopes=tokens.SCOPES)  # fmt: skip
     return page, status
@@ -56,7 +58,9 @@ def revoke_own_token(token_id: int) -> Response:
     return redirect(url_for("api_tokens.own_tokens"))
 
 
-def _admin_page(issued: tokens.IssuedToken | None = None, status: int = 200, **forms: object) -> tuple[str, int]:
+def _admin_page(
+    issued: tokens.IssuedToken | None = None, status: int = 200, **forms: object
+) -> tuple[str, int]:
     forms.setdefault("authority_form", AuthorityTokenForm(prefix="authority"))
     forms.setdefault("donor_form", TokenForm(prefix="donor"))
     page = render_template("api/admin_tokens.html", tokens=tokens.all_tokens(), issued=issued,
@@ -81,7 +85,9 @@ def new_authority_token() -> tuple[str, int]:
             form.authority_id.errors = [_("No such authority or person.")]
             return _admin_page(status=422, authority_form=form)
         with refusals_into(form):
-            return _admin_page(tokens.issue_for_authority(current_user, authority, acting, form.token_request()))
+            return _admin_page(
+                tokens.issue_for_authority(current_user, authority, acting, form.token_request())
+            )
     return _admin_page(status=422, authority_form=form)
 
 
