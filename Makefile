@@ -6,7 +6,7 @@ export FLASK_APP := lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint lint-imports format serve worker backup bench screenshots schema
+.PHONY: audit-deps install install-test chromium translations messages migrate setup run test test-postgres lint lint-imports format serve worker backup bench capacity screenshots schema
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -108,6 +108,26 @@ bench: install translations
 	@test -f $(BENCH_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms bench generate --size $(BENCH_SIZE)
 	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms certificates did >/dev/null
 	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(PY) -m bench.runner --instance $(BENCH_INSTANCE) $(BENCH_ARGS)
+
+# Capacity (issue 22, docs/performance.md "Issue 22: capacity"): Locust (the `bench` extra) drives gunicorn
+# on data set L, server on core 0 and Locust on core 1; steps of simulated trainees, then a sign-in wave.
+# CAPACITY_DB=postgresql uses CAPACITY_DATABASE_URL (its own database, with Redis); CAPACITY_ARGS=--quick
+# runs in about a minute, the default in 10-15 min. Rewrites its section of docs/performance.md.
+CAPACITY_DB ?= sqlite
+CAPACITY_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/capacity_l
+CAPACITY_INSTANCE ?= $(CURDIR)/instance/capacity-L$(if $(filter postgresql,$(CAPACITY_DB)),-pg)
+CAPACITY_URL := $(if $(filter postgresql,$(CAPACITY_DB)),$(CAPACITY_DATABASE_URL))
+CAPACITY_ARGS ?=
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
+
+capacity: $(VENV)/.installed-bench translations
+	@test -f $(CAPACITY_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(CAPACITY_INSTANCE) \
+		LMS_SQLALCHEMY_DATABASE_URI=$(CAPACITY_URL) $(FLASK) lms bench generate --size L
+	LMS_INSTANCE_PATH=$(CAPACITY_INSTANCE) LMS_SQLALCHEMY_DATABASE_URI=$(CAPACITY_URL) $(FLASK) lms certificates did >/dev/null
+	$(PY) -m bench.capacity.run --instance $(CAPACITY_INSTANCE) --db $(CAPACITY_DB) \
+		--database-url "$(CAPACITY_URL)" $(CAPACITY_ARGS)
 
 # docs/screenshots/<page>-<lang>-<desktop|phone>.png: the main pages of a throw-away demo academy, as each role,
 # in the four languages at 1280 and 360 px (docs/design.md). SCREENSHOT_ARGS="--languages ar --pages lesson".

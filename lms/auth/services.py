@@ -101,15 +101,26 @@ def register_user(data: Registration, roles: tuple[str, ...] = (Role.TRAINEE,)) 
 
 def authenticate(email: str, password: str) -> User | None:
     """The user when the credentials are right and the account is active, else None (no reason given)."""
+    user = password_matches(email, password)
+    if user is not None:
+        note_sign_in(user, password)
+    return user
+
+
+def password_matches(email: str, password: str) -> User | None:
+    """The active user whose password this is, else None: reads and the hash only, no write (the sign-in
+    view runs it in a reading transaction, so no database write lock is held during the hash)."""
     user = find_user_by_email(email)
     # The hash is checked even for an unknown email, so both answers take the same time.
     password_ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok:
+    if user is None or not password_ok or not user.active:
         return None
-    if not user.active:
-        return None
+    return user
+
+
+def note_sign_in(user: User, password: str) -> None:
+    """After ``password_matches``: a stronger hash when the parameters changed, and the sign-in time."""
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
-    return user

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
@@ -14,12 +14,14 @@ from wtforms import SelectChoice
 from lms.auth.access import ANONYMOUS, AUTHENTICATED, PUBLIC, allow
 from lms.auth.account import registration_refusal, self_register
 from lms.auth.forms import LoginForm, RegistrationForm
-from lms.auth.services import Registration, authenticate, end_sessions
+from lms.auth.models import User
+from lms.auth.services import Registration, end_sessions, note_sign_in, password_matches
 from lms.config import LANGUAGES
+from lms.db import begin_writing, reads_before_writing
 from lms.i18n import current_language
 from lms.ops import route_limits
 from lms.orgs.queries import authority_choices_by_country, country_choices
-from lms.security import sign_in_limits, two_factor
+from lms.security import sign_in_limits, sign_in_wave, two_factor
 from lms.security.sign_in_steps import begin_second_factor, complete_sign_in
 from lms.settings.models import RegistrationPolicy
 from lms.settings.services import get_settings
@@ -46,6 +48,7 @@ def safe_next_url(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANONYMOUS)
+@reads_before_writing  # the password hash runs in a reading transaction (_checked_password)
 def login() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     form = LoginForm()
     if not form.validate_on_submit():
@@ -53,21 +56,54 @@ def login() -> tuple[str, int] | tuple[str, int, dict[str, str]] | Response:
     email = form.email.data or ""
     # Per address, per account and address, and a growing delay per account, counted in Redis or
     # the database (all workers share it); docs/security.md, "Sign-in limits".
+    begin_writing()
     check = sign_in_limits.check_sign_in(email)
     if not check.allowed:
         return _sign_in_refused(form, email, check)
-    user = authenticate(email, form.password.data or "")
+    user = _checked_password(form, email, check)
+    if not isinstance(user, User):
+        return user  # 401 or 503
+    note_sign_in(user, form.password.data or "")
+    sign_in_limits.passed_sign_in(check)  # the limits count failures only
+    next_url = safe_next_url(request.args.get("next"))
+    if two_factor.confirmed_credential(user.id) is not None:
+        return begin_second_factor(user, next_url)
+    return complete_sign_in(user, next_url)
+
+
+def _checked_password(
+    form: LoginForm, email: str, check: sign_in_limits.SignInCheck
+) -> User | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The password checked in one of the server's bounded hash slots (issue 22), in a reading
+    transaction: the counted attempt is committed first, so no write lock is held during the hash and
+    lesson completions or quiz answers of others go on meanwhile (SQLite has one writer at a time)."""
+    sign_in_limits.keep_counted_attempt()
+    g.pop("write_intent", None)  # begin_writing() set it: this request reads again until the next one
+    try:
+        with sign_in_wave.hash_slot():
+            user = password_matches(email, form.password.data or "")
+    except sign_in_wave.HashBusy as busy:
+        return _many_signing_in(form, check, busy)
+    begin_writing(*([user] if user else []))
     if user is None:
         sign_in_limits.failed_sign_in(email)
         sign_in_limits.record_failed_sign_in(email)
         sign_in_limits.keep_counted_attempt()  # the attempt counts and stays in the audit log (a 401)
         form.form_errors.append(_("The email or password is not correct."))
         return render_template("auth/login.html", form=form), 401
-    sign_in_limits.passed_sign_in(check)  # the limits count failures only
-    next_url = safe_next_url(request.args.get("next"))
-    if two_factor.confirmed_credential(user.id) is not None:
-        return begin_second_factor(user, next_url)
-    return complete_sign_in(user, next_url)
+    return user
+
+
+def _many_signing_in(
+    form: LoginForm, check: sign_in_limits.SignInCheck, busy: sign_in_wave.HashBusy
+) -> tuple[str, int, dict[str, str]]:
+    """A wave of sign-ins: no password was tried, so the attempt counted (and committed) before is given
+    back, in a commit of its own (the unit of work rolls a 503 back)."""
+    begin_writing()
+    sign_in_limits.passed_sign_in(check)
+    sign_in_limits.keep_counted_attempt()
+    form.form_errors.append(_("Many people are signing in right now. Please try again in a few seconds."))
+    return render_template("auth/login.html", form=form), 503, {"Retry-After": str(busy.retry_after)}
 
 
 def _sign_in_refused(
