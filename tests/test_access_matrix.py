@@ -7,6 +7,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +26,14 @@ from lms.db import utcnow
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.runs import default_run
 from lms.extensions import db
+from lms.packages import services as package_services
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Question, QuestionBank, Quiz
 from lms.sessions import services as session_services
 from lms.sessions import sheets
 from tests.authoring_support import png_bytes
 from tests.conftest import login
+from tests.package_zips import package_12
 from tests.sessions_support import in_person
 
 ROLES = (Role.TRAINEE, Role.TRAINER, Role.FOCAL_POINT, Role.ADMIN)
@@ -160,10 +163,11 @@ class CourseB:
     asset_name: str
     session_id: int
     scan_id: int
+    package_id: int  # a SCORM package in the module (issue 25)
 
 
 @pytest.fixture
-def course_b(demo_course: Course, make_user: Callable[..., User]) -> CourseB:
+def course_b(demo_course: Course, make_user: Callable[..., User], tmp_path: Path) -> CourseB:
     run = default_run(demo_course.id)
     assert run is not None
     module = db.session.scalar(
@@ -181,10 +185,14 @@ def course_b(demo_course: Course, make_user: Callable[..., User]) -> CourseB:
     asset = authoring_assets.store_asset(None, demo_course, "map.png", png_bytes())
     session = session_services.schedule_session(run, in_person(utcnow().date()), actor_id=None)
     scan = sheets.store_scan(session, "signed.pdf", b"%PDF-1.4\n%signed sheet\n", actor_id=enrolment.user_id)
+    zipped = tmp_path / "package.zip"
+    zipped.write_bytes(package_12())
+    package = package_services.import_package(module, zipped, actor=None).package
     db.session.commit()
     return CourseB(
         demo_course.id, demo_course.slug, run.id, module.slug, lesson.id, lesson.slug, quiz.id, quiz.slug,
         bank.slug, question.id, question.key, enrolment.id, attempt.id, asset.name, session.id, scan.id,
+        package.id,
     )  # fmt: skip
 
 
@@ -198,7 +206,7 @@ def course_b_url(rule: Rule, b: CourseB, *, strict: bool) -> str:
         "quiz_slug": b.quiz_slug, "question_id": b.question_id, "key": b.question_key,
         "enrolment_id": b.enrolment_id, "attempt_id": b.attempt_id, "name": b.asset_name,
         "kind": "lessons", "where": "bank", "index": 0, "operation": "move",
-        "session_id": b.session_id, "scan_id": b.scan_id,
+        "session_id": b.session_id, "scan_id": b.scan_id, "package_id": b.package_id,
     }  # fmt: skip
     slug_after = {"courses": b.slug, "modules": b.module_slug, "lessons": b.lesson_slug,
                   "quizzes": b.quiz_slug, "banks": b.bank_slug, "bank": b.bank_slug}  # fmt: skip
