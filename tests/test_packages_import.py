@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course, Lesson, Module
+from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
 from lms.packages.models import Package, PackageItem, PackageVersion
 from tests.conftest import login
+from tests.package_support import enrol
 from tests.package_zips import FILES_12, MANIFEST_12, package_12, package_2004, with_entry, zip_bytes
 
 
@@ -197,3 +199,22 @@ def test_a_package_larger_than_max_content_length_is_accepted_on_the_upload_rout
     finally:
         app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     assert db.session.scalar(select(func.count()).select_from(Package)) == 1
+
+
+def test_the_learner_s_outline_links_a_package_lesson_to_its_player_and_reading_does_not_complete_it(
+    app: Flask, course: Course, editor: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    upload(editor, course, package_12())
+    editor.post("/logout")
+    course.lesson_completion = "on_read"
+    db.session.commit()
+    trainee = make_user(Role.TRAINEE)
+    enrol(course, trainee)
+    login(editor, trainee)
+    lesson = db.session.scalar(select(Lesson).where(Lesson.package_item_identifier == "intro"))
+    assert lesson is not None
+    page = editor.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert f"/courses/{course.slug}/lessons/{lesson.id}/play" in page
+    page = editor.get(f"/courses/{course.slug}/lessons/{lesson.id}").get_data(as_text=True)
+    assert "Open the activity" in page and "Mark as complete" not in page
+    assert db.session.scalar(select(func.count()).select_from(LessonCompletion)) == 0

@@ -49,6 +49,8 @@ class PublishedLesson:
     transcript_html: str
     texts: Mapping[str, LessonText] = field(default_factory=dict)
     is_published: bool = True  # only published lessons are in a snapshot
+    # A SCORM package's item (lms/packages): the outline links it to its player (/lessons/<id>/play).
+    package_id: int | None = None
 
     def text_in(self, language: str) -> LessonText | None:
         return self.texts.get(language)
@@ -212,6 +214,7 @@ def _load_modules(course_id: int) -> tuple[PublishedModule, ...]:
             Lesson.video_url,
             Lesson.body_html,
             Lesson.transcript_html,
+            Lesson.package_id,
         )
         .join(Module, Lesson.module_id == Module.id)
         .where(Module.course_id == course_id, Module.is_published.is_(True), Lesson.is_published.is_(True))
@@ -245,6 +248,7 @@ def _load_modules(course_id: int) -> tuple[PublishedModule, ...]:
                 body_html=lesson.body_html,
                 transcript_html=lesson.transcript_html,
                 texts=dict(texts.get(lesson.id, {})),
+                package_id=lesson.package_id,
             )
         )
     return tuple(

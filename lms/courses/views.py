@@ -175,7 +175,9 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
     if isinstance(enrolment, Response):
         return enrolment
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
-    if course.lesson_completion == LessonCompletionMode.ON_READ and not request.headers.get("X-LMS-Prefetch"):
+    # A package lesson (lms/packages) is completed by its SCO's status, never by opening this page.
+    reading = course.lesson_completion == LessonCompletionMode.ON_READ and lesson.package_id is None
+    if reading and not request.headers.get("X-LMS-Prefetch"):
         complete_on_reading(enrolment, lesson)  # the GET's one write, see there
     return _lesson_page(course, lesson, enrolment)
 
