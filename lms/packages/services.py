@@ -185,11 +185,12 @@ def _add_version(
 ) -> PackageVersion:
     number = 1
     if package.id is not None:
-        number += db.session.scalar(
-            select(func.coalesce(func.max(PackageVersion.number), 0)).where(
-                PackageVersion.package_id == package.id
-            )
+        # PostgreSQL: two uploads of a version at once take turns here (SQLite: the POST is BEGIN IMMEDIATE).
+        db.session.execute(select(Package.id).where(Package.id == package.id).with_for_update())
+        last = db.session.scalar(
+            select(func.max(PackageVersion.number)).where(PackageVersion.package_id == package.id)
         )
+        number += last or 0
     version = PackageVersion(
         number=number,
         sha256=digest,
