@@ -44,12 +44,12 @@ class LrsConfig:
 
 def lrs_config() -> LrsConfig:
     config = current_app.config
-    if config.get("LMS_XAPI_ENDPOINT"):
+    if config.get("XAPI_ENDPOINT"):  # the environment's LMS_XAPI_ENDPOINT (lms.config strips LMS_)
         return LrsConfig(
             True,
-            str(config["LMS_XAPI_ENDPOINT"]).rstrip("/"),
-            str(config.get("LMS_XAPI_KEY", "")),
-            str(config.get("LMS_XAPI_SECRET", "")),
+            str(config["XAPI_ENDPOINT"]).rstrip("/"),
+            str(config.get("XAPI_KEY", "")),
+            str(config.get("XAPI_SECRET", "")),
             True,
         )
     row = db.session.get(LrsSettings, 1)
