@@ -4,9 +4,29 @@ is a 422 naming the field instead of a silent guess."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL: a larger one is a 422, not a database error
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # as the pages' date fields (lms.request_input)
+
+
+def _in_range(moment: datetime) -> datetime:
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not EARLIEST <= in_utc.date() <= LATEST:
+        raise ValueError("out of range")
+    return in_utc
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 
 
 class Strict(BaseModel):
@@ -35,7 +55,7 @@ class Problem(BaseModel):
 class ListQuery(Query):
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(50, ge=1, le=100)
-    updated_since: AwareDatetime | None = Field(None, description="only what changed at or after this time")
+    updated_since: Moment | None = Field(None, description="only what changed at or after this time")
 
 
 class PlainListQuery(Query):
@@ -44,15 +64,15 @@ class PlainListQuery(Query):
 
 
 class EnrolmentQuery(ListQuery):
-    person_id: int | None = Field(None, ge=1)
-    run_id: int | None = Field(None, ge=1)
+    person_id: int | None = Field(None, ge=1, le=MAX_ID)
+    run_id: int | None = Field(None, ge=1, le=MAX_ID)
     status: str | None = Field(None, max_length=12)
 
 
 class IndicatorQuery(Query):
-    date_from: date | None = None
-    date_to: date | None = None
-    course_id: int | None = Field(None, ge=1)
+    date_from: Day | None = None
+    date_to: Day | None = None
+    course_id: int | None = Field(None, ge=1, le=MAX_ID)
     country_code: str | None = Field(None, min_length=2, max_length=2)
 
 
@@ -137,8 +157,8 @@ class EnrolmentPage(BaseModel):
 
 
 class NominationIn(Strict):
-    run_id: int = Field(ge=1)
-    person_id: int = Field(ge=1)
+    run_id: int = Field(ge=1, le=MAX_ID)
+    person_id: int = Field(ge=1, le=MAX_ID)
     justification: str = Field(min_length=1, max_length=2000)
 
 
