@@ -7,8 +7,10 @@
   if (!screen) { return; }
   var left = Number(screen.getAttribute('data-seconds')) || 30;
   var countdown = document.getElementById('check-in-countdown');
+  // "12 s" in the page's language (the template gives the pattern: Arabic reads it right to left).
+  var format = (countdown && countdown.getAttribute('data-format')) || '__N__ s';
   function tick() {
-    if (countdown) { countdown.textContent = String(left) + ' s'; }
+    if (countdown) { countdown.textContent = format.replace('__N__', String(left)); }
     if (left <= 0) { window.location.reload(); return; }
     left -= 1;
     window.setTimeout(tick, 1000);
