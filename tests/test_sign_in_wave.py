@@ -19,7 +19,7 @@ from lms.auth.passwords import hash_password
 from lms.security import sign_in_wave
 from tests.conftest import TEST_PASSWORD, login
 
-# OWASP Password Storage Cheat Sheet, the reference of ASVS 5.0 V11.4.2 (and 4.0.3 V2.4.4): argon2id
+# OWASP Password Storage Cheat Sheet, the reference of ASVS 5.0 V11.4.2 (4.0.3: V2.4.1): argon2id
 # with at least 19 MiB of memory, 2 iterations and 1 degree of parallelism.
 ASVS_MIN_MEMORY_KIB = 19 * 1024
 ASVS_MIN_ITERATIONS = 2

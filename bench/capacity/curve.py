@@ -72,7 +72,10 @@ def _ticks(top: float, count: int = 4) -> list[float]:
     raw = top / count
     magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [step * n for n in range(count + 2) if step * n <= top * 1.0001 or n <= 1]
+    ticks = [0.0]
+    while ticks[-1] < top:  # up to the first tick at or above the top, so no point is cut off
+        ticks.append(step * len(ticks))
+    return ticks
 
 
 def chart_svg(

@@ -1,6 +1,6 @@
 """A wave of sign-ins degrades gracefully (issue 22, docs/performance.md "Issue 22: capacity").
 
-Checking a password costs one argon2id hash (lms/auth/passwords.py: 19 MiB, 2 passes, about 40-60 ms
+Checking a password costs one argon2id hash (lms/auth/passwords.py: 19 MiB, 2 passes, 1 lane; 20-25 ms
 of one core). A whole cohort signing in at nine o'clock asks for more hashes per second than the cores
 can compute; without a bound every worker ends up hashing, requests queue behind them and the pages of
 people who are already signed in wait as long as the sign-ins (measured before: at 25 sign-ins per
