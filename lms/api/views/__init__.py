@@ -59,13 +59,22 @@ def _allowed_methods(path: str) -> list[str]:
             endpoint, _args = adapter.match(path, method=method)
         except HTTPException:
             continue
-        if endpoint != "api.unknown":
+        if endpoint not in ("api.unknown", "api.root"):
             allowed.append(method)
     return allowed
 
 
-@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@bp.route("/", methods=ANY_METHOD)
+@allow(PUBLIC)
+def root() -> Response:
+    """Nothing at the root: the document is /api/v1/openapi.json."""
+    raise ApiProblem(404, _("No such API path."))
+
+
+@bp.route("/<path:rest>", methods=ANY_METHOD)
 @allow(PUBLIC)
 def unknown(rest: str) -> Response:
     """What no API route matches (a wrong path, or a known path with another method) as a problem."""
