@@ -101,13 +101,20 @@ schema: install
 # then serve it with gunicorn (2 sync workers) and load it from other processes; rewrites the table.
 # The tooling is the top-level bench/ package (not shipped in the wheel). BENCH_ARGS="--output /tmp/x.md
 # --port 8766" for a trial run that leaves docs/performance.md alone.
+# BENCH_SIZE=XL: 10M lesson completions (issue 22). BENCH_DB=postgresql: the same on PostgreSQL, database
+# bench_<size> on BENCH_PG (created when missing), instance folder bench-<size>-postgresql.
 BENCH_SIZE ?= L
-BENCH_INSTANCE ?= $(CURDIR)/instance/bench-$(BENCH_SIZE)
+BENCH_DB ?= sqlite
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_PG_DATABASE ?= bench_$(shell echo $(BENCH_SIZE) | tr A-Z a-z)
+BENCH_INSTANCE ?= $(CURDIR)/instance/bench-$(BENCH_SIZE)$(if $(filter postgresql,$(BENCH_DB)),-postgresql)
+BENCH_ENV = LMS_INSTANCE_PATH=$(BENCH_INSTANCE)$(if $(filter postgresql,$(BENCH_DB)), LMS_SQLALCHEMY_DATABASE_URI=$(BENCH_PG)/$(BENCH_PG_DATABASE))
 BENCH_ARGS ?=
 bench: install translations
-	@test -f $(BENCH_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms bench generate --size $(BENCH_SIZE)
-	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(FLASK) lms certificates did >/dev/null
-	LMS_INSTANCE_PATH=$(BENCH_INSTANCE) $(PY) -m bench.runner --instance $(BENCH_INSTANCE) $(BENCH_ARGS)
+	@if [ "$(BENCH_DB)" = postgresql ]; then $(PY) -m bench.pg_database "$(BENCH_PG)" $(BENCH_PG_DATABASE); fi
+	@test -f $(BENCH_INSTANCE)/bench.json || $(BENCH_ENV) $(FLASK) lms bench generate --size $(BENCH_SIZE)
+	$(BENCH_ENV) $(FLASK) lms certificates did >/dev/null
+	$(BENCH_ENV) $(PY) -m bench.runner --instance $(BENCH_INSTANCE) $(BENCH_ARGS)
 
 # Capacity (issue 22, docs/performance.md "Issue 22: capacity"): Locust (the `bench` extra) drives gunicorn
 # on data set L, server on core 0 and Locust on core 1; steps of simulated trainees, then a sign-in wave.

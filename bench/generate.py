@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, event, func, insert, select
 
 from bench.sessions_data import pick_session_runs, write_sessions
 from lms.auth.models import Role, User, UserRole
@@ -60,6 +60,8 @@ SIZES = {
     "S": Size(trainees=1_000, runs=30, courses=6, completions=10_000, attempts=2_000),
     "M": Size(trainees=10_000, runs=120, courses=12, completions=100_000, attempts=20_000),
     "L": Size(trainees=100_000, runs=600, courses=20, completions=1_000_000, attempts=200_000),
+    # Issue 22: ten times L (10M lesson completions, 2M enrolments), to see what grows with the academy.
+    "XL": Size(trainees=1_000_000, runs=6_000, courses=40, completions=10_000_000, attempts=2_000_000),
 }
 
 SEXES = ("female", "male", "male", "undisclosed")
@@ -113,6 +115,7 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     size = SIZES[size_name]
     rng = random.Random(seed)  # noqa: S311 — synthetic data, not security
     started = datetime.now(UTC)
+    _fast_sqlite_writes()
 
     # Reference data and the real courses (ORM, few rows).
     load_reference_data()
@@ -376,6 +379,25 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     db.session.commit()
     (instance / "bench.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def _fast_sqlite_writes() -> None:
+    """A throw-away bench file needs no durability while it is generated: no fsync per commit, a big page
+    cache, temporary indexes in memory. Set on this process's new connections only (SQLite refuses to
+    change them inside a transaction); the server opens its own with the app's PRAGMAs."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in ("synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    db.session.remove()
+    engine.dispose()
 
 
 def _advance_postgresql_sequences() -> None:

@@ -193,6 +193,15 @@ def scenarios(manifest: dict[str, Any]) -> list[Scenario]:
     ]
 
 
+def database() -> str:
+    """The database the bench server uses (the same setting as the app's: LMS_SQLALCHEMY_DATABASE_URI)."""
+    url = os.environ.get("LMS_SQLALCHEMY_DATABASE_URI", "")
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+DATABASE_NAMES = {"sqlite": "SQLite (WAL)", "postgresql": "PostgreSQL"}
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -210,7 +219,7 @@ def machine() -> str:
         pass
     return (
         f"{os.cpu_count()} CPU ({cpu}){memory}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite (WAL)"
+        f"Python {platform.python_version()}, {DATABASE_NAMES[database()]}"
     )
 
 
@@ -260,13 +269,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "performance.md")
+    parser.add_argument("--routes", default="", help="only the routes whose name contains this text")
     options = parser.parse_args()
     instance = options.instance.resolve()
     manifest = json.loads((instance / "bench.json").read_text())
+    chosen = [s for s in scenarios(manifest) if options.routes in s.name or s.name.startswith("floor")]
     server = start_server(instance, options.port)
     load_before = os.getloadavg()
     try:
-        results = [run_scenario(options.port, s, manifest, options.duration) for s in scenarios(manifest)]
+        results = [run_scenario(options.port, s, manifest, options.duration) for s in chosen]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -274,13 +285,73 @@ def main() -> None:
     print(rendered)  # the benchmark's output
     load = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     print(load)
-    write_report(options.output, rendered, manifest, options.duration, load)
+    write_report(options.output, rendered, manifest, options.duration, load, results)
 
 
-def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: float, load: str) -> None:
+def _markers(name: str) -> tuple[str, str]:
+    """Each database's run has a block of its own (SQLite's keeps the markers it always had), and the
+    "bench-both" block puts the last run of each side by side."""
+    prefix = "bench" if name == "sqlite" else f"bench-{name}"
+    return f"<!-- {prefix}:start -->", f"<!-- {prefix}:end -->"
+
+
+def _replace_block(text: str, start: str, end: str, block: str) -> str:
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        return before + block + rest.split(end, 1)[1]
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+def _stored_results(text: str, name: str) -> dict[str, Any] | None:
+    start, end = _markers(name)
+    if start not in text or end not in text:
+        return None
+    found = re.search(r"<!-- results (\{.*?\}) -->", text.split(start, 1)[1].split(end, 1)[0])
+    return json.loads(found.group(1)) if found else None
+
+
+def side_by_side(text: str) -> str:
+    """The last SQLite and PostgreSQL runs in one table: req/s, ratio to floor, p50 and p99 of each."""
+    runs = {name: _stored_results(text, name) for name in DATABASE_NAMES}
+    header = "| route |"
+    rule = "|---|"
+    for name, stored in runs.items():
+        label = DATABASE_NAMES[name].split(" ")[0]
+        when = f" ({stored['size']}, {stored['when']}, load {stored['load']})" if stored else ""
+        header += f" {label}{when} req/s | ratio | p50 ms | p99 ms |"
+        rule += "---:|---:|---:|---:|"
+    routes: list[str] = []
+    for stored in runs.values():
+        routes += [r["route"] for r in (stored or {}).get("results", []) if r["route"] not in routes]
+    lines = [header, rule]
+    for route in routes:
+        line = f"| {route} |"
+        for stored in runs.values():
+            rows = {r["route"]: r for r in (stored or {}).get("results", [])}
+            floor = rows.get(next(iter(rows), ""), {}).get("rps") or 1.0
+            row = rows.get(route)
+            line += (
+                f" {row['rps']:.0f} | {row['rps'] / floor:.2f} | {row['p50']:.1f} | {row['p99']:.1f} |"
+                if row
+                else " – | – | – | – |"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def write_report(
+    path: Path,
+    rendered: str,
+    manifest: dict[str, Any],
+    duration: float,
+    load: str,
+    results: list[dict[str, Any]] | None = None,
+) -> None:
     counts = manifest["counts"]
     text = path.read_text() if path.exists() else ""
-    marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
+    marker_start, marker_end = _markers(database())
+    stored = {"size": manifest["size"], "when": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+              "load": load.split("average ", 1)[-1].split(" (", 1)[0], "results": results or []}  # fmt: skip
     block = (
         f"{marker_start}\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}; {load} (1-minute; other "
@@ -292,14 +363,11 @@ def write_report(path: Path, rendered: str, manifest: dict[str, Any], duration: 
         f"{counts.get('sessions', 0):,} training sessions, {counts.get('attendance', 0):,} attendance lines "
         f"(generated in {manifest['seconds']} s). Each route ran {duration:.0f} s; "
         "gunicorn, 2 sync workers.\n\n"
-        f"{rendered}\n{marker_end}"
+        f"{rendered}\n<!-- results {json.dumps(stored)} -->\n{marker_end}"
     )
-    if marker_start in text and marker_end in text:
-        before, rest = text.split(marker_start, 1)
-        after = rest.split(marker_end, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+    text = _replace_block(text, marker_start, marker_end, block)
+    both = f"<!-- bench-both:start -->\n{side_by_side(text)}\n<!-- bench-both:end -->"
+    text = _replace_block(text, "<!-- bench-both:start -->", "<!-- bench-both:end -->", both)
     path.write_text(text)
 
 

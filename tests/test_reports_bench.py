@@ -102,7 +102,7 @@ def test_the_runner_finds_the_project_root() -> None:
 def test_flask_lms_bench_generate_is_there_in_a_checkout(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["lms", "bench", "generate", "--help"])
     assert result.exit_code == 0, result.output
-    assert "--size [L|M|S]" in result.output
+    assert "--size [L|M|S|XL]" in result.output
 
 
 def test_without_the_bench_package_the_command_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ from lms.enrolment import nominations as enrolment_nominations
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
-from lms.reports import facts
+from lms.reports import cells, facts
 from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from lms.reports.models import IndicatorFact
 from tests.conftest import _TEST_PASSWORD_HASH
@@ -51,6 +51,7 @@ def assert_true() -> None:
     db.session.flush()
     db.session.expire_all()
     assert facts.differences(db.session.connection()) == set()
+    assert cells.differences(db.session.connection()) == []  # the whole academy's cells too (issue 22)
 
 
 def test_the_world_is_copied_with_each_fact(world: World) -> None:

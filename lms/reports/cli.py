@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from lms.extensions import db
-from lms.reports import facts
+from lms.reports import cells, facts
 from lms.unit_of_work import unit_of_work
 
 
@@ -18,7 +18,8 @@ def reports_group() -> None:
 
 @reports_group.command("rebuild-facts")
 def rebuild_facts_command() -> None:
-    """Recompute every indicator fact from the live tables (after loading rows behind the app's back)."""
+    """Recompute every indicator fact and cell from the live tables (after writing rows behind the app's
+    back)."""
     with unit_of_work():
         count = facts.rebuild(db.session.connection())
     click.echo(f"{count} indicator facts rebuilt")
@@ -31,4 +32,8 @@ def check_facts_command() -> None:
     if stale:
         click.echo(f"{len(stale)} places have stale indicator facts, e.g. enrolment {sorted(stale)[:10]}")
         raise SystemExit(1)
-    click.echo("indicator facts match the live tables")
+    wrong = cells.differences(db.session.connection())
+    if wrong:
+        click.echo(f"{len(wrong)} indicator cells differ from the facts, e.g. {wrong[:5]}")
+        raise SystemExit(1)
+    click.echo("indicator facts match the live tables, and the cells the facts")

@@ -52,6 +52,7 @@ from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentS
 from lms.enrolment.signals import places_written_in_bulk
 from lms.extensions import db
 from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
+from lms.reports import cells, versions
 from lms.reports.models import IndicatorFact
 
 CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
@@ -125,6 +126,7 @@ def rebuild(connection: Connection) -> int:
     """Every fact recomputed from the live tables (after bulk loads; `flask lms reports rebuild-facts`)."""
     connection.execute(FACT.delete())
     connection.execute(FACT.insert().from_select(FACT_COLUMNS, fact_rows()))
+    cells.rebuild(connection)
     return int(connection.scalar(select(func.count()).select_from(FACT)) or 0)
 
 
@@ -166,13 +168,48 @@ def refresh(
     runs: Iterable[int] = (),
     courses: Iterable[int] = (),
 ) -> None:
-    """Recompute the facts of these places, persons' places, runs' places and courses' places."""
+    """Recompute the facts of these places, persons' places, runs' places and courses' places.
+
+    Also called by writes that bypass the ORM (the account merge, the CSV import): those may move the
+    training figures too, so the trainings' version moves with them (lms.reports.versions)."""
+    users, runs = list(users), list(runs)
+    if users or runs:
+        versions.bump(connection)
+    _refresh(connection, enrolments=enrolments, users=users, runs=runs, courses=courses)
+
+
+def _refresh(
+    connection: Connection,
+    *,
+    enrolments: Iterable[int] = (),
+    users: Iterable[int] = (),
+    runs: Iterable[int] = (),
+    courses: Iterable[int] = (),
+) -> None:
     scopes = (
-        (FACT.c.enrolment_id, Enrolment.id, enrolments),
-        (FACT.c.user_id, Enrolment.user_id, users),
-        (FACT.c.run_id, Enrolment.run_id, runs),
-        (FACT.c.course_id, CourseRun.course_id, courses),
+        (FACT.c.enrolment_id, Enrolment.id, list(enrolments)),
+        (FACT.c.user_id, Enrolment.user_id, list(users)),
+        (FACT.c.run_id, Enrolment.run_id, list(runs)),
+        (FACT.c.course_id, CourseRun.course_id, list(courses)),
     )
+    # The persons whose places change, by what the facts say and by what the places say now: their
+    # contributions to the whole academy's cells before and after (lms.reports.cells).
+    persons: set[int] = set()
+    for fact_column, live_column, ids in scopes:
+        for chunk in _chunks(ids):
+            live = live_column.in_(chunk)
+            moved = select(Enrolment.id).join(CourseRun, CourseRun.id == Enrolment.run_id).where(live)
+            persons.update(
+                connection.scalars(
+                    select(FACT.c.user_id).where(or_(fact_column.in_(chunk), FACT.c.enrolment_id.in_(moved)))
+                )
+            )
+            persons.update(
+                connection.scalars(
+                    select(Enrolment.user_id).join(CourseRun, CourseRun.id == Enrolment.run_id).where(live)
+                )
+            )
+    before = cells.contributions(connection, persons)
     for fact_column, live_column, ids in scopes:
         for chunk in _chunks(ids):
             live = live_column.in_(chunk)
@@ -183,6 +220,8 @@ def refresh(
                 FACT.delete().where(or_(fact_column.in_(chunk), FACT.c.enrolment_id.in_(moved)))
             )
             connection.execute(FACT.insert().from_select(FACT_COLUMNS, fact_rows(live)))
+    if persons:
+        cells.apply(connection, cells.difference(before, cells.contributions(connection, persons)))
 
 
 # --- The session listeners -----------------------------------------------------------------------------
@@ -264,7 +303,7 @@ def _collect(session: Session, context: UOWTransaction) -> None:
 def _apply(session: Session, context: UOWTransaction) -> None:
     stale: Stale | None = session.info.pop(_INFO_KEY, None)
     if stale:
-        refresh(
+        _refresh(
             session.connection(),
             enrolments=stale.enrolments,
             users=stale.users,

@@ -68,3 +68,39 @@ class IndicatorFact(db.Model):  # type: ignore[name-defined]
     authority_id: Mapped[int | None]  # the enrolment's (the quota it counted against)
     sex: Mapped[str | None] = mapped_column(String(12))
     age_band: Mapped[str | None] = mapped_column(String(16))
+
+
+class IndicatorCell(db.Model):  # type: ignore[name-defined]
+    """The whole academy's indicator figures, already summed (issue 22): one row per cell of the unfiltered
+    report (the total, each country, sex, age band, authority and completion month), kept true by the same
+    refresh as the facts (lms.reports.facts applies each write's difference). The report reads these few
+    hundred rows instead of grouping every fact when no filter narrows it.
+
+    ``key`` is the breakdown's value as text ("" for none: the total, or a person without a country);
+    months are "YYYYMM". Participants and completed persons are distinct persons of the cell."""
+
+    __tablename__ = "indicator_cell"
+
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    participants: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)
+    completed_persons: Mapped[int] = mapped_column(default=0)
+    certificates: Mapped[int] = mapped_column(default=0)
+    completed_hours: Mapped[int] = mapped_column(default=0)
+    paired: Mapped[int] = mapped_column(default=0)
+    pre_sum: Mapped[float] = mapped_column(default=0.0)
+    post_sum: Mapped[float] = mapped_column(default=0.0)
+
+
+class IndicatorVersion(db.Model):  # type: ignore[name-defined]
+    """A counter per derived figure set that has no row-by-row upkeep (issue 22: "trainings", the
+    training indicators of the whole academy). Every write that can change those figures adds one in its
+    own transaction (lms.reports.versions), so a copy kept under the number it was computed at is
+    exactly as true as a fresh computation, however long it is kept."""
+
+    __tablename__ = "indicator_version"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

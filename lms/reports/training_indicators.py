@@ -19,7 +19,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from lms.auth.models import User
@@ -27,7 +27,8 @@ from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment
 from lms.extensions import db
 from lms.ops import cache
-from lms.reports.indicator_queries import CACHE_SECONDS, IndicatorFilters, _dates
+from lms.reports import versions
+from lms.reports.indicator_queries import CACHE_SECONDS, IndicatorFilters, _dates, _start_of
 from lms.reports.training_figures import (
     ATTENDED,
     PersonRow,
@@ -149,12 +150,48 @@ def _from_json(raw: bytes) -> TrainingTables:
     )
 
 
+WHOLE_ACADEMY_SECONDS = 24 * 3600  # exact whatever the age (the version): kept while the cache has room
+
+
+def _whole_academy(filters: IndicatorFilters) -> bool:
+    """No filter, or a date range that keeps every session whatever its zone (a day of margin on each
+    side: a session near an edge is decided by its local date, so the range is then computed)."""
+    if any(value not in (None, "") for value in (filters.course_id, filters.run_id, filters.country_code,
+                                                  filters.authority_id, filters.modality)):  # fmt: skip
+        return False
+    if filters.date_from is None and filters.date_to is None:
+        return True
+    first, last = db.session.execute(
+        select(
+            select(func.min(TrainingSession.starts_at)).scalar_subquery(),
+            select(func.max(TrainingSession.starts_at)).scalar_subquery(),
+        )
+    ).one()
+    if first is None or last is None:
+        return True
+    after_start = filters.date_from is None or _start_of(filters.date_from) + MARGIN <= first
+    before_end = filters.date_to is None or last < _start_of(filters.date_to)
+    return after_start and before_end
+
+
 def cached_training_tables(
     filters: IndicatorFilters, seconds: int = CACHE_SECONDS, sex: str | None = None
 ) -> TrainingTables:
     """The training figures, kept in the shared cache for a few minutes per set of filters, like the
-    other indicators (lms.reports.indicator_queries.cached_indicator_tables)."""
+    other indicators (lms.reports.indicator_queries.cached_indicator_tables).
+
+    The whole academy's (no filter, or a date range that keeps every session) are kept under the
+    trainings' version instead (lms.reports.versions: every write that can change them moves it), so
+    they are computed once per change, not once per filter and every few minutes."""
     sex = sex_filter(sex)
+    if seconds > 0 and sex is None and _whole_academy(filters):
+        key = f"reports:trainings:whole:{versions.current(db.session.connection())}"
+        raw = cache.get(key)
+        if raw is not None:
+            return _from_json(raw)
+        tables = training_tables(IndicatorFilters())
+        cache.set(key, _to_json(tables, utcnow()), max(seconds, WHOLE_ACADEMY_SECONDS))
+        return tables
     described = repr(sorted(asdict(filters).items())) + f"|sex={sex}"
     key = "reports:trainings:" + hashlib.sha256(described.encode()).hexdigest()
     raw = cache.get(key) if seconds > 0 else None
