@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from lms.audit.services import record_event
 from lms.courses.models import Course
@@ -267,6 +268,9 @@ def _apply_answers(attempt: QuizAttempt, raw: RawAnswers) -> None:
             raise ValidationFailed(
                 _("The answer to question %(number)s is not one of the options shown.", number=position)
             ) from None
+        # Every row written with the same columns, an unchanged answer too: the flush then sends the
+        # attempt's questions as one statement (executemany) instead of one per run of alike rows.
+        flag_modified(item, "answer")
 
 
 def save_answers(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None = None) -> None:

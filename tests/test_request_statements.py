@@ -1,0 +1,233 @@
+"""The busiest requests cost a fixed number of SQL statements, whatever the size of the academy (issue 22).
+
+Each request is measured twice: once on a small academy, once after the data it could grow with has grown
+(the trainee's own finished quiz attempts, other trainees with their places and completions, sessions of
+other runs). The counts must be equal and under a bound; no figure here is a time. And a learner's request
+never renders a PDF: the certificate its submission issues has no file until the job has run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from lms.auth.models import Role, User
+from lms.certificates.models import Certificate
+from lms.courses.models import Course, Lesson, Module
+from lms.db import utcnow
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
+from lms.enrolment.runs import default_run
+from lms.enrolment.self_service import join_open_run
+from lms.extensions import db
+from lms.quizzes.models import AttemptQuestion, AttemptStatus, Quiz, QuizAttempt, QuizRole, QuizSlot
+from lms.sessions.models import TrainingSession
+from tests.conftest import login
+from tests.conftest_mail import job_queue
+from tests.test_certificate_jobs import pdf_files, quiz_course
+from tests.test_learning import enrol, ordered_lessons
+from tests.test_performance_paths import recorded_statements
+from tests.test_quiz_attempts import right_answers, start, submit
+
+__all__ = ["quiz_course"]  # the fixture (a final quiz; the run issues certificates automatically)
+
+pytestmark = pytest.mark.usefixtures("fresh_user_per_request")
+
+
+def practice_quiz(course: Course) -> Quiz:
+    """A practice quiz drawing from the course's bank, unlimited attempts (as the bench's)."""
+    template = db.session.scalar(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.role == QuizRole.POST_TEST)
+    )
+    assert template is not None
+    quiz = Quiz(
+        course_id=course.id,
+        slug="practice-run",
+        title="Practice",
+        role=QuizRole.PRACTICE,
+        position=99,
+        pass_mark=0,
+        attempts_allowed=None,
+        grading_method="highest",
+        review=template.review,
+    )
+    quiz.slots = [
+        QuizSlot(
+            position=s.position,
+            question_id=s.question_id,
+            bank_id=s.bank_id,
+            tag=s.tag,
+            draw_count=s.draw_count,
+        )
+        for s in template.slots
+    ]
+    db.session.add(quiz)
+    db.session.commit()
+    return quiz
+
+
+def grow(course: Course, trainee: User, make_user: Callable[..., User], quiz: Quiz, size: int) -> None:
+    """What a request could grow with: the trainee's finished attempts (each with its questions), other
+    trainees with places and every lesson completed, and sessions of another run."""
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == trainee.id))
+    assert enrolment is not None
+    last = select(QuizAttempt.number).where(
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.quiz_id == quiz.id
+    )
+    first = db.session.scalar(last.order_by(QuizAttempt.number.desc()).limit(1)) or 0
+    question_ids = [q.question_id for q in db.session.scalars(select(AttemptQuestion).limit(5))]
+    now = utcnow()
+    for number in range(first + 1, first + 1 + size):
+        attempt = QuizAttempt(
+            enrolment_id=enrolment.id,
+            quiz_id=quiz.id,
+            number=number,
+            status=AttemptStatus.SUBMITTED,
+            language="en",
+            started_at=now,
+            submitted_at=now,
+            score=1,
+            max_score=5,
+            percent=20,
+            passed=True,
+        )
+        attempt.questions = [
+            AttemptQuestion(position=p, question_id=q, question_version=1, frozen={}, points=1)
+            for p, q in enumerate(question_ids, start=1)
+        ]
+        db.session.add(attempt)
+    run = default_run(course.id)
+    assert run is not None
+    lessons = ordered_lessons(course)
+    for _ in range(size):
+        place = join_open_run(make_user(Role.TRAINEE), run, "en")
+        db.session.add_all(
+            LessonCompletion(enrolment_id=place.id, lesson_id=lesson.id, completed_at=now)
+            for lesson in lessons
+        )
+    other = CourseRun(course_id=course.id, title="Another run", modality="in_person")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add_all(
+        TrainingSession(
+            run_id=other.id,
+            title=f"Day {n}",
+            starts_at=now + timedelta(days=n),
+            ends_at=now + timedelta(days=n, hours=2),
+            uid=f"statements-{other.id}-{n}@academy.test",
+            check_in_secret="s" * 32,
+        )
+        for n in range(1, size + 1)
+    )
+    db.session.commit()
+
+
+def counted(request: Callable[[], object]) -> list[str]:
+    with recorded_statements() as statements:
+        request()
+    return list(statements)
+
+
+def test_a_quiz_submission_costs_the_same_statements_however_large_the_academy(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    trainee = make_user(Role.TRAINEE)
+    client = login_as(trainee)
+    enrol(client, demo_course)
+    quiz = practice_quiz(demo_course)
+    path = f"/courses/{demo_course.slug}/quizzes/{quiz.slug}/start"
+
+    def start_and_submit() -> tuple[list[str], list[str]]:
+        # The test shares the requests' session: each request starts with no transaction open.
+        db.session.rollback()
+        started = counted(lambda: client.post(path))
+        attempt_id = db.session.scalars(select(QuizAttempt.id).order_by(QuizAttempt.id.desc())).first()
+        db.session.rollback()
+        submitted = counted(lambda: client.post(f"/quiz-attempts/{attempt_id}", data={"action": "submit"}))
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        assert attempt is not None and attempt.status == AttemptStatus.SUBMITTED
+        db.session.rollback()
+        return started, submitted
+
+    start_and_submit()  # the first attempt reads what later ones find in the session's caches
+    small_start, small_submit = start_and_submit()
+    grow(demo_course, trainee, make_user, quiz, 30)
+    large_start, large_submit = start_and_submit()
+
+    assert len(large_submit) == len(small_submit) <= 14
+    assert len(large_start) == len(small_start) <= 20
+    # A practice attempt feeds no indicator fact and cannot complete the course.
+    assert not [s for s in large_submit if "indicator_fact" in s or "lesson_completion" in s]
+    # The reads come first, in a shared transaction; SQLite's write lock is taken for the writes only.
+    if db.engine.dialect.name == "sqlite":
+        lock = large_submit.index("BEGIN IMMEDIATE")
+        assert all(s.startswith(("BEGIN", "SELECT")) for s in large_submit[:lock])
+        assert not [s for s in large_submit[lock:] if s.startswith("SELECT user.")]
+
+
+def test_the_lesson_page_and_the_dashboard_cost_the_same_statements_however_large_the_academy(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    trainee = make_user(Role.TRAINEE)
+    client = login_as(trainee)
+    enrol(client, demo_course)
+    quiz = practice_quiz(demo_course)
+    lesson = ordered_lessons(demo_course)[1]
+    client.post(f"/courses/{demo_course.slug}/quizzes/{quiz.slug}/start")
+    pages = {"lesson": f"/courses/{demo_course.slug}/lessons/{lesson.id}", "dashboard": "/dashboard"}
+    for path in pages.values():
+        assert client.get(path).status_code == 200  # snapshots warm
+    db.session.rollback()
+    small = {name: counted(lambda p=path: client.get(p)) for name, path in pages.items()}
+    grow(demo_course, trainee, make_user, quiz, 30)
+    large = {name: counted(lambda p=path: client.get(p)) for name, path in pages.items()}
+
+    assert len(large["lesson"]) == len(small["lesson"]) <= 7
+    assert len(large["dashboard"]) == len(small["dashboard"]) <= 8
+    # The dashboard asks for the next session by its places' runs and for surveys only with a completed
+    # place: this trainee has none, so no survey statement.
+    assert len([s for s in large["dashboard"] if "FROM training_session" in s]) == 1
+    assert not [s for s in large["dashboard"] if "survey_invitation" in s]
+
+
+def test_a_completed_place_brings_the_survey_question_back(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    trainee = make_user(Role.TRAINEE)
+    client = login_as(trainee)
+    enrol(client, demo_course)
+    place = db.session.scalar(select(Enrolment).where(Enrolment.user_id == trainee.id))
+    assert place is not None
+    place.status = EnrolmentStatus.COMPLETED
+    db.session.commit()
+    client.get("/dashboard")
+    statements = counted(lambda: client.get("/dashboard"))
+    assert len([s for s in statements if "FROM survey_invitation" in s]) == 1
+
+
+def test_no_pdf_is_rendered_in_the_learners_request(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User], quiz_course: Course
+) -> None:
+    """The submission that completes the course issues the certificate (rows only); the file appears only
+    when the job the request queued has run (no patching: the files are looked at)."""
+    trainee = make_user(Role.TRAINEE)
+    login(client, trainee)
+    run = default_run(quiz_course.id)
+    assert run is not None
+    assert client.post(f"/runs/{run.id}/enrol").status_code == 302
+    lesson = db.session.scalar(select(Lesson).join(Module).where(Module.course_id == quiz_course.id))
+    assert lesson is not None
+    client.post(f"/courses/{quiz_course.slug}/lessons/{lesson.id}/complete")
+    attempt = start(client, quiz_course)
+    with job_queue(app) as jobs:
+        assert "Passed." in submit(client, attempt, right_answers(attempt)).get_data(as_text=True)
+        db.session.rollback()
+        certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id))
+        assert certificate is not None
+        assert pdf_files() == []  # the request answered without a PDF
+        jobs.run()
+    assert f"{certificate.code}.pdf" in pdf_files()
