@@ -12,7 +12,7 @@ from flask import Flask
 from lms.auth.models import Role
 from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
-from lms.packages.runtime import cmi
+from lms.packages.runtime import cmi, injection
 from lms.packages.runtime.models import PackageAttempt
 from tests.enrolment_support import UserClient
 from tests.package_support import enrol, package_course
@@ -203,3 +203,14 @@ def test_scorm_2004_commits_are_checked_with_the_2004_model() -> None:
         cmi.check_commit("2004 4th", {"cmi.core.lesson_status": "passed"})  # a 1.2 element
     with pytest.raises(cmi.CmiRefused):
         cmi.check_commit("2004 3rd", {"cmi.score.scaled": "1.5"})
+
+
+def test_launch_data_cannot_end_its_block_in_the_page() -> None:
+    block = injection.launch_block(
+        {"cmi": {"cmi.suspend_data": "</script><script>alert(1)</script>"}}, ["/s.js"]
+    )
+    assert b"</script><script>alert" not in block
+    assert block.count(b"</script>") == 2  # the data block's and the script's own
+    page = injection.inject(b"<!DOCTYPE html><HTML><Head lang='x'><title>t</title></head></HTML>", block)
+    assert page.startswith(b"<!DOCTYPE html><HTML><Head lang='x'><script type=\"application/json\"")
+    assert injection.inject(b"<p>no head</p>", b"<x>") == b"<x><p>no head</p>"

@@ -59,7 +59,7 @@ def test_a_scorm_12_package_stores_score_and_completion_and_resumes(
     frame.locator("#out").filter(has_text="entry=resume location=page-3 suspend=answers=a,b").wait_for()
 
 
-def test_a_scorm_2004_package_gets_the_standard_error_codes_and_stores_its_result(
+def test_a_scorm_2004_package_gets_the_error_codes_and_its_result_survives_a_dropped_connection(
     app: Flask, make_user: Any, live_server: str, page: Any
 ) -> None:
     setup = package_course(scorm_version="2004 4th")
@@ -68,8 +68,13 @@ def test_a_scorm_2004_package_gets_the_standard_error_codes_and_stores_its_resul
     browser_sign_in(page, live_server, trainee)
     frame = _play(page, live_server, setup.play_url)
     frame.locator("#out").filter(has_text="early=false/132").wait_for()  # SetValue before Initialize
+    page.context.set_offline(True)  # the connection drops: the commit waits on the device
     frame.locator("#finish").click()
     frame.locator("#out").filter(has_text="late=false/133").wait_for()  # SetValue after Terminate
+    page.locator("#package-player[data-state=offline]").wait_for()
+    assert _attempt_row() is None
+    assert "slide-7" in page.evaluate("Object.keys(localStorage).map(k => localStorage.getItem(k)).join()")
+    page.context.set_offline(False)  # back: the page sends what waited ("online", or its next retry)
     page.locator("#package-player[data-state=saved]").wait_for()
     attempt = _attempt_row()
     assert attempt is not None
