@@ -69,6 +69,9 @@ def test_other_authorities_and_trainees_cannot_see_or_change_a_subscription(
     assert own.post(f"/integrations/webhooks/{subscription.id}/pause").status_code == 302
     db.session.rollback()
     assert db.session.get(WebhookSubscription, subscription.id).status == SubscriptionStatus.PAUSED
+    assert own.post(f"/integrations/webhooks/{subscription.id}/delete").status_code == 302
+    db.session.rollback()
+    assert digest() == ((), 0)  # the subscription and its log are gone
 
 
 def test_a_focal_point_creates_only_for_their_authority_and_sees_the_secret_once(
