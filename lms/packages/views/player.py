@@ -34,7 +34,6 @@ from lms.errors import ValidationFailed
 from lms.extensions import db
 from lms.packages.models import PackageVersion
 from lms.packages.runtime import file_links, injection, queries, services
-from lms.packages.runtime.cmi import SCORM_12
 
 bp = Blueprint("package_player", __name__)
 
@@ -183,4 +182,4 @@ def run_report(run_id: int) -> str:
     ).all()
     learners = {enrolment_id: user.full_name for enrolment_id, user in rows}
     report = queries.package_report(run.course_id, learners)
-    return render_template("packages/player_report.html", run=run, report=report, scorm_12=SCORM_12)
+    return render_template("packages/player_report.html", run=run, report=report)
