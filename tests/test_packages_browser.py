@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.content.loader import load_course
+from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
+from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
-from tests.conftest import browser_sign_in
+from tests.conftest import PROJECT_ROOT, browser_sign_in
+from tests.package_support import enrol
 from tests.package_zips import package_12, write
 
 
@@ -43,3 +47,36 @@ def test_trainer_uploads_a_package_and_sees_a_refusal(
     db.session.rollback()  # end the test's read transaction: see what the server committed
     titles = db.session.scalars(select(Lesson.title).order_by(Lesson.position)).all()
     assert titles == ["Introduction", "Documents", "Glossary"]
+
+
+@pytest.mark.browser
+@pytest.mark.xfail(
+    strict=True,
+    reason="lms/packages/views/player.py sends package files with Cross-Origin-Resource-Policy: same-site; "
+    "the sandboxed frame's origin is opaque, so Chromium blocks the SCO's own practice.js and practice.css. "
+    "With 'cross-origin' (the files are behind the signed link already) this test passes: remove this mark.",
+)
+def test_the_demo_package_plays_and_completes_its_lesson(
+    page: Any, live_server: str, make_user: Callable[..., User]
+) -> None:
+    spec, problems = load_course(PROJECT_ROOT / "courses" / "document-fraud-first-line")
+    assert spec is not None and not problems
+    course = sync_course(spec).course
+    db.session.commit()
+    lesson = db.session.scalar(select(Lesson).where(Lesson.package_item_identifier == "mrz-practice"))
+    assert lesson is not None
+    trainee = make_user()
+    enrolment = enrol(course, trainee)
+    browser_sign_in(page, live_server, trainee)
+    page.goto(f"{live_server}/courses/{course.slug}/lessons/{lesson.id}/play")
+    frame = page.frame_locator("#package-player iframe")
+    for field, digit in (("#q1", "6"), ("#q2", "2"), ("#q3", "9")):  # the ICAO Doc 9303 specimen
+        frame.locator(field).fill(digit)
+    frame.locator("button[type=submit]").click()
+    frame.locator("#result").filter(has_text="3 of 3 right (100%): passed.").wait_for()
+    page.locator("#package-player[data-state=saved]").wait_for()
+    db.session.rollback()  # see what the server committed
+    done = db.session.scalars(
+        select(LessonCompletion.lesson_id).where(LessonCompletion.enrolment_id == enrolment.id)
+    ).all()
+    assert done == [lesson.id]
