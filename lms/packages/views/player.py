@@ -15,6 +15,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -69,13 +70,15 @@ def play(slug: str, lesson_id: int) -> str | Response:
         lesson=lesson,
         slug=slug,
         launch=launch,
-        frame_src=_file_url(file_links.grant_token(grant), launch.item.href + launch.item.parameters),
+        frame_src=_file_url(file_links.grant_token(grant), quote(launch.item.href) + launch.item.parameters),
         commit_url=url_for("package_player.commit", slug=slug, lesson_id=lesson.id),
         course_url=url_for("courses.course", slug=slug),
     )
 
 
 def _file_url(token: str, path: str) -> str:
+    """The URL of a package file (``path`` already URL-encoded): on PACKAGE_FILES_BASE_URL when the academy
+    serves packages from their own host name (docs/packages-player.md)."""
     base = str(current_app.config.get("PACKAGE_FILES_BASE_URL") or "").rstrip("/")
     return base + url_for("package_player.package_file", token=token, path="x")[:-1] + path.lstrip("/")
 
