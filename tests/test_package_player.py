@@ -214,3 +214,17 @@ def test_launch_data_cannot_end_its_block_in_the_page() -> None:
     page = injection.inject(b"<!DOCTYPE html><HTML><Head lang='x'><title>t</title></head></HTML>", block)
     assert page.startswith(b"<!DOCTYPE html><HTML><Head lang='x'><script type=\"application/json\"")
     assert injection.inject(b"<p>no head</p>", b"<x>") == b"<x><p>no head</p>"
+
+
+def test_a_trainee_writes_only_their_own_attempt(app: Flask, make_user: Any) -> None:
+    setup = package_course()
+    first, second = make_user(), make_user()
+    first_enrolment, second_enrolment = enrol(setup.course, first), enrol(setup.course, second)
+    UserClient(app, first).post(setup.commit_url, json=body(PASSED_12))
+    failed = {**PASSED_12, "cmi.core.lesson_status": "failed", "cmi.core.score.raw": "10"}
+    UserClient(app, second).post(setup.commit_url, json=body(failed, sequence=9))
+    db.session.rollback()
+    rows = {row.enrolment_id: row for row in db.session.query(PackageAttempt)}
+    assert rows[first_enrolment.id].score_raw == 85 and rows[second_enrolment.id].score_raw == 10
+    completed = {row.enrolment_id for row in db.session.query(LessonCompletion)}
+    assert completed == {first_enrolment.id}  # a failed item records nothing
