@@ -10,7 +10,7 @@ answers, and what they are worth. The browser only ever sees frozen texts (see g
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from random import Random
@@ -130,16 +130,35 @@ def _check_enrolment(enrolment: Enrolment, quiz: Quiz) -> None:
         raise NotFound(_("This quiz is not part of your course."))
 
 
+def _no_lock_to_take(*_rows: object) -> None:
+    """Outside a page (tests, the CLI), the caller's transaction is already the writing one."""
+
+
 def start_attempt(
-    enrolment: Enrolment, quiz: Quiz, *, now: datetime | None = None, rng: Random | None = None
+    enrolment: Enrolment,
+    quiz: Quiz,
+    *,
+    now: datetime | None = None,
+    rng: Random | None = None,
+    before_writing: Callable[..., None] = _no_lock_to_take,
 ) -> tuple[QuizAttempt, bool]:
-    """The attempt in progress (resumed), or a new one; True when it is new."""
+    """The attempt in progress (resumed), or a new one; True when it is new.
+
+    Everything is read, drawn and frozen first; ``before_writing(*rows)`` is called before the first write
+    with the rows it depends on (the page passes ``lms.db.begin_writing``: SQLite's write lock is then held
+    for the inserts only, issue 22). Two starts from the same reads compute the same attempt number, and
+    the unique constraint refuses the second (``Conflict``)."""
     now = now or utcnow()
     _check_enrolment(enrolment, quiz)
     used, last_number = attempt_tally(enrolment.id, quiz.id)
     running = running_attempt(enrolment.id, quiz.id) if used else None
-    if running is not None and not expire_if_overdue(running, now):
-        return running, False
+    if running is not None:
+        if not is_overdue(running, now):
+            return running, False
+        before_writing(enrolment, running)
+        _check_enrolment(enrolment, quiz)
+        if not expire_if_overdue(running, now):
+            return running, False
     if quiz.closes_at is not None and now >= quiz.closes_at:
         raise QuizClosed(_("This quiz closed on %(date)s.", date=quiz.closes_at.date().isoformat()))
     if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
@@ -178,6 +197,9 @@ def start_attempt(
             )
         )
     attempt.max_score = sum(q.points for q in attempt.questions)
+    if running is None:
+        before_writing(enrolment)
+        _check_enrolment(enrolment, quiz)  # read again under the lock: still an active place
     try:
         with db.session.begin_nested():
             db.session.add(attempt)

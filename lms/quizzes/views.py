@@ -88,13 +88,14 @@ def overview(slug: str, quiz_slug: str) -> str | Response:
 @bp.route("/courses/<slug>/quizzes/<quiz_slug>/start", methods=["POST"])
 @allow(AUTHENTICATED)
 @on_refusal(lambda slug, quiz_slug: url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
+@reads_before_writing  # reads, draws and freezes first; SQLite's write lock for the inserts only
 def start(slug: str, quiz_slug: str) -> Response:
     course, quiz = _course_quiz(slug, quiz_slug)
     if not StartForm().validate_on_submit():
         abort(400)
     enrolment = enrol_first.enrolment_or_403(course.id)
     # A timed-out attempt closed on the way re-checks completion itself (attempt_finished).
-    attempt, is_new = services.start_attempt(enrolment, quiz)
+    attempt, is_new = services.start_attempt(enrolment, quiz, before_writing=begin_writing)
     if not is_new:
         flash(_("Your attempt in progress was resumed with the answers you saved."), "info")
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
