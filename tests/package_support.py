@@ -99,6 +99,8 @@ document.getElementById("finish").onclick = function () {
 """
 
 # A hostile package: reads the cookie, reaches for the player page and the academy with the session.
+PAGE_ASSET = """<!DOCTYPE html><html><head><title>Asset</title></head><body><p id="out">a plain page</p></body></html>"""
+
 PAGE_HOSTILE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Hostile</title></head><body>
 <p id="out">starting</p>
 <script>
@@ -138,7 +140,7 @@ class PackageCourse:
         return f"/courses/{self.course.slug}/lessons/{self.lesson.id}/package-data"
 
 
-def store_version(package: Package, zipped: bytes, scorm_version: str) -> PackageVersion:
+def store_version(package: Package, zipped: bytes, scorm_version: str, kind: str = "sco") -> PackageVersion:
     """The files under the instance folder as a stored version, and its row with one SCO."""
     digest = hashlib.sha256(zipped).hexdigest()
     folder = Path(current_app.instance_path) / "packages" / digest
@@ -155,7 +157,7 @@ def store_version(package: Package, zipped: bytes, scorm_version: str) -> Packag
         file_count=2,
     )
     version.items.append(
-        PackageItem(identifier="sco1", title="Document checks", href="index.html", position=0)
+        PackageItem(identifier="sco1", title="Document checks", href="index.html", position=0, kind=kind)
     )
     db.session.add(version)
     db.session.flush()
@@ -164,7 +166,7 @@ def store_version(package: Package, zipped: bytes, scorm_version: str) -> Packag
 
 
 def package_course(
-    slug: str = "scorm-checks", scorm_version: str = "1.2", page: str | None = None
+    slug: str = "scorm-checks", scorm_version: str = "1.2", page: str | None = None, kind: str = "sco"
 ) -> PackageCourse:
     manifest = MANIFEST_12 if scorm_version == "1.2" else MANIFEST_2004
     page = page or (PAGE_12 if scorm_version == "1.2" else PAGE_2004)
@@ -176,7 +178,7 @@ def package_course(
     package = Package(course_id=course.id, module_id=module.id, slug="checks", name="Checks")
     db.session.add(package)
     db.session.flush()
-    version = store_version(package, package_zip(manifest, page), scorm_version)
+    version = store_version(package, package_zip(manifest, page), scorm_version, kind)
     lesson = Lesson(
         module_id=module.id, slug="checks", title="Document checks", position=0,
         package_id=package.id, package_item_identifier="sco1",

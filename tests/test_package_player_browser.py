@@ -14,7 +14,7 @@ from lms.enrolment.models import LessonCompletion
 from lms.extensions import db
 from lms.packages.runtime.models import PackageAttempt
 from tests.conftest import browser_sign_in
-from tests.package_support import PAGE_HOSTILE, enrol, package_course
+from tests.package_support import PAGE_ASSET, PAGE_HOSTILE, enrol, package_course
 
 pytestmark = pytest.mark.browser
 
@@ -101,3 +101,19 @@ def test_a_hostile_package_cannot_reach_the_cookie_the_player_or_the_session(
     assert "parent:blocked" in text
     assert "storage:blocked" in text
     assert "academy:signed-in" not in text
+
+
+def test_an_asset_completes_its_lesson_when_opened(
+    app: Flask, make_user: Any, live_server: str, page: Any
+) -> None:
+    setup = package_course(scorm_version="2004 4th", page=PAGE_ASSET, kind="asset")
+    trainee = make_user()
+    enrolment = enrol(setup.course, trainee)
+    browser_sign_in(page, live_server, trainee)
+    _play(page, live_server, setup.play_url)
+    page.locator("#package-player[data-state=saved]").wait_for()
+    db.session.rollback()
+    lessons = {
+        row.lesson_id for row in db.session.query(LessonCompletion).filter_by(enrolment_id=enrolment.id)
+    }
+    assert lessons == {setup.lesson.id}

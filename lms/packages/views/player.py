@@ -33,7 +33,7 @@ from lms.enrolment import enrol_first
 from lms.enrolment.models import CourseRun, Enrolment
 from lms.errors import ValidationFailed
 from lms.extensions import db
-from lms.packages.models import PackageVersion
+from lms.packages.models import ItemKind, PackageVersion
 from lms.packages.runtime import file_links, injection, queries, services
 
 bp = Blueprint("package_player", __name__)
@@ -139,7 +139,12 @@ def _with_runtime(page: bytes, grant: file_links.FileGrant, version: PackageVers
     if lesson is None or learner is None or enrolment is None or enrolment.user_id != learner.id:
         abort(404)
     launch = services.launch(enrolment.id, lesson, learner.id, learner.full_name)
-    data = {"version": launch.scorm_family, "attempt": launch.attempt_number, "cmi": launch.cmi}
+    data = {
+        "version": launch.scorm_family,
+        "attempt": launch.attempt_number,
+        "cmi": launch.cmi,
+        "asset": launch.item.kind == ItemKind.ASSET,  # no API calls: opening it completes it
+    }
     scripts = [url_for("static", filename=name) for name in RUNTIME_SCRIPTS[launch.scorm_family]]
     return injection.inject(page, injection.launch_block(data, scripts))
 

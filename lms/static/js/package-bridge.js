@@ -49,4 +49,8 @@
     window.API_1484_11 = api;
   }
   api.loadFromFlattenedJSON(launch.cmi, "");
+  // An asset (a plain page, no API calls) is complete once opened, as SCORM's content packaging says.
+  if (launch.asset) {
+    post(launch.version === "1.2" ? { "cmi.core.lesson_status": "completed" } : { "cmi.completion_status": "completed" }, false);
+  }
 })();
