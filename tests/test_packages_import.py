@@ -217,4 +217,7 @@ def test_the_learner_s_outline_links_a_package_lesson_to_its_player_and_reading_
     assert f"/courses/{course.slug}/lessons/{lesson.id}/play" in page
     page = editor.get(f"/courses/{course.slug}/lessons/{lesson.id}").get_data(as_text=True)
     assert "Open the activity" in page and "Mark as complete" not in page
+    marked = editor.post(f"/courses/{course.slug}/lessons/{lesson.id}/complete", follow_redirects=True)
+    page = marked.get_data(as_text=True)
+    assert "completed by its activity" in page
     assert db.session.scalar(select(func.count()).select_from(LessonCompletion)) == 0

@@ -25,6 +25,7 @@ from lms.enrolment.completion import complete_on_reading
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows
+from lms.errors import ValidationFailed
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import OutlineQuiz, course_question_specs, course_quizzes, outline_quizzes
 from lms.sessions import queries as session_queries
@@ -217,6 +218,8 @@ def complete_lesson(slug: str, lesson_id: int) -> Response:
     # No FlaskForm: the form is the CSRF token alone, which CSRFProtect checked before this view ran.
     course, lesson = _published_lesson(slug, lesson_id)
     enrolment = enrol_first.enrolment_or_403(course.id)
+    if lesson.package_id is not None:  # its SCO's status completes it (lms/packages)
+        raise ValidationFailed(_("This lesson is completed by its activity, not by hand."))
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
     enrolment_completion.complete_lesson(enrolment, lesson)
     flash(_("Lesson marked complete."), "success")
