@@ -50,12 +50,6 @@ def test_trainer_uploads_a_package_and_sees_a_refusal(
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    strict=True,
-    reason="lms/packages/views/player.py sends package files with Cross-Origin-Resource-Policy: same-site; "
-    "the sandboxed frame's origin is opaque, so Chromium blocks the SCO's own practice.js and practice.css. "
-    "With 'cross-origin' (the files are behind the signed link already) this test passes: remove this mark.",
-)
 def test_the_demo_package_plays_and_completes_its_lesson(
     page: Any, live_server: str, make_user: Callable[..., User]
 ) -> None:

@@ -173,7 +173,9 @@ def _package_headers(response: Response, is_page: bool) -> None:
     headers = response.headers
     headers["Content-Security-Policy"] = PACKAGE_POLICY
     headers["X-Frame-Options"] = "SAMEORIGIN"
-    headers["Cross-Origin-Resource-Policy"] = "same-site"
+    # cross-origin: the frame's own origin is opaque, so "same-site" would block the package's scripts, styles
+    # and media; the signed link is what guards the files.
+    headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     # The package's own scripts fetch its files from an opaque origin: allowed, without credentials.
     headers["Access-Control-Allow-Origin"] = "*"
     headers["Referrer-Policy"] = "no-referrer"  # the link's token stays out of anything the package calls
