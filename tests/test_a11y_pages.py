@@ -71,7 +71,8 @@ def pages_for(role: str, ids: dict[str, Any]) -> list[str]:
 def authoring(course_id: int) -> list[str]:
     base = f"/authoring/courses/{course_id}"
     return [base, f"{base}/metadata", f"{base}/lessons/what-ibm-means", f"{base}/quizzes/pre-test",
-            f"{base}/banks/core", f"{base}/preview", "/courses/ibm-foundations/translations"]  # fmt: skip
+            f"{base}/banks/core", f"{base}/preview", "/courses/ibm-foundations/translations",
+            f"{base}/modules/the-ibm-concept/packages"]  # fmt: skip
 
 
 Found = dict[str, list[dict[str, Any]]]
