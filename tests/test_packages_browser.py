@@ -67,7 +67,7 @@ def test_the_demo_package_plays_and_completes_its_lesson(
     for field, digit in (("#q1", "6"), ("#q2", "2"), ("#q3", "9")):  # the ICAO Doc 9303 specimen
         frame.locator(field).fill(digit)
     frame.locator("button[type=submit]").click()
-    frame.locator("#result").filter(has_text="3 of 3 right (100%): passed.").wait_for()
+    frame.locator("#result").filter(has_text="3 of 3 right (100%): passed.").wait_for(timeout=5000)
     page.locator("#package-player[data-state=saved]").wait_for()
     db.session.rollback()  # see what the server committed
     done = db.session.scalars(
