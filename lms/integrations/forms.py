@@ -30,7 +30,8 @@ class SubscriptionForm(FlaskForm):
     events = SelectMultipleField(
         _l("Events"),
         choices=event_choices,
-        validators=[DataRequired()],
+        # no DataRequired: it would put `required` on every checkbox (the browser then wants them all);
+        # the service refuses an empty choice ("Choose at least one event.")
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
