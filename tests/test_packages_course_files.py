@@ -115,3 +115,25 @@ def test_demo_package_zip_holds_exactly_its_source() -> None:
             zipped = {name: archive.read(name) for name in archive.namelist()}
         files = {p.relative_to(source).as_posix(): p.read_bytes() for p in source.rglob("*") if p.is_file()}
         assert zipped == files, f"{source.with_suffix('.zip')} is stale: run python -m lms.demo.scorm_package"
+
+
+def test_a_lesson_added_to_the_module_later_comes_before_the_package(app: Flask, tmp_path: Path) -> None:
+    folder = course_folder(tmp_path)
+    assert content(app, "sync", "--path", str(tmp_path)).exit_code == 0
+    (folder / "course.yml").write_text(
+        COURSE_YML.format(package="packages/border-checks.zip").replace(
+            "- reading", "- reading\n      - summary"
+        )
+    )
+    (folder / "modules" / "checks" / "summary.md").write_text("---\ntitle: Summary\n---\nText.\n")
+    result = content(app, "sync", "--path", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    lessons = db.session.scalars(select(Lesson).order_by(Lesson.position, Lesson.id)).all()
+    assert [lesson.title for lesson in lessons] == [
+        "Reading",
+        "Summary",
+        "Introduction",
+        "Documents",
+        "Glossary",
+    ]

@@ -143,6 +143,8 @@ def import_package(
         db.session.add(package)
         outcome = "created"
     elif package.current_version is not None and package.current_version.sha256 == digest:
+        _sync_lessons(package, package.current_version)  # the module's text lessons may have moved
+        course.updated_at = utcnow()
         return ImportResult(package, package.current_version, "unchanged")
     version = _add_version(package, manifest, digest, contents.total_bytes, contents.file_count, actor)
     _sync_lessons(package, version)
@@ -222,15 +224,19 @@ def _add_version(
 
 
 def _sync_lessons(package: Package, version: PackageVersion) -> None:
-    """One lesson per item, in manifest order, after the module's other lessons; an item gone from the new
-    version unpublishes its lesson (its learners' completions stay)."""
+    """One lesson per item, in manifest order, after the module's text lessons and the lessons of its
+    older packages; an item gone from the new version unpublishes its lesson (completions stay)."""
     module = db.session.get(Module, package.module_id)
     assert module is not None  # noqa: S101 (the foreign key says so)
     own = {
         lesson.package_item_identifier: lesson for lesson in module.lessons if lesson.package_id == package.id
     }
-    others = [lesson.position for lesson in module.lessons if lesson.package_id != package.id]
-    start = min((lesson.position for lesson in own.values()), default=max(others, default=-1) + 1)
+    before = [
+        lesson.position
+        for lesson in module.lessons
+        if lesson.package_id is None or (lesson.package_id != package.id and lesson.package_id < package.id)
+    ]
+    start = max(before, default=-1) + 1
     slugs = {lesson.slug for lesson in module.lessons}
     for item in version.items:
         lesson = own.pop(item.identifier, None)
