@@ -38,6 +38,8 @@ STEPS = [int(v) for v in os.environ.get("CAPACITY_STEPS", "50,100").split(",") i
 STEP_SECONDS = float(os.environ.get("CAPACITY_STEP_SECONDS", "30"))
 SPAWN_RATE = float(os.environ.get("CAPACITY_SPAWN_RATE", "10"))
 READERS = int(os.environ.get("CAPACITY_READERS", "20"))
+# Think times x this (1 = human). A small value only checks that every step of the scenario works.
+THINK = float(os.environ.get("CAPACITY_THINK_SCALE", "1"))
 MANIFEST: dict[str, Any] = (
     json.loads(Path(os.environ["CAPACITY_MANIFEST"]).read_text())
     if os.environ.get("CAPACITY_MANIFEST")
@@ -67,6 +69,10 @@ def _sample(
 def _close_samples(**_: Any) -> None:
     if _samples is not None:
         _samples.close()
+
+
+def pause(low: float, high: float) -> None:
+    time.sleep(random.uniform(low, high) * THINK)  # noqa: S311 — think time
 
 
 class Person(FastHttpUser):
@@ -122,7 +128,7 @@ class Person(FastHttpUser):
 
 class Trainee(Person):
     weight = 97
-    wait_time = between(3, 8)
+    wait_time = between(3 * THINK, 8 * THINK)
 
     def on_start(self) -> None:
         accounts = MANIFEST["capacity_trainees"]
@@ -138,11 +144,11 @@ class Trainee(Person):
         self.rounds += 1
         slug = MANIFEST["course_slug"]
         self.page("/dashboard", "dashboard")
-        time.sleep(random.uniform(3, 8))  # noqa: S311 — think time
+        pause(3, 8)
         lesson = random.choice(MANIFEST["lesson_ids"])  # noqa: S311
         text = self.page(f"/courses/{slug}/lessons/{lesson}", "lesson page")
         token = CSRF.search(text)
-        time.sleep(random.uniform(20, 40))  # noqa: S311 — reading
+        pause(20, 40)  # reading
         if token:
             self.post(
                 f"/courses/{slug}/lessons/{lesson}/complete",
@@ -157,7 +163,7 @@ class Trainee(Person):
     def practice_quiz(self, slug: str, token: str) -> None:
         quiz = MANIFEST["quiz_slug"]
         self.page(f"/courses/{slug}/quizzes/{quiz}", "quiz page")
-        time.sleep(random.uniform(3, 6))  # noqa: S311
+        pause(3, 6)
         location = self.post(f"/courses/{slug}/quizzes/{quiz}/start", {"csrf_token": token}, "quiz start")
         attempt = ATTEMPT.search(location)
         if not attempt:
@@ -169,10 +175,10 @@ class Trainee(Person):
             choices.setdefault(name, value)
         answers: dict[str, str] = {}
         for name in list(choices)[: random.choice((1, 2))]:  # noqa: S311 — an answer or two, saved
-            time.sleep(random.uniform(8, 15))  # noqa: S311
+            pause(8, 15)
             answers[name] = choices[name]
             self.post(path, {"csrf_token": token, "action": "save", **answers}, "quiz save")
-        time.sleep(random.uniform(5, 10))  # noqa: S311
+        pause(5, 10)
         answers.update(choices)
         self.post(path, {"csrf_token": token, "action": "submit", **answers}, "quiz submit")
         self.page(f"{path}/review", "quiz review")
@@ -180,13 +186,13 @@ class Trainee(Person):
     def certificate(self) -> None:
         link = PDF.search(self.page("/certificates", "my certificates"))
         if link:
-            time.sleep(random.uniform(2, 5))  # noqa: S311
+            pause(2, 5)
             self.page(link.group(1), "certificate pdf")
 
 
 class FocalPoint(Person):
     weight = 2
-    wait_time = between(30, 60)
+    wait_time = between(30 * THINK, 60 * THINK)
 
     def on_start(self) -> None:
         self.signed_in = self.sign_in(MANIFEST["focal_point"])
@@ -198,7 +204,7 @@ class FocalPoint(Person):
 
 class Admin(Person):
     weight = 1
-    wait_time = between(30, 60)
+    wait_time = between(30 * THINK, 60 * THINK)
 
     def on_start(self) -> None:
         self.signed_in = self.sign_in(MANIFEST["admin"])

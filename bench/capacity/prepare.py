@@ -6,7 +6,8 @@ bench-trainee accounts only. The capacity run needs thousands of distinct people
 real quiz: the first N L trainees get a place in the real course's open run here (bulk inserts and a
 rebuild of the indicator facts, as bench/generate.py does), once; later runs reuse them. The synthetic
 certificates of L point at a PDF file that was never rendered ("none.pdf"); one small PDF is written
-there, so a download sends a file as production does (the file is made by the job after issuing).
+there, so a download sends a file as production does (the file is made by the job after issuing), and
+the accounts' certificates get codes in the real format (L's synthetic ones are not, so downloads 404).
 Writes instance/capacity.json: bench.json plus the capacity accounts.
 """
 
@@ -17,11 +18,13 @@ import json
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bench.generate import bulk_insert
 from lms import create_app
 from lms.auth.models import User
+from lms.certificates import codes
+from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
@@ -62,6 +65,25 @@ def enrol_accounts(manifest: dict[str, object], count: int) -> list[str]:
     return [email for email in emails if email in users]
 
 
+def valid_codes(emails: list[str]) -> int:
+    """L's synthetic certificates have codes that are not in the certificate code format (the download
+    and verify pages answer 404 to them): the capacity accounts' certificates get real ones."""
+    rows = db.session.execute(
+        select(Certificate.id, Certificate.code)
+        .join(User, User.id == Certificate.user_id)
+        .where(User.email.in_(emails))
+    ).all()
+    changed = 0
+    for certificate_id, code in rows:
+        if codes.normalise(code) is None:
+            db.session.execute(
+                update(Certificate).where(Certificate.id == certificate_id).values(code=codes.new_code())
+            )
+            changed += 1
+    db.session.commit()
+    return changed
+
+
 def placeholder_pdf() -> None:
     path = Path(current_app.instance_path) / "certificates" / PLACEHOLDER_PDF
     if path.exists():
@@ -82,6 +104,7 @@ def main() -> None:
         db.create_all()  # tables added since the data set was generated (empty, as after a migration)
         manifest = json.loads((instance / "bench.json").read_text())
         manifest["capacity_trainees"] = enrol_accounts(manifest, args.accounts)
+        print(f"certificate codes made valid: {valid_codes(manifest['capacity_trainees'])}", flush=True)
         placeholder_pdf()
         (instance / "capacity.json").write_text(json.dumps(manifest, indent=1, default=str))
         print(f"{len(manifest['capacity_trainees'])} capacity accounts ready", flush=True)

@@ -102,6 +102,7 @@ def run_locust(args: argparse.Namespace, mode: str, steps: str, seconds: float, 
         CAPACITY_STEP_SECONDS=str(seconds),
         CAPACITY_SPAWN_RATE=str(args.spawn_rate),
         CAPACITY_READERS=str(args.readers),
+        CAPACITY_THINK_SCALE=str(args.think_scale),
         CAPACITY_MANIFEST=str(args.instance / "capacity.json"),
         CAPACITY_SAMPLES=str(samples),
     )
@@ -231,6 +232,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float)
     parser.add_argument("--signin-steps", help="sign-ins per second per step ('' skips the wave)")
     parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument(
+        "--think-scale", type=float, default=1.0, help="x think times (a smoke test of the flow)"
+    )
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "performance.md")
     args = parser.parse_args()
