@@ -242,7 +242,7 @@ def test_admins_make_service_tokens(app: Flask, make_user) -> None:
     client = app.test_client()
     login(client, admin)
     data = {"authority-name": "HR", "authority-scopes": ["people:read"], "authority-days": "30"}
-    data |= {"authority-authority_id": str(focal.authority_id), "authority-acting_user_id": str(focal.id)}
+    data["authority-acting"] = f"{focal.authority_id}:{focal.id}"
     assert client.post("/admin/api-tokens/authority", data=data).status_code == 200
     token = db.session.scalar(select(ApiToken).where(ApiToken.authority_id == focal.authority_id))
     assert token is not None and token.kind == "authority"

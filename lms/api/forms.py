@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
+from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from lms.api.tokens import MAX_DAYS, SCOPES, TokenRequest
+from lms.api.tokens import MAX_DAYS, SCOPES, TokenRequest, focal_point_choices
 
 
 class ScopeBoxes(SelectMultipleField):
@@ -28,9 +30,15 @@ class TokenForm(FlaskForm):
 
 
 class AuthorityTokenForm(TokenForm):
-    authority_id = IntegerField(_l("Authority (id)"), validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
-    acting_user_id = IntegerField(_l("Acts as the focal point (person id)"),
-                                  validators=[InputRequired(), NumberRange(1, 2**31 - 1)])  # fmt: skip
+    acting = SelectField(_l("Authority and the focal point the token acts as"), validators=[InputRequired()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acting.choices = [SelectChoice(value, label) for value, label in focal_point_choices()]
+
+    def acting_ids(self) -> tuple[int, int]:
+        authority_id, user_id = (self.acting.data or "0:0").split(":")
+        return int(authority_id), int(user_id)
 
 
 class RevokeForm(FlaskForm):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lms.api.models import ApiToken, TokenKind
 from lms.audit.services import record_event
-from lms.auth.models import Role, User
+from lms.auth.models import Role, User, UserRole
 from lms.db import utcnow
 from lms.errors import Forbidden, ValidationFailed
 from lms.extensions import db
@@ -136,6 +136,18 @@ def needs_last_used(token: ApiToken, now: datetime) -> bool:
 def tokens_of(user_id: int) -> list[ApiToken]:
     query = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.kind == TokenKind.PERSONAL)
     return list(db.session.scalars(query.order_by(ApiToken.id.desc())))
+
+
+def focal_point_choices() -> list[tuple[str, str]]:
+    """Every focal point with their authority, as "authority_id:user_id" and a label, for the admin's form."""
+    rows = db.session.execute(
+        select(UserRole.authority_id, User.id, User.given_name, User.family_name, Authority.name)
+        .join(User, User.id == UserRole.user_id)
+        .join(Authority, Authority.id == UserRole.authority_id)
+        .where(UserRole.role == Role.FOCAL_POINT, User.active.is_(True))
+        .order_by(Authority.name, User.family_name, User.id)
+    )
+    return [(f"{a}:{u}", f"{authority} — {given} {family}") for a, u, given, family, authority in rows]
 
 
 def all_tokens() -> list[ApiToken]:

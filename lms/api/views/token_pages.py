@@ -13,6 +13,7 @@ from lms.api.forms import AuthorityTokenForm, RevokeForm, TokenForm
 from lms.api.models import ApiToken
 from lms.auth.access import AUTHENTICATED, allow
 from lms.auth.models import Role, User
+from lms.errors import NotFound
 from lms.extensions import db
 from lms.orgs.models import Authority
 from lms.unit_of_work import on_refusal, refusals_into
@@ -79,12 +80,11 @@ def admin_tokens() -> tuple[str, int]:
 def new_authority_token() -> tuple[str, int]:
     form = AuthorityTokenForm(prefix="authority")
     if form.validate_on_submit():
-        authority = db.session.get(Authority, form.authority_id.data)
-        acting = db.session.get(User, form.acting_user_id.data)
-        if authority is None or acting is None:
-            form.authority_id.errors = [_("No such authority or person.")]
-            return _admin_page(status=422, authority_form=form)
+        authority_id, user_id = form.acting_ids()
+        authority, acting = db.session.get(Authority, authority_id), db.session.get(User, user_id)
         with refusals_into(form):
+            if authority is None or acting is None:
+                raise NotFound(_("No such authority or person."))
             return _admin_page(
                 tokens.issue_for_authority(current_user, authority, acting, form.token_request())
             )
