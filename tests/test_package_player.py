@@ -4,6 +4,7 @@ journeys are in tests/test_package_player_browser.py."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -228,3 +229,25 @@ def test_a_trainee_writes_only_their_own_attempt(app: Flask, make_user: Any) -> 
     assert rows[first_enrolment.id].score_raw == 85 and rows[second_enrolment.id].score_raw == 10
     completed = {row.enrolment_id for row in db.session.query(LessonCompletion)}
     assert completed == {first_enrolment.id}  # a failed item records nothing
+
+
+def test_the_frames_final_commit_needs_its_signed_link_and_no_cookie(app: Flask, make_user: Any) -> None:
+    setup = package_course()
+    trainee = make_user()
+    enrol(setup.course, trainee)
+    page = UserClient(app, trainee).get(setup.play_url).get_data(as_text=True)
+    token = page.split('data-src="')[1].split('"')[0].split("/")[2]
+    anonymous = app.test_client()
+    final = json.dumps(body(PASSED_12, terminate=True))
+    assert anonymous.post(f"/package-beacon/{token[:-2]}xx", data=final).status_code == 400
+    response = anonymous.post(f"/package-beacon/{token}", data=final, content_type="text/plain")
+    assert response.status_code == 204
+    # the same commit through the player page afterwards: applied once
+    assert (
+        UserClient(app, trainee).post(setup.commit_url, json=body(PASSED_12, terminate=True)).status_code
+        == 200
+    )
+    db.session.rollback()
+    attempt = db.session.query(PackageAttempt).one()
+    assert attempt.finished_at is None and attempt.exit == "suspend" and attempt.score_raw == 85
+    assert attempt.total_seconds == 120

@@ -176,8 +176,16 @@ def _new_attempt(
         raise Conflict(_("This attempt cannot be started now; open the package again."))
     version, item = _current_item(lesson)
     attempt = PackageAttempt(
-        enrolment_id=enrolment_id, lesson_id=lesson.id, version_id=version.id, item_id=item.id, number=number
-    )
+        enrolment_id=enrolment_id,
+        lesson_id=lesson.id,
+        version_id=version.id,
+        item_id=item.id,
+        number=number,
+        total_seconds=0,
+        session_seconds=0,
+        session_key="",
+        last_sequence=0,
+    )  # fmt: skip (the counters set here: _apply adds to them before any flush)
     db.session.add(attempt)
     return attempt
 

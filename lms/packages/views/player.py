@@ -30,9 +30,9 @@ from lms.authoring.access import require_course_trainer
 from lms.courses.models import Lesson
 from lms.courses.published import published_course
 from lms.enrolment import enrol_first
-from lms.enrolment.models import CourseRun, Enrolment
+from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
 from lms.errors import ValidationFailed
-from lms.extensions import db
+from lms.extensions import csrf, db
 from lms.packages.models import ItemKind, PackageVersion
 from lms.packages.runtime import file_links, injection, queries, services
 
@@ -97,7 +97,10 @@ def commit(slug: str, lesson_id: int) -> Response:
 def _commit_from_request() -> services.Commit:
     if (request.content_length or 0) > MAX_COMMIT_BYTES:
         abort(413)
-    body: Any = request.get_json(silent=True)
+    try:  # force: the frame's beacon is text/plain (a CORS-safe type, so no preflight)
+        body: Any = request.get_json(force=True, silent=True)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise ValidationFailed(
             _("The package sent data that cannot be stored (%(element)s).", element="body")
@@ -114,6 +117,26 @@ def _commit_from_request() -> services.Commit:
     return services.Commit(number, key, sequence, body.get("terminate") is True, body.get("cmi"))
 
 
+@bp.route("/package-beacon/<token>", methods=["POST"])
+@allow(PUBLIC)  # the signed link is the permission (the opaque frame sends no cookie): csrf exempt below
+def beacon(token: str) -> Response:
+    """The final commit the package's own page sends (navigator.sendBeacon) when it terminates: the player
+    page may be unloading already, so this one does not go through it. Same checks as ``commit``; a commit
+    that also arrives through the player page is recognised by its session and sequence and applied once."""
+    grant = file_links.read_token(token) or abort(400)  # 400 like a missing CSRF token: nothing to act on
+    enrolment = db.session.get(Enrolment, grant.enrolment_id)
+    lesson = db.session.get(Lesson, grant.lesson_id)
+    if enrolment is None or lesson is None or enrolment.user_id != grant.user_id:
+        abort(400)
+    if enrolment.status not in ACTIVE_STATUSES or enrolment.run.course_id != lesson.course_id:
+        abort(403)
+    services.record_commit(enrolment.id, lesson, _commit_from_request())
+    return Response(status=204)
+
+
+csrf.exempt(beacon)
+
+
 @bp.route("/package-files/<token>/<path:path>")
 @allow(PUBLIC)  # the signed link is the permission: the sandboxed frame sends no session cookie
 def package_file(token: str, path: str) -> Response:
@@ -126,13 +149,13 @@ def package_file(token: str, path: str) -> Response:
     kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
     body = Path(found).read_bytes()
     if kind == "text/html":
-        body = _with_runtime(body, grant, version)
+        body = _with_runtime(body, token, grant)
     response = Response(body, mimetype=kind)
     _package_headers(response, kind == "text/html")
     return response
 
 
-def _with_runtime(page: bytes, grant: file_links.FileGrant, version: PackageVersion) -> bytes:
+def _with_runtime(page: bytes, token: str, grant: file_links.FileGrant) -> bytes:
     lesson = db.session.get(Lesson, grant.lesson_id)
     learner = db.session.get(User, grant.user_id)
     enrolment = db.session.get(Enrolment, grant.enrolment_id)
@@ -144,6 +167,7 @@ def _with_runtime(page: bytes, grant: file_links.FileGrant, version: PackageVers
         "attempt": launch.attempt_number,
         "cmi": launch.cmi,
         "asset": launch.item.kind == ItemKind.ASSET,  # no API calls: opening it completes it
+        "beacon": url_for("package_player.beacon", token=token),
     }
     scripts = [url_for("static", filename=name) for name in RUNTIME_SCRIPTS[launch.scorm_family]]
     return injection.inject(page, injection.launch_block(data, scripts))

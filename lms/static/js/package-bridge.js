@@ -14,15 +14,23 @@
   }
   var launch = JSON.parse(block.textContent);
   var sequence = 0;
+  // This opening's key: the server applies a commit of one session once, whichever way it came.
+  var session = String(Date.now()) + String(Math.random()).slice(2, 12);
 
   function post(cmi, terminate) {
     sequence += 1;
+    var commit = {
+      lms: "scorm-commit", attempt: launch.attempt, session: session, sequence: sequence,
+      terminate: !!terminate, cmi: cmi
+    };
     // "*": an opaque origin cannot name the player's origin; nothing secret is sent (the package's own
     // data), and the player page accepts a message only from its own frame's window.
-    window.parent.postMessage(
-      { lms: "scorm-commit", attempt: launch.attempt, sequence: sequence, terminate: !!terminate, cmi: cmi },
-      "*"
-    );
+    window.parent.postMessage(commit, "*");
+    // The final commit also goes straight to the server (the signed link is its permission): a package
+    // terminates while its page unloads, when the player page may be unloading too.
+    if (terminate && launch.beacon && navigator.sendBeacon) {
+      navigator.sendBeacon(launch.beacon, new Blob([JSON.stringify(commit)], { type: "text/plain" }));
+    }
   }
 
   var bridge = {

@@ -95,7 +95,7 @@
       attempt: event.data.attempt,
       sequence: event.data.sequence,
       terminate: event.data.terminate === true,
-      session: session,
+      session: typeof event.data.session === "string" ? event.data.session : session,
       cmi: event.data.cmi
     };
     remember();
