@@ -54,7 +54,7 @@ def test_steps_are_measured_after_their_users_are_spawned_and_leave_sign_ins_out
         sample(12.0, ms=20.0),  # step 2 spawns 20 more: measured from 14 s
         sample(15.0, ms=30.0),
     ]
-    rows = curve_steps(samples, [20, 40], 10.0, 10.0)
+    rows = curve_steps(samples, [20, 40], 10.0, 10.0, settle=2.0)
     assert [(r.users, r.requests, r.errors, r.p95_ms) for r in rows] == [(20, 1, 0, 10.0), (40, 1, 0, 30.0)]
 
 

@@ -37,7 +37,7 @@ SIGN_IN_NAMES = {"sign in", "sign-in form"}
 SIGN_IN_P95_TARGET_MS = 1000.0
 SERVER_CORE, LOAD_CORE = "0", "1"
 
-FULL = {"steps": "250,500,1000,1500,2000,2500,3000,3500,4000", "step_seconds": 75, "spawn_rate": 20,
+FULL = {"steps": "500,1000,1500,2000,2500,3000,3500,4000", "step_seconds": 90, "spawn_rate": 12,
         "signin_steps": "5,10,15,20,25,30", "signin_seconds": 20}  # fmt: skip
 QUICK = {"steps": "20,40,60", "step_seconds": 15, "spawn_rate": 10,
          "signin_steps": "5,10", "signin_seconds": 10}  # fmt: skip
@@ -121,15 +121,20 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
 
 
 def curve_steps(
-    samples: Sequence[dict[str, Any]], users: Sequence[int], step_seconds: float, spawn_rate: float
+    samples: Sequence[dict[str, Any]],
+    users: Sequence[int],
+    step_seconds: float,
+    spawn_rate: float,
+    settle: float = 8.0,
 ) -> list[Step]:
-    """Each step from the moment its last user was spawned (plus 2 s) to its end; sign-ins left out."""
+    """Each step from the moment its last user was spawned (plus ``settle`` seconds: sign-ins shed during
+    the spawn come back after their Retry-After) to its end; sign-ins left out."""
     if not samples:
         return []
     start = min(s["t"] - s["ms"] / 1000 for s in samples)
     steps, before = [], 0
     for index, count in enumerate(users):
-        begin = start + index * step_seconds + max(0, count - before) / spawn_rate + 2
+        begin = start + index * step_seconds + max(0, count - before) / spawn_rate + settle
         end = start + (index + 1) * step_seconds
         window = [(s["ms"], bool(s["failed"])) for s in samples
                   if begin <= s["t"] < end and s["name"] not in SIGN_IN_NAMES]  # fmt: skip
