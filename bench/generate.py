@@ -365,6 +365,8 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
     _log(f"{counts}")
     # The bulk inserts bypassed the ORM, so the indicator facts (lms.reports.facts) are built in one go.
     _log(f"indicator facts: {facts.rebuild(db.session.connection())}")
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.connection().exec_driver_sql("ANALYZE")  # the planner's statistics after the bulk load
     db.session.commit()
 
     manifest = _bench_accounts(real_courses, password_hash, authorities, now)
