@@ -249,3 +249,12 @@ def test_admins_make_service_tokens(app: Flask, make_user) -> None:
     donor = {"donor-name": "Donor", "donor-scopes": ["people:read"], "donor-days": "30"}
     assert client.post("/admin/api-tokens/donor", data=donor).status_code == 422  # donors read reports only
     assert "HR" in client.get("/admin/api-tokens").get_data(as_text=True)
+
+
+def test_a_form_encoded_nomination_is_refused_as_415(app: Flask, make_user) -> None:
+    headers = bearer(personal(make_user(Role.FOCAL_POINT)))
+    client = app.test_client()
+    for data in ("", "run_id=1"):
+        response = client.post("/api/v1/nominations", data=data, headers=headers,
+                               content_type="application/x-www-form-urlencoded")  # fmt: skip
+        assert response.status_code == 415 and response.mimetype == PROBLEM

@@ -62,7 +62,9 @@ def _acting_person(caller: Caller) -> User:
 )
 def create_nomination() -> Response:
     """Nominate a member of the caller's authority's staff for a run (as the focal point pages do)."""
-    body: schemas.NominationIn = request.context.json  # type: ignore[attr-defined]
+    body: schemas.NominationIn | None = request.context.json  # type: ignore[attr-defined]
+    if body is None:  # a form-encoded request: spectree validates JSON bodies only
+        raise ApiProblem(415, _("Send the body as application/json."))
     caller = current_caller()
     person = queries.one(queries.people(caller), User.id, body.person_id)
     run = queries.one(queries.catalogue_runs(), CourseRun.id, body.run_id)
