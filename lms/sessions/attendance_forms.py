@@ -36,6 +36,7 @@ class TypedCodeForm(FlaskForm):
         _l("Code shown on the screen"),
         validators=[DataRequired(), Length(max=20)],
         description=_l("Six letters and digits, as shown under the QR code in the room."),
+        render_kw={"autocapitalize": "characters", "spellcheck": "false"},  # a code, not a word
     )
 
 
