@@ -97,7 +97,7 @@ schema: install
 	$(PY) -m lms.content.file_models
 	$(PY) -m lms.surveys.file_format
 
-# Benchmark (docs/performance.md): generate the data set once into its own instance (BENCH_SIZE=S|M|L),
+# Benchmark (docs/performance.md): generate the data set once into its own instance (BENCH_SIZE=S|M|L|XL),
 # then serve it with gunicorn (2 sync workers) and load it from other processes; rewrites the table.
 # The tooling is the top-level bench/ package (not shipped in the wheel). BENCH_ARGS="--output /tmp/x.md
 # --port 8766" for a trial run that leaves docs/performance.md alone.
