@@ -213,18 +213,20 @@ def start_attempt(
 
 
 def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]:
-    """Fixed questions as written; draws prefer questions this enrolment has not seen in any attempt."""
+    """Fixed questions as written; draws prefer questions this enrolment has not seen in any attempt.
+
+    The draw looks at the candidates' ids, banks and tags only; the chosen questions alone are then
+    loaded whole (a bank's texts and keys are most of its size: 19 questions, 69 kB on the bench's)."""
     slots = list(quiz.slots)
     fixed_ids = [s.question_id for s in slots if s.question_id is not None]
     bank_ids = {s.bank_id for s in slots if s.question_id is None and s.bank_id is not None}
-    wanted = select(Question).where(Question.is_active.is_(True))
-    candidates = list(
-        db.session.scalars(
-            wanted.where(Question.id.in_(fixed_ids) | Question.bank_id.in_(bank_ids)).order_by(Question.id)
-        )
-    )
-    by_id = {q.id: q for q in candidates}
-    drawn = [q.id for q in candidates if q.bank_id in bank_ids]
+    candidates = db.session.execute(
+        select(Question.id, Question.bank_id, Question.tags)
+        .where(Question.is_active.is_(True), Question.id.in_(fixed_ids) | Question.bank_id.in_(bank_ids))
+        .order_by(Question.id)
+    ).all()
+    present = {row.id for row in candidates}
+    drawn = [row.id for row in candidates if row.bank_id in bank_ids]
     # Only a draw asks what was seen, and only about the questions it may draw: at most that many rows,
     # however many attempts the enrolment has made.
     seen = (
@@ -232,30 +234,35 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]
         if drawn
         else set()
     )
-    chosen: list[Question] = []
+    chosen: list[int] = []
     chosen_ids = set(fixed_ids)
     for slot in slots:
         if slot.question_id is not None:
-            if slot.question_id in by_id:
-                chosen.append(by_id[slot.question_id])
+            if slot.question_id in present:
+                chosen.append(slot.question_id)
             continue
         pool = [
-            q
-            for q in candidates
-            if q.bank_id == slot.bank_id
-            and q.id not in chosen_ids
-            and (slot.tag is None or slot.tag in q.tags)
+            row.id
+            for row in candidates
+            if row.bank_id == slot.bank_id
+            and row.id not in chosen_ids
+            and (slot.tag is None or slot.tag in (row.tags or ()))
         ]
-        unseen = [q for q in pool if q.id not in seen]
-        again = [q for q in pool if q.id in seen]
+        unseen = [q for q in pool if q not in seen]
+        again = [q for q in pool if q in seen]
         rng.shuffle(unseen)
         rng.shuffle(again)
-        for question in (unseen + again)[: slot.draw_count]:
-            chosen.append(question)
-            chosen_ids.add(question.id)
+        for question_id in (unseen + again)[: slot.draw_count]:
+            chosen.append(question_id)
+            chosen_ids.add(question_id)
     if quiz.shuffle_questions:
         rng.shuffle(chosen)
-    return chosen
+    loaded = (
+        {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+        if chosen
+        else {}
+    )
+    return [loaded[question_id] for question_id in chosen]
 
 
 @cache
