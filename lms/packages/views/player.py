@@ -35,6 +35,7 @@ from lms.errors import ValidationFailed
 from lms.extensions import csrf, db
 from lms.packages.models import ItemKind, PackageVersion
 from lms.packages.runtime import file_links, injection, queries, services
+from lms.packages.services import version_folder
 
 bp = Blueprint("package_player", __name__)
 
@@ -142,7 +143,7 @@ csrf.exempt(beacon)
 def package_file(token: str, path: str) -> Response:
     grant = file_links.read_token(token) or abort(404)
     version = db.session.get(PackageVersion, grant.version_id) or abort(404)
-    folder = Path(current_app.instance_path) / "packages" / version.storage_key
+    folder = version_folder(version)
     found = safe_join(str(folder), path)
     if found is None or not Path(found).is_file():
         abort(404)
