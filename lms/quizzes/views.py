@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, allow
@@ -44,7 +44,9 @@ def _own_attempt(attempt_id: int) -> tuple[QuizAttempt, Enrolment]:
         select(QuizAttempt, Enrolment)
         .join(Enrolment, QuizAttempt.enrolment_id == Enrolment.id)
         .where(QuizAttempt.id == attempt_id, Enrolment.user_id == current_user.id)
-        .options(selectinload(QuizAttempt.questions), selectinload(QuizAttempt.quiz))
+        .options(
+            selectinload(QuizAttempt.questions), joinedload(QuizAttempt.quiz)
+        )  # the quiz in the same row
     ).first()
     if row is None:
         abort(404)
