@@ -34,8 +34,8 @@ from lms.errors import register_error_handlers
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.frontend.setup import init_frontend
 from lms.frontend.views import bp as frontend_bp
-from lms.integrations.setup import init_integrations
 from lms.i18n import install_template_gettext, register_i18n
+from lms.integrations.setup import init_integrations
 from lms.jobs.tasks import enqueue_certificate_work, enqueue_mail_delivery
 from lms.jobs.views import bp as jobs_bp
 from lms.notifications.services import take_mail_queued_in_request
