@@ -5,8 +5,9 @@
 1. Accounts (bench/capacity/prepare.py): the first N trainees of data set L join the real course.
 2. gunicorn (2 sync workers, lms.ops.gunicorn_conf) pinned to core 0 with `taskset -c 0`; Locust pinned
    to core 1 (`taskset -c 1`), headless, so the load generator never takes the server's CPU.
-3. The curve: steps of simulated users (bench/capacity/locustfile.py); each step is measured once all its
-   users run; the capacity is the largest step with p95 <= 250 ms and no errors (bench/capacity/curve.py).
+3. The curve: steps of simulated users (bench/capacity/locustfile.py), the first held twice (a warm-up);
+   each step is measured once all its users run; the capacity is the largest step with p95 <= 250 ms
+   and no errors (bench/capacity/curve.py).
 4. The sign-in wave: readers stay signed in while steps of sign-ins per second arrive; the result is the
    largest rate whose sign-ins all succeeded with p95 under 1 s, and the readers' p95 beside it.
 5. Writes docs/capacity-<db>.svg and the section between the capacity markers of docs/performance.md
@@ -266,9 +267,12 @@ def main() -> None:
     load_before = load_average()
     server = start_server(args)
     try:
-        samples = read_samples(run_locust(args, "curve", args.steps, args.step_seconds,
+        # The first step is held twice; the first time is the warm-up (the workers' first pages build
+        # the course snapshots and the statement caches, and the users of the first spawn sign in).
+        warm = ",".join(str(n) for n in [users[0], *users])
+        samples = read_samples(run_locust(args, "curve", warm, args.step_seconds,
                                           ["Trainee", "FocalPoint", "Admin"]))  # fmt: skip
-        steps = curve_steps(samples, users, args.step_seconds, args.spawn_rate)
+        steps = curve_steps(samples, [users[0], *users], args.step_seconds, args.spawn_rate)[1:]
         wave: list[dict[str, Any]] = []
         if rates:
             wave_samples = read_samples(
