@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import random
+import re
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -173,3 +174,39 @@ def test_the_migrations_first_fill_equals_the_rebuild(world: World) -> None:
     assert db.session.get(IndicatorCell, ("total", "")) is not None
     facts.rebuild(connection)
     assert cells.differences(connection) == []
+
+
+def refresh_statements(place: Enrolment) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: object, cursor: object, statement: str, parameters: Any, *rest: object) -> None:
+        seen.append((statement, parameters))
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        facts.refresh(db.session.connection(), enrolments=[place.id])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_one_places_refresh_is_a_fixed_number_of_indexed_statements(world: World) -> None:
+    """The writer pays for the cells in a few statements whatever the academy's size, each on an index."""
+    place = world.enrolments["p2r1"]
+    small = refresh_statements(place)
+    add_trainees(world, 30, _TEST_PASSWORD_HASH)
+    large = refresh_statements(place)
+    assert len(small) == len(large) <= 8  # persons (2), before, delete, insert, after; no cell changed
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    connection = db.session.connection()
+    for statement, parameters in large:
+        if not statement.lstrip().upper().startswith(("SELECT", "DELETE", "INSERT")):
+            continue
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        plan = [str(row[-1]) for row in rows]
+        scans = [
+            line for line in plan if re.search(r"\bSCAN (indicator_fact|enrolment|quiz_attempt)\b", line)
+        ]
+        assert not [line for line in scans if "COVERING INDEX" not in line], (statement, plan)
