@@ -10,7 +10,7 @@ academy's training indicators, cached under it; lms.reports.versions moves it wi
 change them). Starts empty: the first such write inserts the row.
 
 Revision ID: 20261205_0013
-Revises: 20261205_0012
+Revises: 20261205_0011
 Create Date: 2026-12-05 13:30:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261205_0013'
-down_revision = '20261205_0012'
+down_revision = '20261205_0011'
 branch_labels = None
 depends_on = None
 
