@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What an HR system synchronises on (GET /api/v1/people?updated_since=): every change of the row moves
+    # it, except the sign-in time, the session version and a rehashed password (lms.auth.services writes
+    # those with a statement that leaves it alone). Core updates (the CSV import) move it too (onupdate).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Self-registered accounts confirm their address before they may enrol (None = not yet).
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -72,6 +72,8 @@ class CourseRun(db.Model):  # type: ignore[name-defined]
     open_to_all: Mapped[bool] = mapped_column(default=True)
     start_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # For synchronisation (GET /api/v1/runs?updated_since=): any change of the run's row moves it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     # Runs with sessions (lms.sessions, issue 20). Completion rule: the course's lessons (unless a pure
     # workshop turns them off), at least min_attendance_percent of the planned session time, and the final
     # assessment when the course has one. session_minutes is the sum of the run's sessions (not cancelled),
