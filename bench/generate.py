@@ -196,6 +196,7 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
                 certificate_issuance="automatic",
                 open_to_all=True,
                 created_at=now,
+                updated_at=now,
             )
         )
         runs.append((run_id, course_index, start, end))
@@ -230,6 +231,7 @@ def generate(size_name: str, instance: Path, seed: int = 7) -> dict[str, Any]:
                 authority_id=authority_id,
                 active=True,
                 created_at=now,
+                updated_at=now,
                 email_confirmed_at=now,
                 search_name=person_search_name(given, family, email),
             )

@@ -37,7 +37,7 @@ def run(row: CourseRun) -> schemas.Run:
         id=row.id, course_id=row.course_id, title=row.title, modality=row.modality, language=row.language,
         enrolment_method=row.enrolment_method, starts_on=row.starts_on, ends_on=row.ends_on,
         enrolment_opens_on=row.enrolment_opens_on, enrolment_closes_on=row.enrolment_closes_on,
-        seats_total=row.seats_total, seats_taken=seats.used_total, seats_left=left,
+        seats_total=row.seats_total, seats_taken=seats.used_total, seats_left=left, updated_at=row.updated_at,
     )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def person(row: User) -> schemas.Person:
     return schemas.Person(
         id=row.id, given_name=row.given_name, family_name=row.family_name, email=row.email,
         position=row.position, authority_id=row.authority_id, country_code=row.country_code,
-        active=row.active,
+        active=row.active, updated_at=row.updated_at,
     )  # fmt: skip
 
 

@@ -58,11 +58,6 @@ class ListQuery(Query):
     updated_since: Moment | None = Field(None, description="only what changed at or after this time")
 
 
-class PlainListQuery(Query):
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(50, ge=1, le=100)
-
-
 class EnrolmentQuery(ListQuery):
     person_id: int | None = Field(None, ge=1, le=MAX_ID)
     run_id: int | None = Field(None, ge=1, le=MAX_ID)
@@ -108,6 +103,7 @@ class Run(BaseModel):
     seats_total: int | None = Field(description="null: no limit")
     seats_taken: int
     seats_left: int | None
+    updated_at: datetime
 
 
 class RunPage(BaseModel):
@@ -124,6 +120,7 @@ class Person(BaseModel):
     authority_id: int | None
     country_code: str | None
     active: bool
+    updated_at: datetime
 
 
 class PersonPage(BaseModel):

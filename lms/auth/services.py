@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import Role, User, UserRole
 from lms.auth.password_policy import check_new_password
@@ -61,8 +62,18 @@ def end_sessions(user: User) -> None:
     """Every session of this person issued so far stops working at its next request (the user loader
     compares the session's fingerprint, which includes the version). The caller re-stamps the current
     session when it should go on (a password change)."""
-    user.session_version = (user.session_version or 0) + 1
+    _write_quietly(user, session_version=(user.session_version or 0) + 1)
+
+
+def _write_quietly(user: User, **values: object) -> None:
+    """Session version, sign-in time, a rehashed password: nothing an HR system synchronises, so written
+    with ``updated_at`` kept as it is (the column's onupdate would move it; lms.api's updated_since).
+    Pending changes of the person are flushed first, and move it as usual."""
     db.session.flush()
+    statement = update(User).where(User.id == user.id).values(updated_at=User.updated_at, **values)
+    db.session.execute(statement, execution_options={"synchronize_session": False})
+    for name, value in values.items():
+        set_committed_value(user, name, value)
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -120,7 +131,7 @@ def password_matches(email: str, password: str) -> User | None:
 
 def note_sign_in(user: User, password: str) -> None:
     """After ``password_matches``: a stronger hash when the parameters changed, and the sign-in time."""
+    values: dict[str, object] = {"last_login_at": utcnow()}
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    db.session.flush()
+        values["password_hash"] = hash_password(password)
+    _write_quietly(user, **values)

@@ -97,6 +97,7 @@ def prepare_write(plan: ImportPlan) -> PreparedWrite:
                 person.values["email"],
             ),
             "created_at": now,
+            "updated_at": now,
         }
         for person, person_id in zip(plan.new_people, person_ids, strict=True)
     ]
@@ -235,6 +236,7 @@ def _write_changes(changes: Sequence[PersonChange], people: dict[int, Person]) -
             )  # fmt: skip
         groups.setdefault(tuple(sorted(values)), []).append({"person_id": change.person_id, **values})
     table = table_of(User)
+    # updated_at is not among the columns: the column's onupdate sets it (synchronisation: lms.api).
     for columns, rows in groups.items():
         statement = (
             update(table)

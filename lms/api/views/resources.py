@@ -42,11 +42,14 @@ def get_course(course_id: int) -> Response:
 
 @bp.get("/runs")
 @token_required("catalogue:read")
-@api_spec.validate(query=schemas.PlainListQuery, resp=answers(HTTP_200=schemas.RunPage), tags=["catalogue"])
+@api_spec.validate(query=schemas.ListQuery, resp=answers(HTTP_200=schemas.RunPage), tags=["catalogue"])
 def list_runs() -> Response:
-    """The runs of the published courses, with their seats and dates."""
-    query: schemas.PlainListQuery = request.context.query  # type: ignore[attr-defined]
-    page = queries.page_of(queries.catalogue_runs(), CourseRun.id, query.cursor, query.limit)
+    """The runs of the published courses, with their seats and dates; `updated_since`: those changed since."""
+    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
+    rows = queries.catalogue_runs()
+    if query.updated_since is not None:
+        rows = rows.where(CourseRun.updated_at >= query.updated_since)
+    page = queries.page_of(rows, CourseRun.id, query.cursor, query.limit)
     return _page_of(page, schemas.RunPage, representations.run)
 
 
@@ -61,11 +64,15 @@ def get_run(run_id: int) -> Response:
 
 @bp.get("/people")
 @token_required("people:read")
-@api_spec.validate(query=schemas.PlainListQuery, resp=answers(HTTP_200=schemas.PersonPage), tags=["people"])
+@api_spec.validate(query=schemas.ListQuery, resp=answers(HTTP_200=schemas.PersonPage), tags=["people"])
 def list_people() -> Response:
-    """The staff of the caller's authority (an admin: everyone)."""
-    query: schemas.PlainListQuery = request.context.query  # type: ignore[attr-defined]
-    page = queries.page_of(queries.people(current_caller()), User.id, query.cursor, query.limit)
+    """The staff of the caller's authority (an admin: everyone); `updated_since`: those changed since
+    (name, email, authority, position, active...; not a sign-in)."""
+    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
+    rows = queries.people(current_caller())
+    if query.updated_since is not None:
+        rows = rows.where(User.updated_at >= query.updated_since)
+    page = queries.page_of(rows, User.id, query.cursor, query.limit)
     return _page_of(page, schemas.PersonPage, representations.person)
 
 
