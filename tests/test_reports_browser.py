@@ -34,7 +34,7 @@ def test_admin_reads_the_indicator_report_with_charts(
     page.get_by_label("Course", exact=True).select_option(str(world.course.id))
     page.get_by_label("Suppress small cells (for publication)").check()
     page.get_by_label("Smallest number of persons shown").fill("3")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("search", name="Filters").get_by_role("button", name="Apply").click()
     assert "suppress=y" in page.url
     assert page.get_by_text("Publication mode:").is_visible()
     assert page.locator(".suppressed").count() > 0
