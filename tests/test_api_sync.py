@@ -31,7 +31,7 @@ SINCE = "2025-01-01T00:00:00Z"
 
 def age_everything() -> None:
     for model in (User, CourseRun):
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         db.session.execute(update(table).values(updated_at=OLD))
     db.session.commit()
     db.session.expire_all()
