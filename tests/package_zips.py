@@ -81,10 +81,16 @@ def zip_bytes(files: dict[str, str | bytes], manifest: str | None = None) -> byt
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         if manifest is not None:
-            archive.writestr("imsmanifest.xml", manifest)
+            archive.writestr(fixed_time("imsmanifest.xml"), manifest, zipfile.ZIP_DEFLATED)
         for name, data in files.items():
-            archive.writestr(name, data)
+            archive.writestr(fixed_time(name), data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+def fixed_time(name: str) -> zipfile.ZipInfo:
+    """An entry with a fixed date: the same files make the same bytes (the same SHA-256), whenever the
+    second ticks between two builds of a test."""
+    return zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
 
 
 def package_12() -> bytes:
