@@ -5,11 +5,13 @@ queries. Nothing here reads an answer (the results pages read through result_que
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Row, Select, bindparam, exists, select
 
 from lms.courses.models import Course
 from lms.db import utcnow
@@ -39,39 +41,8 @@ class OpenSurvey:
 def open_surveys(user_id: int) -> list[OpenSurvey]:
     """The person's invitations not answered and not closed, soonest closing first (one query). One that
     opens later (a run whose last session has not ended) is listed with its opening date."""
-    rows = db.session.execute(
-        select(
-            SurveyInvitation,
-            RunSurvey.kind,
-            RunSurvey.required_for_certificate,
-            CourseRun.title,
-            Course.title,
-            Course.language,
-        )
-        .join(RunSurvey, SurveyInvitation.run_survey_id == RunSurvey.id)
-        .join(Enrolment, SurveyInvitation.enrolment_id == Enrolment.id)
-        .join(CourseRun, Enrolment.run_id == CourseRun.id)
-        .join(Course, CourseRun.course_id == Course.id)
-        .where(
-            Enrolment.user_id == user_id,
-            SurveyInvitation.answered_on.is_(None),
-            SurveyInvitation.closes_at > utcnow(),
-        )
-        .order_by(SurveyInvitation.closes_at, SurveyInvitation.id)
-    ).all()
-    return [
-        OpenSurvey(
-            invitation_id=invitation.id,
-            kind=kind,
-            run_title=run_title,
-            course_title=course_title,
-            course_language=course_language,
-            opens_at=invitation.opens_at,
-            closes_at=invitation.closes_at,
-            required_for_certificate=required,
-        )
-        for invitation, kind, required, run_title, course_title, course_language in rows
-    ]
+    statement = _open_surveys_where("person")
+    return _open_survey_lines(db.session.execute(statement, {"user_id": user_id, "now": utcnow()}))
 
 
 def open_surveys_of_places(enrolment_ids: list[int]) -> list[OpenSurvey]:
@@ -80,7 +51,11 @@ def open_surveys_of_places(enrolment_ids: list[int]) -> list[OpenSurvey]:
     otherwise a statement built once that starts from the invitations' enrolment index (issue 22)."""
     if not enrolment_ids:
         return []
-    rows = db.session.execute(_open_surveys_of_places(), {"ids": enrolment_ids, "now": utcnow()}).all()
+    statement = _open_surveys_where("places")
+    return _open_survey_lines(db.session.execute(statement, {"ids": enrolment_ids, "now": utcnow()}))
+
+
+def _open_survey_lines(rows: Iterable[Row[Any]]) -> list[OpenSurvey]:
     return [
         OpenSurvey(
             invitation_id=row[0],
@@ -97,7 +72,13 @@ def open_surveys_of_places(enrolment_ids: list[int]) -> list[OpenSurvey]:
 
 
 @cache
-def _open_surveys_of_places() -> Select[tuple[int, datetime, datetime, str, bool, str, str, str]]:
+def _open_surveys_where(whose: str) -> Select[tuple[int, datetime, datetime, str, bool, str, str, str]]:
+    """The open invitations' lines, built once for each of: a person's ("person": `user_id`) or a list of
+    places' ("places": `ids`)."""
+    if whose == "person":
+        condition = Enrolment.user_id == bindparam("user_id")
+    else:
+        condition = SurveyInvitation.enrolment_id.in_(bindparam("ids", expanding=True))
     return (
         select(
             SurveyInvitation.id,
@@ -113,11 +94,8 @@ def _open_surveys_of_places() -> Select[tuple[int, datetime, datetime, str, bool
         .join(Enrolment, SurveyInvitation.enrolment_id == Enrolment.id)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
         .join(Course, CourseRun.course_id == Course.id)
-        .where(
-            SurveyInvitation.enrolment_id.in_(bindparam("ids", expanding=True)),
-            SurveyInvitation.answered_on.is_(None),
-            SurveyInvitation.closes_at > bindparam("now"),
-        )
+        .where(condition)
+        .where(SurveyInvitation.answered_on.is_(None), SurveyInvitation.closes_at > bindparam("now"))
         .order_by(SurveyInvitation.closes_at, SurveyInvitation.id)
     )
 
