@@ -87,11 +87,15 @@ def on_attendance_changed(enrolment: Enrolment, **_: Any) -> None:
 
 @attempt_finished.connect
 def on_attempt_finished(attempt: QuizAttempt, enrolment_id: int | None = None, **_: Any) -> None:
-    if attempt.status not in FINISHED_STATUSES or attempt.passed is None or not lrs_config().enabled:
+    if attempt.status not in FINISHED_STATUSES or attempt.passed is None:
         return
+    # The quiz first: grading loaded it (no statement), and a practice attempt, the commonest, is never
+    # sent, so it does not read the LRS settings either (issue 22).
     quiz = db.session.get(Quiz, attempt.quiz_id)
+    if quiz is None or quiz.role not in GRADED_ROLES or not lrs_config().enabled:
+        return
     enrolment = db.session.get(Enrolment, attempt.enrolment_id)
-    if quiz is None or enrolment is None or quiz.role not in GRADED_ROLES:
+    if enrolment is None:
         return
     result = xapi.QuizResult(
         attempt_id=attempt.id,
