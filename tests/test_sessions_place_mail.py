@@ -52,10 +52,31 @@ def test_a_withdrawn_or_rejected_seat_gets_the_cancellations(
     for person in (anna, boris):
         mails = calendar_mail(person.email)
         assert [ics.method_of(m.calendar_ics or "") for m in mails] == ["REQUEST"] * 2 + ["CANCEL"] * 2
+        requests = [Calendar.from_ical(m.calendar_ics or "").events[0] for m in mails[:2]]
         cancels = [Calendar.from_ical(m.calendar_ics or "").events[0] for m in mails[2:]]
         assert [str(e["UID"]) for e in cancels] == [s.uid for s in future]
-        assert [int(e["SEQUENCE"]) for e in cancels] == [s.sequence + 1 for s in future]
+        assert all(int(c["SEQUENCE"]) > int(r["SEQUENCE"]) for r, c in zip(requests, cancels, strict=True))
         assert all(m.kind == "session_cancelled" for m in mails[2:])
+
+
+def test_a_seat_taken_again_is_invited_above_its_cancellation(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    """A calendar ignores a REQUEST whose SEQUENCE is not above the CANCEL it holds (RFC 5546)."""
+    run = make_run(make_course(), EnrolmentMethod.OPEN, modality="in_person")
+    session = add_session(run, datetime.now(CHISINAU) + timedelta(days=5))
+    anna = make_user()
+    nominations.withdraw(self_service.self_enrol(anna, run), anna)
+    self_service.self_enrol(anna, run)
+    events = [Calendar.from_ical(m.calendar_ics or "").events[0] for m in calendar_mail(anna.email)]
+    assert [ics.method_of(m.calendar_ics or "") for m in calendar_mail(anna.email)] == [
+        "REQUEST",
+        "CANCEL",
+        "REQUEST",
+    ]
+    first, cancel, again = (int(event["SEQUENCE"]) for event in events)
+    assert first < cancel < again
+    assert {str(event["UID"]) for event in events} == {session.uid}
 
 
 def test_a_pending_place_withdrawn_was_invited_to_nothing(app: Flask, make_user: Callable[..., User]) -> None:

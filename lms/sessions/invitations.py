@@ -221,7 +221,7 @@ def _on_places_written_in_bulk(_sender: object, *, places: Iterable[int] = (), *
 @place_released.connect
 def _on_place_released(enrolment: Enrolment, *, previous: str | None = None, **_kwargs: Any) -> None:
     """A seat given up: its holder had the invitations of the run's future sessions; each gets a
-    cancellation (one SEQUENCE above the session's: the session itself did not change). A person who
+    cancellation (one SEQUENCE above the session's, which moves past it). A person who
     never held a seat (a waiting place withdrawn) was invited to nothing; a trainer of a session keeps it."""
     if previous not in ACTIVE_STATUSES:
         return
@@ -237,9 +237,14 @@ def _on_place_released(enrolment: Enrolment, *, previous: str | None = None, **_
     )
     for session in future_sessions(enrolment.run_id):
         if session.id not in trains:
+            # The cancellation goes one SEQUENCE above the session's, and the session moves two: an
+            # invitation sent later (the person takes a seat again) must carry a SEQUENCE above this
+            # cancellation, or a calendar keeps the event cancelled (RFC 5546 3.2.5).
+            cancelled_at_sequence = session.sequence + 1
+            session.sequence += 2
             queue_session_mail(
                 InvitationKind.CANCELLATION,
                 session,
                 Invitee(user, chair=False),
-                sequence=session.sequence + 1,
+                sequence=cancelled_at_sequence,
             )
