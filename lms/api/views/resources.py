@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
+from sqlalchemy import Select
 
 from lms.api import queries, representations, schemas
 from lms.api.bearer import current_caller, token_required
@@ -18,17 +21,20 @@ def _page_of(page: queries.Page, page_model: type, convert: object) -> Response:
     return representations.json_response(page_model(items=items, next_cursor=page.next_cursor))
 
 
+def _changed_page(rows: Select[Any], row_class: Any, page_model: type, convert: object) -> Response:
+    """A page of a list whose rows carry `id` and `updated_at`: `updated_since` keeps those changed since."""
+    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
+    if query.updated_since is not None:
+        rows = rows.where(row_class.updated_at >= query.updated_since)
+    return _page_of(queries.page_of(rows, row_class.id, query.cursor, query.limit), page_model, convert)
+
+
 @bp.get("/courses")
 @token_required("catalogue:read")
 @api_spec.validate(query=schemas.ListQuery, resp=answers(HTTP_200=schemas.CoursePage), tags=["catalogue"])
 def list_courses() -> Response:
     """The published courses; `updated_since` gives those changed since a time."""
-    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
-    rows = queries.published_courses()
-    if query.updated_since is not None:
-        rows = rows.where(Course.updated_at >= query.updated_since)
-    page = queries.page_of(rows, Course.id, query.cursor, query.limit)
-    return _page_of(page, schemas.CoursePage, representations.course)
+    return _changed_page(queries.published_courses(), Course, schemas.CoursePage, representations.course)
 
 
 @bp.get("/courses/<int:course_id>")
@@ -45,12 +51,7 @@ def get_course(course_id: int) -> Response:
 @api_spec.validate(query=schemas.ListQuery, resp=answers(HTTP_200=schemas.RunPage), tags=["catalogue"])
 def list_runs() -> Response:
     """The runs of the published courses, with their seats and dates; `updated_since`: those changed since."""
-    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
-    rows = queries.catalogue_runs()
-    if query.updated_since is not None:
-        rows = rows.where(CourseRun.updated_at >= query.updated_since)
-    page = queries.page_of(rows, CourseRun.id, query.cursor, query.limit)
-    return _page_of(page, schemas.RunPage, representations.run)
+    return _changed_page(queries.catalogue_runs(), CourseRun, schemas.RunPage, representations.run)
 
 
 @bp.get("/runs/<int:run_id>")
@@ -68,12 +69,7 @@ def get_run(run_id: int) -> Response:
 def list_people() -> Response:
     """The staff of the caller's authority (an admin: everyone); `updated_since`: those changed since
     (name, email, authority, position, active...; not a sign-in)."""
-    query: schemas.ListQuery = request.context.query  # type: ignore[attr-defined]
-    rows = queries.people(current_caller())
-    if query.updated_since is not None:
-        rows = rows.where(User.updated_at >= query.updated_since)
-    page = queries.page_of(rows, User.id, query.cursor, query.limit)
-    return _page_of(page, schemas.PersonPage, representations.person)
+    return _changed_page(queries.people(current_caller()), User, schemas.PersonPage, representations.person)
 
 
 @bp.get("/people/<int:person_id>")
