@@ -468,6 +468,33 @@ def _busiest_run() -> int:
     )
 
 
+def practice_quiz_like(template: Quiz, slug: str, title: str) -> Quiz:
+    """A practice quiz of the template's course that draws as the template does, with unlimited attempts
+    (so that a client can start and submit as often as a run lasts); not yet added to the session."""
+    quiz = Quiz(
+        course_id=template.course_id,
+        slug=slug,
+        title=title,
+        role=QuizRole.PRACTICE,
+        position=99,
+        pass_mark=0,
+        attempts_allowed=None,
+        grading_method="highest",
+        review=template.review,
+    )
+    quiz.slots = [
+        QuizSlot(
+            position=s.position,
+            question_id=s.question_id,
+            bank_id=s.bank_id,
+            tag=s.tag,
+            draw_count=s.draw_count,
+        )
+        for s in template.slots
+    ]
+    return quiz
+
+
 def _bench_accounts(
     real_courses: list[Course], password_hash: str, authorities: list[Any], now: datetime
 ) -> dict[str, Any]:
@@ -482,27 +509,7 @@ def _bench_accounts(
         select(Quiz).where(Quiz.course_id == course.id, Quiz.slug == "bench-practice")
     )
     if practice is None and template is not None:
-        practice = Quiz(
-            course_id=course.id,
-            slug="bench-practice",
-            title="Benchmark practice quiz",
-            role=QuizRole.PRACTICE,
-            position=99,
-            pass_mark=0,
-            attempts_allowed=None,
-            grading_method="highest",
-            review=template.review,
-        )
-        practice.slots = [
-            QuizSlot(
-                position=s.position,
-                question_id=s.question_id,
-                bank_id=s.bank_id,
-                tag=s.tag,
-                draw_count=s.draw_count,
-            )
-            for s in template.slots
-        ]
+        practice = practice_quiz_like(template, "bench-practice", "Benchmark practice quiz")
         db.session.add(practice)
     # The focal point acts for the authority with the most staff (the heaviest focal report).
     busiest = db.session.execute(

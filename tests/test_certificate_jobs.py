@@ -115,6 +115,19 @@ def pdf_files() -> list[str]:
     return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
 
 
+def at_the_final_assessment(client: FlaskClient, trainee: User, quiz_course: Course) -> Any:
+    """The trainee signed in, enrolled, with the lesson done: the final assessment's attempt just started
+    (submitting it right completes the course)."""
+    login(client, trainee)
+    run = default_run(quiz_course.id)
+    assert run is not None
+    assert client.post(f"/runs/{run.id}/enrol").status_code == 302
+    lesson = db.session.scalar(select(Lesson).join(Module).where(Module.course_id == quiz_course.id))
+    assert lesson is not None
+    client.post(f"/courses/{quiz_course.slug}/lessons/{lesson.id}/complete")
+    return start(client, quiz_course)
+
+
 def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprint(
     app: Flask,
     client: FlaskClient,
@@ -123,14 +136,7 @@ def test_a_quiz_submission_that_completes_the_course_does_not_wait_for_weasyprin
     render_spy: RenderSpy,
 ) -> None:
     trainee = make_user(Role.TRAINEE)
-    login(client, trainee)
-    run = default_run(quiz_course.id)
-    assert run is not None
-    assert client.post(f"/runs/{run.id}/enrol").status_code == 302
-    lesson = db.session.scalar(select(Lesson).join(Module).where(Module.course_id == quiz_course.id))
-    assert lesson is not None
-    client.post(f"/courses/{quiz_course.slug}/lessons/{lesson.id}/complete")
-    attempt = start(client, quiz_course)
+    attempt = at_the_final_assessment(client, trainee, quiz_course)
     with job_queue(app) as jobs:
         html = submit(client, attempt, right_answers(attempt)).get_data(as_text=True)
         assert "Passed." in html

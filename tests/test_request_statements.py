@@ -16,22 +16,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bench.generate import practice_quiz_like
 from lms.auth.models import Role, User
 from lms.certificates.models import Certificate
-from lms.courses.models import Course, Lesson, Module
+from lms.courses.models import Course
 from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus, LessonCompletion
 from lms.enrolment.runs import default_run
 from lms.enrolment.self_service import join_open_run
 from lms.extensions import db
-from lms.quizzes.models import AttemptQuestion, AttemptStatus, Quiz, QuizAttempt, QuizRole, QuizSlot
+from lms.quizzes.models import AttemptQuestion, AttemptStatus, Quiz, QuizAttempt, QuizRole
 from lms.sessions.models import TrainingSession
-from tests.conftest import login
 from tests.conftest_mail import job_queue
-from tests.test_certificate_jobs import pdf_files, quiz_course
+from tests.test_certificate_jobs import at_the_final_assessment, pdf_files, quiz_course
 from tests.test_learning import enrol, ordered_lessons
 from tests.test_performance_paths import recorded_statements
-from tests.test_quiz_attempts import right_answers, start, submit
+from tests.test_quiz_attempts import right_answers, submit
 
 __all__ = ["quiz_course"]  # the fixture (a final quiz; the run issues certificates automatically)
 
@@ -44,27 +44,7 @@ def practice_quiz(course: Course) -> Quiz:
         select(Quiz).where(Quiz.course_id == course.id, Quiz.role == QuizRole.POST_TEST)
     )
     assert template is not None
-    quiz = Quiz(
-        course_id=course.id,
-        slug="practice-run",
-        title="Practice",
-        role=QuizRole.PRACTICE,
-        position=99,
-        pass_mark=0,
-        attempts_allowed=None,
-        grading_method="highest",
-        review=template.review,
-    )
-    quiz.slots = [
-        QuizSlot(
-            position=s.position,
-            question_id=s.question_id,
-            bank_id=s.bank_id,
-            tag=s.tag,
-            draw_count=s.draw_count,
-        )
-        for s in template.slots
-    ]
+    quiz = practice_quiz_like(template, "practice-run", "Practice")
     db.session.add(quiz)
     db.session.commit()
     return quiz
@@ -217,14 +197,7 @@ def test_no_pdf_is_rendered_in_the_learners_request(
     """The submission that completes the course issues the certificate (rows only); the file appears only
     when the job the request queued has run (no patching: the files are looked at)."""
     trainee = make_user(Role.TRAINEE)
-    login(client, trainee)
-    run = default_run(quiz_course.id)
-    assert run is not None
-    assert client.post(f"/runs/{run.id}/enrol").status_code == 302
-    lesson = db.session.scalar(select(Lesson).join(Module).where(Module.course_id == quiz_course.id))
-    assert lesson is not None
-    client.post(f"/courses/{quiz_course.slug}/lessons/{lesson.id}/complete")
-    attempt = start(client, quiz_course)
+    attempt = at_the_final_assessment(client, trainee, quiz_course)
     with job_queue(app) as jobs:
         assert "Passed." in submit(client, attempt, right_answers(attempt)).get_data(as_text=True)
         db.session.rollback()
