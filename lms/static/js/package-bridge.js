@@ -33,6 +33,84 @@
     }
   }
 
+  // The order of a session's calls: Initialize once, then data calls, then Terminate once. A call out of
+  // that order is answered here with the standard's error code and "false" (or "" for GetValue) and never
+  // reaches scorm-again, so nothing of it is stored or committed. scorm-again 3.4.3 gets most of these
+  // right but accepts LMSSetValue (and a commit) after LMSFinish; one table for both versions keeps every
+  // case exact. SCORM 1.2 RTE: 301 "Not initialized" before LMSInitialize, 101 "General exception" (the
+  // code where no other fits) for a second LMSInitialize and any call after LMSFinish. SCORM 2004 RTE
+  // (API implementation error codes): 103, 104, 112/113, 122/123, 132/133, 142/143.
+  var SCORM12 = {
+    names: { initialize: "LMSInitialize", terminate: "LMSFinish", get: "LMSGetValue", set: "LMSSetValue",
+      commit: "LMSCommit", lastError: "LMSGetLastError", errorString: "LMSGetErrorString",
+      diagnostic: "LMSGetDiagnostic" },
+    before: { terminate: 301, get: 301, set: 301, commit: 301 },
+    after: { initialize: 101, terminate: 101, get: 101, set: 101, commit: 101 },
+    twice: 101,
+    strings: { 101: "General exception", 301: "Not initialized" }
+  };
+  var SCORM2004 = {
+    names: { initialize: "Initialize", terminate: "Terminate", get: "GetValue", set: "SetValue",
+      commit: "Commit", lastError: "GetLastError", errorString: "GetErrorString", diagnostic: "GetDiagnostic" },
+    before: { terminate: 112, get: 122, set: 132, commit: 142 },
+    after: { initialize: 104, terminate: 113, get: 123, set: 133, commit: 143 },
+    twice: 103,
+    strings: {
+      103: "Already Initialized", 104: "Content Instance Terminated", 112: "Termination Before Initialization",
+      113: "Termination After Termination", 122: "Retrieve Data Before Initialization",
+      123: "Retrieve Data After Termination", 132: "Store Data Before Initialization",
+      133: "Store Data After Termination", 142: "Commit Before Initialization",
+      143: "Commit After Termination"
+    }
+  };
+
+  function guardOrder(target, table) {
+    var names = table.names;
+    var state = "new"; // "new" -> "running" -> "terminated"
+    var refused = null; // the code of the last call if this guard answered it, else null
+    var original = {};
+    Object.keys(names).forEach(function (key) { original[key] = target[names[key]]; });
+
+    function call(key, args) {
+      refused = null;
+      return original[key].apply(target, args);
+    }
+    function refuse(code, answer) {
+      refused = code;
+      return answer;
+    }
+    target[names.initialize] = function () {
+      if (state === "running") { return refuse(table.twice, "false"); }
+      if (state === "terminated") { return refuse(table.after.initialize, "false"); }
+      var result = call("initialize", arguments);
+      if (String(result) === "true") { state = "running"; }
+      return result;
+    };
+    target[names.terminate] = function () {
+      if (state !== "running") { return refuse((state === "new" ? table.before : table.after).terminate, "false"); }
+      var result = call("terminate", arguments);
+      if (String(result) === "true") { state = "terminated"; }
+      return result;
+    };
+    [["get", ""], ["set", "false"], ["commit", "false"]].forEach(function (pair) {
+      var key = pair[0];
+      target[names[key]] = function () {
+        if (state !== "running") { return refuse((state === "new" ? table.before : table.after)[key], pair[1]); }
+        return call(key, arguments);
+      };
+    });
+    target[names.lastError] = function () {
+      return refused === null ? original.lastError.apply(target, arguments) : String(refused);
+    };
+    target[names.errorString] = function (code) {
+      return table.strings[code] || original.errorString.apply(target, arguments);
+    };
+    target[names.diagnostic] = function (code) {
+      var key = code === undefined || code === "" ? refused : code;
+      return (key !== null && table.strings[key]) || original.diagnostic.apply(target, arguments);
+    };
+  }
+
   var bridge = {
     processHttpRequest: function (url, params, immediate) {
       post(params, immediate);
@@ -51,9 +129,11 @@
   var api;
   if (launch.version === "1.2") {
     api = new window.Scorm12API(settings);
+    guardOrder(api, SCORM12);
     window.API = api;
   } else {
     api = new window.Scorm2004API(settings);
+    guardOrder(api, SCORM2004);
     window.API_1484_11 = api;
   }
   api.loadFromFlattenedJSON(launch.cmi, "");
