@@ -115,7 +115,7 @@ def course_problems(tmp_path: Path, manifest: str) -> list[str]:
         (
             "    lessons:\n      - only-lesson\n",
             "",
-            "course.yml:5: module 'basics' must list at least one lesson",
+            "course.yml:5: module 'basics' must list at least one lesson or package",
         ),
         (
             "      - only-lesson",

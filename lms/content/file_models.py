@@ -179,6 +179,15 @@ class CourseTranslation(FileModel):
 
 class _ModuleBase(FileModel):
     unknown: ClassVar[str] = "unknown module key '{key}'"
+    # A lesson or a package (CourseFile.problems says so with the line); the schema tells an editor too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}}
+                for name in ("lessons", "packages")
+            ]
+        }
+    )
     shape: ClassVar[str] = "each module must be a mapping with slug and title"
     slug: Annotated[
         str,
@@ -188,9 +197,9 @@ class _ModuleBase(FileModel):
     title: Annotated[str, Field(pattern=r"\S"), Says("'title' is required and must be text")]
     lessons: Annotated[
         list[Annotated[str, Field(pattern=SLUG), Says("lesson '{value}' is not a valid slug")]],
-        Field(min_length=1, description="lesson slugs: modules/<module>/<lesson>.md"),
-        Says("module '{slug}' must list at least one lesson"),
-    ]
+        Field(description="lesson slugs: modules/<module>/<lesson>.md"),
+        Says("'lessons' must list lesson slugs"),
+    ] = []  # a module of packages only needs none; CourseFile.problems wants a lesson or a package
     packages: Annotated[
         list[
             Annotated[
@@ -220,7 +229,7 @@ else:
     Module = create_model(  # title_<lang> for each language the LMS speaks
         "Module",
         __base__=_ModuleBase,
-        __doc__="A module of the course: its lessons in order.",
+        __doc__="A module of the course: its lessons in order, then its SCORM packages (at least one of the two).",
         **{
             f"title_{lang}": (
                 Annotated[
@@ -328,6 +337,10 @@ class CourseFile(FileModel):
                             f"module '{module.slug}' has no title_{lang} for the {lang} translation",
                         )
                     )
+            if not module.lessons and not module.packages:
+                found.append(
+                    (("modules", index), f"module '{module.slug}' must list at least one lesson or package")
+                )
             for position, lesson in enumerate(module.lessons):
                 if lesson in lesson_slugs:
                     found.append(
