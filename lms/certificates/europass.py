@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from PIL import Image, ImageDraw  # loaded anyway: lms.authoring.sniff checks uploads with Pillow
 
 from lms.certificates.credential_extras import ECTS_CONCEPT
 from lms.certificates.dataintegrity import xsd_datetime
@@ -338,8 +339,6 @@ DEFAULT_COUNTRY = "LUX"
 def _display_png(title: str) -> bytes:
     """A small plain card for the wallet's list (ELM 3 requires a picture of each page); the
     certificate itself is the PDF, which the holder downloads separately."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (420, 180), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle((4, 4, 415, 175), outline="#1f3a5f", width=4)

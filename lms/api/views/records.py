@@ -10,7 +10,7 @@ from lms.api.bearer import Caller, current_caller, token_required
 from lms.api.models import TokenKind
 from lms.api.problems import ApiProblem
 from lms.api.spec import api_spec
-from lms.api.views import answers, bp
+from lms.api.views.base import answers, bp
 from lms.auth.models import Role, User
 from lms.certificates.models import Certificate
 from lms.certificates.queries import certificate_by_code

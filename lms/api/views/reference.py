@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from lms.api.spec import openapi_document
 from lms.api.tokens import SCOPES
-from lms.api.views import bp
+from lms.api.views.base import bp
 from lms.auth.access import PUBLIC, allow
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from lms.api import queries, representations, schemas
 from lms.api.bearer import current_caller, token_required
 from lms.api.spec import api_spec
-from lms.api.views import answers, bp
+from lms.api.views.base import answers, bp
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.enrolment.models import CourseRun

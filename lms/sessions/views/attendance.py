@@ -171,6 +171,3 @@ def _has_certificate(enrolment_ids: list[int]) -> bool:
         .limit(1)
     )
     return found is not None
-
-
-from lms.sessions.views import check_in_pages, sheet_pages  # noqa: E402, F401  (their routes join bp)
