@@ -1,0 +1,115 @@
+"""GET requests never write (issue 19 item 1; docs/architecture.md "The few writes outside the one commit").
+
+Every GET route of the URL map is requested, with real ids of one course (its run, lesson, quiz, attempt,
+session, package...), by an anonymous visitor, the trainee enrolled in it, its trainer, a focal point and
+an admin, and every SQL statement the request sends is watched: an INSERT, UPDATE or DELETE fails the
+test. The list comes from the URL map, so a GET route added later is walked without touching this file.
+
+The GETs that write on purpose (a lazy state change the page itself is the event of) are named below and
+walked too; their writes are tested where they are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from lms.auth.models import Role, User
+from lms.courses.models import Course
+from lms.enrolment.models import Enrolment
+from lms.extensions import db
+from tests.conftest import login
+from tests.test_access_matrix import CourseB, course_b, course_b_url, routes  # noqa: F401  (course_b: a fixture)
+
+WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
+
+# GETs that write by design (docs/architecture.md): each only when its event happens (a lesson of a
+# course that completes on reading, the first view of the two-factor set-up, a quiz page finding an
+# attempt whose time ran out).
+DECLARED_WRITERS = frozenset(
+    {"courses.lesson", "security.two_factor_setup", "quizzes.overview", "quizzes.take", "quizzes.review"}
+)
+NOT_WALKED = frozenset({"auth.logout"})  # it would end the session the walk relies on
+
+
+def writes_of(statement: str) -> bool:
+    words = statement.lstrip().split(None, 1)
+    verb = words[0].upper() if words else ""
+    if verb == "WITH":  # a CTE in front of the verb
+        return any(f" {write} " in f" {statement.upper()} " for write in WRITE_VERBS)
+    return verb in WRITE_VERBS
+
+
+@contextmanager
+def watched_writes() -> Iterator[list[str]]:
+    written: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if writes_of(statement):
+            written.append(statement.split("\n", 1)[0][:120])
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield written
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def get_rules(app: Flask) -> list[Any]:
+    return [
+        rule for rule in routes(app) if "GET" in (rule.methods or set()) and rule.endpoint not in NOT_WALKED
+    ]
+
+
+def walk(app: Flask, client: FlaskClient, b: CourseB) -> dict[str, list[str]]:
+    """Every GET route once; the write statements each sent, by endpoint."""
+    found: dict[str, list[str]] = {}
+    for rule in get_rules(app):
+        url = course_b_url(rule, b, strict=False)
+        with watched_writes() as written:
+            response = client.get(url)
+            response.close()  # a file download holds its file open until closed
+        if written and rule.endpoint not in DECLARED_WRITERS:
+            found[rule.endpoint] = written
+    return found
+
+
+def test_the_declared_writers_are_routes(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in routes(app)}
+    assert endpoints >= DECLARED_WRITERS
+
+
+def test_the_watch_sees_a_write(app: Flask) -> None:
+    """The listener is not blind: a write on the app's engine is noted."""
+    with watched_writes() as written:
+        db.session.execute(db.text("UPDATE course SET title = title WHERE id = -1"))
+        db.session.rollback()
+    assert written == ["UPDATE course SET title = title WHERE id = -1"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "trainee", "trainer", Role.FOCAL_POINT, Role.ADMIN])
+def test_no_get_route_writes(
+    app: Flask,
+    course_b: CourseB,  # noqa: F811  (the fixture imported above)
+    make_user: Callable[..., User],
+    make_trainer: Callable[..., User],
+    who: str,
+) -> None:
+    client = app.test_client()
+    if who == "trainee":  # the one enrolled in course B, with an attempt in progress
+        enrolment = db.session.get(Enrolment, course_b.enrolment_id)
+        assert enrolment is not None
+        login(client, enrolment.user)
+    elif who == "trainer":
+        login(client, make_trainer(db.session.get(Course, course_b.course_id)))
+    elif who != "anonymous":
+        login(client, make_user(who))
+    db.session.commit()
+    assert walk(app, client, course_b) == {}
