@@ -202,6 +202,14 @@ def test_person_merged_names_both_people_and_what_moved(app: Any, make_user: Cal
     assert arguments == {"removed": arguments["removed"], "moved": moved, "actor_id": admin.id}
 
 
+def test_the_indicator_facts_follow_a_merge_through_person_merged(app: Any) -> None:
+    """The merge moves rows with bulk statements the fact listeners cannot see; reports reacts to the
+    signal (the admin feature, above it, does not call into reports)."""
+    from lms.reports import facts
+
+    assert facts._refresh_after_merge in _receivers(person_merged)
+
+
 def _receivers(signal: Signal) -> list[Any]:
     return [r() if isinstance(r, weakref.ref) else r for r in signal.receivers.values()]
 

@@ -27,7 +27,6 @@ from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.orgs import services as orgs_services
 from lms.orgs.models import Authority
-from lms.reports import facts as report_facts
 
 PLAIN_ROLES = (Role.TRAINEE, Role.TRAINER, Role.ADMIN)
 PROFILE_FIELDS = (
@@ -364,9 +363,9 @@ def merge_people(kept: User, removed: User, actor_id: int, reason: str | None = 
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult has rowcount
         if count:
             moved[reference.key] = count
-    db.session.expire_all()  # bulk updates bypassed the identity map
-    # ...and the session listeners that keep the indicator facts true: the places now belong to `kept`.
-    report_facts.refresh(db.session.connection(), users={kept.id, removed.id})
+    # Bulk updates bypassed the identity map, and the session listeners that keep derived rows true: the
+    # indicator facts answer `person_merged` below (lms.reports.facts).
+    db.session.expire_all()
     kept = get_person(kept.id)
     removed = get_person(removed.id)
     was_active = removed.active

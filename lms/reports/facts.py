@@ -14,10 +14,10 @@ Refresh is automatic. Two session listeners watch every flush:
   same connection, so the change and its facts commit (or roll back) together, and a report read later in
   the same transaction already sees them.
 
-Writes that bypass the ORM (bulk UPDATE statements) call `refresh()` themselves: the account merge in
-lms.admin.services and the bench data generator (which calls `rebuild()`); the CSV import (an earlier
-feature) sends `places_written_in_bulk`, answered below. A lesson completion that does
-not complete the course touches no fact column, so the busiest write pays nothing.
+Writes that bypass the ORM (bulk UPDATE statements) call `refresh()` themselves (the bench data generator
+calls `rebuild()`) or send a signal answered below: the CSV import sends `places_written_in_bulk`, the
+account merge `person_merged`. A lesson completion that does not complete the course touches no fact
+column, so the busiest write pays nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
+from lms.auth.signals import person_merged
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course
 from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentStatus
@@ -310,6 +311,13 @@ def _apply(session: Session, context: UOWTransaction) -> None:
             runs=stale.runs,
             courses=stale.courses,
         )
+
+
+@person_merged.connect
+def _refresh_after_merge(kept: User, *, removed: User, **_extra: object) -> None:
+    """The account merge (lms.admin.services.merge_people) moves the removed person's rows to the kept
+    one with bulk statements: their places' facts (person, sex, country...) are recomputed here."""
+    refresh(db.session.connection(), users={kept.id, removed.id})
 
 
 @places_written_in_bulk.connect
