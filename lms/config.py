@@ -73,6 +73,10 @@ class Config:
     PACKAGE_MAX_FILE_BYTES = 200 * 1024 * 1024
     PACKAGE_MAX_FILE_RATIO = 100  # a file over 1 MB that inflates more than this many times is refused
     PACKAGE_MAX_TOTAL_RATIO = 50  # the whole zip, likewise
+    # Packages on their own host name (docs/packages-player.md "Offline"): e.g. "https://packages.academy.example"
+    # (LMS_PACKAGE_FILES_BASE_URL). Unset: packages play in an opaque origin and cannot be saved offline.
+    PACKAGE_FILES_BASE_URL: str | None = None
+    PACKAGE_OFFLINE_MAX_BYTES = 20 * 1024 * 1024  # a larger package version is not saved for offline use
 
 
 ENV_PREFIX = "LMS_"

@@ -8,6 +8,8 @@ scripts and media load with no cookie at all; the file responses never read the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from flask import current_app
@@ -43,3 +45,13 @@ def read_token(token: str) -> FileGrant | None:
     if not (isinstance(values, list) and len(values) == 4 and all(type(v) is int for v in values)):
         return None
     return FileGrant(*values)
+
+
+def version_key(version_id: int, sha256: str) -> str:
+    """The fixed key in a version's path on the package host (``/package-host/v/<id>/<key>/...``): the same
+    URL on every opening, so a service worker can keep the files for offline use. It is a capability for
+    the version's files (course content, not learner data; no launch data is in them): it does not expire,
+    a new version has a new one, and changing SECRET_KEY revokes them all."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"lms.packages.version:{version_id}:{sha256}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]

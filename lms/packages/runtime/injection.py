@@ -36,3 +36,8 @@ def inject(page: bytes, block: bytes) -> bytes:
         if match:
             return page[: match.end()] + block + page[match.end() :]
     return block + page
+
+
+def script_tags(script_urls: Sequence[str]) -> bytes:
+    """Only the runtime scripts (the package host: the launch data comes from the player page)."""
+    return "".join(f'<script src="{escape(url)}"></script>' for url in script_urls).encode("ascii")

@@ -34,8 +34,9 @@ from lms.enrolment.models import ACTIVE_STATUSES, CourseRun, Enrolment
 from lms.errors import ValidationFailed
 from lms.extensions import csrf, db
 from lms.packages.models import ItemKind, PackageVersion
-from lms.packages.runtime import file_links, injection, queries, services
+from lms.packages.runtime import file_links, hosts, injection, queries, services
 from lms.packages.services import version_folder
+from lms.packages.views import offline
 
 bp = Blueprint("package_player", __name__)
 
@@ -66,12 +67,30 @@ def play(slug: str, lesson_id: int) -> str | Response:
         return enrolment
     launch = services.launch(enrolment.id, lesson, current_user.id, current_user.full_name)
     grant = file_links.FileGrant(launch.version.id, enrolment.id, lesson.id, current_user.id)
+    token = file_links.grant_token(grant)
+    host_launch = None
+    if hosts.package_host(current_app.config) is not None:
+        # The package host (docs/packages-player.md "Offline"): the frame opens the host's own page, which
+        # gets this launch by postMessage; the files are the same URLs on every opening, so they can be
+        # saved for offline use.
+        host_launch = {
+            "version": launch.scorm_family,
+            "attempt": launch.attempt_number,
+            "cmi": launch.cmi,
+            "asset": launch.item.kind == ItemKind.ASSET,
+            "beacon": _file_base() + url_for("package_player.beacon", token=token),
+            "href": offline.version_base(launch.version) + quote(launch.item.href) + launch.item.parameters,
+        }
     return render_template(
         "packages/player.html",
         lesson=lesson,
         slug=slug,
         launch=launch,
-        frame_src=_file_url(file_links.grant_token(grant), quote(launch.item.href) + launch.item.parameters),
+        host_launch=host_launch,
+        package_origin=hosts.package_origin(current_app.config) if host_launch else None,
+        frame_src=offline.host_page_url()
+        if host_launch
+        else _file_url(token, quote(launch.item.href) + launch.item.parameters),
         commit_url=url_for("package_player.commit", slug=slug, lesson_id=lesson.id),
         course_url=url_for("courses.course", slug=slug),
     )
@@ -80,8 +99,13 @@ def play(slug: str, lesson_id: int) -> str | Response:
 def _file_url(token: str, path: str) -> str:
     """The URL of a package file (``path`` already URL-encoded): on PACKAGE_FILES_BASE_URL when the academy
     serves packages from their own host name (docs/packages-player.md)."""
-    base = str(current_app.config.get("PACKAGE_FILES_BASE_URL") or "").rstrip("/")
-    return base + url_for("package_player.package_file", token=token, path="x")[:-1] + path.lstrip("/")
+    return (
+        _file_base() + url_for("package_player.package_file", token=token, path="x")[:-1] + path.lstrip("/")
+    )
+
+
+def _file_base() -> str:
+    return str(current_app.config.get("PACKAGE_FILES_BASE_URL") or "").rstrip("/")
 
 
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>/package-data", methods=["POST"])

@@ -83,7 +83,7 @@
   var root = swUrl.replace(/sw\.js.*$/, '');
   var path = location.pathname;
   // the pages sw.js saves (a course, its lessons, "My courses"); the same paths as READABLE there
-  var readable = path.indexOf(root) === 0 && /^(courses\/[^/]+(\/lessons\/\d+)?|dashboard)\/?$/.test(path.slice(root.length));
+  var readable = path.indexOf(root) === 0 && /^(courses\/[^/]+(\/lessons\/\d+(\/play)?)?|dashboard)\/?$/.test(path.slice(root.length));
   // the academy's offline page, shown by sw.js in place of a page that was not saved
   var offlinePage = Boolean(document.querySelector('.offline-page'));
   var offlineCapable = Boolean(user && 'serviceWorker' in navigator && window.caches && window.localStorage);
@@ -109,6 +109,55 @@
     return fetch(url, { credentials: 'same-origin', headers: { 'X-LMS-Prefetch': '1' } }).then(function (response) {
       if (!response.ok || response.redirected) { throw new Error('not saved'); }
       return caches.open(PAGES).then(function (cache) { return cache.put(url.split('#')[0].split('?')[0], response); });
+    });
+  }
+
+  // A package lesson (its player page, .../play): the server says which files to keep and where (the
+  // package host, another origin), or why it cannot be saved (no package host, too large: the message is
+  // shown). The files are stored by the package host's own page in a hidden frame (package-host.js), which
+  // answers by postMessage; docs/packages-player.md "Offline".
+  function savePackage(playUrl, packages) {
+    return fetch(playUrl.replace(/\/play$/, '/package-offline'), { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (response) { if (!response.ok) { throw new Error('no list'); } return response.json(); })
+      .then(function (data) {
+        if (!data.saved) { packages.refused.push(data.message); return null; }
+        return caches.open(STATIC).then(function (cache) {
+          return Promise.all(data.assets.map(function (url) {
+            return cache.match(url).then(function (hit) { return hit || cache.add(url); });
+          }));
+        }).then(function () { return saveInPackageHost(data); });
+      })
+      .catch(function (error) {
+        packages.failed += 1;
+        if (window.console) { window.console.warn('package not saved for offline use:', error); }
+      });
+  }
+
+  function saveInPackageHost(data) {
+    var origin = new URL(data.host).origin;
+    var frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+    frame.setAttribute('referrerpolicy', 'no-referrer');
+    return new Promise(function (resolve, reject) {
+      var timer = window.setTimeout(function () { finish(new Error('no answer')); }, 120000);
+      function finish(error) {
+        window.clearTimeout(timer);
+        window.removeEventListener('message', listen);
+        frame.remove();
+        if (error) { reject(error); } else { resolve(); }
+      }
+      function listen(event) {
+        if (event.source !== frame.contentWindow || event.origin !== origin || !event.data) { return; }
+        if (event.data.lms === 'package-host-ready') {
+          frame.contentWindow.postMessage({ lms: 'package-save', files: data.files }, origin);
+        } else if (event.data.lms === 'package-saved') {
+          finish(event.data.ok ? null : new Error(String(event.data.reason)));
+        }
+      }
+      window.addEventListener('message', listen);
+      frame.src = data.host;
+      document.body.appendChild(frame);
     });
   }
 
@@ -210,13 +259,18 @@
         button.disabled = true;
         status(saveStatus, text('saving'));
         var saved = 0;
+        var packages = { refused: [], failed: 0 };
         urls.reduce(function (previous, url) {
           return previous.then(function () {
-            return savePage(url).then(function () { saved += 1; }, function () {});
+            return savePage(url).then(function () { saved += 1; }, function () {}).then(function () {
+              return /\/lessons\/\d+\/play$/.test(new URL(url).pathname) ? savePackage(url, packages) : null;
+            });
           });
         }, cacheAssets().catch(function () {})).then(function () {
           button.disabled = false;
-          status(saveStatus, saved === urls.length ? text('saved', { count: lessonLinks.length }) : text('save-failed'));
+          var done = saved === urls.length && !packages.failed;
+          status(saveStatus, (done ? text('saved', { count: lessonLinks.length - packages.refused.length }) : text('save-failed')) +
+            (packages.refused.length ? ' ' + packages.refused.join(' ') : ''));
         });
       });
     }

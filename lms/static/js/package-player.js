@@ -6,7 +6,11 @@
  *   localStorage too (a closed tab or a dropped connection loses nothing) and sent with the CSRF token,
  *   retried with a growing delay while the connection is down; the next opening sends what was left
  *   before the frame loads, so the launch data includes it;
- * - when the page is hidden or left, the waiting commit goes out with fetch keepalive.
+ * - when the page is hidden or left, the waiting commit goes out with fetch keepalive;
+ * - with a package host (docs/packages-player.md "Offline"; data-package-origin): the frame opens the
+ *   package host's own page, which says "package-host-ready"; the launch data (JSON block on this page)
+ *   goes to it by postMessage to that origin only, and messages are taken only from that origin. This page
+ *   may be the copy saved for offline reading: the queue above then waits for the connection.
  */
 (function () {
   "use strict";
@@ -19,6 +23,10 @@
   var commitUrl = player.getAttribute("data-commit-url");
   var storageKey = "lms.package." + commitUrl;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var packageOrigin = player.getAttribute("data-package-origin");
+  var launchBlock = document.getElementById("package-launch");
+  var tokenUrl = player.getAttribute("data-token-url");
+  var freshToken = false;
   var session = (window.crypto && window.crypto.randomUUID)
     ? window.crypto.randomUUID().replace(/-/g, "")
     : String(Date.now()) + String(Math.random()).slice(2);
@@ -60,6 +68,18 @@
     var body = pending;
     return request(body, false).then(function (response) {
       sending = false;
+      if (response.status === 400 && tokenUrl && !freshToken) {
+        // The CSRF token of a page saved for offline reading may have expired: take the current one.
+        freshToken = true;
+        return fetch(tokenUrl, { credentials: "same-origin", cache: "no-store" }).then(function (answer) {
+          if (!answer.ok) { throw new Error("no token"); }
+          return answer.json();
+        }).then(function (data) {
+          csrf = data.csrf_token;
+          return send();
+        });
+      }
+      freshToken = false;
       if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) {
         if (pending === body) {
           pending = null;
@@ -87,8 +107,26 @@
       typeof data.sequence === "number" && data.cmi && typeof data.cmi === "object" && !Array.isArray(data.cmi);
   }
 
+  function launchData() {
+    var launch = JSON.parse(launchBlock.textContent);
+    // Played again offline (this page the saved copy): the place reached on this device is kept.
+    if (pending && pending.attempt === launch.attempt && pending.cmi) {
+      ["cmi.core.lesson_location", "cmi.location", "cmi.suspend_data"].forEach(function (key) {
+        if (typeof pending.cmi[key] === "string") { launch.cmi[key] = pending.cmi[key]; }
+      });
+    }
+    return launch;
+  }
+
   window.addEventListener("message", function (event) {
-    if (event.source !== frame.contentWindow || !valid(event.data)) {
+    if (event.source !== frame.contentWindow || (packageOrigin && event.origin !== packageOrigin)) {
+      return;
+    }
+    if (packageOrigin && launchBlock && event.data && event.data.lms === "package-host-ready") {
+      frame.contentWindow.postMessage({ lms: "scorm-launch", launch: launchData() }, packageOrigin);
+      return;
+    }
+    if (!valid(event.data)) {
       return;
     }
     pending = {

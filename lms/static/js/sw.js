@@ -1,4 +1,5 @@
-/* Academy LMS service worker: offline reading of course and lesson pages and of "My courses" (docs/design.md,
+/* Academy LMS service worker: offline reading of course and lesson pages (package players included,
+   docs/packages-player.md "Offline") and of "My courses" (docs/design.md,
    "Offline reading"). Scope: the whole site (registered by app.js for signed-in people only). Those pages:
    network first, the copy saved on this device when the network fails. Fingerprinted static files
    (?v=hash): cache first. Quizzes and every other page: network only, never saved, with the academy's own
@@ -10,8 +11,9 @@ var STATIC = 'lms-static-v1';
 var OFFLINE_URL = new URL('offline', self.location).href;
 var STATIC_PREFIX = new URL('static/', self.location).pathname;
 var ROOT = new URL('./', self.location).pathname;
-// paths below ROOT: a course, one of its lessons, and the dashboard ("My courses")
-var READABLE = /^(courses\/[^/]+(\/lessons\/\d+)?|dashboard)\/?$/;
+// paths below ROOT: a course, one of its lessons (and a package lesson's player page: its package's files
+// are kept by the package host's own worker, lms/static/js/package-sw.js), and the dashboard ("My courses")
+var READABLE = /^(courses\/[^/]+(\/lessons\/\d+(\/play)?)?|dashboard)\/?$/;
 
 function readable(pathname) {
   return pathname.indexOf(ROOT) === 0 && READABLE.test(pathname.slice(ROOT.length));

@@ -1,0 +1,25 @@
+/* First script of every page of a package on the package host (issue 25, docs/packages-player.md
+ * "Offline"): the files are the same for everyone (so they can be saved for offline use) and carry no
+ * launch data; lms/static/js/package-host.js kept the launch the player page sent in this tab's
+ * sessionStorage. This puts it where lms/static/js/package-bridge.js reads it, before the package's own
+ * scripts run. */
+(function () {
+  "use strict";
+  if (document.getElementById("lms-scorm-launch")) {
+    return;
+  }
+  var raw = null;
+  try {
+    raw = window.sessionStorage.getItem("lms.scorm.launch");
+  } catch (error) {
+    raw = null;
+  }
+  if (!raw) {
+    return;
+  }
+  var block = document.createElement("script");
+  block.type = "application/json";
+  block.id = "lms-scorm-launch";
+  block.textContent = raw;
+  (document.head || document.documentElement).appendChild(block);
+})();
