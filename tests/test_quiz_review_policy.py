@@ -167,3 +167,37 @@ def test_feedback_is_never_shown_earlier_than_the_correct_answers() -> None:
         "correct_answers": False,
         "feedback": False,
     }
+
+
+BINARY = ("Referral to the second line is a sanction.", "Where do border checks take place?")
+
+
+def _sections(html: str) -> dict[str, str]:
+    """Each question's part of the review page, by its prompt."""
+    prompts = (*BINARY, "Refugee Convention year?")
+    return {prompt: part for part in html.split("<section")[1:] for prompt in prompts if prompt in part}
+
+
+def test_a_verdict_that_names_the_answer_waits_for_the_correct_answers(
+    tmp_path: Path, login_as: Callable[[User], FlaskClient], make_user: Callable[..., User]
+) -> None:
+    """True or false (or one of two choices): "Not correct" beside "True" says the answer is "False", so
+    that verdict and the question's points wait with the correct answers; the trainee's own answer stays."""
+    course = _course(tmp_path, "after_close")
+    client = _enrolled(login_as, make_user, course)
+    attempt = _wrong_attempt(client, course)
+
+    sections = _sections(client.get(f"/quiz-attempts/{attempt.id}/review").get_data(as_text=True))
+    for prompt in BINARY:
+        assert 'class="verdict' not in sections[prompt] and " of 1" not in sections[prompt], prompt
+        assert " checked" in sections[prompt]  # "answers: immediately": what the trainee chose
+        assert "Whether this answer is right is shown with the correct answers." in sections[prompt]
+    assert "Not correct" in sections["Refugee Convention year?"]  # a verdict that gives nothing away
+
+    quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+    assert quiz is not None
+    quiz.closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    sections = _sections(client.get(f"/quiz-attempts/{attempt.id}/review").get_data(as_text=True))
+    for prompt in BINARY:
+        assert "Not correct" in sections[prompt] and " of 1" in sections[prompt], prompt
