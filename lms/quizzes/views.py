@@ -178,6 +178,8 @@ def _review_items(attempt: QuizAttempt, allowed: dict[str, bool]) -> list[dict[s
     for item in attempt.questions:
         qtype = question_type(item.frozen["type"])
         grade = qtype.grade(item.frozen, item.answer) if allowed.get("feedback") else None
+        # Right or wrong on true/false names the answer: that verdict waits with the correct answers.
+        hidden = not allowed.get("correct_answers") and review_policy.verdict_names_the_answer(item.frozen)
         items.append(
             {
                 "position": item.position,
@@ -188,6 +190,7 @@ def _review_items(attempt: QuizAttempt, allowed: dict[str, bool]) -> list[dict[s
                 "points": item.points,
                 "score": item.score,
                 "fraction": item.fraction,
+                "verdict": allowed.get("answers", False) and not hidden,
                 "correct_answer": qtype.correct_answer(item.frozen)
                 if allowed.get("correct_answers")
                 else None,
