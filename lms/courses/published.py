@@ -6,18 +6,19 @@ the lesson page's time, yet it changes only when the course is synced or publish
 (``lms.content.services.sync_course``), which rewrites the course row (``content_hash``, and so
 ``updated_at``). So each process keeps one snapshot per course and checks it against the course row on
 every use (one single-row query by the unique slug): a publish made by another process or server is seen
-by the next request, never served stale.
+by the next request, never served stale. The course's own texts (title, summary, translations: 11 kB of
+JSON for a translated course) are in the snapshot too, so the check reads the key columns only (issue 22).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 
@@ -120,34 +121,46 @@ class PublishedCourse(CourseTexts):
         return before, after
 
 
+class CourseKey(NamedTuple):
+    """What a request reads of a course row to know whether its snapshot is current (``key_columns``)."""
+
+    id: int
+    slug: str
+    content_hash: str | None
+    updated_at: datetime | None
+
+
 _snapshots: dict[int, PublishedCourse] = {}
 _lock = Lock()
 
 
 def published_course(slug: str) -> PublishedCourse | None:
     """The published course with this slug, from this process's snapshot when the course row is unchanged."""
-    row = db.session.execute(_course_row_by_slug(), {"slug": slug}).first()
-    return None if row is None else _snapshot(row)
+    row = db.session.execute(_course_key_by_slug(), {"slug": slug}).first()
+    return None if row is None else snapshot_of(CourseKey(*row))
 
 
-def course_outlines(course_ids: Iterable[int]) -> dict[int, PublishedCourse]:
-    """course id -> its outline (published modules and lessons), in one query while nothing changed.
+def snapshot_of(key: CourseKey) -> PublishedCourse:
+    """The outline of the course whose row has this key (read with ``key_columns()``, e.g. joined into a
+    query the page sends anyway): no query while the snapshot is current.
 
     Unlike ``published_course`` this also answers for a course that is no longer published: a trainee's
     dashboard still shows what they enrolled in.
     """
-    ids = sorted(set(course_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(_course_rows_by_id(), {"ids": ids}).all()
-    return {row.id: _snapshot(row) for row in rows}
-
-
-def _snapshot(row: Any) -> PublishedCourse:
-    key = (row.content_hash, row.updated_at)
-    cached = _snapshots.get(row.id)
-    if cached is not None and cached.key == key and cached.slug == row.slug:
+    cached = _snapshots.get(key.id)
+    if cached is not None and cached.key == (key.content_hash, key.updated_at) and cached.slug == key.slug:
         return cached
+    return _build_snapshot(key.id)
+
+
+def key_columns() -> tuple[Any, ...]:
+    """The course row's columns a snapshot is checked against, in ``CourseKey`` order."""
+    return (Course.id, Course.slug, Course.content_hash, Course.updated_at)
+
+
+def _build_snapshot(course_id: int) -> PublishedCourse:
+    # The key is read again with the texts: the snapshot is stored under the key of what it holds.
+    row = db.session.execute(_course_row_by_id(), {"id": course_id}).one()
     course = {
         "id": row.id,
         "slug": row.slug,
@@ -156,7 +169,7 @@ def _snapshot(row: Any) -> PublishedCourse:
         "language": row.language,
         "lesson_completion": row.lesson_completion,
         "translations": dict(row.translations or {}),
-        "key": key,
+        "key": (row.content_hash, row.updated_at),
     }
     snapshot = PublishedCourse.build(course, _load_modules(row.id))
     with _lock:
@@ -181,15 +194,14 @@ _COURSE_COLUMNS = (
 
 
 @cache
-def _course_row_by_slug() -> Select[Any]:
-    columns = [getattr(Course, name) for name in _COURSE_COLUMNS]
-    return select(*columns).where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
+def _course_key_by_slug() -> Select[Any]:
+    return select(*key_columns()).where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
 
 
 @cache
-def _course_rows_by_id() -> Select[Any]:
+def _course_row_by_id() -> Select[Any]:
     columns = [getattr(Course, name) for name in _COURSE_COLUMNS]
-    return select(*columns).where(Course.id.in_(bindparam("ids", expanding=True)))
+    return select(*columns).where(Course.id == bindparam("id"))
 
 
 def forget_snapshots() -> None:

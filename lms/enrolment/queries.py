@@ -6,13 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import User
 from lms.courses.models import Course
-from lms.courses.published import PublishedCourse, course_outlines
+from lms.courses.published import CourseKey, PublishedCourse, key_columns, snapshot_of
 from lms.courses.queries import ordered_lesson_ids
 from lms.enrolment.models import (
     SEAT_STATUSES,
@@ -50,11 +51,13 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
     Courses come from their outline snapshots (lms.courses.published): lesson order and next-lesson
     titles cost no query of their own.
     """
-    rows = db.session.execute(_dashboard_enrolments(), {"user_id": user_id}).all()
-    if not rows:
+    found = db.session.execute(_dashboard_enrolments(), {"user_id": user_id}).all()
+    if not found:
         return []
+    rows = [(enrolment, run) for enrolment, run, *_key in found]
     enrolment_ids = [enrolment.id for enrolment, _ in rows]
-    courses = course_outlines(run.course_id for _, run in rows)
+    # The course's key comes with the place: no statement for the courses while their snapshots are current.
+    courses = {run.course_id: snapshot_of(CourseKey(*key)) for _enrolment, run, *key in found}
     completed: dict[int, set[int]] = defaultdict(set)
     for enrolment_id, lesson_id in db.session.execute(_dashboard_completions(), {"ids": enrolment_ids}):
         completed[enrolment_id].add(lesson_id)
@@ -81,10 +84,11 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
 
 # Built once (a statement object keeps its cache key): the dashboard is the trainee's home page.
 @cache
-def _dashboard_enrolments() -> Select[tuple[Enrolment, CourseRun]]:
+def _dashboard_enrolments() -> Select[Any]:
     return (
-        select(Enrolment, CourseRun)
+        select(Enrolment, CourseRun, *key_columns())
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .join(Course, CourseRun.course_id == Course.id)
         .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(SEAT_STATUSES))
         .order_by(Enrolment.last_activity_at.desc(), Enrolment.id.desc())
     )
