@@ -1,6 +1,6 @@
-"""A module of a course file may hold only SCORM packages (issue 25): `content sync` loads it and its package's
-items become the module's lessons; a module with neither lessons nor packages is still refused, named by
-file and line."""
+"""A module of a course file may hold only SCORM packages (issue 25): `content sync` loads it and its
+package's items become the module's lessons; a module with neither lessons nor packages is still refused,
+named by file and line."""
 
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ else:
     Module = create_model(  # title_<lang> for each language the LMS speaks
         "Module",
         __base__=_ModuleBase,
-        __doc__="A module of the course: its lessons in order, then its SCORM packages (at least one of the two).",
+        __doc__="A module of the course: its lessons in order, then its SCORM packages (one at least).",
         **{
             f"title_{lang}": (
                 Annotated[
