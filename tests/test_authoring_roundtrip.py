@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from lms.authoring import course_folders, drafts, exporter
+from lms.authoring.package_files import attach_packages, package_files
 from lms.content.loader import load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
@@ -35,7 +36,8 @@ def test_demo_course_survives_export_import_export(app: Flask, tmp_path: Path, s
     # The export is a course folder the file loader accepts, carrying the same course as the original files.
     again, problems = load_course(tmp_path / "a" / slug)
     assert problems == [] and again is not None
-    assert again.content_hash() == drafts.published_spec(course).content_hash()
+    published = attach_packages(drafts.published_spec(course), package_files(course))
+    assert again.content_hash() == published.content_hash()
 
     # Import into a fresh slug (as the CLI does), export again: identical files.
     fresh = f"{slug}-copy"

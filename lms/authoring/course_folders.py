@@ -6,6 +6,8 @@ Services flush and raise LmsError subclasses; the unit of work commits.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -27,21 +29,27 @@ from lms.authoring.drafts import (
     replace_with,
 )
 from lms.authoring.models import CourseDraft, DraftEdit
+from lms.authoring.package_files import attach_packages, package_files, package_zips
 from lms.authoring.sniff import ASSET_NAME, sniff_asset
 from lms.authoring.trainers import require_course_trainer
-from lms.content.loader import SLUG_PATTERN, CourseSpec, load_course
+from lms.content.loader import SLUG_PATTERN, CourseSpec, PackageFileSpec, load_course
 from lms.content.services import sync_course
-from lms.courses.models import Course
+from lms.courses.models import Course, Module
 from lms.enrolment.runs import ensure_default_run
 from lms.errors import ValidationFailed
 from lms.extensions import db
+from lms.packages.queries import module_by_slug
+from lms.packages.services import import_package
 
 # --- export and import ---------------------------------------------------------------------------------
 
 
 def export_files(course: Course, *, draft: bool = False) -> dict[str, bytes]:
+    """The course folder: the published course (or the draft) with the course's packages in their
+    modules (``packages/<slug>.zip``, the current versions: packages are never drafted)."""
     spec = from_document(read_draft(course).document) if draft else published_spec(course)
-    return exporter.course_files(spec, asset_bytes(course))
+    attach_packages(spec, package_files(course))
+    return exporter.course_files(spec, asset_bytes(course), package_zips(spec))
 
 
 def _folder_slug(prefix: str, files: dict[str, bytes]) -> str:
@@ -57,8 +65,10 @@ def _folder_slug(prefix: str, files: dict[str, bytes]) -> str:
     return slug
 
 
-def load_files(slug: str, files: dict[str, bytes]) -> tuple[CourseSpec, dict[str, bytes]]:
-    """Validate a course folder's files with the loader; its assets are checked by content."""
+@contextmanager
+def loaded_files(slug: str, files: dict[str, bytes]) -> Iterator[tuple[CourseSpec, dict[str, bytes]]]:
+    """Validate a course folder's files with the loader; its assets are checked by content. The folder
+    lives until the block ends: the spec's packages are read from it (``PackageFileSpec.source``)."""
     assets = {}
     problems: list[str] = []
     for relative, data in files.items():
@@ -72,10 +82,10 @@ def load_files(slug: str, files: dict[str, bytes]) -> tuple[CourseSpec, dict[str
         folder = Path(tmp) / slug
         exporter.write_folder(files, folder)
         spec, found = load_course(folder, Path(tmp))
-    problems.extend(str(p) for p in found)
-    if problems or spec is None:
-        raise PublishRefused(_("The course files have problems; nothing was imported."), problems)
-    return spec, assets
+        problems.extend(str(p) for p in found)
+        if problems or spec is None:
+            raise PublishRefused(_("The course files have problems; nothing was imported."), problems)
+        yield spec, assets
 
 
 def import_zip(actor: User, data: bytes) -> Course:
@@ -87,25 +97,60 @@ def import_zip(actor: User, data: bytes) -> Course:
             _("The zip was refused as a whole; nothing was imported."), error.problems
         ) from None
     slug = _folder_slug(prefix, files)
-    spec, assets = load_files(slug, files)
-    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
-    if course is None:
-        course = create_course(actor, spec.slug, spec.title, spec.language)
-    else:
-        require_course_trainer(actor, course.id)
-    document = to_document(spec)
-    # An upload replaces the draft on purpose (the zip is the newer source), so no stale-form check.
-    edit_draft(actor, course, get_draft(course).revision, _("imported from a zip"), replace_with(document))
-    for name, content in assets.items():
-        store_asset(actor, course, name, content, name=name)
+    with loaded_files(slug, files) as (spec, assets):
+        course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+        if course is not None:
+            require_course_trainer(actor, course.id)
+        modules = _package_modules(course, spec)
+        if course is None:
+            course = create_course(actor, spec.slug, spec.title, spec.language)
+        document = to_document(spec)
+        # An upload replaces the draft on purpose (the zip is the newer source), so no stale-form check.
+        edit_draft(
+            actor, course, get_draft(course).revision, _("imported from a zip"), replace_with(document)
+        )
+        for name, content in assets.items():
+            store_asset(actor, course, name, content, name=name)
+        for module, package in modules:  # live at once, as an upload on the packages page would be
+            import_package(module, Path(package.source), actor=actor, slug=package.slug)
     return course
+
+
+def _package_modules(course: Course | None, spec: CourseSpec) -> list[tuple[Module, PackageFileSpec]]:
+    """The database module of each package the zip lists; refused (nothing imported) when a module is not
+    published yet: a package belongs to a module row, while the zip's other content goes to the draft."""
+    found: list[tuple[Module, PackageFileSpec]] = []
+    missing: list[str] = []
+    for module_spec in spec.modules:
+        module = module_by_slug(course.id, module_spec.slug) if course is not None else None
+        for package in module_spec.packages:
+            if module is None:
+                missing.append(
+                    _(
+                        "%(file)s: module '%(module)s' is not published yet",
+                        file=package.file,
+                        module=module_spec.slug,
+                    )
+                )
+            else:
+                found.append((module, package))
+    if missing:
+        raise PublishRefused(
+            _(
+                "The zip holds SCORM packages of modules that are not published yet; nothing was imported. "
+                "Import it without its packages, publish, then import it again (or use `flask lms "
+                "authoring import`)."
+            ),
+            missing,
+        )
+    return found
 
 
 def import_folder(folder: Path) -> Course:
     """The CLI import: load, sync and publish a course folder as `content sync` does, plus its assets."""
     files = exporter.read_folder(folder)
-    spec, assets = load_files(folder.name, files)
-    course = sync_course(spec).course
+    with loaded_files(folder.name, files) as (spec, assets):
+        course = sync_course(spec).course  # its packages too, from the folder (lms.content.services)
     ensure_default_run(course)
     for name, content in assets.items():
         store_asset(None, course, name, content, name=name)

@@ -17,7 +17,10 @@ Document = dict[str, Any]
 
 
 def to_document(spec: CourseSpec) -> Document:
-    return copy.deepcopy(asdict(spec))
+    document = copy.deepcopy(asdict(spec))
+    for module in document["modules"]:  # packages are live, never drafted (lms/authoring/package_files.py)
+        module.pop("packages", None)
+    return document
 
 
 def _lesson_text(data: dict[str, Any]) -> LessonText:

@@ -20,8 +20,17 @@ from lms.auth.models import Role, User
 from lms.authoring import exporter
 from lms.authoring.document import Document, describe_changes, from_document, new_document, to_document
 from lms.authoring.models import CourseDraft, CourseTrainer, CourseVersion, DraftEdit
+from lms.authoring.package_files import attach_packages, package_files
 from lms.config import LANGUAGES
-from lms.content.loader import SLUG_PATTERN, CourseSpec, LessonSpec, LessonText, ModuleSpec, load_course
+from lms.content.loader import (
+    SLUG_PATTERN,
+    CourseSpec,
+    LessonSpec,
+    LessonText,
+    ModuleSpec,
+    PackageFileSpec,
+    load_course,
+)
 from lms.content.quiz_loader import BankSpec, QuestionSpec, QuizSpec, SlotSpec
 from lms.content.services import sync_course
 from lms.courses.models import Course, Lesson, Module
@@ -339,14 +348,26 @@ def deletion_impact(course: Course, lesson_slugs: list[str], quiz_slugs: list[st
 
 
 def load_document(
-    document: Document, assets: dict[str, bytes] | None = None
+    document: Document,
+    assets: dict[str, bytes] | None = None,
+    packages: dict[str, list[PackageFileSpec]] | None = None,
 ) -> tuple[CourseSpec | None, list[str]]:
-    """Export the draft to a temporary folder and load it with the file loader: one set of rules."""
-    spec = from_document(document)
+    """Export the draft to a temporary folder and load it with the file loader: one set of rules.
+
+    ``packages`` (lms.authoring.package_files) are the course's live packages by module slug: listed in
+    the folder (their zips linked, not copied) so that a module of packages only passes, and left out of
+    the spec returned, so that publishing never imports a package (its own pages do)."""
+    spec = attach_packages(from_document(document), packages or {})
     with tempfile.TemporaryDirectory(prefix="lms-draft-") as tmp:
         folder = Path(tmp) / spec.slug
         exporter.write_folder(exporter.course_files(spec, assets), folder)
+        for module in spec.modules:
+            for package in module.packages:
+                (folder / package.file).parent.mkdir(parents=True, exist_ok=True)
+                (folder / package.file).symlink_to(package.source)
         loaded, problems = load_course(folder, Path(tmp))
+    if loaded is not None:
+        attach_packages(loaded, {})
     return loaded, [str(p) for p in problems]
 
 
@@ -364,7 +385,7 @@ def publish(actor: User, course: Course, revision: int | None, note: str) -> Cou
     document = dict(draft.document)
     # A first publish keeps the version the draft carries (1, or an imported folder's); later ones count up.
     document["version"] = max(1, int(document.get("version") or 1)) if first else course.version + 1
-    spec, problems = load_document(document)
+    spec, problems = load_document(document, packages=package_files(course))
     if spec is None:
         raise PublishRefused(_("The draft cannot be published yet: fix these problems first."), problems)
     result = sync_course(spec)

@@ -2,7 +2,8 @@
 
 Pure and deterministic: the same spec always gives the same bytes (keys in a fixed order, one YAML style),
 and loading what it writes gives back the same spec, so export -> import -> export is byte-identical.
-Uploaded assets travel beside the course as `assets/<name>` (the loader ignores that folder).
+Uploaded assets travel beside the course as `assets/<name>` (the loader ignores that folder); SCORM
+packages as `packages/<slug>.zip`, listed by their module in course.yml (lms/authoring/package_files.py).
 """
 
 from __future__ import annotations
@@ -95,7 +96,10 @@ def _manifest(spec: CourseSpec) -> dict[str, Any]:
         entry: dict[str, Any] = {"slug": module.slug, "title": module.title}
         for lang, title in sorted(module.translations.items()):
             entry[f"title_{lang}"] = title
-        entry["lessons"] = [lesson.slug for lesson in module.lessons]
+        if module.lessons or not module.packages:  # a module of packages only lists no lessons
+            entry["lessons"] = [lesson.slug for lesson in module.lessons]
+        if module.packages:
+            entry["packages"] = [package.file for package in module.packages]
         modules.append(entry)
     data["modules"] = modules
     return data
@@ -156,9 +160,13 @@ def _quiz_file(quiz: QuizSpec, primary: str) -> str:
     return dump_yaml(data)
 
 
-def course_files(spec: CourseSpec, assets: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """Relative path -> bytes of every file of the course folder, in a stable order."""
+def course_files(
+    spec: CourseSpec, assets: dict[str, bytes] | None = None, package_zips: dict[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Relative path -> bytes of every file of the course folder, in a stable order. course.yml lists the
+    modules' packages; their zips (``packages/<slug>.zip``) are written when ``package_zips`` has them."""
     files: dict[str, bytes] = {MANIFEST: dump_yaml(_manifest(spec)).encode()}
+    files.update(package_zips or {})
     for module in spec.modules:
         for lesson in module.lessons:
             base = f"modules/{module.slug}/{lesson.slug}"

@@ -24,3 +24,16 @@ def module_packages(module_id: int) -> list[Package]:
             .options(selectinload(Package.versions).selectinload(PackageVersion.items))
         )
     )
+
+
+def course_packages(course_id: int) -> list[tuple[str, Package]]:
+    """(module slug, package) for each package of the course that has a version, module by module and
+    oldest package first (the order their lessons take in the module), current version loaded."""
+    rows = db.session.execute(
+        select(Module.slug, Package)
+        .join(Module, Module.id == Package.module_id)
+        .where(Package.course_id == course_id, Package.current_version_id.is_not(None))
+        .order_by(Module.position, Module.id, Package.id)
+        .options(selectinload(Package.current_version))
+    ).all()
+    return [(slug, package) for slug, package in rows]

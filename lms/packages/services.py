@@ -11,10 +11,13 @@ back after the extraction leaves an unreferenced folder, which a later upload of
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +44,7 @@ from lms.packages.manifest import Manifest, parse_manifest
 from lms.packages.models import Package, PackageItem, PackageVersion
 
 STORAGE_FOLDER = "packages"
+ZIPS_FOLDER = "zips"  # under STORAGE_FOLDER: each version's zip as uploaded, for course exports
 MAX_MANIFEST_BYTES = 2 * 1024 * 1024
 _SLUG_CHARACTERS = re.compile(r"[^a-z0-9]+")
 
@@ -74,6 +78,58 @@ def storage_root() -> Path:
 def version_folder(version: PackageVersion) -> Path:
     """Where a version's files are (the player serves them from here)."""
     return storage_root() / version.storage_key
+
+
+def version_zip(version: PackageVersion) -> Path:
+    """The version as a zip, for a course exported as files (``packages/<slug>.zip``).
+
+    The zip as it was uploaded (kept by ``import_package`` since exports carry packages), so that importing
+    the export finds the same SHA-256 and the same version. A version stored before that has only its
+    extracted files: they are zipped again, deterministically, once (``<sha256>.rebuilt.zip``); the files
+    are the same, the zip's digest is not, so importing it elsewhere is a new version of the same files."""
+    kept = storage_root() / ZIPS_FOLDER / f"{version.sha256}.zip"
+    if kept.is_file():
+        return kept
+    rebuilt = kept.with_name(f"{version.sha256}.rebuilt.zip")
+    if not rebuilt.is_file():
+        folder = version_folder(version)
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+        _write_atomically(rebuilt, lambda sink: _zip_files(folder, files, sink))
+    return rebuilt
+
+
+def _zip_files(folder: Path, files: list[Path], sink: IO[bytes]) -> None:
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            with open(path, "rb") as source, archive.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+
+
+def _keep_zip(source: Path, digest: str) -> None:
+    kept = storage_root() / ZIPS_FOLDER / f"{digest}.zip"
+    if not kept.is_file():
+
+        def copy(sink: IO[bytes]) -> None:
+            with open(source, "rb") as handle:
+                shutil.copyfileobj(handle, sink, 1024 * 1024)
+
+        _write_atomically(kept, copy)
+
+
+def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write(file)`` into a temporary file beside ``target``, renamed into place: complete or absent."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(prefix=".incoming-", dir=target.parent, delete=False)  # noqa: SIM115
+    staging = Path(handle.name)
+    try:
+        with handle:
+            write(handle)
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def slugify(text: str, fallback: str = "package") -> str:
@@ -145,6 +201,7 @@ def import_package(
     elif package.current_version is not None and package.current_version.sha256 == digest:
         _sync_lessons(package, package.current_version)  # the module's text lessons may have moved
         course.updated_at = utcnow()
+        _keep_zip(source, digest)  # a version stored before zips were kept gets its zip now
         return ImportResult(package, package.current_version, "unchanged")
     version = _add_version(package, manifest, digest, contents.total_bytes, contents.file_count, actor)
     _sync_lessons(package, version)
@@ -163,6 +220,7 @@ def import_package(
             extract_zip(source, contents, destination, limits)
         except PackageRefused as refused:
             raise ValidationFailed(refused.message) from None
+    _keep_zip(source, digest)
     return ImportResult(package, version, outcome)
 
 
