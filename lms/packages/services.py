@@ -6,6 +6,7 @@ runs on the zip where it lies, before a row is added or a file written; then the
 files are extracted last, into ``<instance>/packages/<sha256>/`` unless that folder is already there
 (content-addressed: the same zip, uploaded twice or to two packages, is stored once). A transaction rolled
 back after the extraction leaves an unreferenced folder, which a later upload of the same zip reuses.
+The zip itself is kept beside them (``zips/<sha256>.zip``): a course exported as files carries it.
 """
 
 from __future__ import annotations
