@@ -63,6 +63,9 @@ SHARED_ARGUMENTS = {
     # gets 404 and changes nothing (tests/test_integrations_access.py walks every such route)
     "subscription_id",
     "package_id",  # a course's SCORM package: its trainers and admins (tests/test_packages_import.py)
+    # a package version's files on the package host: the per-version key is the permission, course content
+    # only, never a person's data (tests/test_package_offline.py)
+    "version_id",
 }  # fmt: skip
 # Public by design: anyone holding a certificate code may verify it.
 PUBLIC_BY_DESIGN = {"certificates.verify", "certificates.public_credential"}
