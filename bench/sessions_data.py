@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
+from lms.enrolment.models import CourseRun
 from lms.extensions import db
 from lms.sessions.models import Attendance, TrainingSession
 
@@ -122,4 +123,17 @@ def write_sessions(
                 )
 
     written = bulk_insert(TrainingSession.__table__, sessions)
+    # What lms.sessions.services keeps with each change (the bulk insert bypasses it): the last end.
+    ends: dict[int, datetime] = {}
+    for session in sessions:
+        if session["cancelled_at"] is None:
+            ends[session["run_id"]] = max(session["ends_at"], ends.get(session["run_id"], session["ends_at"]))
+    if ends:
+        runs_table = CourseRun.__table__
+        db.session.execute(
+            update(runs_table)
+            .where(runs_table.c.id == bindparam("run_id"))
+            .values(sessions_end_at=bindparam("end")),
+            [{"run_id": run_id, "end": end} for run_id, end in ends.items()],
+        )
     return {"sessions": written, "attendance": bulk_insert(Attendance.__table__, attendance())}

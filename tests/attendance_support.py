@@ -26,7 +26,7 @@ def a_session(
     **fields: Any,
 ) -> TrainingSession:
     """A session of ``minutes`` from ``starts_at`` (default: started 5 minutes ago); the run's planned
-    minutes follow, as lms.sessions.services keeps them."""
+    minutes and last session end follow, as lms.sessions.services keeps them."""
     starts = starts_at or utcnow().replace(microsecond=0) - timedelta(minutes=5)
     session = TrainingSession(
         run_id=run.id,
@@ -44,6 +44,7 @@ def a_session(
     db.session.add(session)
     db.session.flush()
     run.session_minutes = (run.session_minutes or 0) + minutes
+    run.sessions_end_at = max(session.ends_at, run.sessions_end_at or session.ends_at)
     db.session.commit()
     return session
 

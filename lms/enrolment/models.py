@@ -81,6 +81,9 @@ class CourseRun(db.Model):  # type: ignore[name-defined]
     completion_requires_lessons: Mapped[bool] = mapped_column(default=True)
     min_attendance_percent: Mapped[int | None]
     session_minutes: Mapped[int] = mapped_column(default=0)
+    # When the last of its sessions not cancelled ends (None without one), kept by lms.sessions with
+    # session_minutes: the dashboard asks for a "next session" only of runs whose sessions are not all over.
+    sessions_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # International events: visa invitation letters; passport data and needs are erased this many days
     # after the run ends (lms.sessions, a periodic job).
     is_international: Mapped[bool] = mapped_column(default=False)

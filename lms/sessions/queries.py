@@ -105,13 +105,13 @@ def next_session_for(user_id: int, now: datetime | None = None) -> SessionLine |
 
 def next_session_of_runs(runs: Collection[CourseRun], now: datetime | None = None) -> SessionLine | None:
     """The same "Next session" from runs already read (the dashboard's active places): no join of the
-    person's places, a statement built once, and none at all without a run (issue 22). One query."""
-    by_id = {run.id: run for run in runs}
+    person's places, a statement built once, and none at all when no run has a session still to end
+    (``course_run.sessions_end_at``, kept by lms.sessions.services; issue 22). At most one query."""
+    now = now or utcnow()
+    by_id = {run.id: run for run in runs if run.sessions_end_at is not None and run.sessions_end_at > now}
     if not by_id:
         return None
-    session = db.session.scalars(
-        _next_session_of_runs(), {"run_ids": list(by_id), "now": now or utcnow()}
-    ).first()
+    session = db.session.scalars(_next_session_of_runs(), {"run_ids": list(by_id), "now": now}).first()
     return SessionLine(session, by_id[session.run_id]) if session is not None else None
 
 

@@ -269,15 +269,18 @@ def cancel_session(session: TrainingSession, *, actor_id: int | None, reason: st
 
 
 def refresh_planned_minutes(run: CourseRun) -> bool:
-    """course_run.session_minutes = the minutes of its sessions not cancelled; True when it went down."""
+    """course_run.session_minutes = the minutes of its sessions not cancelled, and sessions_end_at = when
+    the last of them ends (the dashboard's next session, lms.sessions.queries); True when minutes went
+    down."""
     rows = db.session.execute(
         select(TrainingSession.starts_at, TrainingSession.ends_at).where(
             TrainingSession.run_id == run.id, TrainingSession.cancelled_at.is_(None)
         )
-    )
+    ).all()
     minutes = scheduling.minutes_of(Slot(None, starts, ends) for starts, ends in rows)
     shortened = minutes < (run.session_minutes or 0)
     run.session_minutes = minutes
+    run.sessions_end_at = max((ends for _starts, ends in rows), default=None)
     db.session.flush()
     return shortened
 
