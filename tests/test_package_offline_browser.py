@@ -133,3 +133,25 @@ def test_the_package_host_plays_online_and_keeps_the_package_away_from_the_acade
     assert page.frame_locator("#package-player iframe").locator("body").evaluate("() => location.origin") == (
         package_host
     )
+
+
+def test_a_cross_site_package_host_still_plays_online(
+    app: Flask, make_user: Any, live_server: str, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """127.0.0.1 and localhost are two sites: Playwright's context, like a private window, blocks the
+    package host's storage in the frame (and its worker: such a package cannot be saved offline,
+    docs/packages-player.md), yet the launch reaches the package and its result the server."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server)
+    monkeypatch.setitem(app.config, "PACKAGE_FILES_BASE_URL", live_server.replace("127.0.0.1", "localhost"))
+    setup = package_course(scorm_version="1.2")
+    trainee = make_user()
+    enrolment = enrol(setup.course, trainee)
+    browser_sign_in(page, live_server, trainee)
+    page.goto(f"{live_server}{setup.play_url}")
+    frame = page.frame_locator("#package-player iframe")
+    frame.locator("#out").filter(has_text="entry=ab-initio").wait_for()
+    frame.locator("#finish").click()
+    page.locator("#package-player[data-state=saved]").wait_for()
+    attempt = _attempt_row()
+    assert attempt is not None and (attempt.success_status, attempt.score_raw) == ("passed", 85)
+    assert _completed(enrolment.id) == {setup.lesson.id}

@@ -3,7 +3,8 @@
  * that frames it (its window is our parent and its origin is the academy's, data-academy):
  *
  * - "scorm-launch" (the player page): keeps the launch data in this tab's sessionStorage of the package
- *   host, where lms/static/js/package-launch.js gives it to the runtime of every page of the package, and
+ *   host (or the frame's name where there is no storage), where lms/static/js/package-launch.js gives it to
+ *   the runtime of every page of the package, and
  *   opens the package's page (a URL under /package-version/ of this host, nothing else);
  * - "package-save" (the course page, "Save this course for offline reading"): registers the package host's
  *   worker (/package-sw.js) and stores the version's files in this host's cache; answers "package-saved".
@@ -33,7 +34,9 @@
     try {
       window.sessionStorage.setItem("lms.scorm.launch", JSON.stringify(data));
     } catch (error) {
-      return;
+      // No storage for this frame (a cross-site package host where third-party storage is blocked): the
+      // frame's name outlives a same-origin navigation, and only this frame's own pages can read it.
+      window.name = "lms-scorm-launch:" + JSON.stringify(data);
     }
     location.replace(target.href);
   }

@@ -14,6 +14,9 @@
   } catch (error) {
     raw = null;
   }
+  if (!raw && window.name.indexOf("lms-scorm-launch:") === 0) {
+    raw = window.name.slice("lms-scorm-launch:".length); // no storage here: package-host.js used the name
+  }
   if (!raw) {
     return;
   }
