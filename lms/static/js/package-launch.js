@@ -16,6 +16,8 @@
   }
   if (!raw && window.name.indexOf("lms-scorm-launch:") === 0) {
     raw = window.name.slice("lms-scorm-launch:".length); // no storage here: package-host.js used the name
+    // read once: a frame's name outlives a navigation to another site, which must not find the launch
+    window.name = "";
   }
   if (!raw) {
     return;
