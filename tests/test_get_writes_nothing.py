@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from lms.auth.models import Role, User
-from lms.courses.models import Course
+from lms.courses.models import Course, Lesson
 from lms.db import utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
@@ -76,13 +77,17 @@ def walk(
 ) -> dict[str, list[str]]:
     """Every GET route once; the write statements each sent, by endpoint."""
     found: dict[str, list[str]] = {}
+    package_lesson = db.session.scalar(select(Lesson).where(Lesson.package_id == b.package_id))
+    assert package_lesson is not None
+    as_package = replace(b, lesson_id=package_lesson.id, lesson_slug=package_lesson.slug)
     for rule in get_rules(app):
-        url = course_b_url(rule, b, strict=False)
-        with watched_writes() as written:
-            response = client.get(url, headers=headers)
-            response.close()  # a file download holds its file open until closed
-        if written and rule.endpoint not in DECLARED_WRITERS:
-            found[rule.endpoint] = written
+        # A lesson's routes with a page lesson and with a SCORM package's lesson (the player's pages).
+        for values in (b, as_package) if "lesson_id" in rule.arguments else (b,):
+            with watched_writes() as written:
+                response = client.get(course_b_url(rule, values, strict=False), headers=headers)
+                response.close()  # a file download holds its file open until closed
+            if written and rule.endpoint not in DECLARED_WRITERS:
+                found[rule.endpoint] = written
     return found
 
 
