@@ -155,3 +155,28 @@ def test_a_cross_site_package_host_still_plays_online(
     attempt = _attempt_row()
     assert attempt is not None and (attempt.success_status, attempt.score_raw) == ("passed", 85)
     assert _completed(enrolment.id) == {setup.lesson.id}
+
+
+def test_a_commit_kept_past_its_page_s_csrf_token_takes_a_fresh_one(
+    app: Flask, make_user: Any, academy: str, package_host: str, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The player page read offline is the saved copy, with the CSRF token of the day it was saved: the
+    server answers 400, the page takes the current token once and sends again, nothing is lost."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 2)
+    setup = package_course(scorm_version="2004 4th")
+    trainee = make_user()
+    enrol(setup.course, trainee)
+    browser_sign_in(page, academy, trainee)
+    page.goto(f"{academy}{setup.play_url}")
+    frame = page.frame_locator("#package-player iframe")
+    frame.locator("#out").filter(has_text="entry=ab-initio").wait_for()
+    page.context.set_offline(True)
+    frame.locator("#finish").click()
+    page.locator("#package-player[data-state=offline]").wait_for()
+    page.wait_for_timeout(3000)  # the page's token is now older than WTF_CSRF_TIME_LIMIT
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.locator("#package-player[data-state=saved]").wait_for()
+    attempt = _attempt_row()
+    assert attempt is not None and attempt.success_status == "passed"
