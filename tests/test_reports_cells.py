@@ -171,7 +171,7 @@ def test_the_migrations_first_fill_equals_the_rebuild(world: World) -> None:
         connection.exec_driver_sql(statement)
     db.session.expire_all()
     assert cells.differences(connection) == []
-    assert db.session.get(IndicatorCell, ("total", "")) is not None
+    assert db.session.get(IndicatorCell, ("total", "", 0)) is not None
     facts.rebuild(connection)
     assert cells.differences(connection) == []
 

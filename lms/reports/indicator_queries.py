@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from lms.auth.models import User
@@ -27,7 +27,7 @@ from lms.extensions import db
 from lms.ops import cache
 from lms.orgs.models import Authority, Country
 from lms.reports.indicators import CellTotals
-from lms.reports.models import IndicatorCell, IndicatorFact
+from lms.reports.models import IndicatorBucket, IndicatorCell, IndicatorFact
 from lms.reports.queries import authorities_by_id, countries_by_code
 
 
@@ -136,7 +136,84 @@ def indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
     rows, whatever the data size); anything narrower is grouped from the facts."""
     if _whole_academy(filters):
         return _tables_of(_stored_cells())
+    whole = _whole_months(filters)
+    if whole is not None:
+        return _tables_of(_bucketed(filters, *whole))
     return grouped_indicator_tables(filters)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _whole_months(filters: IndicatorFilters) -> tuple[date, date] | None:
+    """The whole months a date range covers, as [first day of the first, first day after the last), when
+    only dates filter the report and they cover at least one whole month; else None."""
+    if any(value not in (None, "") for value in (filters.course_id, filters.run_id, filters.country_code,
+                                                  filters.authority_id, filters.modality)):  # fmt: skip
+        return None
+    start, end = date(1900, 1, 1), date(9999, 12, 1)  # no bound: every month (and no edge)
+    if filters.date_from is not None:
+        if filters.date_from >= end:
+            return None
+        start = filters.date_from if filters.date_from.day == 1 else _next_month(filters.date_from)
+    if filters.date_to is not None and filters.date_to < end:
+        end = (filters.date_to + timedelta(days=1)).replace(day=1)
+    return (start, end) if start < end else None
+
+
+def _bucketed(filters: IndicatorFilters, start: date, end: date) -> list[Any]:
+    """A date range from the month buckets (lms.reports.models.IndicatorBucket): the whole months summed
+    in one statement, the partial months at the edges grouped from their facts, a person of an edge
+    counted only when they have no place in the whole months (an index probe per person). The same
+    figures as `grouped_indicator_tables` (tests/test_reports_buckets.py)."""
+    bucket = IndicatorBucket
+    first, after = f"{start.year:04d}{start.month:02d}", f"{end.year:04d}{end.month:02d}"
+    months = (bucket.month >= first, bucket.month < after)
+    zero = literal(0)
+    # Two parts, each grouping only the rows it needs: the sums of the places (the rows since ""), and the
+    # persons counted at their first place in these months (the rows since before the first month; ""
+    # sorts first).
+    additive = select(
+        bucket.dimension,
+        bucket.key,
+        zero,
+        func.sum(bucket.enrolments),
+        func.sum(bucket.completions),
+        zero,
+        func.sum(bucket.certificates),
+        func.sum(bucket.completed_hours),
+        func.sum(bucket.paired),
+        func.sum(bucket.pre_sum),
+        func.sum(bucket.post_sum),
+    ).where(*months, bucket.since == "")
+    persons = select(
+        bucket.dimension,
+        bucket.key,
+        func.sum(bucket.participants),
+        *([zero] * 2),
+        func.sum(bucket.completed_persons),
+        *([zero] * 5),
+    ).where(*months, bucket.since < first, bucket.dimension != "month")
+    parts = (additive.group_by(bucket.dimension, bucket.key), persons.group_by(bucket.dimension, bucket.key))
+    rows = db.session.execute(union_all(*parts)).all()
+    sums: dict[tuple[str, str | None], list[Any]] = {}
+    for dimension, key, *numbers in rows:
+        cell = sums.setdefault((dimension, None if key == "" and dimension != "total" else key), [0] * 9)
+        for index, number in enumerate(numbers):
+            cell[index] += number or 0
+    edges: list[tuple[date | None, date | None]] = []
+    if filters.date_from is not None and filters.date_from < start:
+        edges.append((filters.date_from, start - timedelta(days=1)))
+    if filters.date_to is not None and end <= filters.date_to < date(9999, 12, 1):
+        edges.append((end, filters.date_to))
+    if edges:
+        whole = (_start_of(start), _start_of(end))
+        for dimension, key, *numbers in grouped_indicator_rows(filters, edges, whole):
+            cell = sums.setdefault((dimension, key), [0] * len(numbers))
+            for index, number in enumerate(numbers):
+                cell[index] += number or 0
+    return [(d, k, *numbers) for (d, k), numbers in sums.items() if numbers[1]]
 
 
 def grouped_indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
@@ -149,8 +226,23 @@ def grouped_indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
     person rows: no COUNT(DISTINCT) over 200,000 places. The authority belongs to the place (a person may
     have trained with two agencies), so it is summed per (authority, person) first. The parts are glued
     with UNION ALL."""
+    return _tables_of(db.session.execute(grouped_indicator_rows(filters)).all())
+
+
+def grouped_indicator_rows(
+    filters: IndicatorFilters,
+    edges: list[tuple[date | None, date | None]] | None = None,
+    whole: tuple[datetime, datetime] | None = None,
+) -> Any:
+    """The grouping statement of `grouped_indicator_tables`. With ``edges`` (date ranges) instead of the
+    filters' dates, and ``whole`` (the whole months between them, read from the buckets): a person (or a
+    person at an authority) is counted only when they have no place (no completed place, for the
+    completed persons) in the whole months, so the sum with the buckets counts each person once."""
     fact = IndicatorFact
-    conditions = _fact_conditions(filters)
+    if edges is None:
+        conditions = _fact_conditions(filters)
+    else:
+        conditions = [or_(*(and_(*_dates(fact.enrolled_at, low, high)) for low, high in edges))]
 
     def sums(*keys: Any) -> Select[Any]:
         return select(
@@ -172,19 +264,46 @@ def grouped_indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
     person_keys = [
         (c if bare else func.min(c)).label(n) for c, n in zip(person, PERSON_DIMENSIONS, strict=True)
     ]
-    per_person = sums(fact.user_id, *person_keys).group_by(fact.user_id).cte("per_person")
+    flags: list[Any] = []
+    authority_flags: list[Any] = []
+    if whole is not None:
+        # Has this person (this person at this authority) a place in the whole months: 0 none, 1 only
+        # places not completed, 2 a completed one. One probe of the primary key (or the authority's
+        # covering index) per group.
+        other = aliased(IndicatorFact)
+        there = [other.user_id == fact.user_id, other.enrolled_at >= whole[0], other.enrolled_at < whole[1]]
+        kind = func.max(case((other.completed_month.is_not(None), 2), else_=1))
+        flags = [func.coalesce(select(kind).where(*there).scalar_subquery(), 0).label("seen")]
+        at_authority = other.authority_id.is_not_distinct_from(fact.authority_id)
+        authority_flags = [
+            func.coalesce(select(kind).where(*there, at_authority).scalar_subquery(), 0).label("seen")
+        ]
+    per_person = sums(fact.user_id, *person_keys, *flags).group_by(fact.user_id).cte("per_person")
     per_authority = (
-        sums(fact.authority_id.label("authority_id"), fact.user_id).group_by(fact.authority_id, fact.user_id)
+        sums(fact.authority_id.label("authority_id"), fact.user_id, *authority_flags).group_by(
+            fact.authority_id, fact.user_id
+        )
     ).cte("per_authority")
 
+    def persons(source: Any) -> tuple[Any, Any]:
+        """The distinct persons and completed persons of a grouped part (with ``whole``: those not
+        counted by the buckets already)."""
+        if whole is None:
+            return func.count(), func.sum(case((source.c.done > 0, 1), else_=0))
+        return (
+            func.sum(case((source.c.seen == 0, 1), else_=0)),
+            func.sum(case((and_(source.c.done > 0, source.c.seen < 2), 1), else_=0)),
+        )
+
     def grouped(dimension: str, source: Any, key: Any) -> Select[Any]:
+        participants, completed_persons = persons(source)
         return select(
             literal(dimension).label("dimension"),
             key.label("key"),
-            func.count(),
+            participants,
             func.sum(source.c.enrolments),
             func.sum(source.c.done),
-            func.sum(case((source.c.done > 0, 1), else_=0)),
+            completed_persons,
             func.sum(source.c.certificates),
             func.sum(source.c.hours),
             func.sum(source.c.paired),
@@ -201,7 +320,8 @@ def grouped_indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
         .where(fact.completed_month.is_not(None), *conditions)
         .group_by(fact.completed_month)
     )
-    return _tables_of(db.session.execute(union_all(*parts)).all())
+    statement = union_all(*parts)
+    return statement if edges is None else db.session.execute(statement).all()
 
 
 def _whole_academy(filters: IndicatorFilters) -> bool:
@@ -220,11 +340,15 @@ def _whole_academy(filters: IndicatorFilters) -> bool:
 
 
 def _stored_cells() -> list[Any]:
-    """The stored cells (lms.reports.cells) as the rows of the grouping statement below."""
+    """The stored cells (lms.reports.cells) as the rows of the grouping statement below (each cell's slot
+    rows summed)."""
     cell = IndicatorCell
     figures = (cell.participants, cell.enrolments, cell.completions, cell.completed_persons,
                cell.certificates, cell.completed_hours, cell.paired, cell.pre_sum, cell.post_sum)  # fmt: skip
-    rows = db.session.execute(select(cell.dimension, cell.key, *figures).where(cell.enrolments > 0)).all()
+    query = select(cell.dimension, cell.key, *(func.sum(figure) for figure in figures))
+    rows = db.session.execute(
+        query.group_by(cell.dimension, cell.key).having(func.sum(cell.enrolments) > 0)
+    ).all()
     # A cell without a value ("") is the breakdown's "none"; the authority's key is its id as text.
     return [(d, None if k == "" and d != "total" else k, *numbers) for d, k, *numbers in rows]
 

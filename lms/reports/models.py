@@ -83,6 +83,39 @@ class IndicatorCell(db.Model):  # type: ignore[name-defined]
 
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
     key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Each cell is spread over a few rows summed at read time (lms.reports.cells.SLOTS): on PostgreSQL
+    # two writers that change the total lock different rows instead of queueing on one.
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
+    participants: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)
+    completed_persons: Mapped[int] = mapped_column(default=0)
+    certificates: Mapped[int] = mapped_column(default=0)
+    completed_hours: Mapped[int] = mapped_column(default=0)
+    paired: Mapped[int] = mapped_column(default=0)
+    pre_sum: Mapped[float] = mapped_column(default=0.0)
+    post_sum: Mapped[float] = mapped_column(default=0.0)
+
+
+class IndicatorBucket(db.Model):  # type: ignore[name-defined]
+    """The indicator cells per month of enrolment (issue 22), for a date-filtered report: a range of whole
+    months sums these rows, and only the partial months at its edges are grouped from the facts.
+
+    Enrolments, completions, certificates, hours and test sums add up across months; distinct persons do
+    not. So each place counts its person once more in the row whose ``since`` is the month of the
+    person's previous place (in the same cell's scope: the person, or the person at that authority; ""
+    when it is the first), and "completed persons" likewise with the previous completed place. A range
+    starting at month A then counts the persons whose rows in it have ``since < A``: each person's first
+    place in the range, exactly once. Kept by difference with the cells (lms.reports.cells)."""
+
+    __tablename__ = "indicator_bucket"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    month: Mapped[str] = mapped_column(String(6), primary_key=True)  # of enrolment, "YYYYMM" (UTC)
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    since: Mapped[str] = mapped_column(String(6), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
     participants: Mapped[int] = mapped_column(default=0)
     enrolments: Mapped[int] = mapped_column(default=0)
     completions: Mapped[int] = mapped_column(default=0)
