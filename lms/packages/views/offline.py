@@ -174,15 +174,23 @@ def offline_files(slug: str, lesson_id: int) -> Response:
     size = sum(p.stat().st_size for p in files)
     limit = int(current_app.config.get("PACKAGE_OFFLINE_MAX_BYTES", 20 * 1024 * 1024))
     if size > limit:
-        return _cannot(
-            _(
-                "“%(title)s” is too large to be saved on this device (%(size)s MB; the limit is "
-                "%(limit)s MB). It needs a connection.",
-                title=title,
-                size=f"{size / 1_048_576:.1f}",
-                limit=f"{limit / 1_048_576:.0f}",
-            )
-        )
+        return _cannot(_too_large(title, size, limit))
+    return _files_to_save(launch, folder, files, size)
+
+
+def _too_large(title: str, size: int, limit: int) -> str:
+    return _(
+        "“%(title)s” is too large to be saved on this device (%(size)s MB; the limit is "
+        "%(limit)s MB). It needs a connection.",
+        title=title,
+        size=f"{size / 1_048_576:.1f}",
+        limit=f"{limit / 1_048_576:.0f}",
+    )
+
+
+def _files_to_save(launch: services.Launch, folder: Path, files: list[Path], size: int) -> Response:
+    """What to save: the package host's page, its runtime scripts and the version's files (on the
+    package host), and the player page's own assets (on the academy)."""
     base = version_base(launch.version)
     urls = [base + quote(p.relative_to(folder).as_posix()) for p in files]
     origin = hosts.package_origin(current_app.config) or ""

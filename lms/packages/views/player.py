@@ -68,19 +68,7 @@ def play(slug: str, lesson_id: int) -> str | Response:
     launch = services.launch(enrolment.id, lesson, current_user.id, current_user.full_name)
     grant = file_links.FileGrant(launch.version.id, enrolment.id, lesson.id, current_user.id)
     token = file_links.grant_token(grant)
-    host_launch = None
-    if hosts.package_host(current_app.config) is not None:
-        # The package host (docs/packages-player.md "Offline"): the frame opens the host's own page, which
-        # gets this launch by postMessage; the files are the same URLs on every opening, so they can be
-        # saved for offline use.
-        host_launch = {
-            "version": launch.scorm_family,
-            "attempt": launch.attempt_number,
-            "cmi": launch.cmi,
-            "asset": launch.item.kind == ItemKind.ASSET,
-            "beacon": _file_base() + url_for("package_player.beacon", token=token),
-            "href": offline.version_base(launch.version) + quote(launch.item.href) + launch.item.parameters,
-        }
+    host_launch = _host_launch(launch, token)
     return render_template(
         "packages/player.html",
         lesson=lesson,
@@ -94,6 +82,24 @@ def play(slug: str, lesson_id: int) -> str | Response:
         commit_url=url_for("package_player.commit", slug=slug, lesson_id=lesson.id),
         course_url=url_for("courses.course", slug=slug),
     )
+
+
+def _host_launch(launch: services.Launch, token: str) -> dict[str, Any] | None:
+    """What the package host's page gets by postMessage, or None without a package host.
+
+    With one (docs/packages-player.md "Offline") the frame opens the host's own page, which gets this
+    launch by postMessage; the files are the same URLs on every opening, so they can be saved for
+    offline use."""
+    if hosts.package_host(current_app.config) is None:
+        return None
+    return {
+        "version": launch.scorm_family,
+        "attempt": launch.attempt_number,
+        "cmi": launch.cmi,
+        "asset": launch.item.kind == ItemKind.ASSET,
+        "beacon": _file_base() + url_for("package_player.beacon", token=token),
+        "href": offline.version_base(launch.version) + quote(launch.item.href) + launch.item.parameters,
+    }
 
 
 def _file_url(token: str, path: str) -> str:
