@@ -11,6 +11,7 @@ called by every app: web, CLI, jobs) imports it. See docs/architecture.md "Signa
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Protocol
 
@@ -114,10 +115,7 @@ def complete_lesson(enrolment: Enrolment, lesson: CompletableLesson) -> bool:
     if lesson.course_id != enrolment.run.course_id or not lesson.is_published:
         raise NotFound(_("This lesson is not part of your course."))
     now = utcnow()
-    touched = db.session.execute(_touch_activity(), {"enrolment_id": enrolment.id, "now": now})
-    if getattr(touched, "rowcount", 1) != 1:
-        raise Forbidden(_("This enrolment is no longer active."))
-    set_committed_value(enrolment, "last_activity_at", now)
+    touch_activity(enrolment, now)
     values = {"enrolment_id": enrolment.id, "lesson_id": lesson.id, "completed_at": now}
     inserted = db.session.execute(_insert_completion(db.session.get_bind().dialect.name), values).first()
     if inserted is None:  # it was there already
@@ -136,6 +134,16 @@ def complete_on_reading(enrolment: Enrolment, lesson: CompletableLesson) -> None
     this GET after the view. A repeat changes nothing but the activity time."""
     begin_writing(enrolment)  # re-read under the write lock when the service looks at it
     complete_lesson(enrolment, lesson)
+
+
+def touch_activity(enrolment: Enrolment, now: datetime) -> None:
+    """Record the place's activity while it is still active, or refuse (Forbidden): one statement, the
+    check and the write together, so it holds under the write lock whatever was read before (a lesson
+    completion; a quiz start passes it to lms.quizzes.services.start_attempt)."""
+    touched = db.session.execute(_touch_activity(), {"enrolment_id": enrolment.id, "now": now})
+    if getattr(touched, "rowcount", 1) != 1:
+        raise Forbidden(_("This enrolment is no longer active."))
+    set_committed_value(enrolment, "last_activity_at", now)
 
 
 @cache

@@ -17,7 +17,9 @@ FOREIGN = -1  # a field shaped like an answer that names no position: the servic
 class AttemptForm(FlaskForm):
     """Save or submit. Answers are fields named q<position> (or q<position>-<part>), read by `answers()`."""
 
-    action = StringField(validators=[DataRequired(), AnyOf(["save", "submit"])])
+    # The buttons are written in the template; a label given here spares the field the label it would
+    # otherwise translate from its name, which loads WTForms' catalogue on every save and submission.
+    action = StringField(label="action", validators=[DataRequired(), AnyOf(["save", "submit"])])
 
     def answers(self, formdata: MultiDict[str, str]) -> dict[int, dict[str, list[str]]]:
         result: dict[int, dict[str, list[str]]] = defaultdict(dict)

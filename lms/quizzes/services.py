@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from random import Random
@@ -18,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy import Insert, Row, Select, Update, bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from lms.audit.services import record_event
 from lms.courses.models import Course
-from lms.db import begin_writing, utcnow
+from lms.db import begin_writing, insert_unless_present, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
 from lms.quizzes.grading import percent, question_type, quiz_grade
@@ -35,6 +35,7 @@ from lms.quizzes.models import (
     Question,
     Quiz,
     QuizAttempt,
+    QuizSlot,
     RegradeRecord,
 )
 from lms.quizzes.question_types import AnswerRejected, make_localiser
@@ -84,8 +85,14 @@ def attempts_of(enrolment_id: int, quiz_id: int) -> list[QuizAttempt]:
 def attempt_tally(enrolment_id: int, quiz_id: int) -> tuple[int, int]:
     """How many attempts this enrolment has made at this quiz, and the last one's number: one index-only
     statement, whatever the number of attempts (starting an attempt used to load them all; issue 22)."""
+    used, last, _running = _tally(enrolment_id, quiz_id)
+    return used, last
+
+
+def _tally(enrolment_id: int, quiz_id: int) -> tuple[int, int, int | None]:
+    """The tally and the id of the attempt in progress (if any), in one statement of index reads."""
     row = db.session.execute(_attempt_tally(), {"enrolment_id": enrolment_id, "quiz_id": quiz_id}).one()
-    return int(row[0]), int(row[1] or 0)
+    return int(row[0]), int(row[1] or 0), row[2]
 
 
 def running_attempt(enrolment_id: int, quiz_id: int) -> QuizAttempt | None:
@@ -95,10 +102,19 @@ def running_attempt(enrolment_id: int, quiz_id: int) -> QuizAttempt | None:
 
 # Built once (a statement object keeps its cache key): a cohort starts its quiz at the same moment.
 @cache
-def _attempt_tally() -> Select[tuple[int, int]]:
-    return select(func.count(), func.max(QuizAttempt.number)).where(
-        QuizAttempt.enrolment_id == bindparam("enrolment_id"), QuizAttempt.quiz_id == bindparam("quiz_id")
+def _attempt_tally() -> Select[tuple[int, int, int | None]]:
+    this_quiz = (
+        QuizAttempt.enrolment_id == bindparam("enrolment_id"),
+        QuizAttempt.quiz_id == bindparam("quiz_id"),
     )
+    running = (
+        select(QuizAttempt.id)
+        .where(*this_quiz, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+        .order_by(QuizAttempt.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(func.count(), func.max(QuizAttempt.number), running).where(*this_quiz)
 
 
 @cache
@@ -134,6 +150,13 @@ def _no_lock_to_take(*_rows: object) -> None:
     """Outside a page (tests, the CLI), the caller's transaction is already the writing one."""
 
 
+def _touch_in_session(enrolment: Enrolment, now: datetime) -> None:
+    """Outside a page: the place as the session has it, still active, records the activity."""
+    if not enrolment.is_active:
+        raise Forbidden(_("This enrolment is no longer active."))
+    enrolment.last_activity_at = now
+
+
 def start_attempt(
     enrolment: Enrolment,
     quiz: Quiz,
@@ -141,17 +164,22 @@ def start_attempt(
     now: datetime | None = None,
     rng: Random | None = None,
     before_writing: Callable[..., None] = _no_lock_to_take,
+    touch_place: Callable[[Enrolment, datetime], None] = _touch_in_session,
+    course_language: str | None = None,
 ) -> tuple[QuizAttempt, bool]:
     """The attempt in progress (resumed), or a new one; True when it is new.
 
     Everything is read, drawn and frozen first; ``before_writing(*rows)`` is called before the first write
     with the rows it depends on (the page passes ``lms.db.begin_writing``: SQLite's write lock is then held
-    for the inserts only, issue 22). Two starts from the same reads compute the same attempt number, and
-    the unique constraint refuses the second (``Conflict``)."""
+    for the inserts only, issue 22), then ``touch_place(enrolment, now)``, which refuses a place no longer
+    active and records its activity (the page passes the enrolment feature's one conditional UPDATE, so
+    nothing is read again under the lock). The attempt and its questions are two plain INSERTs. Two starts
+    from the same reads compute the same attempt number, and the second inserts nothing (``Conflict``).
+    ``course_language``: the course's, when the caller read it (else it is read here)."""
     now = now or utcnow()
     _check_enrolment(enrolment, quiz)
-    used, last_number = attempt_tally(enrolment.id, quiz.id)
-    running = running_attempt(enrolment.id, quiz.id) if used else None
+    used, last_number, running_id = _tally(enrolment.id, quiz.id)
+    running = running_attempt(enrolment.id, quiz.id) if running_id is not None else None
     if running is not None:
         if not is_overdue(running, now):
             return running, False
@@ -165,68 +193,89 @@ def start_attempt(
         raise NoAttemptsLeft(
             _("You have used all %(count)s attempts allowed for this quiz.", count=quiz.attempts_allowed)
         )
-    course = db.session.get(Course, quiz.course_id)
-    assert course is not None  # noqa: S101  # the quiz's foreign key guarantees it
+    if course_language is None:
+        course = db.session.get(Course, quiz.course_id)
+        assert course is not None  # noqa: S101  # the quiz's foreign key guarantees it
+        course_language = course.language
     rng = rng or Random(secrets.randbits(64))  # noqa: S311  # shuffling for presentation, not secrecy
-    language = enrolment.language or course.language
+    language = enrolment.language or course_language
     questions = draw_questions(quiz, enrolment.id, rng)
     if not questions:
         raise NotFound(_("This quiz has no questions yet."))
     deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None and (deadline is None or quiz.closes_at < deadline):
         deadline = quiz.closes_at
-    attempt = QuizAttempt(
-        enrolment_id=enrolment.id,
-        quiz_id=quiz.id,
-        number=last_number + 1,
-        status=AttemptStatus.IN_PROGRESS,
-        language=language,
-        started_at=now,
-        deadline_at=deadline,
-    )
-    localise = make_localiser(language, course.language)
+    localise = make_localiser(language, course_language)
+    items = []
     for position, question in enumerate(questions, start=1):
         frozen = question_type(question.type).freeze(question.spec, localise, rng, quiz.shuffle_choices)
-        attempt.questions.append(
-            AttemptQuestion(
-                position=position,
-                question_id=question.id,
-                question_version=question.version,
-                frozen=frozen.as_dict(),
-                points=frozen.points,
-            )
+        items.append(
+            {
+                "position": position,
+                "question_id": question.id,
+                "question_version": question.version,
+                "frozen": frozen.as_dict(),
+                "points": frozen.points,
+            }
         )
-    attempt.max_score = sum(q.points for q in attempt.questions)
+    values = {
+        "enrolment_id": enrolment.id,
+        "quiz_id": quiz.id,
+        "number": last_number + 1,
+        "status": AttemptStatus.IN_PROGRESS,
+        "language": language,
+        "started_at": now,
+        "deadline_at": deadline,
+        "saved_at": None,
+        "submitted_at": None,
+        "score": None,
+        "max_score": sum(item["points"] for item in items),
+        "percent": None,
+        "passed": None,
+    }
     if running is None:
-        before_writing(enrolment)
-        _check_enrolment(enrolment, quiz)  # read again under the lock: still an active place
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-    except IntegrityError:
+        before_writing()  # nothing to read again: touch_place checks the place in its own statement
+    touch_place(enrolment, now)
+    dialect = db.session.get_bind().dialect.name
+    inserted = db.session.execute(_insert_attempt(dialect), values).first()
+    if inserted is None:
         # Another start for the same enrolment took this number first (unique constraint).
-        raise Conflict(_("Another attempt was started at the same moment. Open the quiz again.")) from None
-    enrolment.last_activity_at = now
-    db.session.flush()
+        raise Conflict(_("Another attempt was started at the same moment. Open the quiz again."))
+    db.session.execute(_insert_items(), [{"attempt_id": inserted[0], **item} for item in items])
+    # The new row in the session as if read (no statement): its questions load when asked for.
+    attempt = QuizAttempt(id=inserted[0], **values)
+    make_transient_to_detached(attempt)
+    db.session.add(attempt)
+    set_committed_value(attempt, "quiz", quiz)
     return attempt, True
 
 
-def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]:
+def _insert_attempt(dialect: str) -> Insert:
+    return insert_unless_present(QuizAttempt.__table__, ("enrolment_id", "quiz_id", "number"), dialect)
+
+
+@cache
+def _insert_items() -> Insert:
+    return insert(AttemptQuestion.__table__)
+
+
+def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Row[Any]]:
     """Fixed questions as written; draws prefer questions this enrolment has not seen in any attempt.
 
-    The draw looks at the candidates' ids, banks and tags only; the chosen questions alone are then
-    loaded whole (a bank's texts and keys are most of its size: 19 questions, 69 kB on the bench's)."""
-    slots = list(quiz.slots)
-    fixed_ids = [s.question_id for s in slots if s.question_id is not None]
-    bank_ids = {s.bank_id for s in slots if s.question_id is None and s.bank_id is not None}
-    candidates = db.session.execute(
-        select(Question.id, Question.bank_id, Question.tags)
-        .where(Question.is_active.is_(True), Question.id.in_(fixed_ids) | Question.bank_id.in_(bank_ids))
-        .order_by(Question.id)
-    ).all()
-    present = {row.id for row in candidates}
-    drawn = [row.id for row in candidates if row.bank_id in bank_ids]
+    The quiz's lines and the questions they may take come in one statement, as ids, banks and tags
+    only; the chosen questions alone are then read with their texts and keys (a bank's texts and keys
+    are most of its size: 19 questions, 69 kB on the bench's). Plain rows (id, type, spec, version)."""
+    slots: dict[int, Row[Any]] = {}
+    candidates: dict[int, Row[Any]] = {}  # by question id, in id order (the statement's)
+    for row in db.session.execute(_slots_and_candidates(), {"quiz_id": quiz.id}):
+        slots.setdefault(row.slot_id, row)
+        if row.id is not None:
+            candidates.setdefault(row.id, row)
+    fixed_ids = [s.question_id for s in slots.values() if s.question_id is not None]
+    bank_ids = {s.bank_id for s in slots.values() if s.question_id is None and s.bank_id is not None}
+    ordered = sorted(candidates.values(), key=lambda row: row.id)
+    present = set(candidates)
+    drawn = [row.id for row in ordered if row.q_bank_id in bank_ids]
     # Only a draw asks what was seen, and only about the questions it may draw: at most that many rows,
     # however many attempts the enrolment has made.
     seen = (
@@ -236,15 +285,15 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]
     )
     chosen: list[int] = []
     chosen_ids = set(fixed_ids)
-    for slot in slots:
+    for slot in slots.values():
         if slot.question_id is not None:
             if slot.question_id in present:
                 chosen.append(slot.question_id)
             continue
         pool = [
             row.id
-            for row in candidates
-            if row.bank_id == slot.bank_id
+            for row in ordered
+            if row.q_bank_id == slot.bank_id
             and row.id not in chosen_ids
             and (slot.tag is None or slot.tag in (row.tags or ()))
         ]
@@ -258,11 +307,40 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Question]
     if quiz.shuffle_questions:
         rng.shuffle(chosen)
     loaded = (
-        {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
-        if chosen
-        else {}
+        {row.id: row for row in db.session.execute(_chosen_questions(), {"ids": chosen})} if chosen else {}
     )
     return [loaded[question_id] for question_id in chosen]
+
+
+@cache
+def _slots_and_candidates() -> Select[Any]:
+    """Each line of the quiz (in order) with each active question it may take: its fixed question, or
+    every question of its bank (the tag is checked in Python). A line with none comes once, with NULLs."""
+    takes = (Question.id == QuizSlot.question_id) | (
+        QuizSlot.question_id.is_(None) & (Question.bank_id == QuizSlot.bank_id)
+    )
+    return (
+        select(
+            QuizSlot.id.label("slot_id"),
+            QuizSlot.question_id,
+            QuizSlot.bank_id,
+            QuizSlot.tag,
+            QuizSlot.draw_count,
+            Question.id,
+            Question.bank_id.label("q_bank_id"),
+            Question.tags,
+        )
+        .outerjoin(Question, takes & Question.is_active.is_(True))
+        .where(QuizSlot.quiz_id == bindparam("quiz_id"))
+        .order_by(QuizSlot.position, QuizSlot.id, Question.id)
+    )
+
+
+@cache
+def _chosen_questions() -> Select[Any]:
+    return select(Question.id, Question.type, Question.spec, Question.version).where(
+        Question.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 @cache
@@ -285,18 +363,51 @@ def _require_open(attempt: QuizAttempt, now: datetime) -> None:
         raise TimeUp(_("The time for this attempt is up; answers sent after the limit are not accepted."))
 
 
-def _apply_answers(attempt: QuizAttempt, raw: RawAnswers) -> None:
-    by_position = {q.position: q for q in attempt.questions}
-    foreign = sorted(set(raw) - set(by_position))
-    if foreign:
+@dataclass(frozen=True)
+class FrozenItem:
+    """A question of an attempt as it was drawn and frozen, as plain values: what a submission grades
+    (read with the attempt, so the submission loads no question row and no ORM object for it)."""
+
+    id: int
+    position: int
+    frozen: Mapping[str, Any]
+    points: float
+
+
+def frozen_items(attempt_id: int) -> list[FrozenItem]:
+    return [FrozenItem(*row) for row in db.session.execute(_frozen_items(), {"attempt_id": attempt_id})]
+
+
+@cache
+def _frozen_items() -> Select[tuple[int, int, dict[str, Any], float]]:
+    return (
+        select(AttemptQuestion.id, AttemptQuestion.position, AttemptQuestion.frozen, AttemptQuestion.points)
+        .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
+        .order_by(AttemptQuestion.position)
+    )
+
+
+def _parsed_answers(items: Sequence[FrozenItem | AttemptQuestion], raw: RawAnswers) -> list[Any]:
+    """Each item's answer from the form, in the items' order; refuses answers to questions not drawn."""
+    if set(raw) - {item.position for item in items}:
         raise AnswerNotInAttempt(_("The answers sent include questions that are not in this attempt."))
-    for position, item in by_position.items():
+    answers = []
+    for item in items:
         try:
-            item.answer = question_type(item.frozen["type"]).parse(item.frozen["view"], raw.get(position, {}))
+            answers.append(
+                question_type(item.frozen["type"]).parse(item.frozen["view"], raw.get(item.position, {}))
+            )
         except AnswerRejected:
             raise ValidationFailed(
-                _("The answer to question %(number)s is not one of the options shown.", number=position)
+                _("The answer to question %(number)s is not one of the options shown.", number=item.position)
             ) from None
+    return answers
+
+
+def _apply_answers(attempt: QuizAttempt, raw: RawAnswers) -> None:
+    items = sorted(attempt.questions, key=lambda item: item.position)
+    for item, answer in zip(items, _parsed_answers(items, raw), strict=True):
+        item.answer = answer
         # Every row written with the same columns, an unchanged answer too: the flush then sends the
         # attempt's questions as one statement (executemany) instead of one per run of alike rows.
         flag_modified(item, "answer")
@@ -310,29 +421,136 @@ def save_answers(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None 
     db.session.flush()
 
 
-def submit_attempt(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None = None) -> QuizAttempt:
+def submit_attempt(
+    attempt: QuizAttempt,
+    raw: RawAnswers,
+    *,
+    now: datetime | None = None,
+    items: Sequence[FrozenItem] | None = None,
+) -> QuizAttempt:
+    """Grade the answers from the frozen draw (``items``: read with the attempt, or here) and finish.
+
+    The claim and the grade are one conditional ``UPDATE ... WHERE status = 'in_progress'``: of two
+    simultaneous submissions exactly one changes the row (PostgreSQL re-checks the condition after the
+    first commits; SQLite writers are serialised), and the answers go in one executemany (issue 22)."""
     now = now or utcnow()
     _require_open(attempt, now)
-    # Claim the attempt with a conditional UPDATE: of two simultaneous submissions exactly one changes the row
-    # (PostgreSQL re-checks the condition after the first commits; SQLite writers are serialised).
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, submitted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 1) != 1:
+    sheet = list(items) if items is not None else frozen_items(attempt.id)
+    try:
+        answers = _parsed_answers(sheet, raw)
+    except ValidationFailed:
+        # A taken attempt says so first, as when the claim came before the answers: claim, then refuse
+        # (the refusal rolls the claim back).
+        claimed = db.session.execute(_claim(), {"attempt_id": attempt.id, "now": now})
+        if getattr(claimed, "rowcount", 1) != 1:
+            raise AttemptFinished(
+                _("This attempt has already been submitted; nothing was changed.")
+            ) from None
+        raise
+    if not _finish(attempt, sheet, answers, AttemptStatus.SUBMITTED, now):
         raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
-    attempt.status = AttemptStatus.SUBMITTED
-    attempt.submitted_at = now
-    _apply_answers(attempt, raw)
-    grade_attempt(attempt)
-    db.session.flush()
-    attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
     return attempt
 
 
-def answer_attempt(attempt: QuizAttempt, raw: RawAnswers, *, submit: bool) -> str | None:
+@cache
+def _claim() -> Update:
+    table = QuizAttempt.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("attempt_id"), table.c.status == AttemptStatus.IN_PROGRESS)
+        .values(
+            status=AttemptStatus.SUBMITTED, submitted_at=bindparam("now", type_=table.c.submitted_at.type)
+        )
+    )
+
+
+FINISHED_COLUMNS = ("status", "submitted_at", "score", "max_score", "percent", "passed")
+
+
+@cache
+def _finish_attempt() -> Update:
+    table = QuizAttempt.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("attempt_id"), table.c.status == AttemptStatus.IN_PROGRESS)
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in FINISHED_COLUMNS})
+    )
+
+
+@cache
+def _write_items() -> Update:
+    table = AttemptQuestion.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("item_id"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in ITEM_COLUMNS})
+    )
+
+
+ITEM_COLUMNS = ("answer", "score", "fraction")
+
+
+def _graded(
+    items: Sequence[FrozenItem | AttemptQuestion], answers: Sequence[Any]
+) -> list[tuple[float, float]]:
+    """(fraction, score) of each item for these answers."""
+    graded = []
+    for item, answer in zip(items, answers, strict=True):
+        fraction = question_type(item.frozen["type"]).grade(item.frozen, answer).fraction
+        graded.append((round(fraction, 4), round(fraction * item.points, 4)))
+    return graded
+
+
+def _finish(
+    attempt: QuizAttempt,
+    items: Sequence[FrozenItem | AttemptQuestion],
+    answers: Sequence[Any],
+    status: AttemptStatus,
+    submitted_at: datetime | None,
+) -> bool:
+    """Grade and close an attempt still in progress with two plain statements (no flush), then tell the
+    later features (``attempt_finished``; the indicator facts of a pre- or post-test listen there, as no
+    flush shows them this change). False when another request had closed it first: nothing is written."""
+    graded = _graded(items, answers)
+    max_score = sum(item.points for item in items)
+    score = round(sum(item_score for _fraction, item_score in graded), 4)
+    percent_ = percent(score, max_score)
+    values = {
+        "status": status,
+        "submitted_at": submitted_at,
+        "score": score,
+        "max_score": max_score,
+        "percent": percent_,
+        "passed": percent_ >= attempt.quiz.pass_mark,
+    }
+    finished = db.session.execute(
+        _finish_attempt(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in values.items()}}
+    )
+    if getattr(finished, "rowcount", 1) != 1:
+        return False
+    rows = [
+        {"item_id": item.id, "new_answer": answer, "new_fraction": fraction, "new_score": item_score}
+        for item, answer, (fraction, item_score) in zip(items, answers, graded, strict=True)
+    ]
+    db.session.execute(_write_items(), rows)
+    # The rows in the session say what was written, with no history (nothing for a flush to send).
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
+    loaded: object = inspect(attempt).attrs.questions.loaded_value  # NO_VALUE when never loaded
+    if isinstance(loaded, list):
+        by_id = {row["item_id"]: row for row in rows}
+        for question in loaded:
+            row = by_id.get(question.id)
+            if row is not None:
+                for name in ITEM_COLUMNS:
+                    set_committed_value(question, name, row[f"new_{name}"])
+    attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
+    return True
+
+
+def answer_attempt(
+    attempt: QuizAttempt, raw: RawAnswers, *, submit: bool, items: Sequence[FrozenItem] | None = None
+) -> str | None:
     """Save or submit the answers a trainee sent; the refusal to show when the attempt was no longer open.
 
     Two refusals are not errors that undo the request: answers sent after the time limit close the
@@ -343,7 +561,7 @@ def answer_attempt(attempt: QuizAttempt, raw: RawAnswers, *, submit: bool) -> st
     try:
         _require_open(attempt, now)
         if submit:
-            submit_attempt(attempt, raw, now=now)
+            submit_attempt(attempt, raw, now=now, items=items)
         else:
             save_answers(attempt, raw, now=now)
     except TimeUp as error:
@@ -374,23 +592,20 @@ def expire_if_overdue(attempt: QuizAttempt, now: datetime | None = None) -> bool
     now = now or utcnow()
     if attempt.status != AttemptStatus.IN_PROGRESS or not is_overdue(attempt, now):
         return False
-    attempt.status = AttemptStatus.EXPIRED
-    attempt.submitted_at = attempt.deadline_at
-    grade_attempt(attempt)
-    db.session.flush()
-    attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
-    return True
+    items = sorted(attempt.questions, key=lambda item: item.position)
+    return _finish(
+        attempt, items, [item.answer for item in items], AttemptStatus.EXPIRED, attempt.deadline_at
+    )
 
 
 def grade_attempt(attempt: QuizAttempt) -> None:
-    total = 0.0
-    for item in attempt.questions:
-        result = question_type(item.frozen["type"]).grade(item.frozen, item.answer)
-        item.fraction = round(result.fraction, 4)
-        item.score = round(result.fraction * item.points, 4)
-        total += item.score
-    attempt.score = round(total, 4)
-    attempt.max_score = sum(item.points for item in attempt.questions)
+    """Grade again in the session (a regrade: the flush writes it, and the facts follow the flush)."""
+    items = list(attempt.questions)
+    for item, (fraction, item_score) in zip(items, _graded(items, [i.answer for i in items]), strict=True):
+        item.fraction = fraction
+        item.score = item_score
+    attempt.score = round(sum(item.score or 0.0 for item in items), 4)
+    attempt.max_score = sum(item.points for item in items)
     attempt.percent = percent(attempt.score, attempt.max_score)
     attempt.passed = attempt.percent >= attempt.quiz.pass_mark
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from lms.auth.access import AUTHENTICATED, allow
@@ -19,13 +21,14 @@ from lms.courses.models import Course
 from lms.courses.queries import course_by_slug
 from lms.db import begin_writing, reads_before_writing, utcnow
 from lms.enrolment import enrol_first
+from lms.enrolment.completion import touch_activity
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.quizzes import queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
 from lms.quizzes.grading import is_answered, question_type
-from lms.quizzes.models import AttemptStatus, Question, Quiz, QuizAttempt
+from lms.quizzes.models import AttemptQuestion, AttemptStatus, Question, Quiz, QuizAttempt
 from lms.reports.quiz_report import quiz_report
 from lms.unit_of_work import on_refusal
 
@@ -51,6 +54,40 @@ def _own_attempt(attempt_id: int) -> tuple[QuizAttempt, Enrolment]:
     if row is None:
         abort(404)
     return row[0], row[1]
+
+
+def _own_attempt_to_submit(attempt_id: int) -> tuple[QuizAttempt, Enrolment, list[services.FrozenItem]]:
+    """The attempt, its place, its quiz and its frozen questions in one statement: a submission grades
+    from these plain rows and writes with plain statements (issue 22)."""
+    rows = db.session.execute(
+        _attempt_to_submit(), {"attempt_id": attempt_id, "user_id": current_user.id}
+    ).all()
+    if not rows:
+        abort(404)
+    attempt, enrolment, quiz = rows[0][0], rows[0][1], rows[0][2]
+    set_committed_value(attempt, "quiz", quiz)  # kept with the attempt (the session holds rows weakly)
+    return attempt, enrolment, [services.FrozenItem(*row[3:]) for row in rows if row[3] is not None]
+
+
+@cache
+def _attempt_to_submit() -> Select[Any]:
+    # The quiz as an entity of the row: attempt.quiz is then found in the session (the receivers read it).
+    return (
+        select(
+            QuizAttempt,
+            Enrolment,
+            Quiz,
+            AttemptQuestion.id,
+            AttemptQuestion.position,
+            AttemptQuestion.frozen,
+            AttemptQuestion.points,
+        )
+        .join(Enrolment, QuizAttempt.enrolment_id == Enrolment.id)
+        .join(Quiz, QuizAttempt.quiz_id == Quiz.id)
+        .outerjoin(AttemptQuestion, AttemptQuestion.attempt_id == QuizAttempt.id)
+        .where(QuizAttempt.id == bindparam("attempt_id"), Enrolment.user_id == bindparam("user_id"))
+        .order_by(AttemptQuestion.position)
+    )
 
 
 def _course_url(quiz: Quiz) -> str:
@@ -92,12 +129,19 @@ def overview(slug: str, quiz_slug: str) -> str | Response:
 @on_refusal(lambda slug, quiz_slug: url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
 @reads_before_writing  # reads, draws and freezes first; SQLite's write lock for the inserts only
 def start(slug: str, quiz_slug: str) -> Response:
-    course, quiz = _course_quiz(slug, quiz_slug)
+    found = queries.published_quiz_with_language(slug, quiz_slug) or abort(404)
+    quiz, course_language = found
     if not StartForm().validate_on_submit():
         abort(400)
-    enrolment = enrol_first.enrolment_or_403(course.id)
+    enrolment = enrol_first.enrolment_or_403(quiz.course_id)
     # A timed-out attempt closed on the way re-checks completion itself (attempt_finished).
-    attempt, is_new = services.start_attempt(enrolment, quiz, before_writing=begin_writing)
+    attempt, is_new = services.start_attempt(
+        enrolment,
+        quiz,
+        before_writing=begin_writing,
+        touch_place=touch_activity,  # the place checked and touched in one statement, under the lock
+        course_language=course_language,
+    )
     if not is_new:
         flash(_("Your attempt in progress was resumed with the answers you saved."), "info")
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
@@ -124,9 +168,11 @@ def _take_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
 @on_refusal(lambda attempt_id: url_for("quizzes.take", attempt_id=attempt_id))
 @reads_before_writing  # a cohort submitting at once: SQLite's write lock for the write only (issue 22)
 def take(attempt_id: int) -> str | Response:
+    if request.method == "POST" and request.form.get("action") == "submit":
+        return _send_answers(*_own_attempt_to_submit(attempt_id))
     attempt, enrolment = _own_attempt(attempt_id)
     if request.method == "POST":
-        return _send_answers(attempt, enrolment)
+        return _send_answers(attempt, enrolment, None)
     quiz = attempt.quiz
     if services.close_overdue_on_read(attempt):
         flash(_("The time for this attempt ran out; it was graded on the answers saved in time."), "info")
@@ -144,18 +190,25 @@ def take(attempt_id: int) -> str | Response:
     )
 
 
-def _send_answers(attempt: QuizAttempt, enrolment: Enrolment) -> Response:
+def _send_answers(
+    attempt: QuizAttempt, enrolment: Enrolment, items: list[services.FrozenItem] | None
+) -> Response:
     """The POST of the take page: save or submit. A refusal the service raises goes back to the page
     (@on_refusal of take); one it returns (too late, already submitted) is shown on the review.
 
-    Read in a shared transaction; the attempt and its enrolment are read again under the write lock
-    (the submission's claim is a conditional UPDATE anyway, and every answer is written from the form)."""
+    Read in a shared transaction. Saving reads the attempt and its enrolment again under the write
+    lock; a submission (``items``: its frozen questions) needs only the enrolment again, and only when a
+    receiver reads it (a final assessment's completion check): its claim is a conditional UPDATE, and
+    every answer is written from the form."""
     form = AttemptForm()
     if not form.validate_on_submit():
         abort(400)
-    begin_writing(attempt, enrolment)
     saving = form.action.data == "save"
-    refusal = services.answer_attempt(attempt, form.answers(request.form), submit=not saving)
+    if saving or items is None:
+        begin_writing(attempt, enrolment)
+    else:
+        begin_writing(enrolment)
+    refusal = services.answer_attempt(attempt, form.answers(request.form), submit=not saving, items=items)
     if refusal is not None:
         flash(refusal, "error")
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))

@@ -16,8 +16,9 @@ Refresh is automatic. Two session listeners watch every flush:
 
 Writes that bypass the ORM (bulk UPDATE statements) call `refresh()` themselves (the bench data generator
 calls `rebuild()`) or send a signal answered below: the CSV import sends `places_written_in_bulk`, the
-account merge `person_merged`. A lesson completion that does not complete the course touches no fact
-column, so the busiest write pays nothing.
+account merge `person_merged`, a quiz attempt submitted or closed at its time limit `attempt_finished`.
+A lesson completion that does not complete the course touches no fact column, so the busiest write pays
+nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from lms.enrolment.models import SEAT_STATUSES, CourseRun, Enrolment, EnrolmentS
 from lms.enrolment.signals import places_written_in_bulk
 from lms.extensions import db
 from lms.quizzes.models import FINISHED_STATUSES, Quiz, QuizAttempt, QuizRole
+from lms.quizzes.signals import attempt_finished
 from lms.reports import cells, versions
 from lms.reports.models import IndicatorFact
 
@@ -326,6 +328,15 @@ def _refresh_after_bulk_write(
 ) -> None:
     """The CSV import writes places and people with bulk statements (lms.enrolment.bulk_import)."""
     refresh(db.session.connection(), runs=runs, users=users)
+
+
+@attempt_finished.connect
+def _refresh_after_attempt_finished(attempt: QuizAttempt, *, enrolment_id: int, **_extra: object) -> None:
+    """A submitted or expired attempt is written with plain statements (lms.quizzes.services, issue 22),
+    which no flush shows: a finished pre- or post-test refreshes its place's fact here. A practice or final
+    attempt feeds no fact (the quiz came with the attempt: no query)."""
+    if attempt.quiz.role in (QuizRole.PRE_TEST, QuizRole.POST_TEST):
+        _refresh(db.session.connection(), enrolments=[enrolment_id])
 
 
 @event.listens_for(Session, "after_rollback")
