@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,11 +32,13 @@ from lms.auth.models import Role, User
 from lms.authoring.models import CourseTrainer
 from lms.certificates.models import Certificate
 from lms.extensions import db
+from lms.packages import services as package_services
 from lms.quizzes.models import QuizAttempt
 from lms.quizzes.question_types import AnswerRejected, index_in_range
 from lms.request_input import DATABASE_INT_MAX
 from tests.authoring_support import build_course
 from tests.conftest import _TEST_PASSWORD_HASH, login
+from tests.package_zips import package_12
 from tests.reports_support import build_world
 
 ROLES = (Role.ADMIN, Role.TRAINER, Role.FOCAL_POINT, Role.TRAINEE)  # widest first
@@ -140,6 +144,7 @@ def check(
     try:
         response = client.open(url, method=method)
         problem = complete_body(response)
+        response.close()  # a file download (a sign-in sheet scan) holds its file open until closed
     except Exception as error:  # the app raised: the server error this test looks for
         failures.append(Failure(role, method, url, f"{type(error).__name__}: {error}"[:300]))
         return None
@@ -199,7 +204,57 @@ def academy(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         "name": "picture.png",
         "operation": "up",
     }
+    sane.update(newer_rows(world, users))
     return {"clients": clients, "sane": sane, "authoring": authoring, "course_id": str(world.course.id)}
+
+
+def newer_rows(world: Any, users: dict[str, User]) -> dict[str, str]:
+    """Real rows for the routes added after the walk was written (sessions, sign-in sheets, survey forms
+    and invitations, webhooks, background imports, API tokens), so that their other arguments and their
+    query parameters reach the view instead of stopping at a 404."""
+    from datetime import date
+
+    from lms.api import tokens
+    from lms.enrolment.models import EnrolmentImport
+    from lms.integrations.subscriptions import NewSubscription, create_subscription
+    from lms.sessions import services as session_services
+    from lms.sessions import sheets
+    from tests.sessions_support import in_person
+    from tests.survey_support import complete, invitation_of, make_form, make_run_with_surveys
+
+    session = session_services.schedule_session(world.r1, in_person(date(2026, 3, 2)), actor_id=None)
+    scan = sheets.store_scan(session, "signed.pdf", b"%PDF-1.4\n%signed sheet\n", actor_id=None)
+    form = make_form("odd-input-form")
+    survey_run = make_run_with_surveys()
+    invitation = invitation_of(complete(users[Role.TRAINEE], survey_run))
+    assert invitation is not None
+    admin = users[Role.ADMIN]
+    subscription, _secret = create_subscription(
+        admin, NewSubscription("https://receiver.example.org/hook", ["enrolment.completed"])
+    )
+    job = EnrolmentImport(run_id=world.r1.id, actor_id=admin.id, mode="nominate", dry_run=True,
+                          justification="x", language="en", rows_total=1)  # fmt: skip
+    db.session.add(job)
+    token = tokens.issue_personal(admin, tokens.TokenRequest("odd input", tuple(tokens.SCOPES), 30))
+    zipped = Path(tempfile.mkdtemp()) / "package.zip"
+    zipped.write_bytes(package_12())
+    imported = package_services.import_package(world.lessons[0].module, zipped, actor=None)
+    db.session.commit()
+    package_lesson = next(lesson for lesson in world.lessons[0].module.lessons if lesson.package_id)
+    return {
+        "session_id": str(session.id),
+        "scan_id": str(scan.id),
+        "form_id": str(form.id),
+        "item_id": str(form.items[0].id),
+        "item_type": "text",
+        "invitation_id": str(invitation.id),
+        "subscription_id": str(subscription.id),
+        "import_id": str(job.id),
+        "token_id": str(token.token.id),
+        "package_id": str(imported.package.id),
+        "version_id": str(imported.version.id),
+        "package_lesson_id": str(package_lesson.id),
+    }
 
 
 def sane_values(rule: Rule, academy: dict[str, Any]) -> dict[str, str]:
@@ -207,6 +262,8 @@ def sane_values(rule: Rule, academy: dict[str, Any]) -> dict[str, str]:
     if rule.endpoint.startswith("authoring"):
         values.update(academy["authoring"])
     values.setdefault("course_id", academy["course_id"])
+    if "/play" in rule.rule or "/package-" in rule.rule:  # a lesson of a SCORM package
+        values["lesson_id"] = values["package_lesson_id"]
     unknown = {
         argument: "1" if is_integer_argument(rule, argument) else "no-such-thing"
         for argument in rule.arguments
@@ -328,3 +385,68 @@ def test_odd_numbers_in_posted_forms_are_refused(
 def test_an_answer_with_odd_digits_is_rejected_not_a_crash(odd: str) -> None:
     with pytest.raises(AnswerRejected):
         index_in_range(odd, 3)
+
+
+# --- The API (issue 24): a bearer token, not the page session, so the walks above stop at its 401 ------
+
+ODD_MOMENTS = (
+    "9999-12-31T23:59:59-14:00",  # past datetime.max in UTC
+    "0001-01-01T00:00:00+14:00",  # before datetime.min in UTC
+    "9999-12-31T23:59:59Z",
+    "2026-02-30T00:00:00Z",
+    "2026-03-01T00:00:00",  # no time zone
+)
+
+
+def test_no_api_route_answers_a_server_error_to_odd_input(
+    app: Flask, academy: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    """Every operation of /api/v1/openapi.json (so an operation added later is walked too) with an
+    admin's token of every scope: each path argument and each query parameter it declares gets the odd
+    values, and the POSTs odd ids in their bodies. Out-of-range ids in the path are 404."""
+    from tests.api_support import bearer, personal
+
+    headers = bearer(personal(make_user(Role.ADMIN)))
+    client = app.test_client()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    sane = {**academy["sane"], "course_id": academy["course_id"], "person_id": academy["sane"]["user_id"]}
+    failures: list[Failure] = []
+    statuses: set[int] = set()
+
+    def send(method: str, url: str, body: Any = None) -> TestResponse | None:
+        try:
+            response = client.open(url, method=method.upper(), headers=headers, json=body)
+            response.get_data()
+        except Exception as error:  # the app raised
+            failures.append(Failure("api", method, url, f"{type(error).__name__}: {error}"[:300]))
+            return None
+        if response.status_code >= 500:
+            failures.append(Failure("api", method, url, f"status {response.status_code}"))
+        statuses.add(response.status_code)
+        return response
+
+    walked = 0
+    for template, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            parameters = operation.get("parameters", [])
+            path_values = {p["name"]: sane.get(p["name"], "1") for p in parameters if p["in"] == "path"}
+            body = {"run_id": 2**63, "person_id": 2**64, "justification": "x" * 3000, "reason": "\x00"}
+            if method == "post":
+                body = {name: body[name] for name in ("run_id", "person_id", "justification", "reason")}
+            path = template.format(**path_values)
+            send(method, path, body if method == "post" else None)
+            for name in path_values:
+                integer = any(p["name"] == name and p["schema"].get("type") == "integer" for p in parameters)
+                for value in ODD_IDS if integer else ODD_STRINGS:
+                    url = template.format(**{**path_values, name: value})
+                    response = send(method, url, {} if method == "post" else None)
+                    if response is not None and value in OUT_OF_RANGE_IDS and response.status_code != 404:
+                        failures.append(
+                            Failure("api", method, url, f"status {response.status_code}, not 404")
+                        )
+            for name in (p["name"] for p in parameters if p["in"] == "query"):
+                for value in (*ODD_QUERY_VALUES, *ODD_MOMENTS, str(2**63), "0"):
+                    send(method, f"{path}?{urlencode({name: value})}")
+            walked += 1
+    assert walked >= 13 and {200, 404, 422} <= statuses and 401 not in statuses  # the token is taken
+    assert not failures, "\n".join(map(str, failures))
