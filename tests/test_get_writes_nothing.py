@@ -11,15 +11,14 @@ walked too; their writes are tested where they are built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course, Lesson
@@ -29,6 +28,7 @@ from lms.extensions import db
 from tests import api_support
 from tests.conftest import login
 from tests.test_access_matrix import CourseB, course_b, course_b_url, routes  # noqa: F401  (course_b: a fixture)
+from tests.test_performance_paths import recorded_statements
 
 WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
 
@@ -50,20 +50,8 @@ def writes_of(statement: str) -> bool:
     return verb in WRITE_VERBS
 
 
-@contextmanager
-def watched_writes() -> Iterator[list[str]]:
-    written: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if writes_of(statement):
-            written.append(statement.split("\n", 1)[0][:120])
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield written
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def writes_in(statements: list[str]) -> list[str]:
+    return [statement[:120] for statement in statements if writes_of(statement)]
 
 
 def get_rules(app: Flask) -> list[Any]:
@@ -83,9 +71,10 @@ def walk(
     for rule in get_rules(app):
         # A lesson's routes with a page lesson and with a SCORM package's lesson (the player's pages).
         for values in (b, as_package) if "lesson_id" in rule.arguments else (b,):
-            with watched_writes() as written:
+            with recorded_statements() as statements:
                 response = client.get(course_b_url(rule, values, strict=False), headers=headers)
                 response.close()  # a file download holds its file open until closed
+            written = writes_in(statements)
             if written and rule.endpoint not in DECLARED_WRITERS:
                 found[rule.endpoint] = written
     return found
@@ -98,10 +87,10 @@ def test_the_declared_writers_are_routes(app: Flask) -> None:
 
 def test_the_watch_sees_a_write(app: Flask) -> None:
     """The listener is not blind: a write on the app's engine is noted."""
-    with watched_writes() as written:
+    with recorded_statements() as statements:
         db.session.execute(db.text("UPDATE course SET title = title WHERE id = -1"))
         db.session.rollback()
-    assert written == ["UPDATE course SET title = title WHERE id = -1"]
+    assert writes_in(statements) == ["UPDATE course SET title = title WHERE id = -1"]
 
 
 @pytest.mark.parametrize(
