@@ -100,3 +100,33 @@ def test_the_writer_neutralises_every_payload_and_keeps_numbers() -> None:
         assert neutralise(text) == "'" + text
     assert neutralise(-3.5) == -3.5 and neutralise("Olena") == "Olena"
     assert csv_bytes(["gain"], [[-2]]).decode("utf-8-sig") == "gain\r\n-2\r\n"  # a number stays a number
+
+
+def test_no_module_writes_csv_but_the_one_writer() -> None:
+    """Every CSV download goes through lms.csv_export (which neutralises formulas): no other module of the
+    application makes a csv writer, so an export added later cannot skip the rule."""
+    import ast
+    from pathlib import Path
+
+    import lms
+
+    root = Path(lms.__file__).parent
+    writers = []
+    for path in sorted(root.rglob("*.py")):
+        if path == root / "csv_export.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            attribute = (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"writer", "DictWriter"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "csv"
+            )
+            imported = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "csv"
+                and bool({alias.name for alias in node.names} & {"writer", "DictWriter"})
+            )
+            if attribute or imported:
+                writers.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}")
+    assert writers == []
