@@ -64,3 +64,40 @@ def test_every_api_route_with_every_kind_of_token(
                 ("/api/v1/indicators", "/api/v1/courses", "/api/v1/runs")
             ):
                 assert response.status_code == 403, (rule.rule, label, response.status_code)
+
+
+def test_the_trainer_of_another_course_gets_from_the_api_what_a_trainee_gets(
+    app: Flask, make_user, make_trainer, demo_course: Course
+) -> None:
+    """Issue 18's "trainer of another course", for the API: a trainer's personal token adds nothing to
+    a person's own rights on another course's run, enrolments and people (the API has no trainer
+    scope). Every API route, with course B's real ids, answers the trainer of course A exactly what it
+    answers a trainee with no place in it."""
+    from lms.enrolment import self_service
+    from lms.enrolment.runs import ensure_default_run
+
+    run = nomination_run(demo_course)
+    learner = make_user(Role.TRAINEE)
+    place = self_service.self_enrol(learner, ensure_default_run(demo_course))
+    course_a = Course(slug="course-a", title="Course A")
+    db.session.add(course_a)
+    db.session.commit()
+    trainer = bearer(personal(make_trainer(course_a)))
+    trainee = bearer(personal(make_user(Role.TRAINEE)))
+    values = {"course_id": demo_course.id, "run_id": run.id, "enrolment_id": place.id,
+              "person_id": learner.id, "code": "ABCD-EFGH"}  # fmt: skip
+    client = app.test_client()
+    for rule in api_rules(app):
+        method = "POST" if "POST" in (rule.methods or ()) else "GET"
+        url = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]  # type: ignore[index]
+        for query in ("", f"?run_id={run.id}", f"?person_id={learner.id}"):
+            body = (
+                {"run_id": run.id, "person_id": learner.id, "justification": "x"}
+                if method == "POST"
+                else None
+            )
+            as_trainer = client.open(url + query, method=method, headers=trainer, json=body)
+            as_trainee = client.open(url + query, method=method, headers=trainee, json=body)
+            assert as_trainer.status_code == as_trainee.status_code, (rule.rule, query)
+            if as_trainer.status_code == 200 and method == "GET":
+                assert as_trainer.get_json() == as_trainee.get_json(), (rule.rule, query)
