@@ -18,6 +18,8 @@ from babel.numbers import NumberPattern, parse_pattern
 from babel.support import NullTranslations
 from flask import Flask, g
 from flask_babel import format_date, format_datetime, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from lms import config as paths
@@ -167,7 +169,12 @@ def current_translations() -> NullTranslations:
 
 
 def install_template_gettext(app: Flask) -> None:
-    """After ``babel.init_app``: the same callables as Flask-Babel's, over ``current_translations``."""
+    """After ``babel.init_app``: the same callables as Flask-Babel's, over ``current_translations``.
+
+    ``_()`` and ``gettext()`` (30-50 strings a page) are then replaced by one function doing what Jinja's
+    newstyle wrapper does (translate, mark safe under autoescape, always format with the variables):
+    Jinja's own went through three context calls per string (``_`` -> ``gettext`` -> the callable).
+    """
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
@@ -175,6 +182,15 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: object) -> str:
+    translated = current_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 — a catalogue's text; the variables are escaped below
+    return translated % variables
 
 
 def recipient_language(preferred: str | None) -> str:
