@@ -226,7 +226,7 @@ def grouped_indicator_tables(filters: IndicatorFilters) -> IndicatorTables:
     person rows: no COUNT(DISTINCT) over 200,000 places. The authority belongs to the place (a person may
     have trained with two agencies), so it is summed per (authority, person) first. The parts are glued
     with UNION ALL."""
-    return _tables_of(db.session.execute(grouped_indicator_rows(filters)).all())
+    return _tables_of(grouped_indicator_rows(filters))
 
 
 def grouped_indicator_rows(
@@ -295,11 +295,13 @@ def grouped_indicator_rows(
             func.sum(case((and_(source.c.done > 0, source.c.seen < 2), 1), else_=0)),
         )
 
-    def grouped(dimension: str, source: Any, key: Any) -> Select[Any]:
+    def grouped(dimension: str, source: Any, *keys: Any) -> Select[Any]:
         participants, completed_persons = persons(source)
+        nothing = cast(literal(None), String)
+        padded = [cast(key, String) for key in keys] + [nothing] * (len(PERSON_DIMENSIONS) - len(keys))
         return select(
             literal(dimension).label("dimension"),
-            key.label("key"),
+            *padded,
             participants,
             func.sum(source.c.enrolments),
             func.sum(source.c.done),
@@ -309,19 +311,50 @@ def grouped_indicator_rows(
             func.sum(source.c.paired),
             func.sum(source.c.pre),
             func.sum(source.c.post),
-        ).group_by(key)
+        ).group_by(*keys)
 
-    parts = [grouped("total", per_person, cast(literal(""), String))]
-    parts += [grouped(name, per_person, per_person.c[name]) for name in PERSON_DIMENSIONS]
-    parts.append(grouped("authority", per_authority, cast(per_authority.c.authority_id, String)))
+    # One pass over the persons, grouped by (country, sex, age band) together: the total and each of the
+    # three breakdowns are rolled up from those groups below (a person is in exactly one).
+    parts = [grouped("person", per_person, *(per_person.c[name] for name in PERSON_DIMENSIONS))]
+    parts.append(grouped("authority", per_authority, per_authority.c.authority_id))
     zero = literal(0)
     parts.append(
-        select(literal("month"), fact.completed_month, zero, func.count(), func.count(), *([zero] * 6))
+        select(
+            literal("month"),
+            fact.completed_month,
+            *([literal(None)] * 2),
+            zero,
+            func.count(),
+            func.count(),
+            *([zero] * 6),
+        )
         .where(fact.completed_month.is_not(None), *conditions)
         .group_by(fact.completed_month)
     )
-    statement = union_all(*parts)
-    return statement if edges is None else db.session.execute(statement).all()
+    return _rolled_up(db.session.execute(union_all(*parts)).all())
+
+
+def _rolled_up(rows: Any) -> list[Any]:
+    """The rows of `grouped_indicator_rows` as (dimension, key, figures...): the person groups summed into
+    the total, each country, sex and age band."""
+    cells: dict[tuple[str, str | None], list[Any]] = {}
+
+    def add(dimension: str, key: str | None, numbers: list[Any]) -> None:
+        cell = cells.get((dimension, key))
+        if cell is None:
+            cells[(dimension, key)] = [n or 0 for n in numbers]
+        else:
+            for index, number in enumerate(numbers):
+                cell[index] += number or 0
+
+    for dimension, first, second, third, *numbers in rows:
+        if dimension != "person":
+            add(dimension, first, numbers)
+            continue
+        add("total", "", numbers)
+        for name, key in zip(PERSON_DIMENSIONS, (first, second, third), strict=True):
+            add(name, key, numbers)
+    return [(dimension, key, *numbers) for (dimension, key), numbers in cells.items()]
 
 
 def _whole_academy(filters: IndicatorFilters) -> bool:
