@@ -1,7 +1,8 @@
 """On a phone only tables scroll sideways, inside their own box that shows it (issue 18), on the admin's
 pages too, and on the pages added since issue 18 (sessions, survey results, packages, webhooks, API tokens,
-jobs). A run's page held its queue, waiting list and enrolled people in a bare seven-column table: the
-whole page scrolled sideways at 390 px."""
+jobs). A run's page held its queue, waiting list and enrolled people in a bare seven-column table and the
+trainer's quiz report its score distribution: the whole page scrolled sideways at 390 px; an English course's
+page on an Arabic phone too (its outcomes, each marked dir=auto, put their bullets outside the page)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lms.courses.models import Course
 from lms.enrolment.models import CourseRun
 from lms.extensions import db
+from lms.quizzes.models import Quiz
 from lms.sessions.models import TrainingSession
 from tests.a11y_support import choose_language, load_academy
 from tests.a11y_support import sign_in as academy_sign_in
@@ -31,7 +34,12 @@ def admin_pages() -> list[str]:
     ids = _ids()
     runs = list(db.session.scalars(select(CourseRun.id).order_by(CourseRun.id)))
     session_runs = list(db.session.scalars(select(TrainingSession.run_id).distinct()))
+    courses = list(db.session.scalars(select(Course).order_by(Course.id)))
+    quizzes = list(db.session.scalars(select(Quiz.id).where(Quiz.course_id == ids["course"])))
     return [
+        *(f"/courses/{course.slug}" for course in courses),
+        *(f"/authoring/courses/{course.id}/preview" for course in courses),
+        *(f"/trainer/quizzes/{quiz}" for quiz in quizzes),
         *(f"/admin/course-runs/{run}" for run in runs),
         *(f"/runs/{run}/sessions" for run in session_runs),
         *(f"/surveys/results/runs/{run}" for run in runs),
