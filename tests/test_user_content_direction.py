@@ -21,11 +21,12 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.courses.models import Course, Lesson, Module
 from lms.demo.services import DEMO_PASSWORD
-from lms.enrolment.models import CourseRun
+from lms.enrolment.models import CourseRun, Enrolment
 from lms.extensions import db
 from lms.orgs.models import Authority
 from lms.quizzes.models import Quiz
 from lms.sessions.models import TrainingSession
+from lms.surveys.models import SurveyInvitation
 from tests.a11y_support import ROLE_EMAILS, load_academy
 from tests.conftest import login
 from tests.test_a11y_pages import _ids, pages_for
@@ -55,7 +56,17 @@ def extra_pages(role: str, ids: dict[str, Any]) -> list[str]:
         ids["run"],
     ]
     if role == "trainee":
-        return ["/account/api-tokens", *(f"/runs/{run}/sessions" for run in run_ids)]
+        person = db.session.scalar(select(User.id).where(User.email == ROLE_EMAILS["trainee"]))
+        invitations = db.session.scalars(
+            select(SurveyInvitation.id).join(Enrolment).where(Enrolment.user_id == person)
+        )
+        played = db.session.execute(
+            select(Course.slug, Lesson.id).join(Module, Module.course_id == Course.id).join(Lesson)
+            .where(Lesson.package_id.is_not(None))
+        )  # fmt: skip
+        return ["/account/api-tokens", *(f"/runs/{run}" for run in db.session.scalars(select(CourseRun.id))),
+                *(f"/surveys/{invitation}" for invitation in invitations),
+                *(f"/courses/{slug}/lessons/{lesson}/play" for slug, lesson in played)]  # fmt: skip
     if role == "focal_point":
         return ["/account/api-tokens"]
     if role == "trainer":
