@@ -147,6 +147,10 @@ def test_a_quiz_submission_costs_the_same_statements_however_large_the_academy(
     # A practice attempt feeds no indicator fact and cannot complete the course.
     assert not [s for s in large_submit if "indicator_fact" in s or "lesson_completion" in s]
     assert not [s for s in large_submit if "xapi_lrs_settings" in s]  # a practice attempt is never sent
+    # What the enrolment has seen is asked about the candidates only, and stops once each was found: the
+    # same statement scanned every attempt the enrolment ever made (15 ms at 2,400 attempts on L).
+    seen = [s for s in large_start if "DISTINCT attempt_question.question_id" in s]
+    assert len(seen) == 1 and "LIMIT" in seen[0]
     # The reads come first, in a shared transaction; SQLite's write lock is taken for the writes only.
     if db.engine.dialect.name == "sqlite":
         for request in (large_start, large_submit):

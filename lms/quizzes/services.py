@@ -279,7 +279,11 @@ def draw_questions(quiz: Quiz, enrolment_id: int, rng: Random) -> list[Row[Any]]
     # Only a draw asks what was seen, and only about the questions it may draw: at most that many rows,
     # however many attempts the enrolment has made.
     seen = (
-        set(db.session.scalars(_seen_questions(), {"enrolment_id": enrolment_id, "ids": drawn}))
+        set(
+            db.session.scalars(
+                _seen_questions(), {"enrolment_id": enrolment_id, "ids": drawn, "most": len(drawn)}
+            )
+        )
         if drawn
         else set()
     )
@@ -353,6 +357,10 @@ def _seen_questions() -> Select[tuple[int]]:
             AttemptQuestion.question_id.in_(bindparam("ids", expanding=True)),
         )
         .distinct()
+        # As many as there are candidates: the scan of the enrolment's attempts stops once every one was
+        # found (someone who has seen the whole bank). Without it the statement read every question of
+        # every attempt the enrolment ever made: 15 ms at 2,400 attempts on L (issue 22).
+        .limit(bindparam("most"))
     )
 
 

@@ -1,0 +1,96 @@
+"""What an attempt draws: fixed questions as written, then from a bank the questions this enrolment has
+not seen before the ones it has, never an inactive one, only those with the slot's tag (issue 22 moved
+the draw to one statement for the slots and their candidates and bounded the "seen" statement)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from random import Random
+
+from sqlalchemy import select
+
+from lms.auth.models import Role, User
+from lms.courses.models import Course
+from lms.enrolment.models import Enrolment
+from lms.enrolment.runs import default_run
+from lms.enrolment.self_service import join_open_run
+from lms.extensions import db
+from lms.quizzes import services
+from lms.quizzes.models import Question, Quiz, QuizAttempt, QuizRole, QuizSlot
+
+
+def drawing_quiz(course: Course, bank_id: int, fixed: Question, tag: str | None = None) -> Quiz:
+    quiz = Quiz(
+        course_id=course.id,
+        slug=f"draw-{tag or 'all'}",
+        title="Draws",
+        role=QuizRole.PRACTICE,
+        position=50,
+        pass_mark=0,
+        attempts_allowed=None,
+    )
+    quiz.slots = [
+        QuizSlot(position=1, question_id=fixed.id),
+        QuizSlot(position=2, bank_id=bank_id, tag=tag, draw_count=2),
+    ]
+    db.session.add(quiz)
+    db.session.commit()
+    return quiz
+
+
+def drawn(enrolment: Enrolment, quiz: Quiz, seed: int) -> list[int]:
+    attempt, is_new = services.start_attempt(enrolment, quiz, rng=Random(seed))  # noqa: S311
+    assert is_new
+    ids = [item.question_id for item in sorted(attempt.questions, key=lambda item: item.position)]
+    services.submit_attempt(attempt, {})
+    db.session.commit()
+    return ids
+
+
+def test_a_bank_gives_unseen_questions_first_never_inactive_ones(
+    make_user: Callable[..., User], demo_course: Course
+) -> None:
+    questions = list(db.session.scalars(select(Question).where(Question.course_id == demo_course.id)))
+    banked = sorted((q for q in questions if q.bank_id is not None), key=lambda q: q.id)
+    bank_id = banked[0].bank_id
+    assert bank_id is not None
+    bank = [q for q in banked if q.bank_id == bank_id]
+    assert len(bank) >= 6
+    bank[-1].is_active = False  # gone from the files: never drawn again
+    fixed = bank[0]  # a fixed line's question is not drawn again by the bank's line
+    quiz = drawing_quiz(demo_course, bank_id, fixed)
+    run = default_run(demo_course.id)
+    assert run is not None
+    enrolment = join_open_run(make_user(Role.TRAINEE), run, "en")
+    db.session.commit()
+    active = {q.id for q in bank[1:-1]}
+
+    seen: list[int] = []
+    for seed in range(len(active) // 2):
+        ids = drawn(enrolment, quiz, seed)
+        assert ids[0] == fixed.id  # the fixed line, where it is written
+        assert len(ids) == 3 and set(ids[1:]) <= active
+        assert not set(ids[1:]) & set(seen)  # unseen questions while there are any
+        seen += ids[1:]
+    again = drawn(enrolment, quiz, 99)
+    assert set(again[1:]) <= active
+    assert len(set(again[1:]) - set(seen)) == len(active) - len(seen)  # the last unseen one(s) first
+    assert db.session.query(QuizAttempt).filter_by(quiz_id=quiz.id).count() == len(active) // 2 + 1
+
+
+def test_a_tagged_line_draws_only_questions_with_its_tag(
+    make_user: Callable[..., User], demo_course: Course
+) -> None:
+    questions = list(db.session.scalars(select(Question).where(Question.course_id == demo_course.id)))
+    bank = sorted((q for q in questions if q.bank_id is not None), key=lambda q: q.id)
+    bank = [q for q in bank if q.bank_id == bank[0].bank_id]
+    for question in bank[1:3]:
+        question.tags = [*question.tags, "chosen"]
+    assert bank[0].bank_id is not None
+    quiz = drawing_quiz(demo_course, bank[0].bank_id, bank[0], "chosen")
+    run = default_run(demo_course.id)
+    assert run is not None
+    enrolment = join_open_run(make_user(Role.TRAINEE), run, "en")
+    db.session.commit()
+    for seed in range(3):
+        assert set(drawn(enrolment, quiz, seed)[1:]) == {bank[1].id, bank[2].id}
