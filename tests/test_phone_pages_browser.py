@@ -44,6 +44,8 @@ def admin_pages() -> list[str]:
         *(f"/runs/{run}/sessions" for run in session_runs),
         *(f"/surveys/results/runs/{run}" for run in runs),
         f"/surveys/results/courses/{ids['course']}",
+        f"/surveys/results/courses/{ids['course']}/over-time",
+        "/reports/indicators",
         "/trainer/sessions",
         "/admin/survey-forms",
         "/integrations/webhooks",
@@ -65,6 +67,8 @@ def test_admin_pages_fit_a_phone_and_only_tables_scroll(
     context = browser.new_context(viewport={"width": 390, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused: list[str] = []  # the app's own CSP refusing its markup (the charts' inline style did)
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     academy_sign_in(page, live_server, "admin")
     choose_language(page, live_server, language)
     problems: dict[str, Any] = {}
@@ -80,3 +84,4 @@ def test_admin_pages_fit_a_phone_and_only_tables_scroll(
     context.close()
     assert seen >= 10, seen
     assert not problems, problems
+    assert refused == [], refused
