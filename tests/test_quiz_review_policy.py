@@ -82,7 +82,7 @@ def _enrolled(
     return client
 
 
-def _wrong_attempt(client: FlaskClient, course: Course) -> QuizAttempt:
+def _wrong_attempt(client: FlaskClient, course: Course, numeric: str = "1900") -> QuizAttempt:
     response = client.post(f"/courses/{course.slug}/quizzes/final/start")
     assert response.status_code == 302, response.get_data(as_text=True)
     attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -96,7 +96,7 @@ def _wrong_attempt(client: FlaskClient, course: Course) -> QuizAttempt:
             picks = range(len(frozen["view"]["choices"]))
             data[f"q{item.position}"] = str(next(i for i in picks if i not in frozen["solution"]["correct"]))
         else:
-            data[f"q{item.position}"] = {"true_false": "true", "numeric": "1900"}[frozen["type"]]
+            data[f"q{item.position}"] = {"true_false": "true", "numeric": numeric}[frozen["type"]]
     response = client.post(f"/quiz-attempts/{attempt.id}", data={**data, "action": "submit"})
     assert response.status_code == 302
     return attempt
@@ -182,17 +182,18 @@ def test_a_verdict_that_names_the_answer_waits_for_the_correct_answers(
     tmp_path: Path, login_as: Callable[[User], FlaskClient], make_user: Callable[..., User]
 ) -> None:
     """True or false (or one of two choices): "Not correct" beside "True" says the answer is "False", so
-    that verdict and the question's points wait with the correct answers; the trainee's own answer stays."""
+    that verdict and the question's points wait with the correct answers; the trainee's own answer stays.
+    (A score of nothing or of everything tells every verdict anyway: those are shown, as before.)"""
     course = _course(tmp_path, "after_close")
     client = _enrolled(login_as, make_user, course)
-    attempt = _wrong_attempt(client, course)
+    attempt = _wrong_attempt(client, course, numeric="1951")  # 1 of 3: the score does not tell which
 
     sections = _sections(client.get(f"/quiz-attempts/{attempt.id}/review").get_data(as_text=True))
     for prompt in BINARY:
         assert 'class="verdict' not in sections[prompt] and " of 1" not in sections[prompt], prompt
         assert " checked" in sections[prompt]  # "answers: immediately": what the trainee chose
         assert "Whether this answer is right is shown with the correct answers." in sections[prompt]
-    assert "Not correct" in sections["Refugee Convention year?"]  # a verdict that gives nothing away
+    assert 'class="verdict verdict-right"' in sections["Refugee Convention year?"]  # gives nothing away
 
     quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
     assert quiz is not None

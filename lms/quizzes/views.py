@@ -228,11 +228,13 @@ def review_permissions(quiz: Quiz, attempts_used: int, now: datetime) -> dict[st
 def _review_items(attempt: QuizAttempt, allowed: dict[str, bool]) -> list[dict[str, Any]]:
     """What the review shows of each question: feedback and correct answers only where the quiz allows."""
     items = []
+    # Right or wrong on true/false names the answer: that verdict waits with the correct answers, unless
+    # the score (always shown) tells every verdict already: nothing right, or everything.
+    hold_back = not allowed.get("correct_answers") and 0 < (attempt.score or 0) < (attempt.max_score or 0)
     for item in attempt.questions:
         qtype = question_type(item.frozen["type"])
         grade = qtype.grade(item.frozen, item.answer) if allowed.get("feedback") else None
-        # Right or wrong on true/false names the answer: that verdict waits with the correct answers.
-        hidden = not allowed.get("correct_answers") and review_policy.verdict_names_the_answer(item.frozen)
+        hidden = hold_back and review_policy.verdict_names_the_answer(item.frozen)
         items.append(
             {
                 "position": item.position,
