@@ -147,26 +147,33 @@ def _next_month(day: date) -> date:
 
 
 def _whole_months(filters: IndicatorFilters) -> tuple[date, date] | None:
-    """The whole months a date range covers, as [first day of the first, first day after the last), when
-    only dates filter the report and they cover at least one whole month; else None."""
+    """The months the buckets answer for a date range, as [first day of the first, first day after the
+    last), when only dates filter the report; else None (grouped from the facts). A month the range
+    covers only in part is taken whole when the days it leaves out are fewer than half the month (they
+    are subtracted, `_bucketed`), else left out (the days it keeps are added)."""
     if any(value not in (None, "") for value in (filters.course_id, filters.run_id, filters.country_code,
                                                   filters.authority_id, filters.modality)):  # fmt: skip
         return None
     start, end = date(1900, 1, 1), date(9999, 12, 1)  # no bound: every month (and no edge)
-    if filters.date_from is not None:
-        if filters.date_from >= end:
+    low, high = filters.date_from, filters.date_to
+    if low is not None:
+        if low >= end:
             return None
-        start = filters.date_from if filters.date_from.day == 1 else _next_month(filters.date_from)
-    if filters.date_to is not None and filters.date_to < end:
-        end = (filters.date_to + timedelta(days=1)).replace(day=1)
+        month = low.replace(day=1)
+        start = month if (low - month).days * 2 <= (_next_month(month) - month).days else _next_month(month)
+    if high is not None and high < end:
+        month = high.replace(day=1)
+        left_out = (_next_month(month) - high).days - 1
+        end = _next_month(month) if left_out * 2 <= (_next_month(month) - month).days else month
     return (start, end) if start < end else None
 
 
 def _bucketed(filters: IndicatorFilters, start: date, end: date) -> list[Any]:
-    """A date range from the month buckets (lms.reports.models.IndicatorBucket): the whole months summed
-    in one statement, the partial months at the edges grouped from their facts, a person of an edge
-    counted only when they have no place in the whole months (an index probe per person). The same
-    figures as `grouped_indicator_tables` (tests/test_reports_buckets.py)."""
+    """A date range from the month buckets (lms.reports.models.IndicatorBucket): the months `_whole_months`
+    chose summed in one statement; the days at the edges grouped from their facts, added (days of the
+    range outside those months) or subtracted (days of those months outside the range), a person of an
+    edge counted or taken away only when they have no place in both the range and the months (an index
+    probe per person). The same figures as `grouped_indicator_tables` (tests/test_reports_buckets.py)."""
     bucket = IndicatorBucket
     first, after = f"{start.year:04d}{start.month:02d}", f"{end.year:04d}{end.month:02d}"
     months = (bucket.month >= first, bucket.month < after)
@@ -202,17 +209,32 @@ def _bucketed(filters: IndicatorFilters, start: date, end: date) -> list[Any]:
         cell = sums.setdefault((dimension, None if key == "" and dimension != "total" else key), [0] * 9)
         for index, number in enumerate(numbers):
             cell[index] += number or 0
-    edges: list[tuple[date | None, date | None]] = []
-    if filters.date_from is not None and filters.date_from < start:
-        edges.append((filters.date_from, start - timedelta(days=1)))
-    if filters.date_to is not None and end <= filters.date_to < date(9999, 12, 1):
-        edges.append((end, filters.date_to))
-    if edges:
-        whole = (_start_of(start), _start_of(end))
-        for dimension, key, *numbers in grouped_indicator_rows(filters, edges, whole):
+    # The range R against the months W: days of R outside W are added, days of W outside R subtracted;
+    # a person of those days is counted (or taken away) only when they have no place in R and W both.
+    low, high = filters.date_from, filters.date_to
+    if high is not None and high >= date(9999, 12, 1):
+        high = None
+    added: list[tuple[date | None, date | None]] = []
+    taken: list[tuple[date | None, date | None]] = []
+    if low is not None and low < start:
+        added.append((low, start - timedelta(days=1)))
+    elif low is not None and start < low:
+        taken.append((start, low - timedelta(days=1)))
+    if high is not None and end <= high:
+        added.append((end, high))
+    elif high is not None and high < end - timedelta(days=1):
+        taken.append((high + timedelta(days=1), end - timedelta(days=1)))
+    both = (
+        _start_of(max(start, low) if low is not None else start),
+        _start_of(min(end, high + timedelta(days=1)) if high is not None else end),
+    )
+    for edges, sign in ((added, 1), (taken, -1)):
+        if not edges:
+            continue
+        for dimension, key, *numbers in grouped_indicator_rows(filters, edges, both):
             cell = sums.setdefault((dimension, key), [0] * len(numbers))
             for index, number in enumerate(numbers):
-                cell[index] += number or 0
+                cell[index] += sign * (number or 0)
     return [(d, k, *numbers) for (d, k), numbers in sums.items() if numbers[1]]
 
 
