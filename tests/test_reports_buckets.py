@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from lms.auth.models import User
 from lms.enrolment.models import CourseRun, Enrolment
@@ -193,6 +194,42 @@ def test_writes_for_different_persons_add_to_different_slot_rows(world: World) -
     same(indicator_tables(whole), grouped_indicator_tables(whole))
     person = db.session.scalars(select(User).where(User.email.like("b3-%"))).one()
     assert cells.slot_of([person.id, person.id + 9]) == person.id % cells.SLOTS
+
+
+def test_on_postgresql_writers_in_different_slots_do_not_queue_on_the_total(world: World) -> None:
+    """Two transactions that each complete a place: with persons in different slots the second goes
+    through while the first is still open; in the same slot it waits for the first's row lock."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite has one writer at a time)")
+    seed(world, random.Random(2211), persons=24)  # noqa: S311
+    open_places = list(
+        db.session.execute(select(Enrolment.id, Enrolment.user_id).where(Enrolment.status == "enrolled"))
+    )
+    first_id, first_user = open_places[0]
+    other = next(i for i, user in open_places if user % cells.SLOTS != first_user % cells.SLOTS)
+    same_slot = next(
+        i for i, user in open_places if user != first_user and user % cells.SLOTS == first_user % cells.SLOTS
+    )
+    db.session.commit()
+
+    def complete(connection: Any, place: int) -> None:
+        done = datetime(2025, 6, 1, tzinfo=UTC)
+        table = Enrolment.__table__
+        connection.execute(
+            table.update().where(table.c.id == place).values(status="completed", completed_at=done)
+        )
+        facts.refresh(connection, enrolments=[place])
+
+    with db.engine.connect() as writer, db.engine.connect() as second:
+        complete(writer, first_id)
+        second.exec_driver_sql("SET lock_timeout = '5s'")
+        complete(second, other)  # another slot: no wait
+        second.rollback()
+        second.exec_driver_sql("SET lock_timeout = '300ms'")
+        with pytest.raises(OperationalError, match="lock"):
+            complete(second, same_slot)  # the same slot: waits for the first writer
+        second.rollback()
+        writer.rollback()
 
 
 def _migration() -> ModuleType:
