@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bench.generate import practice_quiz_like
 from lms.auth.models import Role, User
@@ -253,3 +253,30 @@ def test_no_pdf_is_rendered_in_the_learners_request(
         assert not [name for name in pdf_files() if name.startswith(certificate.code)]
         jobs.run()
     assert f"{certificate.code}.pdf" in pdf_files()
+
+
+def test_the_review_after_a_submission_loads_one_attempt_however_many_were_made(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """The page a browser follows after "Submit": it counts the other attempts, it does not load them."""
+    trainee = make_user(Role.TRAINEE)
+    client = login_as(trainee)
+    enrol(client, demo_course)
+    quiz = practice_quiz(demo_course)
+    grow(demo_course, trainee, make_user, quiz, 30)
+    started = client.post(f"/courses/{demo_course.slug}/quizzes/{quiz.slug}/start")
+    path = started.headers["Location"]
+    assert client.post(path, data={"action": "submit"}).status_code == 302
+    db.session.rollback()
+    loaded: list[object] = []
+
+    def count(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    event.listen(QuizAttempt, "load", count)
+    try:
+        page = client.get(f"{path}/review")
+    finally:
+        event.remove(QuizAttempt, "load", count)
+    assert page.status_code == 200
+    assert len(loaded) == 1  # this attempt; the 31 others are counted by one index-only statement

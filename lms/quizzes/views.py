@@ -263,8 +263,10 @@ def review(attempt_id: int) -> str | Response:
     if not attempt.is_finished:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     quiz = attempt.quiz
-    attempts = services.attempts_of(enrolment.id, quiz.id)
-    allowed = review_permissions(quiz, len(attempts), utcnow())
+    # How many attempts were used is all the review needs of the others (one index-only statement; every
+    # attempt was loaded here, 39 ms for an account with 3,000 attempts on L, issue 22).
+    used, _last = services.attempt_tally(enrolment.id, quiz.id)
+    allowed = review_permissions(quiz, used, utcnow())
     items = _review_items(attempt, allowed)
     course = db.session.get(Course, quiz.course_id)
     return render_template(
@@ -274,7 +276,6 @@ def review(attempt_id: int) -> str | Response:
         course=course,
         items=items,
         allowed=allowed,
-        result=services.result_for(quiz, attempts),
         enrolment=enrolment,
         language=attempt.language,
     )
