@@ -113,6 +113,8 @@ def demo_app(instance: Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'lms.sqlite'}",
             "SECRET_KEY": "screenshots-only",
             "MAIL_BACKEND": "file",
+            # a demo on 127.0.0.1 issues certificates, as `make run` lets it (LMS_ALLOW_LOOPBACK_ISSUER)
+            "ALLOW_LOOPBACK_ISSUER": True,
         }
     )
     from lms.extensions import db
