@@ -206,7 +206,6 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
         language=language,
         # the language the title and body are really in: the course's own when this one has no translation
         content_language=language if text else course.language,
-        form=FlaskForm(),
     )
 
 
