@@ -7,6 +7,7 @@ are in tests/test_package_offline_browser.py."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -135,9 +136,7 @@ def test_the_player_hands_the_launch_to_the_package_host_by_postmessage(
     assert 'sandbox="allow-scripts allow-same-origin allow-forms allow-popups"' in page
     assert f'data-src="{package_host}/package-host"' in page
     assert f'data-package-origin="{package_host}"' in page
-    launch = json.loads(
-        re.search(r'<script type="application/json" id="package-launch">(.*?)</script>', page).group(1)
-    )
+    launch = json.loads(html.unescape(re.search(r'data-launch="([^"]*)"', page).group(1)))
     assert launch["href"] == package_host + _version_path(setup)
     assert launch["beacon"].startswith(package_host + "/package-beacon/")
     assert launch["attempt"] == 1 and launch["version"] == "1.2"

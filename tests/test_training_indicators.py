@@ -428,10 +428,10 @@ def test_page_csv_and_xlsx_show_the_figures_and_hide_small_groups(
     page = client.get(f"/reports/indicators?{query}").get_data(as_text=True)
     section = page[page.index('id="trainings-heading"') :]
     for name in small:
-        row = section[section.index(f'<th scope="row">{name}</th>') :].split("</tr>")[0]
+        row = section[section.index(f'<th scope="row" dir="auto">{name}</th>') :].split("</tr>")[0]
         assert row.count(f"&lt;{threshold}") == 7
     for name in large:
-        row = section[section.index(f'<th scope="row">{name}</th>') :].split("</tr>")[0]
+        row = section[section.index(f'<th scope="row" dir="auto">{name}</th>') :].split("</tr>")[0]
         assert "&lt;" not in row
 
     exported = client.get(f"/reports/indicators/export?{query}").data.decode("utf-8-sig")

@@ -8,7 +8,7 @@
  *   before the frame loads, so the launch data includes it;
  * - when the page is hidden or left, the waiting commit goes out with fetch keepalive;
  * - with a package host (docs/packages-player.md "Offline"; data-package-origin): the frame opens the
- *   package host's own page, which says "package-host-ready"; the launch data (JSON block on this page)
+ *   package host's own page, which says "package-host-ready"; the launch data (the player's data-launch attribute)
  *   goes to it by postMessage to that origin only, and messages are taken only from that origin. This page
  *   may be the copy saved for offline reading: the queue above then waits for the connection.
  */
@@ -24,7 +24,7 @@
   var storageKey = "lms.package." + commitUrl;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var packageOrigin = player.getAttribute("data-package-origin");
-  var launchBlock = document.getElementById("package-launch");
+  var launchJson = player.getAttribute("data-launch");
   var tokenUrl = player.getAttribute("data-token-url");
   var freshToken = false;
   var session = (window.crypto && window.crypto.randomUUID)
@@ -108,7 +108,7 @@
   }
 
   function launchData() {
-    var launch = JSON.parse(launchBlock.textContent);
+    var launch = JSON.parse(launchJson);
     // Played again offline (this page the saved copy): the place reached on this device is kept.
     if (pending && pending.attempt === launch.attempt && pending.cmi) {
       ["cmi.core.lesson_location", "cmi.location", "cmi.suspend_data"].forEach(function (key) {
@@ -122,7 +122,7 @@
     if (event.source !== frame.contentWindow || (packageOrigin && event.origin !== packageOrigin)) {
       return;
     }
-    if (packageOrigin && launchBlock && event.data && event.data.lms === "package-host-ready") {
+    if (packageOrigin && launchJson && event.data && event.data.lms === "package-host-ready") {
       frame.contentWindow.postMessage({ lms: "scorm-launch", launch: launchData() }, packageOrigin);
       return;
     }
