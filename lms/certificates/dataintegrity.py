@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -84,18 +85,26 @@ def local_document_loader(extra: Mapping[str, dict[str, Any]] | None = None) -> 
     return load
 
 
+# pyld keeps its processed contexts in one module-wide LRU cache (cachetools, not thread-safe): two threads
+# canonicalising at once (the job queue's thread workers issuing certificates in bulk, a threaded server)
+# broke it with "OrderedDict mutated during iteration" and lost a certificate. The work is pure Python and
+# holds the GIL anyway, so one at a time costs no throughput.
+_PYLD_LOCK = threading.Lock()
+
+
 def canonicalize(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
     try:
-        nquads = jsonld.normalize(
-            copy.deepcopy(dict(document)),
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": loader or local_document_loader(),
-                "safe": True,
-            },
-        )
+        with _PYLD_LOCK:
+            nquads = jsonld.normalize(
+                copy.deepcopy(dict(document)),
+                {
+                    "algorithm": "URDNA2015",
+                    "format": "application/n-quads",
+                    "documentLoader": loader or local_document_loader(),
+                    "safe": True,
+                },
+            )
     except jsonld.JsonLdError as error:
         cause: BaseException | None = error
         while cause is not None:
