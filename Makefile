@@ -130,6 +130,8 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	touch $@
 
 capacity: $(VENV)/.installed-bench translations
+	@if [ "$(CAPACITY_DB)" = postgresql ]; then $(PY) -m bench.pg_database "$(patsubst %/,%,$(dir $(CAPACITY_DATABASE_URL)))" \
+		$(notdir $(CAPACITY_DATABASE_URL)); fi
 	@test -f $(CAPACITY_INSTANCE)/bench.json || LMS_INSTANCE_PATH=$(CAPACITY_INSTANCE) \
 		LMS_SQLALCHEMY_DATABASE_URI=$(CAPACITY_URL) $(FLASK) lms bench generate --size L
 	LMS_INSTANCE_PATH=$(CAPACITY_INSTANCE) LMS_SQLALCHEMY_DATABASE_URI=$(CAPACITY_URL) $(FLASK) lms certificates did >/dev/null
