@@ -8,13 +8,12 @@ check take them from the database, by module slug, at the time they run.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from lms.content.loader import CourseSpec, PackageFileSpec
 from lms.courses.models import Course
 from lms.packages.queries import course_packages
-from lms.packages.services import version_zip
+from lms.packages.services import file_sha256, version_zip
 
 
 def package_files(course: Course) -> dict[str, list[PackageFileSpec]]:
@@ -24,7 +23,7 @@ def package_files(course: Course) -> dict[str, list[PackageFileSpec]]:
         version = package.current_version
         assert version is not None  # noqa: S101 (the query keeps only packages with a version)
         path = version_zip(version)
-        digest = version.sha256 if path.name == f"{version.sha256}.zip" else _sha256(path)
+        digest = version.sha256 if path.name == f"{version.sha256}.zip" else file_sha256(path)
         found.setdefault(module_slug, []).append(
             PackageFileSpec(
                 slug=package.slug, file=f"packages/{package.slug}.zip", sha256=digest, source=str(path)
@@ -47,11 +46,3 @@ def package_zips(spec: CourseSpec) -> dict[str, bytes]:
         for module in spec.modules
         for package in module.packages
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()

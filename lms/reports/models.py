@@ -70,7 +70,21 @@ class IndicatorFact(db.Model):  # type: ignore[name-defined]
     age_band: Mapped[str | None] = mapped_column(String(16))
 
 
-class IndicatorCell(db.Model):  # type: ignore[name-defined]
+class _CellFigures:
+    """The summed figures of a cell, in the whole academy's cells and in the month buckets alike."""
+
+    participants: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)
+    completed_persons: Mapped[int] = mapped_column(default=0)
+    certificates: Mapped[int] = mapped_column(default=0)
+    completed_hours: Mapped[int] = mapped_column(default=0)
+    paired: Mapped[int] = mapped_column(default=0)
+    pre_sum: Mapped[float] = mapped_column(default=0.0)
+    post_sum: Mapped[float] = mapped_column(default=0.0)
+
+
+class IndicatorCell(_CellFigures, db.Model):  # type: ignore[name-defined]
     """The whole academy's indicator figures, already summed (issue 22): one row per cell of the unfiltered
     report (the total, each country, sex, age band, authority and completion month), kept true by the same
     refresh as the facts (lms.reports.facts applies each write's difference). The report reads these few
@@ -86,18 +100,9 @@ class IndicatorCell(db.Model):  # type: ignore[name-defined]
     # Each cell is spread over a few rows summed at read time (lms.reports.cells.SLOTS): on PostgreSQL
     # two writers that change the total lock different rows instead of queueing on one.
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
-    participants: Mapped[int] = mapped_column(default=0)
-    enrolments: Mapped[int] = mapped_column(default=0)
-    completions: Mapped[int] = mapped_column(default=0)
-    completed_persons: Mapped[int] = mapped_column(default=0)
-    certificates: Mapped[int] = mapped_column(default=0)
-    completed_hours: Mapped[int] = mapped_column(default=0)
-    paired: Mapped[int] = mapped_column(default=0)
-    pre_sum: Mapped[float] = mapped_column(default=0.0)
-    post_sum: Mapped[float] = mapped_column(default=0.0)
 
 
-class IndicatorBucket(db.Model):  # type: ignore[name-defined]
+class IndicatorBucket(_CellFigures, db.Model):  # type: ignore[name-defined]
     """The indicator cells per month of enrolment (issue 22), for a date-filtered report: a range of whole
     months sums these rows, and only the partial months at its edges are grouped from the facts.
 
@@ -116,15 +121,6 @@ class IndicatorBucket(db.Model):  # type: ignore[name-defined]
     key: Mapped[str] = mapped_column(String(20), primary_key=True)
     since: Mapped[str] = mapped_column(String(6), primary_key=True)
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
-    participants: Mapped[int] = mapped_column(default=0)
-    enrolments: Mapped[int] = mapped_column(default=0)
-    completions: Mapped[int] = mapped_column(default=0)
-    completed_persons: Mapped[int] = mapped_column(default=0)
-    certificates: Mapped[int] = mapped_column(default=0)
-    completed_hours: Mapped[int] = mapped_column(default=0)
-    paired: Mapped[int] = mapped_column(default=0)
-    pre_sum: Mapped[float] = mapped_column(default=0.0)
-    post_sum: Mapped[float] = mapped_column(default=0.0)
 
 
 class IndicatorVersion(db.Model):  # type: ignore[name-defined]
