@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from bench.capacity.cpu import (
+    TICKS,
+    ProcessTimes,
+    Sample,
+    busy_between,
+    named_seconds,
+    parse_stat,
+    tree_seconds,
+)
 from bench.capacity.curve import Step, capacity, chart_svg, step_from_samples
-from bench.capacity.run import curve_steps, sign_in_capacity, wave_steps, write_section
+from bench.capacity.run import curve_steps, sign_in_capacity, step_table, wave_steps, write_section
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -107,3 +116,51 @@ def test_the_section_replaces_its_own_markers_only(tmp_path: object) -> None:
         and "<!-- capacity-sqlite:start -->\nnew\n<!-- capacity-sqlite:end -->\nafter" in text
     )
     assert text.endswith("<!-- capacity-postgresql:start -->\npg\n<!-- capacity-postgresql:end -->\n")
+
+
+def test_a_proc_stat_line_gives_own_and_reaped_cpu_even_with_an_odd_name() -> None:
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime ...
+    line = "4242 (gunicorn: (w) 1) S 4200 4200 4200 0 -1 4194560 10 0 0 0 150 50 300 100 20 0 1 0"
+    process = parse_stat(line)
+    assert (process.pid, process.ppid, process.name) == (4242, 4200, "gunicorn: (w) 1")
+    assert process.own == 200 / TICKS and process.reaped == 400 / TICKS
+
+
+def test_a_server_tree_counts_its_living_workers_and_what_it_reaped_but_not_strangers() -> None:
+    processes = [
+        ProcessTimes(10, 1, "python", own=1.0, reaped=5.0),  # the master; 5 s from workers already gone
+        ProcessTimes(11, 10, "python", own=2.0, reaped=0.0),
+        ProcessTimes(12, 10, "python", own=3.0, reaped=0.0),
+        ProcessTimes(20, 1, "postgres", own=7.0, reaped=4.0),  # a postmaster with its finished backends
+        ProcessTimes(21, 20, "postgres", own=1.5, reaped=0.0),
+        ProcessTimes(30, 1, "redis-server", own=0.5, reaped=0.0),
+    ]
+    assert tree_seconds(processes, 10) == 11.0
+    assert tree_seconds(processes, 99) == 0.0  # gone: nothing, not an error
+    assert named_seconds(processes, ("postgres", "redis-server")) == 13.0
+
+
+def test_a_step_gets_its_cpu_per_second_and_per_request_from_the_samples_inside_it() -> None:
+    start = 1_000_000.0
+    samples = [{"t": start + at, "name": name, "ms": 5.0, "failed": False, "status": 200}
+               for at, name in [(0.0, "dashboard"), (5.0, "dashboard"), (6.0, "sign in"),
+                                (7.0, "lesson page"), (8.0, "dashboard")]]  # fmt: skip
+    # 0.5 s of server CPU per second, measured from 4 s to 10 s, 0.1 s of the database's
+    cpu = [Sample(start + at, server=0.5 * at, database=0.1 * at) for at in range(0, 11)]
+    (row,) = curve_steps(samples, [20], 10.0, 10.0, settle=2.0, cpu=cpu)
+    assert row.requests == 3  # the sign-in is left out of the response times ...
+    assert row.server_busy == 0.5 and row.database_busy == 0.1
+    assert row.cpu_ms == round(0.5 * 6 * 1000 / 4, 2)  # ... but not out of the CPU it cost: 4 requests in 6 s
+    assert busy_between(cpu, start + 20, start + 30) is None  # no samples: no figure rather than a wrong one
+    (bare,) = curve_steps(samples, [20], 10.0, 10.0, settle=2.0)
+    assert bare.cpu_ms is None
+
+
+def test_the_step_table_shows_cpu_columns_only_when_measured() -> None:
+    measured = Step(users=500, requests=900, errors=0, rps=10.0, p50_ms=9, p95_ms=30, p99_ms=50,
+                    server_busy=0.62, cpu_ms=5.14, database_busy=0.03)  # fmt: skip
+    head, _, row = step_table([measured], "postgresql")
+    assert "server CPU ms/request" in head and "PostgreSQL + Redis CPU" in head
+    assert row.endswith("| 62% | 5.1 | 3% |")
+    assert "server core busy" not in step_table([step(100, 20)], "sqlite")[0]

@@ -23,6 +23,11 @@ class Step:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    # From bench/capacity/cpu.py when /proc is there: the server's CPU seconds per second of the step (1.0 =
+    # the whole core), its CPU milliseconds per request (sign-ins included), the database's and Redis's.
+    server_busy: float | None = None
+    cpu_ms: float | None = None
+    database_busy: float | None = None
 
     def served(self, p95_target_ms: float = P95_TARGET_MS) -> bool:
         return self.requests > 0 and self.errors == 0 and self.p95_ms <= p95_target_ms

@@ -25,10 +25,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.capacity.cpu import Sample, Sampler, busy_between
 from bench.capacity.curve import P95_TARGET_MS, Step, capacity, chart_svg, percentile, step_from_samples
 from bench.runner import machine
 
@@ -37,6 +39,9 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 SIGN_IN_NAMES = {"sign in", "sign-in form"}
 SIGN_IN_P95_TARGET_MS = 1000.0
 SERVER_CORE, LOAD_CORE = "0", "1"
+# Whose CPU the database column counts: PostgreSQL's processes and Redis (rate limits, the report cache).
+WORKERS = 2  # sync workers on the one server core (measured: docs/performance.md, "Issue 22: capacity")
+DATABASE_PROCESSES = {"sqlite": ("redis-server",), "postgresql": ("postgres", "redis-server")}
 
 FULL = {"steps": "500,1000,1500,2000,2500,3000,3500,4000", "step_seconds": 90, "spawn_rate": 12,
         "signin_steps": "5,10,15,20,25,30", "signin_seconds": 20}  # fmt: skip
@@ -60,7 +65,7 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         os.environ,
         LMS_INSTANCE_PATH=str(args.instance),
         LMS_SERVER_BIND=f"127.0.0.1:{args.port}",
-        LMS_SERVER_WORKERS="2",
+        LMS_SERVER_WORKERS=str(args.workers),
         LMS_SERVER_ACCESS_LOG="",
         LMS_SERVER_MAX_REQUESTS="0",
         LMS_LOGIN_LIMIT_PER_IP="1000000",  # every simulated person signs in from 127.0.0.1
@@ -76,8 +81,8 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
 
 def start_server(args: argparse.Namespace) -> subprocess.Popen[bytes]:
     log = (args.instance / "capacity-gunicorn.log").open("wb")
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:lms.ops.gunicorn_conf", "--workers", "2",
-               "lms:create_app()"]  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:lms.ops.gunicorn_conf",
+               "--workers", str(args.workers), "lms:create_app()"]  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 — our own interpreter and arguments
         pinned(SERVER_CORE, command), cwd=PROJECT_ROOT, env=server_environment(args), stdout=log, stderr=log
     )
@@ -121,26 +126,49 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
+def step_windows(
+    samples: Sequence[dict[str, Any]],
+    users: Sequence[int],
+    step_seconds: float,
+    spawn_rate: float,
+    settle: float = 8.0,
+) -> list[tuple[float, float]]:
+    """Each step from the moment its last user was spawned (plus ``settle`` seconds: sign-ins shed during
+    the spawn come back after their Retry-After) to its end."""
+    if not samples:
+        return []
+    start = min(s["t"] - s["ms"] / 1000 for s in samples)
+    windows, before = [], 0
+    for index, count in enumerate(users):
+        begin = start + index * step_seconds + max(0, count - before) / spawn_rate + settle
+        windows.append((begin, start + (index + 1) * step_seconds))
+        before = count
+    return windows
+
+
 def curve_steps(
     samples: Sequence[dict[str, Any]],
     users: Sequence[int],
     step_seconds: float,
     spawn_rate: float,
     settle: float = 8.0,
+    cpu: Sequence[Sample] = (),
 ) -> list[Step]:
-    """Each step from the moment its last user was spawned (plus ``settle`` seconds: sign-ins shed during
-    the spawn come back after their Retry-After) to its end; sign-ins left out."""
-    if not samples:
-        return []
-    start = min(s["t"] - s["ms"] / 1000 for s in samples)
-    steps, before = [], 0
-    for index, count in enumerate(users):
-        begin = start + index * step_seconds + max(0, count - before) / spawn_rate + settle
-        end = start + (index + 1) * step_seconds
-        window = [(s["ms"], bool(s["failed"])) for s in samples
-                  if begin <= s["t"] < end and s["name"] not in SIGN_IN_NAMES]  # fmt: skip
-        steps.append(step_from_samples(count, max(0.1, end - begin), window))
-        before = count
+    """One row per step, sign-ins left out of the response times (they are the wave's measure) but not
+    out of the CPU per request (they cost the server as much as anything)."""
+    steps = []
+    windows = step_windows(samples, users, step_seconds, spawn_rate, settle)
+    for count, (begin, end) in zip(users, windows, strict=False):
+        inside = [s for s in samples if begin <= s["t"] < end]
+        window = [(s["ms"], bool(s["failed"])) for s in inside if s["name"] not in SIGN_IN_NAMES]
+        step = step_from_samples(count, max(0.1, end - begin), window)
+        busy = busy_between(cpu, begin, end)
+        if busy and inside:
+            server, database = busy
+            cpu_ms = server * (end - begin) * 1000 / len(inside)
+            step = replace(step, server_busy=round(server, 3), cpu_ms=round(cpu_ms, 2),
+                           database_busy=round(database, 3))  # fmt: skip
+        steps.append(step)
     return steps
 
 
@@ -177,13 +205,33 @@ def sign_in_capacity(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return max(good, key=lambda r: r["achieved"], default=None)
 
 
+def step_table(steps: Sequence[Step], db: str) -> list[str]:
+    """The curve's rows; with the CPU columns when /proc was read (bench/capacity/cpu.py)."""
+    database = "PostgreSQL + Redis" if db == "postgresql" else "Redis"
+    with_cpu = any(s.cpu_ms is not None for s in steps)
+    head = "| users | requests | req/s | p50 ms | p95 ms | p99 ms | errors |"
+    rule = "|---:|---:|---:|---:|---:|---:|---:|"
+    if with_cpu:
+        head += f" server core busy | server CPU ms/request | {database} CPU |"
+        rule += "---:|---:|---:|"
+    rows = [head, rule]
+    for s in steps:
+        row = f"| {s.users} | {s.requests} | {s.rps:.1f} | {s.p50_ms:.0f} | {s.p95_ms:.0f} | {s.p99_ms:.0f} "
+        row += f"| {s.errors} |"
+        if with_cpu:
+            row += (f" {s.server_busy:.0%} | {s.cpu_ms:.1f} | {s.database_busy:.0%} |" if s.cpu_ms is not None
+                    else " - | - | - |")  # fmt: skip
+        rows.append(row)
+    return rows
+
+
 def section(args: argparse.Namespace, result: dict[str, Any]) -> str:
     best, steps = result["capacity"], [Step(**s) for s in result["steps"]]
     lines = [
         f"**{args.db}{' + Redis' if args.redis_url else ''}** — {result['when']}, {result['machine']}; "
         f"{'quick' if args.quick else 'full'} run, steps of {result['step_seconds']:.0f} s; "
         f"load average {result['load_before']} before, {result['load_after']} after (other processes on the "
-        "machine count too). Server: gunicorn, 2 sync workers on core 0; Locust on core 1.",
+        f"machine count too). Server: gunicorn, {args.workers} sync workers on core 0; Locust on core 1.",
         "",
         f"Capacity: **{best['users'] if best else 0} active users per server core** "
         f"(largest step with p95 ≤ {P95_TARGET_MS:.0f} ms and no errors"
@@ -191,10 +239,7 @@ def section(args: argparse.Namespace, result: dict[str, Any]) -> str:
         "",
         f"![capacity curve, {args.db}]({result['chart']})",
         "",
-        "| users | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-        *(f"| {s.users} | {s.requests} | {s.rps:.1f} | {s.p50_ms:.0f} | {s.p95_ms:.0f} | {s.p99_ms:.0f} | "
-          f"{s.errors} |" for s in steps),
+        *step_table(steps, args.db),
     ]  # fmt: skip
     if result.get("wave"):
         wave = result["sign_in_capacity"]
@@ -241,6 +286,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--think-scale", type=float, default=1.0, help="x think times (a smoke test of the flow)"
     )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="sync workers on the server core")
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "performance.md")
     args = parser.parse_args()
@@ -270,9 +316,12 @@ def main() -> None:
         # The first step is held twice; the first time is the warm-up (the workers' first pages build
         # the course snapshots and the statement caches, and the users of the first spawn sign in).
         warm = ",".join(str(n) for n in [users[0], *users])
-        samples = read_samples(run_locust(args, "curve", warm, args.step_seconds,
-                                          ["Trainee", "FocalPoint", "Admin"]))  # fmt: skip
-        steps = curve_steps(samples, [users[0], *users], args.step_seconds, args.spawn_rate)[1:]
+        with Sampler(server.pid, DATABASE_PROCESSES[args.db]) as cpu:
+            samples = read_samples(run_locust(args, "curve", warm, args.step_seconds,
+                                              ["Trainee", "FocalPoint", "Admin"]))  # fmt: skip
+        steps = curve_steps(samples, [users[0], *users], args.step_seconds, args.spawn_rate, cpu=cpu.samples)[
+            1:
+        ]
         wave: list[dict[str, Any]] = []
         if rates:
             wave_samples = read_samples(
