@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.search_name import person_search_name
@@ -87,6 +87,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     def focal_point_authority_ids(self) -> set[int]:
         return {r.authority_id for r in self.roles if r.role == Role.FOCAL_POINT and r.authority_id}
+
+
+# Sign-in looks a person up by lower(email) (addresses may have been stored with capitals before they were
+# normalised): without this index each sign-in read the whole table, 35 ms of CPU at 100,000 people, as
+# much as the password hash itself (docs/performance.md, "Issue 22: capacity").
+Index("ix_user_email_lower", func.lower(User.email))
 
 
 @event.listens_for(User, "before_insert")
