@@ -16,10 +16,10 @@ from functools import cache
 from typing import Protocol
 
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Select, Update, bindparam, select, update
+from sqlalchemy import Insert, Select, Update, and_, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.courses.models import Lesson
+from lms.courses.models import Lesson, Module
 from lms.courses.queries import ordered_lesson_ids
 from lms.db import begin_writing, insert_unless_present, utcnow
 from lms.enrolment.models import (
@@ -46,9 +46,9 @@ def completed_lesson_ids(enrolment_id: int) -> set[int]:
 
 @cache
 def _completed_lesson_ids() -> Select[tuple[int]]:
-    return select(LessonCompletion.lesson_id).where(
-        LessonCompletion.enrolment_id == bindparam("enrolment_id")
-    )
+    # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
+    table = LessonCompletion.__table__
+    return select(table.c.lesson_id).where(table.c.enrolment_id == bindparam("enrolment_id"))
 
 
 def completion_rule(enrolment: Enrolment | None, run: CourseRun | None = None) -> CompletionRule:
@@ -187,13 +187,62 @@ def update_completion(enrolment: Enrolment) -> None:
 
     The one place completion is decided. It is reached from the signals of what feeds progress
     (lesson_completed, attempt_finished, attempts_regraded: lms/enrolment/completion.py); a new source
-    (attendance, surveys, packages) sends its own signal and subscribes this there."""
-    progress = enrolment_progress(enrolment, enrolment.run.course_id)
-    if progress.complete and enrolment.status == EnrolmentStatus.ENROLLED:
+    (attendance, surveys, packages) sends its own signal and subscribes this there.
+
+    It asks only what can change the answer (issue 22: every new lesson completion comes here): nothing
+    for a place not enrolled (only an enrolled place becomes complete), the lessons and completions in
+    one statement, and the final assessment's standing only once every other part of the rule is met."""
+    if enrolment.status != EnrolmentStatus.ENROLLED:
+        return
+    progress = _progress_for_completion(enrolment)
+    if progress is not None and progress.complete:
         enrolment.status = EnrolmentStatus.COMPLETED
         enrolment.completed_at = utcnow()
         db.session.flush()
         enrolment_completed.send(enrolment)
+
+
+def _progress_for_completion(enrolment: Enrolment) -> Progress | None:
+    """``enrolment_progress``'s figure, or None when the lessons or the attendance already fall short (the
+    course is then not complete whatever the final assessment says, so its standing is not read)."""
+    lesson_ids: list[int] = []
+    completed: set[int] = set()
+    values = {"course_id": enrolment.run.course_id, "enrolment_id": enrolment.id}
+    for lesson_id, done in db.session.execute(_lessons_with_completion(), values):
+        lesson_ids.append(lesson_id)
+        if done:
+            completed.add(lesson_id)
+    rule = completion_rule(enrolment)
+    if not compute_progress(lesson_ids, completed, rule=rule).met_but_assessment:
+        return None
+    final = final_assessment_results([enrolment.id]).get(enrolment.id)
+    return compute_progress(
+        lesson_ids,
+        completed,
+        assessment_required=final is not None,
+        assessment_passed=final is not None and final.passed,
+        rule=rule,
+    )
+
+
+@cache
+def _lessons_with_completion() -> Select[tuple[int, bool]]:
+    """The course's published lessons in reading order, each with whether the enrolment completed it
+    (ordered_lesson_ids and completed_lesson_ids in one statement, by the completion's unique index)."""
+    # On the tables, not the mapped classes: a Core statement skips the ORM's per-statement set-up.
+    lesson, module, done = Lesson.__table__, Module.__table__, LessonCompletion.__table__
+    mine = and_(done.c.lesson_id == lesson.c.id, done.c.enrolment_id == bindparam("enrolment_id"))
+    return (
+        select(lesson.c.id, done.c.id.is_not(None))
+        .join(module, lesson.c.module_id == module.c.id)
+        .outerjoin(done, mine)
+        .where(
+            module.c.course_id == bindparam("course_id"),
+            module.c.is_published.is_(True),
+            lesson.c.is_published.is_(True),
+        )
+        .order_by(module.c.position, lesson.c.position)
+    )
 
 
 @enrolment_completed.connect

@@ -33,6 +33,14 @@ class Progress:
         )
 
     @property
+    def met_but_assessment(self) -> bool:
+        """Every part of the rule but the final assessment met (or not asked): when False, the course is
+        not complete whatever the assessment's standing, so the completion check need not read it."""
+        return (self.lessons_complete or not self.lessons_required) and (
+            self.attendance_met or not self.attendance_required
+        )
+
+    @property
     def percent(self) -> int:
         if self.total == 0:
             return 0
