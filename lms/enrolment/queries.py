@@ -96,8 +96,10 @@ def _dashboard_enrolments() -> Select[Any]:
 
 @cache
 def _dashboard_completions() -> Select[tuple[int, int]]:
-    return select(LessonCompletion.enrolment_id, LessonCompletion.lesson_id).where(
-        LessonCompletion.enrolment_id.in_(bindparam("ids", expanding=True))
+    # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
+    table = LessonCompletion.__table__
+    return select(table.c.enrolment_id, table.c.lesson_id).where(
+        table.c.enrolment_id.in_(bindparam("ids", expanding=True))
     )
 
 
