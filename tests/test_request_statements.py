@@ -164,6 +164,61 @@ def test_a_quiz_submission_costs_the_same_statements_however_large_the_academy(
             assert not [s for s in request[lock:] if s.startswith(("SELECT", "SAVEPOINT"))]
 
 
+def test_the_quiz_pages_and_a_save_cost_the_same_few_statements_however_large_the_academy(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """The other steps of a practice attempt (the capacity scenario's): the quiz page reads the quiz with
+    the course's key and the attempts as plain rows; the attempt page and the review read the attempt, its
+    quiz, its place's status, the course's key and the frozen questions in one statement (the course's
+    texts from its snapshot); a save reads as the submission does and writes two plain statements."""
+    trainee = make_user(Role.TRAINEE)
+    client = login_as(trainee)
+    enrol(client, demo_course)
+    quiz = practice_quiz(demo_course)
+    overview = f"/courses/{demo_course.slug}/quizzes/{quiz.slug}"
+
+    def one_attempt() -> dict[str, list[str]]:
+        db.session.rollback()  # the test shares the requests' session: each starts with no transaction
+        steps = {"overview": counted(lambda: client.get(overview))}
+        path = client.post(f"{overview}/start").headers["Location"]
+        db.session.rollback()
+        steps["page"] = counted(lambda: client.get(path))
+        db.session.rollback()
+        steps["save"] = counted(lambda: client.post(path, data={"action": "save"}))
+        db.session.rollback()
+        assert client.post(path, data={"action": "submit"}).status_code == 302
+        db.session.rollback()
+        steps["review"] = counted(lambda: client.get(f"{path}/review"))
+        db.session.rollback()
+        return steps
+
+    one_attempt()  # the course's snapshot and the session's caches warm
+    small = one_attempt()
+    grow(demo_course, trainee, make_user, quiz, 30)
+    loaded: list[object] = []
+
+    def count(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    event.listen(AttemptQuestion, "load", count)
+    try:
+        large = one_attempt()
+    finally:
+        event.remove(AttemptQuestion, "load", count)
+
+    assert {name: len(s) for name, s in large.items()} == {name: len(s) for name, s in small.items()}
+    assert len(large["overview"]) <= 5
+    assert len(large["page"]) <= 3
+    assert len(large["save"]) <= 6
+    assert len(large["review"]) <= 3  # an unlimited quiz: no attempt is the last, nothing to count
+    assert not loaded  # no frozen question became an ORM object (the start and submission make none)
+    for step in large.values():  # the course's texts come from its snapshot, never its row
+        assert not [s for s in step if "course.summary" in s]
+    if db.engine.dialect.name == "sqlite":  # the save reads first; under the lock it only writes
+        lock = large["save"].index("BEGIN IMMEDIATE")
+        assert all(s.startswith("UPDATE") for s in large["save"][lock + 1 :])
+
+
 def test_the_lesson_page_and_the_dashboard_cost_the_same_statements_however_large_the_academy(
     login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
 ) -> None:

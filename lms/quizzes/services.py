@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Select, Update, bindparam, func, insert, inspect, select, update
+from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from lms.audit.services import record_event
 from lms.courses.models import Course
-from lms.db import begin_writing, insert_unless_present, utcnow
+from lms.db import begin_writing, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
+from lms.quizzes import writes
 from lms.quizzes.draw import draw_questions
+from lms.quizzes.frozen import FrozenItem, frozen_items
 from lms.quizzes.grading import percent, question_type, quiz_grade
 from lms.quizzes.models import (
     AttemptQuestion,
@@ -135,7 +136,21 @@ def attempts_left(quiz: Quiz, used: int) -> int | None:
     return None if quiz.attempts_allowed is None else max(0, quiz.attempts_allowed - used)
 
 
-def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
+class Timed(Protocol):
+    """An attempt as a row or as plain values (lms.quizzes.pages.AttemptRow)."""
+
+    @property
+    def deadline_at(self) -> datetime | None: ...
+
+
+class Graded(Protocol):
+    @property
+    def is_finished(self) -> bool: ...
+    @property
+    def percent(self) -> float | None: ...
+
+
+def is_overdue(attempt: Timed, now: datetime) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at + grace()
 
 
@@ -237,11 +252,11 @@ def start_attempt(
         before_writing()  # nothing to read again: touch_place checks the place in its own statement
     touch_place(enrolment, now)
     dialect = db.session.get_bind().dialect.name
-    inserted = db.session.execute(_insert_attempt(dialect), values).first()
+    inserted = db.session.execute(writes.insert_attempt(dialect), values).first()
     if inserted is None:
         # Another start for the same enrolment took this number first (unique constraint).
         raise Conflict(_("Another attempt was started at the same moment. Open the quiz again."))
-    db.session.execute(_insert_items(), [{"attempt_id": inserted[0], **item} for item in items])
+    db.session.execute(writes.insert_items(), [{"attempt_id": inserted[0], **item} for item in items])
     # The new row in the session as if read (no statement): its questions load when asked for.
     attempt = QuizAttempt(id=inserted[0], **values)
     make_transient_to_detached(attempt)
@@ -250,44 +265,11 @@ def start_attempt(
     return attempt, True
 
 
-def _insert_attempt(dialect: str) -> Insert:
-    return insert_unless_present(QuizAttempt.__table__, ("enrolment_id", "quiz_id", "number"), dialect)
-
-
-@cache
-def _insert_items() -> Insert:
-    return insert(AttemptQuestion.__table__)
-
-
 def _require_open(attempt: QuizAttempt, now: datetime) -> None:
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
     if is_overdue(attempt, now):
         raise TimeUp(_("The time for this attempt is up; answers sent after the limit are not accepted."))
-
-
-@dataclass(frozen=True)
-class FrozenItem:
-    """A question of an attempt as it was drawn and frozen, as plain values: what a submission grades
-    (read with the attempt, so the submission loads no question row and no ORM object for it)."""
-
-    id: int
-    position: int
-    frozen: Mapping[str, Any]
-    points: float
-
-
-def frozen_items(attempt_id: int) -> list[FrozenItem]:
-    return [FrozenItem(*row) for row in db.session.execute(_frozen_items(), {"attempt_id": attempt_id})]
-
-
-@cache
-def _frozen_items() -> Select[tuple[int, int, dict[str, Any], float]]:
-    return (
-        select(AttemptQuestion.id, AttemptQuestion.position, AttemptQuestion.frozen, AttemptQuestion.points)
-        .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
-        .order_by(AttemptQuestion.position)
-    )
 
 
 def _parsed_answers(items: Sequence[FrozenItem | AttemptQuestion], raw: RawAnswers) -> list[Any]:
@@ -316,12 +298,38 @@ def _apply_answers(attempt: QuizAttempt, raw: RawAnswers) -> None:
         flag_modified(item, "answer")
 
 
-def save_answers(attempt: QuizAttempt, raw: RawAnswers, *, now: datetime | None = None) -> None:
+def save_answers(
+    attempt: QuizAttempt,
+    raw: RawAnswers,
+    *,
+    now: datetime | None = None,
+    items: Sequence[FrozenItem] | None = None,
+) -> None:
+    """Keep the answers of an attempt in progress. With ``items`` (its frozen questions, read with it) the
+    answers are written with plain statements: ``UPDATE ... WHERE status = 'in_progress'`` (a submission
+    that came first leaves it unchanged: AttemptFinished) and one executemany (issue 22)."""
     now = now or utcnow()
     _require_open(attempt, now)
-    _apply_answers(attempt, raw)
-    attempt.saved_at = now
-    db.session.flush()
+    if items is None:
+        _apply_answers(attempt, raw)
+        attempt.saved_at = now
+        db.session.flush()
+        return
+    try:
+        answers = _parsed_answers(items, raw)
+    except ValidationFailed:
+        _mark_saved(attempt, now)  # a taken attempt says so first (the refusal rolls this back)
+        raise
+    _mark_saved(attempt, now)
+    rows = [{"item_id": item.id, "new_answer": answer} for item, answer in zip(items, answers, strict=True)]
+    db.session.execute(writes.write_answers(), rows)
+
+
+def _mark_saved(attempt: QuizAttempt, now: datetime) -> None:
+    saved = db.session.execute(writes.save_attempt(), {"attempt_id": attempt.id, "now": now})
+    if getattr(saved, "rowcount", 1) != 1:
+        raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
+    set_committed_value(attempt, "saved_at", now)  # as written: nothing for a flush to send
 
 
 def submit_attempt(
@@ -344,7 +352,7 @@ def submit_attempt(
     except ValidationFailed:
         # A taken attempt says so first, as when the claim came before the answers: claim, then refuse
         # (the refusal rolls the claim back).
-        claimed = db.session.execute(_claim(), {"attempt_id": attempt.id, "now": now})
+        claimed = db.session.execute(writes.claim(), {"attempt_id": attempt.id, "now": now})
         if getattr(claimed, "rowcount", 1) != 1:
             raise AttemptFinished(
                 _("This attempt has already been submitted; nothing was changed.")
@@ -353,44 +361,6 @@ def submit_attempt(
     if not _finish(attempt, sheet, answers, AttemptStatus.SUBMITTED, now):
         raise AttemptFinished(_("This attempt has already been submitted; nothing was changed."))
     return attempt
-
-
-@cache
-def _claim() -> Update:
-    table = QuizAttempt.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("attempt_id"), table.c.status == AttemptStatus.IN_PROGRESS)
-        .values(
-            status=AttemptStatus.SUBMITTED, submitted_at=bindparam("now", type_=table.c.submitted_at.type)
-        )
-    )
-
-
-FINISHED_COLUMNS = ("status", "submitted_at", "score", "max_score", "percent", "passed")
-
-
-@cache
-def _finish_attempt() -> Update:
-    table = QuizAttempt.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("attempt_id"), table.c.status == AttemptStatus.IN_PROGRESS)
-        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in FINISHED_COLUMNS})
-    )
-
-
-@cache
-def _write_items() -> Update:
-    table = AttemptQuestion.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("item_id"))
-        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in ITEM_COLUMNS})
-    )
-
-
-ITEM_COLUMNS = ("answer", "score", "fraction")
 
 
 def _graded(
@@ -427,7 +397,7 @@ def _finish(
         "passed": percent_ >= attempt.quiz.pass_mark,
     }
     finished = db.session.execute(
-        _finish_attempt(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in values.items()}}
+        writes.finish_attempt(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in values.items()}}
     )
     if getattr(finished, "rowcount", 1) != 1:
         return False
@@ -435,7 +405,7 @@ def _finish(
         {"item_id": item.id, "new_answer": answer, "new_fraction": fraction, "new_score": item_score}
         for item, answer, (fraction, item_score) in zip(items, answers, graded, strict=True)
     ]
-    db.session.execute(_write_items(), rows)
+    db.session.execute(writes.write_items(), rows)
     # The rows in the session say what was written, with no history (nothing for a flush to send).
     for name, value in values.items():
         set_committed_value(attempt, name, value)
@@ -445,7 +415,7 @@ def _finish(
         for question in loaded:
             row = by_id.get(question.id)
             if row is not None:
-                for name in ITEM_COLUMNS:
+                for name in writes.ITEM_COLUMNS:
                     set_committed_value(question, name, row[f"new_{name}"])
     attempt_finished.send(attempt, enrolment_id=attempt.enrolment_id)
     return True
@@ -466,7 +436,7 @@ def answer_attempt(
         if submit:
             submit_attempt(attempt, raw, now=now, items=items)
         else:
-            save_answers(attempt, raw, now=now)
+            save_answers(attempt, raw, now=now, items=items)
     except TimeUp as error:
         expire_if_overdue(attempt, now)
         return error.message
@@ -588,7 +558,7 @@ def regrade_question(question: Question, *, actor_id: int | None, now: datetime 
     return sorted(enrolment_ids)
 
 
-def result_for(quiz: Quiz, attempts: Sequence[QuizAttempt]) -> dict[str, Any]:
+def result_for(quiz: Quiz, attempts: Sequence[Graded]) -> dict[str, Any]:
     """The trainee's standing in a quiz under its grading method."""
     finished = [a for a in attempts if a.is_finished and a.percent is not None]
     grade = quiz_grade([a.percent or 0.0 for a in finished], quiz.grading_method)
