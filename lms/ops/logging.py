@@ -122,22 +122,28 @@ def _path_without_token() -> str:
     return request.path.replace(token, "[token]") if isinstance(token, str) and token else request.path
 
 
+_request_logger = logging.getLogger(REQUEST_LOGGER)  # one object per process; getLogger takes a lock
+
+
 def finish_request(response: Response) -> Response:
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers[REQUEST_ID_HEADER] = request_id
+    if not _request_logger.isEnabledFor(logging.INFO):  # LOG_REQUESTS = False
+        return response
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    logging.getLogger(REQUEST_LOGGER).info(
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not eight
+    _request_logger.info(
         "request",
         extra={
             "request_id": request_id,
             "user_id": _signed_in_user_id(),
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule is not None else None,
+            "method": current.method,
+            "route": current.url_rule.rule if current.url_rule is not None else None,
             "path": _path_without_token(),
             "status": response.status_code,
             "duration_ms": duration_ms,
-            "remote_addr": request.remote_addr,
+            "remote_addr": current.remote_addr,
         },
     )
     return response
