@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request, url_for
 from werkzeug.wrappers import Response
 
 from lms.frontend.compression import COMPRESSIBLE_TYPES, MINIMUM_SIZE, accepts_gzip, gzip_bytes, gzip_static
@@ -35,7 +35,25 @@ def init_frontend(app: Flask) -> None:
 
     app.url_defaults(add_fingerprint)
     app.add_template_global(cached_fragment)
+    app.add_template_global(page_url)
     app.after_request(finish_response)
+
+
+PAGE_URLS_KEY = "lms_page_urls"
+
+
+def page_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` for a page that takes no arguments, built once per mount point: the links
+    every page carries (sign-out, profile, language switch) cost a URL build each otherwise. Not for
+    ``static`` (its ?v= follows the file) nor relative names (``.index``), which depend on the request."""
+    if endpoint == "static" or endpoint.startswith("."):
+        raise ValueError(f"page_url() builds fixed page URLs only, not {endpoint!r}")
+    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault(PAGE_URLS_KEY, {})  # per app
+    key = (request.script_root, endpoint)
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint)
+    return url
 
 
 def _requested_static_file(app: Flask) -> Any:
