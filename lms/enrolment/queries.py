@@ -63,7 +63,7 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
         completed[enrolment_id].add(lesson_id)
     # Every quiz's standing in one query (the final assessment's among them).
     quizzes = [quiz for course in courses.values() for quiz in published_quizzes(course)]
-    table = standings(quizzes, enrolment_ids)
+    table = standings(quizzes, enrolment_ids, {enrolment.id: run.course_id for enrolment, run in rows})
     results: list[DashboardRow] = []
     for enrolment, run in rows:
         course = courses[run.course_id]

@@ -30,6 +30,8 @@ class GradedQuiz(Protocol):
     @property
     def id(self) -> int: ...
     @property
+    def course_id(self) -> int: ...
+    @property
     def role(self) -> str: ...
     @property
     def pass_mark(self) -> int: ...
@@ -155,9 +157,13 @@ def course_quizzes(course_id: int) -> list[Quiz]:
 
 
 def standings(
-    quizzes: Iterable[GradedQuiz], enrolment_ids: Iterable[int]
+    quizzes: Iterable[GradedQuiz],
+    enrolment_ids: Iterable[int],
+    course_of: Mapping[int, int] | None = None,
 ) -> dict[tuple[int, int], QuizStanding]:
-    """(enrolment id, quiz id) -> standing, for every pair, in one query."""
+    """(enrolment id, quiz id) -> standing, for every pair, in one query. With ``course_of`` (enrolment id ->
+    its course's id) only the pairs of a place and its own course's quizzes (issue 22: the dashboard's
+    places are in different courses, and every other pair was worked out for nothing)."""
     quiz_list = list(quizzes)
     ids = list(enrolment_ids)
     by_pair: dict[tuple[int, int], list[tuple[int, str, float | None]]] = defaultdict(list)
@@ -171,6 +177,7 @@ def standings(
         (enrolment_id, quiz.id): _standing(quiz, by_pair.get((enrolment_id, quiz.id), []))
         for enrolment_id in ids
         for quiz in quiz_list
+        if course_of is None or quiz.course_id == course_of[enrolment_id]
     }
 
 
