@@ -7,15 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from random import Random
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course
+from lms.courses.published import published_course
 from lms.enrolment.models import Enrolment
 from lms.enrolment.runs import default_run
 from lms.enrolment.self_service import join_open_run
 from lms.extensions import db
 from lms.quizzes import services
+from lms.quizzes.draw import draw_questions
 from lms.quizzes.models import Question, Quiz, QuizAttempt, QuizRole, QuizSlot
 
 
@@ -94,3 +97,77 @@ def test_a_tagged_line_draws_only_questions_with_its_tag(
     db.session.commit()
     for seed in range(3):
         assert set(drawn(enrolment, quiz, seed)[1:]) == {bank[1].id, bank[2].id}
+
+
+def test_the_draw_kept_with_the_course_snapshot_draws_as_the_read_one(
+    make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """Same lines, same candidates, same random choices: the kept draw only skips the statements."""
+    run = default_run(demo_course.id)
+    assert run is not None
+    enrolment = join_open_run(make_user(Role.TRAINEE), run, "en")
+    db.session.commit()
+    snapshot = published_course(demo_course.slug)
+    assert snapshot is not None
+    for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == demo_course.id)):
+        for seed in range(5):
+            read = draw_questions(quiz, enrolment.id, Random(seed))  # noqa: S311
+            kept = draw_questions(quiz, enrolment.id, Random(seed), snapshot)  # noqa: S311
+            assert [tuple(row) for row in read] == [tuple(row) for row in kept]
+    # Freezing never changed what the snapshot keeps (its specs are shared by every start).
+    specs = {q.id: q.spec for q in db.session.scalars(select(Question))}
+    kept_specs = {
+        c.id: c.spec
+        for name, plan in snapshot.derived.items()
+        if name.startswith("draw:")
+        for c in plan.questions.values()
+    }
+    assert kept_specs and all(spec == specs[question_id] for question_id, spec in kept_specs.items())
+
+
+def started_ids(client: FlaskClient, course: Course, quiz: Quiz) -> list[int]:
+    db.session.rollback()  # the test shares the requests' session
+    response = client.post(f"/courses/{course.slug}/quizzes/{quiz.slug}/start")
+    assert response.status_code == 302
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert attempt is not None
+    ids = [item.question_id for item in sorted(attempt.questions, key=lambda item: item.position)]
+    services.submit_attempt(attempt, {})
+    db.session.commit()
+    return ids
+
+
+def test_starts_draw_each_for_itself_and_a_republished_course_draws_anew(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    questions = list(db.session.scalars(select(Question).where(Question.course_id == demo_course.id)))
+    banked = sorted((q for q in questions if q.bank_id is not None), key=lambda q: q.id)
+    bank = [q for q in banked if q.bank_id == banked[0].bank_id]
+    assert bank[0].bank_id is not None and len(bank) >= 7
+    quiz = drawing_quiz(demo_course, bank[0].bank_id, bank[0])
+    trainee = make_user(Role.TRAINEE)
+    run = default_run(demo_course.id)
+    assert run is not None
+    join_open_run(trainee, run, "en")
+    db.session.commit()
+    client = login_as(trainee)
+
+    first = started_ids(client, demo_course, quiz)
+    second = started_ids(client, demo_course, quiz)
+    assert first[0] == second[0] == bank[0].id
+    assert not set(first[1:]) & set(second[1:])  # each start draws, preferring what was not seen
+
+    # Republished: questions gone from the files are never drawn again, though the process kept a draw
+    # (which would draw these first: they are the ones this trainee has not seen).
+    gone = {q.id for q in bank[1:] if q.is_active} - {*first, *second}
+    assert gone
+    for question in bank:
+        if question.id in gone:
+            question.is_active = False
+    course = db.session.get(Course, demo_course.id)
+    assert course is not None
+    course.content_hash = "republished"  # what sync_course writes, with a new updated_at
+    db.session.commit()
+    for _ in range(3):
+        assert not set(started_ids(client, demo_course, quiz)) & gone

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from lms.audit.services import record_event
 from lms.courses.models import Course
+from lms.courses.published import PublishedCourse
 from lms.db import begin_writing, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lms.extensions import db
@@ -181,6 +182,7 @@ def start_attempt(
     before_writing: Callable[..., None] = _no_lock_to_take,
     touch_place: Callable[[Enrolment, datetime], None] = _touch_in_session,
     course_language: str | None = None,
+    course: PublishedCourse | None = None,
 ) -> tuple[QuizAttempt, bool]:
     """The attempt in progress (resumed), or a new one; True when it is new.
 
@@ -190,7 +192,8 @@ def start_attempt(
     active and records its activity (the page passes the enrolment feature's one conditional UPDATE, so
     nothing is read again under the lock). The attempt and its questions are two plain INSERTs. Two starts
     from the same reads compute the same attempt number, and the second inserts nothing (``Conflict``).
-    ``course_language``: the course's, when the caller read it (else it is read here)."""
+    ``course_language``: the course's, when the caller read it (else it is read here); ``course``: its
+    per-process snapshot, which keeps the quiz's candidate questions for the draw (issue 22)."""
     now = now or utcnow()
     _check_enrolment(enrolment, quiz)
     used, last_number, running_id = _tally(enrolment.id, quiz.id)
@@ -208,13 +211,15 @@ def start_attempt(
         raise NoAttemptsLeft(
             _("You have used all %(count)s attempts allowed for this quiz.", count=quiz.attempts_allowed)
         )
-    if course_language is None:
-        course = db.session.get(Course, quiz.course_id)
-        assert course is not None  # noqa: S101  # the quiz's foreign key guarantees it
+    if course is not None:
         course_language = course.language
+    elif course_language is None:
+        course_row = db.session.get(Course, quiz.course_id)
+        assert course_row is not None  # noqa: S101  # the quiz's foreign key guarantees it
+        course_language = course_row.language
     rng = rng or Random(secrets.randbits(64))  # noqa: S311  # shuffling for presentation, not secrecy
     language = enrolment.language or course_language
-    questions = draw_questions(quiz, enrolment.id, rng)
+    questions = draw_questions(quiz, enrolment.id, rng, course)
     if not questions:
         raise NotFound(_("This quiz has no questions yet."))
     deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
