@@ -256,8 +256,7 @@ def start_attempt(
     if running is None:
         before_writing()  # nothing to read again: touch_place checks the place in its own statement
     touch_place(enrolment, now)
-    dialect = db.session.get_bind().dialect.name
-    inserted = db.session.execute(writes.insert_attempt(dialect), values).first()
+    inserted = db.session.execute(writes.insert_attempt(), values).first()
     if inserted is None:
         # Another start for the same enrolment took this number first (unique constraint).
         raise Conflict(_("Another attempt was started at the same moment. Open the quiz again."))
