@@ -9,16 +9,11 @@ second on one core the server never recovered).
 So the number of hashes computed at once is bounded for the whole server, across its worker processes:
 ``SIGN_IN_HASH_SLOTS`` slots (default: half the cores the server may run on, at least one), each an
 advisory lock (``flock``) on a file in the instance folder, which the kernel releases if a worker dies.
-A sign-in waits at most ``SIGN_IN_HASH_WAIT`` seconds (default 0.05, about two hashes) for a slot; when
-none frees up it is refused at once with 503, ``Retry-After: SIGN_IN_RETRY_AFTER`` (default 5) and the
-sign-in form again with "many people are signing in", and the rest of the workers keep serving pages. With
+A sign-in waits at most ``SIGN_IN_HASH_WAIT`` seconds (default 0.2) for a slot; when none frees up it
+is refused at once with 503, ``Retry-After: SIGN_IN_RETRY_AFTER`` (default 5) and the sign-in form
+again with "many people are signing in", and the rest of the workers keep serving pages. With
 gunicorn's sync workers a per-process semaphore would bound nothing (a worker serves one request at a
 time), hence a lock shared by the processes. ``SIGN_IN_HASH_SLOTS = 0`` turns the bound off.
-
-Why the wait is short: a sync worker waiting for a slot serves nobody meanwhile. With 0.2 s (the first
-default) a wave parked the second worker of a core again and again, and the pages of people already
-signed in queued behind it (readers' p95 ~1 s during the wave, docs/performance.md); a sign-in that
-finds the slot taken now waits for about the hash in progress, then is shed and retried.
 """
 
 from __future__ import annotations
@@ -57,7 +52,7 @@ def settings() -> tuple[int, float, int]:
     slots = config.get("SIGN_IN_HASH_SLOTS")
     return (
         default_slots() if slots is None else int(slots),
-        float(config.get("SIGN_IN_HASH_WAIT", 0.05)),
+        float(config.get("SIGN_IN_HASH_WAIT", 0.2)),
         int(config.get("SIGN_IN_RETRY_AFTER", 5)),
     )
 
