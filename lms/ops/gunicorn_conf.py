@@ -40,7 +40,10 @@ def server_settings() -> dict[str, Any]:
         SERVER_GRACEFUL_TIMEOUT=30,
         SERVER_KEEPALIVE=5,
         SERVER_MAX_REQUESTS=2000,
-        SERVER_ACCESS_LOG="-",
+        # Off: the app writes one line per request itself (lms/ops/logging.py: the same fields plus the
+        # user, with one-time tokens cut out of the path), so gunicorn's line repeated it and put reset
+        # and confirmation tokens in the log (docs/security.md). "-" = stderr, or a file path.
+        SERVER_ACCESS_LOG="",
         SERVER_ERROR_LOG="-",
         SERVER_LOG_LEVEL="info",
         FORWARDED_ALLOW_IPS="127.0.0.1,::1",
