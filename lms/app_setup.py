@@ -186,8 +186,9 @@ def select_locale() -> str | None:
     # The signed-in user's saved preference (the switcher saves it), then the choice made in this
     # session (anonymous visitors), then the browser's Accept-Language, then the academy default.
     languages = paths.LANGUAGES
-    if current_user.is_authenticated and current_user.preferred_language in languages:
-        return str(current_user.preferred_language)
+    user = current_user._get_current_object()  # the proxy finds the user anew at each attribute
+    if user.is_authenticated and user.preferred_language in languages:
+        return str(user.preferred_language)
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)
@@ -201,8 +202,9 @@ def select_locale() -> str | None:
 def select_timezone() -> str | None:
     if not has_request_context():
         return None
-    if current_user.is_authenticated and current_user.timezone:
-        return str(current_user.timezone)
+    user = current_user._get_current_object()
+    if user.is_authenticated and user.timezone:
+        return str(user.timezone)
     return None
 
 

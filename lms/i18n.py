@@ -9,15 +9,17 @@ is what the academy's Arabic-speaking partners use in official documents.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 from babel.support import NullTranslations
-from flask import Flask, g
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask import Flask, g, has_app_context
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -29,8 +31,32 @@ LANGUAGE_NAMES = paths.LANGUAGE_NAMES  # defined once, in lms.config
 Number = int | float | Decimal
 
 
+def _babel_state() -> Any:
+    """Flask-Babel's per-request state (``g._flask_babel``: locale, time zone), or None.
+
+    Read through ``g``'s object, not the ``g`` proxy: Flask-Babel's own ``get_locale`` goes through
+    the proxy three times per call, and a page asks for the locale for every number and date."""
+    try:
+        return getattr(g._get_current_object(), "_flask_babel", None)  # type: ignore[attr-defined]
+    except RuntimeError:  # no app context
+        return None
+
+
+def request_locale() -> Locale | None:
+    """``flask_babel.get_locale()``, from its per-request state once it has chosen the locale (it
+    keeps the choice there; ``force_locale`` and ``refresh`` replace it)."""
+    locale = getattr(_babel_state(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def request_timezone() -> tzinfo:
+    """``flask_babel.get_timezone()``, read as ``request_locale`` reads the locale."""
+    zone = getattr(_babel_state(), "babel_tzinfo", None)
+    return zone if zone is not None else get_timezone()
+
+
 def current_language() -> str:
-    locale = get_locale()
+    locale = request_locale()
     return locale.language if locale else "en"
 
 
@@ -38,25 +64,64 @@ def text_direction(language: str) -> str:
     return "rtl" if language in paths.RTL_LANGUAGES else "ltr"
 
 
+# Babel spends 40-100 µs on one date (month names, patterns, the move to the user's time zone) and a
+# page lists dozens, mostly the same days on every page. Flask-Babel's text depends only on the value,
+# the format, the locale and (for a moment in time) the time zone: it is kept per process under those.
+MAX_FORMATTED_DATES = 20_000
+_formatted_dates: dict[tuple[Any, ...], str] = {}
+DATE_TYPES = (date, datetime, time)
+
+
+def _remembered(formatter: Callable[..., str]) -> Callable[..., str]:
+    """One of Flask-Babel's ``format_date``, ``format_datetime``, ``format_time`` (same arguments, same
+    text) that formats each value once per locale, time zone and format. ``None`` (now) and
+    ``rebase=False`` are passed straight through."""
+
+    def formatted(value: Any = None, format: str | None = None, rebase: bool = True) -> str:
+        if not rebase or type(value) not in DATE_TYPES or not has_app_context():
+            return formatter(value, format, rebase)
+        # A plain date is a day wherever one is; anything with a time is moved to the user's zone.
+        zone = None if formatter is format_date and type(value) is date else request_timezone()
+        # Equal datetimes in different zones, or on either side of a clock change, may differ in text.
+        key = (formatter, format, request_locale(), zone, value, type(value), getattr(value, "tzinfo", None))
+        key += (getattr(value, "fold", 0),)
+        text = _formatted_dates.get(key)
+        if text is None:
+            text = formatter(value, format, rebase)
+            if len(_formatted_dates) >= MAX_FORMATTED_DATES:
+                _formatted_dates.clear()
+            _formatted_dates[key] = text
+        return text
+
+    formatted.__name__ = formatter.__name__
+    formatted.__doc__ = formatter.__doc__
+    return formatted
+
+
+remembered_format_date = _remembered(format_date)
+remembered_format_datetime = _remembered(format_datetime)
+remembered_format_time = _remembered(format_time)
+
+
 def localized_date(value: date | datetime | None, format: str = "medium") -> str:
     """A date in the current locale; a datetime is first moved to the user's time zone."""
     if value is None:
         return ""
-    return format_date(value, format)
+    return remembered_format_date(value, format)
 
 
 def localized_datetime(value: datetime | None, format: str = "medium") -> str:
     """Date and time in the current locale and the user's time zone (Flask-Babel's selector)."""
     if value is None:
         return ""
-    return format_datetime(value, format)
+    return remembered_format_datetime(value, format)
 
 
 def localized_number(value: Number | None, digits: int | None = None) -> str:
     """A number with the locale's separators; ``digits`` fixes the decimals shown (rounding)."""
     if value is None:
         return ""
-    locale = get_locale()
+    locale = request_locale()
     if digits is None:
         if type(value) is int:  # counts: a report page shows a thousand of them, the same on every view
             return _whole_number(str(locale), value)
@@ -69,7 +134,7 @@ def localized_percent(value: Number | None, digits: int = 0) -> str:
     always shown: 87.5 -> "87.5%" in en, "87,5 %" in fr; 100 -> "100.0%" with one decimal."""
     if value is None:
         return ""
-    return _formatted_percent(str(get_locale()), value, digits)
+    return _formatted_percent(str(request_locale()), value, digits)
 
 
 @lru_cache(maxsize=8192)
@@ -156,7 +221,7 @@ def current_translations() -> NullTranslations:
     language) and ``refresh`` set a new locale, so the key no longer matches and the catalogue is found
     again.
     """
-    state = g.get("_flask_babel") if g else None
+    state = _babel_state()
     locale = getattr(state, "babel_locale", None)
     if state is None or locale is None:  # the first string of the request chooses the locale
         return get_translations()
@@ -183,11 +248,19 @@ def install_template_gettext(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    # Flask-Babel's date filters, each value formatted once (see _remembered): same names, same text.
+    app.jinja_env.filters.update(
+        datetimeformat=remembered_format_datetime,
+        dateformat=remembered_format_date,
+        timeformat=remembered_format_time,
+    )
 
 
 @pass_context
 def _template_gettext(context: Context, string: str, /, **variables: object) -> str:
     translated = current_translations().ugettext(string)
+    if not variables and "%" not in translated:  # most strings: ``% {}`` would return them unchanged
+        return Markup(translated) if context.eval_ctx.autoescape else translated  # noqa: S704 — as below
     if context.eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 — a catalogue's text; the variables are escaped below
     return translated % variables

@@ -44,20 +44,22 @@ def rules_for_endpoint(app: Flask, endpoint: str) -> frozenset[str] | None:
 
 
 def enforce_access() -> Any:
-    if request.endpoint is None:  # 404/405: let Flask answer
+    endpoint = request.endpoint
+    if endpoint is None:  # 404/405: let Flask answer
         return None
-    rules = rules_for_endpoint(current_app, request.endpoint)
+    rules = rules_for_endpoint(current_app, endpoint)
     if rules is None:
-        current_app.logger.error("route %s declares no access rule; refused", request.endpoint)
+        current_app.logger.error("route %s declares no access rule; refused", endpoint)
         abort(403)
     if PUBLIC in rules:
         return None
+    user = current_user._get_current_object()  # once: the proxy finds the user anew at each attribute
     if ANONYMOUS in rules:
-        if current_user.is_authenticated:
+        if user.is_authenticated:
             abort(403)
         return None
-    if not current_user.is_authenticated:
+    if not user.is_authenticated:
         return login_manager.unauthorized()
-    if AUTHENTICATED in rules or current_user.has_role(*rules):
+    if AUTHENTICATED in rules or user.has_role(*rules):
         return None
     abort(403)
