@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -35,10 +35,38 @@ from lms.quizzes.models import QuizRole
 from lms.quizzes.queries import QuizStanding, published_quizzes, standings
 
 
+class DashboardPlace(NamedTuple):
+    """The columns of an enrolment the dashboard and the account data page show, as a plain row: building
+    Enrolment and CourseRun objects cost ~0.1 ms of ORM work per dashboard (issue 22)."""
+
+    id: int
+    status: str
+    language: str | None
+    attended_minutes: int
+    enrolled_at: datetime
+    completed_at: datetime | None
+
+
+class DashboardRun(NamedTuple):
+    """The columns of a place's course run the dashboard needs (deadline, completion rule, next session)."""
+
+    id: int
+    course_id: int
+    title: str
+    ends_on: date | None
+    completion_requires_lessons: bool
+    min_attendance_percent: int | None
+    session_minutes: int
+    sessions_end_at: datetime | None
+
+
+_PLACE_WIDTH, _RUN_WIDTH = len(DashboardPlace._fields), len(DashboardRun._fields)
+
+
 @dataclass(frozen=True)
 class DashboardRow:
-    enrolment: Enrolment
-    run: CourseRun
+    enrolment: DashboardPlace
+    run: DashboardRun
     course: PublishedCourse
     progress: Progress
     next_lesson_title: str | None = None  # in the enrolment's language when translated
@@ -54,10 +82,14 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
     found = db.session.execute(_dashboard_enrolments(), {"user_id": user_id}).all()
     if not found:
         return []
-    rows = [(enrolment, run) for enrolment, run, *_key in found]
+    end = _PLACE_WIDTH + _RUN_WIDTH
+    rows = [(DashboardPlace(*row[:_PLACE_WIDTH]), DashboardRun(*row[_PLACE_WIDTH:end])) for row in found]
     enrolment_ids = [enrolment.id for enrolment, _ in rows]
     # The course's key comes with the place: no statement for the courses while their snapshots are current.
-    courses = {run.course_id: snapshot_of(CourseKey(*key)) for _enrolment, run, *key in found}
+    courses = {
+        run.course_id: snapshot_of(CourseKey(*row[end:]))
+        for (_place, run), row in zip(rows, found, strict=True)
+    }
     completed: dict[int, set[int]] = defaultdict(set)
     for enrolment_id, lesson_id in db.session.execute(_dashboard_completions(), {"ids": enrolment_ids}):
         completed[enrolment_id].add(lesson_id)
@@ -85,8 +117,10 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
 # Built once (a statement object keeps its cache key): the dashboard is the trainee's home page.
 @cache
 def _dashboard_enrolments() -> Select[Any]:
+    place = [getattr(Enrolment, name) for name in DashboardPlace._fields]
+    run = [getattr(CourseRun, name) for name in DashboardRun._fields]
     return (
-        select(Enrolment, CourseRun, *key_columns())
+        select(*place, *run, *key_columns())
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
         .join(Course, CourseRun.course_id == Course.id)
         .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(SEAT_STATUSES))

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -103,16 +103,39 @@ def next_session_for(user_id: int, now: datetime | None = None) -> SessionLine |
     return SessionLine(row[0], row[1]) if row is not None else None
 
 
-def next_session_of_runs(runs: Collection[CourseRun], now: datetime | None = None) -> SessionLine | None:
+class RunOfPlace(Protocol):
+    """What the next session needs of a run: a CourseRun or the dashboard's plain row of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def sessions_end_at(self) -> datetime | None: ...
+
+
+RunT = TypeVar("RunT", bound=RunOfPlace)
+
+
+@dataclass(frozen=True)
+class NextSession(Generic[RunT]):
+    """A session with the run it was found from (the caller's object: a CourseRun or a plain row)."""
+
+    session: TrainingSession
+    run: RunT
+
+
+def next_session_of_runs(runs: Collection[RunT], now: datetime | None = None) -> NextSession[RunT] | None:
     """The same "Next session" from runs already read (the dashboard's active places): no join of the
     person's places, a statement built once, and none at all when no run has a session still to end
-    (``course_run.sessions_end_at``, kept by lms.sessions.services; issue 22). At most one query."""
+    (``course_run.sessions_end_at``, kept by lms.sessions.services; issue 22). At most one query.
+    The runs may be plain rows (the dashboard's, lms.enrolment.queries.DashboardRun, issue 22)."""
     now = now or utcnow()
     by_id = {run.id: run for run in runs if run.sessions_end_at is not None and run.sessions_end_at > now}
     if not by_id:
         return None
     session = db.session.scalars(_next_session_of_runs(), {"run_ids": list(by_id), "now": now}).first()
-    return SessionLine(session, by_id[session.run_id]) if session is not None else None
+    return NextSession(session, by_id[session.run_id]) if session is not None else None
 
 
 @cache
