@@ -117,14 +117,19 @@ def dashboard_rows(user_id: int) -> list[DashboardRow]:
 # Built once (a statement object keeps its cache key): the dashboard is the trainee's home page.
 @cache
 def _dashboard_enrolments() -> Select[Any]:
-    place = [getattr(Enrolment, name) for name in DashboardPlace._fields]
-    run = [getattr(CourseRun, name) for name in DashboardRun._fields]
+    # On the tables, not the mapped classes: a Core statement skips the ORM's per-statement set-up (issue 22).
+    places, runs, courses = Enrolment.__table__.c, CourseRun.__table__.c, Course.__table__.c
     return (
-        select(*place, *run, *key_columns())
-        .join(CourseRun, Enrolment.run_id == CourseRun.id)
-        .join(Course, CourseRun.course_id == Course.id)
-        .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(SEAT_STATUSES))
-        .order_by(Enrolment.last_activity_at.desc(), Enrolment.id.desc())
+        select(
+            *[places[name] for name in DashboardPlace._fields],
+            *[runs[name] for name in DashboardRun._fields],
+            *[courses[column.key] for column in key_columns()],
+        )
+        .select_from(Enrolment.__table__)
+        .join(CourseRun.__table__, places.run_id == runs.id)
+        .join(Course.__table__, runs.course_id == courses.id)
+        .where(places.user_id == bindparam("user_id"), places.status.in_(SEAT_STATUSES))
+        .order_by(places.last_activity_at.desc(), places.id.desc())
     )
 
 

@@ -183,19 +183,15 @@ def standings(
 
 @cache
 def _attempts_of_pairs() -> Select[Any]:
+    # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
+    attempts = QuizAttempt.__table__.c
     return (
-        select(
-            QuizAttempt.enrolment_id,
-            QuizAttempt.quiz_id,
-            QuizAttempt.number,
-            QuizAttempt.status,
-            QuizAttempt.percent,
-        )
+        select(attempts.enrolment_id, attempts.quiz_id, attempts.number, attempts.status, attempts.percent)
         .where(
-            QuizAttempt.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
-            QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+            attempts.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+            attempts.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
         )
-        .order_by(QuizAttempt.number)
+        .order_by(attempts.number)
     )
 
 
