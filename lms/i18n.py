@@ -37,7 +37,7 @@ def _babel_state() -> Any:
     Read through ``g``'s object, not the ``g`` proxy: Flask-Babel's own ``get_locale`` goes through
     the proxy three times per call, and a page asks for the locale for every number and date."""
     try:
-        return getattr(g._get_current_object(), "_flask_babel", None)  # type: ignore[attr-defined]
+        return getattr(g._get_current_object(), "_flask_babel", None)
     except RuntimeError:  # no app context
         return None
 
@@ -83,8 +83,8 @@ def _remembered(formatter: Callable[..., str]) -> Callable[..., str]:
         # A plain date is a day wherever one is; anything with a time is moved to the user's zone.
         zone = None if formatter is format_date and type(value) is date else request_timezone()
         # Equal datetimes in different zones, or on either side of a clock change, may differ in text.
-        key = (formatter, format, request_locale(), zone, value, type(value), getattr(value, "tzinfo", None))
-        key += (getattr(value, "fold", 0),)
+        key: tuple[Any, ...] = (formatter, format, request_locale(), zone, value, type(value))
+        key += (getattr(value, "tzinfo", None), getattr(value, "fold", 0))
         text = _formatted_dates.get(key)
         if text is None:
             text = formatter(value, format, rebase)
