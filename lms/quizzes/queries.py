@@ -112,10 +112,12 @@ def outline_quizzes(course: PublishedCourse, enrolment_id: int | None) -> list[O
 # Built once (a statement object keeps its cache key): every lesson and course page runs this.
 @cache
 def _enrolment_attempts() -> Select[Any]:
+    # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
+    attempts = QuizAttempt.__table__.c
     return (
-        select(QuizAttempt.quiz_id, QuizAttempt.number, QuizAttempt.status, QuizAttempt.percent)
-        .where(QuizAttempt.enrolment_id == bindparam("enrolment_id"))
-        .order_by(QuizAttempt.number)
+        select(attempts.quiz_id, attempts.number, attempts.status, attempts.percent)
+        .where(attempts.enrolment_id == bindparam("enrolment_id"))
+        .order_by(attempts.number)
     )
 
 
