@@ -10,8 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Row, Select, bindparam, select
 
-from lms.courses.models import Course
-from lms.courses.published import CourseKey, PublishedCourse, key_columns, snapshot_of
+from lms.courses.published import PublishedCourse
 from lms.extensions import db
 from lms.quizzes.models import AttemptQuestion, Question, Quiz, QuizAttempt, QuizSlot
 
@@ -31,13 +30,6 @@ class QuizDraw(NamedTuple):
     slots: tuple[Row[Any], ...]
     ordered: tuple[Row[Any], ...]  # candidates in id order
     questions: Mapping[int, Candidate]
-
-
-def quiz_to_start(slug: str, quiz_slug: str) -> tuple[Quiz, PublishedCourse] | None:
-    """A published quiz of a published course by their slugs, with the course's per-process snapshot:
-    one statement (the course's key columns joined in), no query while the snapshot is current."""
-    row = db.session.execute(_quiz_to_start(), {"slug": slug, "quiz_slug": quiz_slug}).first()
-    return None if row is None else (row[0], snapshot_of(CourseKey(*row[1:])))
 
 
 def draw_questions(
@@ -131,20 +123,6 @@ def _seen(enrolment_id: int, drawn: list[int]) -> set[int]:
     return set(
         db.session.scalars(
             _seen_questions(), {"enrolment_id": enrolment_id, "ids": drawn, "most": len(drawn)}
-        )
-    )
-
-
-@cache
-def _quiz_to_start() -> Select[Any]:
-    return (
-        select(Quiz, *key_columns())
-        .join(Course, Quiz.course_id == Course.id)
-        .where(
-            Course.slug == bindparam("slug"),
-            Course.is_published.is_(True),
-            Quiz.slug == bindparam("quiz_slug"),
-            Quiz.is_published.is_(True),
         )
     )
 

@@ -127,27 +127,6 @@ def published_quiz(course_id: int, quiz_slug: str) -> Quiz | None:
     )
 
 
-def published_quiz_with_language(slug: str, quiz_slug: str) -> tuple[Quiz, str] | None:
-    """A published quiz of a published course by their slugs, with the course's language: one statement
-    (starting an attempt needs no more of the course)."""
-    row = db.session.execute(_published_quiz_with_language(), {"slug": slug, "quiz_slug": quiz_slug}).first()
-    return None if row is None else (row[0], row[1])
-
-
-@cache
-def _published_quiz_with_language() -> Select[tuple[Quiz, str]]:
-    return (
-        select(Quiz, Course.language)
-        .join(Course, Quiz.course_id == Course.id)
-        .where(
-            Course.slug == bindparam("slug"),
-            Course.is_published.is_(True),
-            Quiz.slug == bindparam("quiz_slug"),
-            Quiz.is_published.is_(True),
-        )
-    )
-
-
 def course_quizzes(course_id: int) -> list[Quiz]:
     return list(
         db.session.scalars(

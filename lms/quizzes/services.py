@@ -74,16 +74,6 @@ def grace() -> timedelta:
     return timedelta(seconds=int(current_app.config.get("QUIZ_GRACE_SECONDS", DEFAULT_GRACE_SECONDS)))
 
 
-def attempts_of(enrolment_id: int, quiz_id: int) -> list[QuizAttempt]:
-    return list(
-        db.session.scalars(
-            select(QuizAttempt)
-            .where(QuizAttempt.enrolment_id == enrolment_id, QuizAttempt.quiz_id == quiz_id)
-            .order_by(QuizAttempt.number)
-        )
-    )
-
-
 def attempt_tally(enrolment_id: int, quiz_id: int) -> tuple[int, int]:
     """How many attempts this enrolment has made at this quiz, and the last one's number: one index-only
     statement, whatever the number of attempts (starting an attempt used to load them all; issue 22)."""

@@ -23,7 +23,7 @@ from lms.enrolment.completion import touch_activity
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.i18n import current_language
-from lms.quizzes import draw, pages, queries, review_policy, services
+from lms.quizzes import pages, queries, review_policy, services
 from lms.quizzes.forms import AttemptForm, RegradeForm, StartForm
 from lms.quizzes.grading import is_answered, question_type
 from lms.quizzes.models import AttemptQuestion, Question, Quiz, QuizAttempt
@@ -133,8 +133,7 @@ def _attempts_closing_overdue(enrolment_id: int, quiz_id: int) -> list[pages.Att
 @on_refusal(lambda slug, quiz_slug: url_for("quizzes.overview", slug=slug, quiz_slug=quiz_slug))
 @reads_before_writing  # reads, draws and freezes first; SQLite's write lock for the inserts only
 def start(slug: str, quiz_slug: str) -> Response:
-    found = draw.quiz_to_start(slug, quiz_slug) or abort(404)
-    quiz, course = found
+    course, quiz = pages.published_quiz_page(slug, quiz_slug) or abort(404)
     if not StartForm().validate_on_submit():
         abort(400)
     enrolment = enrol_first.enrolment_or_403(quiz.course_id)
