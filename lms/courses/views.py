@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,6 +26,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.progress import Progress
 from lms.enrolment.queries import dashboard_rows
 from lms.errors import ValidationFailed
+from lms.frontend.setup import page_url
 from lms.i18n import LANGUAGE_NAMES, current_language
 from lms.quizzes.queries import OutlineQuiz, course_question_specs, course_quizzes, outline_quizzes
 from lms.sessions import queries as session_queries
@@ -34,19 +35,11 @@ from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
 
-COURSE_HREFS_KEY = "lms_course_hrefs"
-
 
 def course_href(slug: str) -> str:
-    """``url_for('courses.course', slug=slug)``, built once per app, mount point and course (issue 22): a
-    URL build costs ~50 µs and the dashboard made one per card, the lesson page one per page. Only for the
-    slugs of courses that exist (the cache grows with the courses, not with what is asked)."""
-    hrefs: dict[tuple[str, str], str] = current_app.extensions.setdefault(COURSE_HREFS_KEY, {})  # per app
-    key = (request.script_root, slug)
-    href = hrefs.get(key)
-    if href is None:
-        href = hrefs[key] = url_for("courses.course", slug=slug)
-    return href
+    """A course's address, built once per app, mount point and course (lms.frontend.setup.page_url): the
+    dashboard needs one per card, the lesson page one per page; called only with existing courses' slugs."""
+    return page_url("courses.course", slug=slug)
 
 
 @bp.route("/")
