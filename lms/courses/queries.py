@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.courses.models import Course, Lesson, Module
@@ -68,17 +69,29 @@ def published_outline(course: Course) -> list[tuple[Module, list[Lesson]]]:
     ]
 
 
+def published_reading_order() -> tuple[tuple[ColumnElement[bool], ...], tuple[ColumnElement[Any], ...]]:
+    """Which lessons a course's progress counts (a published lesson of a published module) and their
+    reading order, on the tables: for every statement that lists them (here, and the completion check's
+    lessons-with-completions in lms.enrolment.completion)."""
+    lesson, module = Lesson.__table__, Module.__table__
+    return (
+        (module.c.is_published.is_(True), lesson.c.is_published.is_(True)),
+        (module.c.position, lesson.c.position),
+    )
+
+
 def ordered_lesson_ids(course_ids: Iterable[int]) -> dict[int, list[int]]:
     """course id -> its published lesson ids in reading order, in one query."""
     ids = list(course_ids)
     result: dict[int, list[int]] = {course_id: [] for course_id in ids}
     if not ids:
         return result
+    counted, order = published_reading_order()
     rows = db.session.execute(
         select(Module.course_id, Lesson.id)
         .join(Lesson, Lesson.module_id == Module.id)
-        .where(Module.course_id.in_(ids), Module.is_published.is_(True), Lesson.is_published.is_(True))
-        .order_by(Module.course_id, Module.position, Lesson.position)
+        .where(Module.course_id.in_(ids), *counted)
+        .order_by(Module.course_id, *order)
     ).all()
     for course_id, lesson_id in rows:
         result[course_id].append(lesson_id)

@@ -20,7 +20,7 @@ from sqlalchemy import Insert, Select, Update, and_, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.courses.models import Lesson, Module
-from lms.courses.queries import ordered_lesson_ids
+from lms.courses.queries import ordered_lesson_ids, published_reading_order
 from lms.db import begin_writing, insert_unless_present, utcnow
 from lms.enrolment.models import (
     ACTIVE_STATUSES,
@@ -232,16 +232,13 @@ def _lessons_with_completion() -> Select[tuple[int, bool]]:
     # On the tables, not the mapped classes: a Core statement skips the ORM's per-statement set-up.
     lesson, module, done = Lesson.__table__, Module.__table__, LessonCompletion.__table__
     mine = and_(done.c.lesson_id == lesson.c.id, done.c.enrolment_id == bindparam("enrolment_id"))
+    counted, order = published_reading_order()
     return (
         select(lesson.c.id, done.c.id.is_not(None))
         .join(module, lesson.c.module_id == module.c.id)
         .outerjoin(done, mine)
-        .where(
-            module.c.course_id == bindparam("course_id"),
-            module.c.is_published.is_(True),
-            lesson.c.is_published.is_(True),
-        )
-        .order_by(module.c.position, lesson.c.position)
+        .where(module.c.course_id == bindparam("course_id"), *counted)
+        .order_by(*order)
     )
 
 
