@@ -46,6 +46,7 @@ from lms.packages.setup import init_packages
 from lms.quizzes.views import bp as quizzes_bp
 from lms.reports.views import bp as reports_bp
 from lms.request_input import IntegerConverter
+from lms.security.csrf_tokens import use_page_csrf_token
 from lms.security.setup import init_security
 from lms.security.views import bp as security_bp
 from lms.sessions.setup import init_sessions
@@ -109,6 +110,7 @@ def register_features(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR))
     csrf.init_app(app)
+    use_page_csrf_token(app)  # signed once per session, not per page (lms/security/csrf_tokens.py)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_user)
