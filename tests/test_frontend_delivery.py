@@ -5,11 +5,16 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from lms.auth.models import User
 from lms.content.markdown import render_markdown
+from lms.frontend import fingerprint
+from lms.frontend import setup as frontend_setup
 from lms.frontend.compression import accepts_gzip
 
 ASSET = re.compile(r'href="(/static/css/app\.css\?v=([0-9a-f]{12}))"')
@@ -72,3 +77,28 @@ def test_lesson_images_load_lazily() -> None:
     html = render_markdown("![A stamp](https://example.org/stamp.png)")
     assert 'loading="lazy"' in html
     assert 'alt="A stamp"' in html
+
+
+def test_asset_urls_are_built_once_per_process_outside_development(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page links the stylesheet and the script: in production their ?v= URL is built once (a new
+    version is a new deployment); in development each page builds it again, so an edit shows at once."""
+    hashed: list[str] = []
+    real = fingerprint.content_hash
+
+    def counting(path: Path) -> str | None:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(fingerprint, "content_hash", counting)
+    monkeypatch.setattr(frontend_setup, "content_hash", counting)
+    for debug, expected in ((False, 1), (True, 3)):
+        app = make_app(TESTING=True, SECRET_KEY="assets", DEBUG=debug)
+        app.debug = debug
+        client = app.test_client()
+        hashed.clear()
+        pages = [client.get("/").get_data(as_text=True) for _ in range(3)]
+        urls = {found.group(1) for page in pages for found in [ASSET.search(page)] if found}
+        assert len(urls) == 1, "every page links the same fingerprinted stylesheet"
+        assert hashed.count("app.css") == expected
