@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.authoring.access import manages_course, require_course_trainer
-from lms.certificates.queries import certificates_in_force
+from lms.certificates.queries import certificate_in_force_of_run
 from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import Course, LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
@@ -57,13 +57,13 @@ def catalogue() -> str:
 def dashboard() -> str:
     # The next session and the surveys to answer come from the places already read (issue 22): a
     # person with no active place asks for no session, one with no completed place for no survey.
-    rows = dashboard_rows(current_user.id)
+    rows = dashboard_rows(current_user.id, run_column=certificate_in_force_of_run)
     completed = [row.enrolment.id for row in rows if row.enrolment.status == EnrolmentStatus.COMPLETED]
     return render_template(
         "courses/dashboard.html",
         rows=rows,
         course_hrefs={row.course.slug: course_href(row.course.slug) for row in rows},
-        certificates=certificates_in_force(current_user.id),
+        certificates={row.run.id: row.run_value for row in rows if row.run_value},
         next_session=session_queries.next_session_of_runs([row.run for row in rows]),
         open_surveys=open_surveys_of_places(completed),
         language=current_language(),
@@ -78,8 +78,7 @@ def course(slug: str) -> str:
     enrolment = None
     if current_user.is_authenticated:
         enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    quizzes = outline_quizzes(published, enrolment.id if enrolment else None)
-    completed, progress = _standing(published, enrolment, quizzes)
+    quizzes, completed, progress = _standing(published, enrolment)
     language = enrolment.language if enrolment and enrolment.language else current_language()
     return render_template(
         "courses/course.html",
@@ -98,15 +97,18 @@ def course(slug: str) -> str:
 
 
 def _standing(
-    course: PublishedCourse, enrolment: Enrolment | None, quizzes: list[OutlineQuiz]
-) -> tuple[set[int], Progress | None]:
-    """The lessons an enrolment has completed and its progress; nothing for a visitor without one."""
+    course: PublishedCourse, enrolment: Enrolment | None
+) -> tuple[list[OutlineQuiz], set[int], Progress | None]:
+    """The course's quizzes with the enrolment's standing, the lessons it has completed and its progress,
+    read in one statement (lms.enrolment.completion.places_standing); a visitor without one gets the
+    quizzes only."""
     if enrolment is None:
-        return set(), None
-    completed = enrolment_completion.completed_lesson_ids(enrolment.id)
-    return completed, enrolment_completion.progress_from_outline(
-        course.lesson_ids, completed, quizzes, enrolment
-    )
+        return outline_quizzes(course, None), set(), None
+    done = enrolment_completion.places_standing([enrolment.id])
+    quizzes = outline_quizzes(course, enrolment.id, attempts=done.attempts_of(enrolment.id))
+    completed = done.completed[enrolment.id]
+    progress = enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes, enrolment)
+    return quizzes, completed, progress
 
 
 def _study_language_form(languages: list[str], enrolment: object | None) -> StudyLanguageForm | None:
@@ -192,8 +194,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
 
 
 def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: Enrolment) -> str:
-    completed = enrolment_completion.completed_lesson_ids(enrolment.id)
-    quizzes = outline_quizzes(course, enrolment.id)
+    quizzes, completed, progress = _standing(course, enrolment)
     language = enrolment.language or course.language
     text = lesson.text_in(language)
     previous_lesson, next_lesson = course.neighbours(lesson.id)
@@ -210,7 +211,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
         previous_lesson=previous_lesson,
         next_lesson=next_lesson,
         completed=completed,
-        progress=enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes, enrolment),
+        progress=progress,
         enrolment=enrolment,
         language=language,
         # the language the title and body are really in: the course's own when this one has no translation

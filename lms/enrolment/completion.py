@@ -10,13 +10,26 @@ called by every app: web, CLI, jobs) imports it. See docs/architecture.md "Signa
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Select, Update, and_, bindparam, select, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.courses.models import Lesson, Module
@@ -36,7 +49,7 @@ from lms.errors import Forbidden, NotFound
 from lms.extensions import db
 from lms.packages.signals import sco_status_changed
 from lms.quizzes.models import Quiz, QuizAttempt, QuizRole
-from lms.quizzes.queries import OutlineQuiz, QuizStanding, standings
+from lms.quizzes.queries import AttemptRow, OutlineQuiz, QuizStanding, standings
 from lms.quizzes.signals import attempt_closing, attempt_finished, attempts_regraded
 
 
@@ -49,6 +62,51 @@ def _completed_lesson_ids() -> Select[tuple[int]]:
     # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
     table = LessonCompletion.__table__
     return select(table.c.lesson_id).where(table.c.enrolment_id == bindparam("enrolment_id"))
+
+
+class PlacesStanding(NamedTuple):
+    """What places have done, read in one statement: lessons completed per place, and quiz attempts per
+    (place, quiz) in number order, as lms.quizzes.queries.standings and outline_quizzes take them."""
+
+    completed: defaultdict[int, set[int]]
+    attempts: defaultdict[tuple[int, int], list[AttemptRow]]
+
+    def attempts_of(self, enrolment_id: int) -> dict[int, list[AttemptRow]]:
+        """quiz id -> one place's attempts (outline_quizzes)."""
+        return {quiz: rows for (place, quiz), rows in self.attempts.items() if place == enrolment_id}
+
+
+def places_standing(enrolment_ids: Sequence[int]) -> PlacesStanding:
+    """Lessons completed and quiz attempts of these places in ONE statement (issue 22): a statement costs
+    a page ~0.1 ms of SQLAlchemy's work whatever it reads, and the dashboard, lesson and course pages
+    each read both for the same places."""
+    completed: defaultdict[int, set[int]] = defaultdict(set)
+    attempts: defaultdict[tuple[int, int], list[AttemptRow]] = defaultdict(list)
+    if enrolment_ids:
+        rows = db.session.execute(_places_standing(), {"ids": list(enrolment_ids)}).all()
+        for enrolment_id, item_id, number, status, percent in sorted(rows, key=_attempt_order):
+            if number is None:  # a completed lesson (the second part of the union)
+                completed[enrolment_id].add(item_id)
+            else:
+                attempts[(enrolment_id, item_id)].append((number, status, percent))
+    return PlacesStanding(completed, attempts)
+
+
+def _attempt_order(row: Any) -> int:
+    return -1 if row[2] is None else int(row[2])
+
+
+@cache
+def _places_standing() -> CompoundSelect:
+    # Attempts first: a union's columns take the first part's types (status, percent). On the tables, not
+    # the mapped classes: a Core statement skips the ORM's per-statement set-up.
+    attempts, lessons = QuizAttempt.__table__.c, LessonCompletion.__table__.c
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    taken = select(
+        attempts.enrolment_id, attempts.quiz_id, attempts.number, attempts.status, attempts.percent
+    )
+    done = select(lessons.enrolment_id, lessons.lesson_id, null(), null(), null())
+    return union_all(taken.where(attempts.enrolment_id.in_(ids)), done.where(lessons.enrolment_id.in_(ids)))
 
 
 def completion_rule(enrolment: Enrolment | None, run: CourseRun | None = None) -> CompletionRule:

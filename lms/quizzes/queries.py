@@ -23,6 +23,9 @@ from lms.quizzes.models import (
     QuizTexts,
 )
 
+# One attempt as a standing reads it: (number, status, percent); a quiz's rows come in number order.
+AttemptRow = tuple[int, str, float | None]
+
 
 class GradedQuiz(Protocol):
     """What a standing needs of a quiz: a Quiz row or its PublishedQuiz."""
@@ -96,16 +99,23 @@ class OutlineQuiz:
     standing: QuizStanding | None
 
 
-def outline_quizzes(course: PublishedCourse, enrolment_id: int | None) -> list[OutlineQuiz]:
-    """The course's published quizzes with this enrolment's standing; one query (two on a cold snapshot)."""
+def outline_quizzes(
+    course: PublishedCourse,
+    enrolment_id: int | None,
+    attempts: Mapping[int, list[AttemptRow]] | None = None,
+) -> list[OutlineQuiz]:
+    """The course's published quizzes with this enrolment's standing; one query (two on a cold snapshot),
+    none when the caller read the enrolment's ``attempts`` already (quiz id -> rows in number order)."""
     quizzes = published_quizzes(course)
     if not quizzes or not enrolment_id:
         return [OutlineQuiz(quiz, None) for quiz in quizzes]
-    attempts: dict[int, list[tuple[int, str, float | None]]] = defaultdict(list)
-    for quiz_id, number, status, percent in db.session.execute(
-        _enrolment_attempts(), {"enrolment_id": enrolment_id}
-    ):
-        attempts[quiz_id].append((number, status, percent))
+    if attempts is None:
+        read: dict[int, list[AttemptRow]] = defaultdict(list)
+        for quiz_id, number, status, percent in db.session.execute(
+            _enrolment_attempts(), {"enrolment_id": enrolment_id}
+        ):
+            read[quiz_id].append((number, status, percent))
+        attempts = read
     return [OutlineQuiz(quiz, _standing(quiz, attempts.get(quiz.id, []))) for quiz in quizzes]
 
 
@@ -141,19 +151,26 @@ def standings(
     quizzes: Iterable[GradedQuiz],
     enrolment_ids: Iterable[int],
     course_of: Mapping[int, int] | None = None,
+    attempts: Mapping[tuple[int, int], list[AttemptRow]] | None = None,
 ) -> dict[tuple[int, int], QuizStanding]:
     """(enrolment id, quiz id) -> standing, for every pair, in one query. With ``course_of`` (enrolment id ->
     its course's id) only the pairs of a place and its own course's quizzes (issue 22: the dashboard's
-    places are in different courses, and every other pair was worked out for nothing)."""
+    places are in different courses, and every other pair was worked out for nothing). With ``attempts``
+    ((enrolment id, quiz id) -> rows in number order, read by the caller with other things) no query."""
     quiz_list = list(quizzes)
     ids = list(enrolment_ids)
-    by_pair: dict[tuple[int, int], list[tuple[int, str, float | None]]] = defaultdict(list)
-    if quiz_list and ids:
-        rows = db.session.execute(
-            _attempts_of_pairs(), {"enrolment_ids": ids, "quiz_ids": [q.id for q in quiz_list]}
-        ).all()
-        for enrolment_id, quiz_id, _number, status, pct in rows:
-            by_pair[(enrolment_id, quiz_id)].append((_number, status, pct))
+    by_pair: Mapping[tuple[int, int], list[AttemptRow]]
+    if attempts is not None:
+        by_pair = attempts
+    else:
+        read: defaultdict[tuple[int, int], list[AttemptRow]] = defaultdict(list)
+        by_pair = read
+        if quiz_list and ids:
+            rows = db.session.execute(
+                _attempts_of_pairs(), {"enrolment_ids": ids, "quiz_ids": [q.id for q in quiz_list]}
+            ).all()
+            for enrolment_id, quiz_id, _number, status, pct in rows:
+                read[(enrolment_id, quiz_id)].append((_number, status, pct))
     return {
         (enrolment_id, quiz.id): _standing(quiz, by_pair.get((enrolment_id, quiz.id), []))
         for enrolment_id in ids
@@ -176,7 +193,7 @@ def _attempts_of_pairs() -> Select[Any]:
     )
 
 
-def _standing(quiz: GradedQuiz, attempts: list[tuple[int, str, float | None]]) -> QuizStanding:
+def _standing(quiz: GradedQuiz, attempts: list[AttemptRow]) -> QuizStanding:
     """A standing from one enrolment's attempts at a quiz, (number, status, percent) in number order."""
     finished = [pct or 0.0 for _, status, pct in attempts if status in FINISHED_STATUSES]
     grade = quiz_grade(finished, quiz.grading_method)
