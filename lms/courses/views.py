@@ -105,7 +105,7 @@ def _standing(
     if enrolment is None:
         return outline_quizzes(course, None), set(), None
     done = enrolment_completion.places_standing([enrolment.id])
-    quizzes = outline_quizzes(course, enrolment.id, attempts=done.attempts_of(enrolment.id))
+    quizzes = outline_quizzes(course, done.attempts_of(enrolment.id))
     completed = done.completed[enrolment.id]
     progress = enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes, enrolment)
     return quizzes, completed, progress

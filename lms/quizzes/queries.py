@@ -100,35 +100,15 @@ class OutlineQuiz:
 
 
 def outline_quizzes(
-    course: PublishedCourse,
-    enrolment_id: int | None,
-    attempts: Mapping[int, list[AttemptRow]] | None = None,
+    course: PublishedCourse, attempts: Mapping[int, list[AttemptRow]] | None
 ) -> list[OutlineQuiz]:
-    """The course's published quizzes with this enrolment's standing; one query (two on a cold snapshot),
-    none when the caller read the enrolment's ``attempts`` already (quiz id -> rows in number order)."""
+    """The course's published quizzes with an enrolment's standing from its ``attempts`` (quiz id -> rows
+    in number order, read with its completed lessons: lms.enrolment.completion.places_standing); None for
+    a visitor without a place. No query of its own (one on a cold snapshot)."""
     quizzes = published_quizzes(course)
-    if not quizzes or not enrolment_id:
-        return [OutlineQuiz(quiz, None) for quiz in quizzes]
     if attempts is None:
-        read: dict[int, list[AttemptRow]] = defaultdict(list)
-        for quiz_id, number, status, percent in db.session.execute(
-            _enrolment_attempts(), {"enrolment_id": enrolment_id}
-        ):
-            read[quiz_id].append((number, status, percent))
-        attempts = read
+        return [OutlineQuiz(quiz, None) for quiz in quizzes]
     return [OutlineQuiz(quiz, _standing(quiz, attempts.get(quiz.id, []))) for quiz in quizzes]
-
-
-# Built once (a statement object keeps its cache key): every lesson and course page runs this.
-@cache
-def _enrolment_attempts() -> Select[Any]:
-    # On the table, not the mapped class: a Core statement skips the ORM's per-statement set-up (issue 22).
-    attempts = QuizAttempt.__table__.c
-    return (
-        select(attempts.quiz_id, attempts.number, attempts.status, attempts.percent)
-        .where(attempts.enrolment_id == bindparam("enrolment_id"))
-        .order_by(attempts.number)
-    )
 
 
 def published_quiz(course_id: int, quiz_slug: str) -> Quiz | None:
