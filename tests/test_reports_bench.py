@@ -21,9 +21,10 @@ from bench import runner
 from bench.runner import percentile, table
 from lms.auth.models import User
 from lms.cli import optional_bench_group
+from lms.db import utcnow
 from lms.enrolment.models import CourseRun, Enrolment, LessonCompletion
 from lms.extensions import db
-from lms.quizzes.models import QuizAttempt
+from lms.quizzes.models import AttemptStatus, Quiz, QuizAttempt
 from lms.reports.indicator_queries import IndicatorFilters, indicator_tables
 from lms.reports.training_indicators import training_tables
 from lms.sessions.models import Attendance, TrainingSession
@@ -154,3 +155,32 @@ def test_the_report_names_the_sessions_of_the_data_set(tmp_path: Path) -> None:
         manifest = {"size": "S", "seconds": 1.0, "counts": counts | extra}
         runner.write_report(out, "| table |", manifest, 10.0, "load average 0.1 before, 0.1 after")
         assert expected in out.read_text()
+
+
+def test_each_bench_run_starts_without_the_practice_attempts_of_earlier_runs(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make bench` runs `flask lms bench forget-practice-attempts` first: the quiz clients leave ~2,500
+    attempts a run on the same accounts, and each run measured the submission slower than the last."""
+    tiny = generator.Size(trainees=40, runs=4, courses=2, completions=400, attempts=80)
+    monkeypatch.setitem(generator.SIZES, "T", tiny)
+    monkeypatch.setattr(generator, "BENCH_TRAINEES", 2)
+    manifest = generator.generate("T", tmp_path)
+    practice = db.session.scalar(select(Quiz).where(Quiz.slug == manifest["quiz_slug"]))
+    place = db.session.scalar(select(Enrolment).where(Enrolment.run_id.is_not(None)).limit(1))
+    assert practice is not None and place is not None
+    generated = db.session.scalar(select(func.count(QuizAttempt.id)))
+    now = utcnow()
+    db.session.add_all(
+        QuizAttempt(enrolment_id=place.id, quiz_id=practice.id, number=n, status=AttemptStatus.SUBMITTED,
+                    language="en", started_at=now, submitted_at=now, percent=50.0)
+        for n in range(1, 4)
+    )  # fmt: skip
+    db.session.commit()
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == generated + 3
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    result = app.test_cli_runner().invoke(args=["lms", "bench", "forget-practice-attempts"])
+    assert result.exit_code == 0, result.output
+    assert "3 practice attempts removed" in result.output
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == generated  # the data set's stay
