@@ -47,7 +47,7 @@ def page_url(endpoint: str, **values: Any) -> str:
     """``url_for(endpoint, **values)`` built once per app, mount point and values: the links every page
     carries (sign-out, profile, language switch) and a course's address on every dashboard card cost a URL
     build each otherwise (~50 µs). Only for values that name things that exist (a course's slug), so the
-    store grows with the academy, not with what is asked. Not for ``static`` (its ?v= follows the file)
+    store grows with the academy, not with what is asked. Not for ``static`` (``asset_url``, below)
     nor relative names (``.index``), which depend on the request."""
     if endpoint == "static" or endpoint.startswith("."):
         raise ValueError(f"page_url() builds fixed page URLs only, not {endpoint!r}")
