@@ -51,6 +51,10 @@ def page_url(endpoint: str, **values: Any) -> str:
     nor relative names (``.index``), which depend on the request."""
     if endpoint == "static" or endpoint.startswith("."):
         raise ValueError(f"page_url() builds fixed page URLs only, not {endpoint!r}")
+    return _remembered_url(endpoint, values)
+
+
+def _remembered_url(endpoint: str, values: dict[str, Any]) -> str:
     urls: dict[tuple[object, ...], str] = current_app.extensions.setdefault(PAGE_URLS_KEY, {})  # per app
     key = (request.script_root, endpoint, *sorted(values.items()))
     url = urls.get(key)
@@ -59,24 +63,15 @@ def page_url(endpoint: str, **values: Any) -> str:
     return url
 
 
-ASSET_URLS_KEY = "lms_asset_urls"
-
-
 def asset_url(filename: str) -> str:
     """``url_for('static', filename=...)`` with its ``?v=<content hash>``, built once per process and mount
     point where the files cannot change under a running server (no debug, no template reloading: a new
     version is a new deployment, which restarts the workers). Every page links the stylesheet and the
     script; their URL build and the file's stat cost each page ~2 % of its time (docs/performance.md).
     In development every call builds the URL again, so an edited file gets its new hash at once."""
-    app = current_app
-    if app.debug or app.jinja_env.auto_reload:
+    if current_app.debug or current_app.jinja_env.auto_reload:
         return url_for("static", filename=filename)
-    urls: dict[tuple[str, str], str] = app.extensions.setdefault(ASSET_URLS_KEY, {})
-    key = (request.script_root, filename)
-    url = urls.get(key)
-    if url is None:
-        url = urls[key] = url_for("static", filename=filename)
-    return url
+    return _remembered_url("static", {"filename": filename})
 
 
 def _requested_static_file(app: Flask) -> Any:

@@ -139,24 +139,24 @@ def standings(
     ((enrolment id, quiz id) -> rows in number order, read by the caller with other things) no query."""
     quiz_list = list(quizzes)
     ids = list(enrolment_ids)
-    by_pair: Mapping[tuple[int, int], list[AttemptRow]]
-    if attempts is not None:
-        by_pair = attempts
-    else:
-        read: defaultdict[tuple[int, int], list[AttemptRow]] = defaultdict(list)
-        by_pair = read
-        if quiz_list and ids:
-            rows = db.session.execute(
-                _attempts_of_pairs(), {"enrolment_ids": ids, "quiz_ids": [q.id for q in quiz_list]}
-            ).all()
-            for enrolment_id, quiz_id, _number, status, pct in rows:
-                read[(enrolment_id, quiz_id)].append((_number, status, pct))
+    by_pair = attempts if attempts is not None else _attempts_by_pair(quiz_list, ids)
     return {
         (enrolment_id, quiz.id): _standing(quiz, by_pair.get((enrolment_id, quiz.id), []))
         for enrolment_id in ids
         for quiz in quiz_list
         if course_of is None or quiz.course_id == course_of[enrolment_id]
     }
+
+
+def _attempts_by_pair(quizzes: list[GradedQuiz], ids: list[int]) -> dict[tuple[int, int], list[AttemptRow]]:
+    read: defaultdict[tuple[int, int], list[AttemptRow]] = defaultdict(list)
+    if quizzes and ids:
+        rows = db.session.execute(
+            _attempts_of_pairs(), {"enrolment_ids": ids, "quiz_ids": [q.id for q in quizzes]}
+        )
+        for enrolment_id, quiz_id, number, status, percent in rows:
+            read[(enrolment_id, quiz_id)].append((number, status, percent))
+    return read
 
 
 @cache
