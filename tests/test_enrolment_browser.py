@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from lms.auth.models import Role, User
 from lms.enrolment.models import EnrolmentMethod
@@ -108,7 +109,7 @@ def test_focal_point_nominates_admin_decides_trainee_finds_the_course(
     sign_in(page, live_server, emails[olena])
     assert course_title in page.locator("main").inner_text()
     page.get_by_role("link", name=course_title).first.click()
-    assert page.get_by_role("link", name="Start the course").is_visible()
+    expect(page.get_by_role("link", name="Start the course")).to_be_visible()
     page.get_by_role("link", name="Course runs").click()
     assert "Enrolled" in page.locator(".run-card", has_text=run_title).inner_text()
     page.screenshot(path=str(SHOTS / "trainee.png"), full_page=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.auth.models import Role, User
 from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD
@@ -25,18 +26,19 @@ def test_admin_reads_the_indicator_report_with_charts(
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Reports").first.click()
     page.get_by_role("link", name="Indicators for donors").click()
-    assert page.get_by_role("img", name="Completion rate by country").is_visible()
-    assert page.get_by_role("img", name="Participants by sex").is_visible()
-    assert page.get_by_role("img", name="Completions over time").is_visible()
-    assert page.get_by_role("table", name="Participants by sex").is_visible()
+    # expect() waits for the page the click opened; is_visible() asked the page still loading (CI, once)
+    expect(page.get_by_role("img", name="Completion rate by country")).to_be_visible()
+    expect(page.get_by_role("img", name="Participants by sex")).to_be_visible()
+    expect(page.get_by_role("img", name="Completions over time")).to_be_visible()
+    expect(page.get_by_role("table", name="Participants by sex")).to_be_visible()
     page.screenshot(path=str(tmp_path / "admin-report.png"), full_page=True)
 
     page.get_by_label("Course", exact=True).select_option(str(world.course.id))
     page.get_by_label("Suppress small cells (for publication)").check()
     page.get_by_label("Smallest number of persons shown").fill("3")
     page.get_by_role("search", name="Filters").get_by_role("button", name="Apply").click()
-    assert "suppress=y" in page.url
-    assert page.get_by_text("Publication mode:").is_visible()
+    page.wait_for_url("**suppress=y**")
+    expect(page.get_by_text("Publication mode:")).to_be_visible()
     assert page.locator(".suppressed").count() > 0
 
 

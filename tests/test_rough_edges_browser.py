@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
@@ -273,15 +274,15 @@ def test_admin_menu_is_one_row_with_a_group_opened_by_keyboard(
     assert len(set(tops)) == 1 and len(tops) <= 8, tops  # one row
 
     people = bar.get_by_role("link", name="People", exact=True)
-    assert not people.is_visible()
+    expect(people).not_to_be_visible()
     bar.locator("summary", has_text="Administration").focus()
     page.keyboard.press("Enter")
-    assert people.is_visible()
+    expect(people).to_be_visible()
     page.keyboard.press("Tab")  # the group's first link
     assert page.evaluate("() => document.activeElement.closest('.nav-bar details') !== null")
     if script:  # Escape closes the group and returns to its summary (app.js)
         page.keyboard.press("Escape")
-        assert not people.is_visible()
+        expect(people).not_to_be_visible()
         assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
         page.keyboard.press("Enter")
     people.focus()
