@@ -65,7 +65,12 @@ def test_lessons_need_an_enrolment(
     response = client.get(f"/courses/{demo_course.slug}/lessons/{lesson.id}")
     assert response.status_code == 302
     assert response.headers["Location"] == f"/courses/{demo_course.slug}"
+    assert "Enrol in this course to read its lessons." in client.get(response.headers["Location"]).text
     assert client.post(f"/courses/{demo_course.slug}/lessons/{lesson.id}/complete").status_code == 403
+    # The message is a lazy string (not translated on each enrolled reader's page): translated when shown.
+    client.post("/language", data={"language": "ru", "next": "/"})
+    client.get(f"/courses/{demo_course.slug}/lessons/{lesson.id}")
+    assert "Запишитесь на курс, чтобы читать его уроки." in client.get(f"/courses/{demo_course.slug}").text
 
 
 def test_trainee_reads_in_order_and_progress_grows(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -181,7 +182,7 @@ def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, Publi
 def lesson(slug: str, lesson_id: int) -> str | Response:
     course, lesson = _published_lesson(slug, lesson_id)
     enrolment = enrol_first.enrolment_or_course_page(
-        course.id, slug, _("Enrol in this course to read its lessons.")
+        course.id, slug, _l("Enrol in this course to read its lessons.")
     )
     if isinstance(enrolment, Response):
         return enrolment

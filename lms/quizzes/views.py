@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
@@ -87,7 +88,7 @@ def _attempt_to_submit() -> Select[Any]:
 def overview(slug: str, quiz_slug: str) -> str | Response:
     course, quiz = pages.published_quiz_page(slug, quiz_slug) or abort(404)
     enrolment = enrol_first.enrolment_or_course_page(
-        course.id, slug, _("Enrol in this course to take its quizzes.")
+        course.id, slug, _l("Enrol in this course to take its quizzes.")
     )
     if isinstance(enrolment, Response):
         return enrolment

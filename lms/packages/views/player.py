@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import safe_join
@@ -61,7 +62,7 @@ def _package_lesson(slug: str, lesson_id: int) -> tuple[int, Lesson]:
 def play(slug: str, lesson_id: int) -> str | Response:
     course_id, lesson = _package_lesson(slug, lesson_id)
     enrolment = enrol_first.enrolment_or_course_page(
-        course_id, slug, _("Enrol in this course to open its lessons.")
+        course_id, slug, _l("Enrol in this course to open its lessons.")
     )
     if isinstance(enrolment, Response):
         return enrolment
