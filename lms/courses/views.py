@@ -180,12 +180,10 @@ def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, Publi
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>")
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson_id: int) -> str | Response:
-    course, lesson = _published_lesson(slug, lesson_id)
-    enrolment = enrol_first.enrolment_or_course_page(
-        course.id, slug, _l("Enrol in this course to read its lessons.")
-    )
-    if isinstance(enrolment, Response):
-        return enrolment
+    course, enrolment = enrol_first.published_course_and_place(slug)
+    lesson = course.lesson(lesson_id) or abort(404)
+    if enrolment is None:
+        return enrol_first.course_page(slug, _l("Enrol in this course to read its lessons."))
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     # A package lesson (lms/packages) is completed by its SCO's status, never by opening this page.
     reading = course.lesson_completion == LessonCompletionMode.ON_READ and lesson.package_id is None

@@ -8,8 +8,26 @@ from flask_babel import LazyString
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lms.courses.published import PublishedCourse, published_course, snapshot_of
 from lms.enrolment.models import Enrolment
-from lms.enrolment.self_service import active_enrolment
+from lms.enrolment.self_service import active_enrolment, active_place_by_course_slug
+
+
+def published_course_and_place(slug: str) -> tuple[PublishedCourse, Enrolment | None]:
+    """The published course with this slug (404 when there is none) and the signed-in person's active
+    place in it, or None. One statement for someone who holds a place (every lesson page a trainee
+    reads); the visitor without one pays a second."""
+    found = active_place_by_course_slug(current_user.id, slug)
+    if found is not None:
+        enrolment, key = found
+        return snapshot_of(key), enrolment
+    return published_course(slug) or abort(404), None
+
+
+def course_page(slug: str, message: LazyString) -> Response:
+    """Back to the course page, where one enrols, with ``message`` (lazy: translated only when shown)."""
+    flash(str(message), "info")
+    return redirect(url_for("courses.course", slug=slug))
 
 
 def enrolment_or_course_page(course_id: int, slug: str, message: LazyString) -> Enrolment | Response:
@@ -17,10 +35,7 @@ def enrolment_or_course_page(course_id: int, slug: str, message: LazyString) -> 
     a lazy string: translated only for the visitor it is shown to, not on each page of the enrolled
     (a catalogue lookup was ~2.5% of a lesson page, issue 22)."""
     enrolment = active_enrolment(current_user.id, course_id)
-    if enrolment is None:
-        flash(str(message), "info")
-        return redirect(url_for("courses.course", slug=slug))
-    return enrolment
+    return course_page(slug, message) if enrolment is None else enrolment
 
 
 def enrolment_or_403(course_id: int) -> Enrolment:

@@ -4,6 +4,7 @@ place, find their active place, change the language they study in."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select
@@ -11,6 +12,8 @@ from sqlalchemy.orm import contains_eager
 
 from lms.audit.services import record_event
 from lms.auth.models import User
+from lms.courses.models import Course
+from lms.courses.published import CourseKey, key_columns
 from lms.enrolment.admission import (
     check_course_available,
     check_eligible,
@@ -47,6 +50,32 @@ def _active_enrolment() -> Select[tuple[Enrolment]]:
         .where(
             Enrolment.user_id == bindparam("user_id"),
             CourseRun.course_id == bindparam("course_id"),
+            Enrolment.status.in_(ACTIVE_STATUSES),
+        )
+        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
+        .limit(1)
+    )
+
+
+def active_place_by_course_slug(user_id: int, slug: str) -> tuple[Enrolment, CourseKey] | None:
+    """``active_enrolment`` for the published course with this slug, with the course row's snapshot key:
+    the lesson page's course and place in one statement instead of two (issue 22). None when the person
+    holds no active place there (or there is no such published course): ask ``published_course`` then."""
+    row = db.session.execute(_active_place_by_slug(), {"user_id": user_id, "slug": slug}).first()
+    return None if row is None else (row[0], CourseKey(*row[1:]))
+
+
+@cache
+def _active_place_by_slug() -> Select[Any]:
+    return (
+        select(Enrolment, *key_columns())
+        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .join(Course, CourseRun.course_id == Course.id)
+        .options(contains_eager(Enrolment.run))
+        .where(
+            Enrolment.user_id == bindparam("user_id"),
+            Course.slug == bindparam("slug"),
+            Course.is_published.is_(True),
             Enrolment.status.in_(ACTIVE_STATUSES),
         )
         .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
