@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from random import Random
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from lms.auth.models import User
 from lms.certificates.models import Certificate
-from lms.demo.cohort import CERTIFIED, COHORT, PAST_RUNS, load_demo_cohort
+from lms.courses.models import Course
+from lms.db import utcnow
+from lms.demo.cohort import CERTIFIED, COHORT, PAST_RUNS, PastRun, _move_back, load_demo_cohort
 from lms.demo.services import DEMO_PASSWORD
-from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, LessonCompletion
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentEvent, EnrolmentStatus, LessonCompletion
+from lms.enrolment.runs import default_run
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.reports import facts
@@ -102,3 +108,42 @@ def test_admin_sees_the_charts_and_a_cohort_member_can_sign_in(app: Flask) -> No
     assert response.status_code == 302
     dashboard = member.get("/dashboard").get_data(as_text=True)
     assert "Integrated Border Management: foundations" in dashboard
+
+
+def test_a_late_event_does_not_move_the_completion_before_the_run(
+    app: Flask, demo_course: Course, make_user: Callable[..., User]
+) -> None:
+    """The history is written seconds apart, then moved into the run's weeks. An event written long after
+    the studying (a certificate's, while the rest of the run loads on a busy machine) once pulled the
+    completion before the run's start (CI, 2026-12-06): a line through all stamps squeezed the studying
+    into the first percent of it."""
+    run = default_run(demo_course.id)
+    assert run is not None
+    person = make_user()
+    now = utcnow()
+    place = Enrolment(user_id=person.id, run_id=run.id, status=EnrolmentStatus.COMPLETED, enrolled_at=now,
+                      created_at=now, completed_at=now + timedelta(seconds=3))  # fmt: skip
+    db.session.add(place)
+    db.session.flush()
+    lesson = demo_course.modules[0].lessons[0]
+    db.session.add(
+        LessonCompletion(enrolment_id=place.id, lesson_id=lesson.id, completed_at=now + timedelta(seconds=2))
+    )
+    db.session.add(EnrolmentEvent(enrolment_id=place.id, action="enrolled", to_status="enrolled", at=now))
+    late = now + timedelta(minutes=10)  # ten minutes later: 99.5% of the span
+    db.session.add(EnrolmentEvent(enrolment_id=place.id, action="certified", to_status="completed", at=late))
+    db.session.flush()
+    past = PastRun("x", "x", "online", starts=60, weeks=4, members=())
+
+    _move_back(place, past, Random(7))  # noqa: S311 — demo history, not a secret
+
+    start = datetime.combine(utcnow().date() - timedelta(days=60), time.min, tzinfo=UTC)
+    assert place.enrolled_at < start < place.completed_at
+    done = db.session.scalar(
+        select(LessonCompletion.completed_at).where(LessonCompletion.enrolment_id == place.id)
+    )
+    assert place.enrolled_at < done <= place.completed_at
+    moved_events = sorted(
+        db.session.scalars(select(EnrolmentEvent.at).where(EnrolmentEvent.enrolment_id == place.id))
+    )
+    assert moved_events[0] < start and place.completed_at <= moved_events[1] <= start + timedelta(weeks=4)

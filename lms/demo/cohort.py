@@ -254,21 +254,31 @@ def _right_answer(frozen: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def _move_back(enrolment: Enrolment, past: PastRun, rng: Random) -> None:
     """Map the enrolment's timestamps (written seconds ago, in order) onto the weeks of the run,
-    keeping their order: joined a few days before the start, finished within the run."""
+    keeping their order: joined a few days before the start, studied and finished within the run.
+
+    Two pieces, not one line through all stamps: what happened before the first lesson or quiz (the
+    enrolment and its events) stays seconds after the joining day, and the studying, the completion and
+    what followed them (a certificate's events, written later while the rest of the run loads) spread
+    over the run from its first morning. One line put the completion before the run's start whenever a
+    busy machine wrote the last of those events long after the studying."""
     stamps = _stamps(enrolment)
     if not stamps:
         return
     first, last = min(stamps), max(stamps)
+    studied = _study_stamps(enrolment)
+    begin = min(studied) if studied else last + timedelta(seconds=1)  # never studied: all near joining
     run_start = datetime.combine(utcnow().date() - timedelta(days=past.starts), time(9), tzinfo=UTC)
     joined = run_start - timedelta(days=rng.randint(3, 25), hours=rng.randint(0, 8))
+    studying = run_start + timedelta(hours=1)
     finished = run_start + timedelta(days=rng.randint(14, past.weeks * 7 - 2), hours=rng.randint(0, 8))
-    span = (last - first).total_seconds() or 1.0
+    span = (last - begin).total_seconds() or 1.0
 
     def moved(moment: datetime | None) -> datetime | None:
         if moment is None:
             return None
-        share = (moment - first).total_seconds() / span
-        return joined + (finished - joined) * share
+        if moment < begin:
+            return joined + (moment - first)
+        return studying + (finished - studying) * ((moment - begin).total_seconds() / span)
 
     enrolment.enrolled_at = moved(enrolment.enrolled_at)  # type: ignore[assignment]
     enrolment.created_at = moved(enrolment.created_at)  # type: ignore[assignment]
@@ -290,8 +300,9 @@ def _move_back(enrolment: Enrolment, past: PastRun, rng: Random) -> None:
         attempt.deadline_at = attempt.started_at + limit if limit else None
 
 
-def _stamps(enrolment: Enrolment) -> list[datetime]:
-    found = [enrolment.enrolled_at, enrolment.created_at, enrolment.completed_at, enrolment.last_activity_at]
+def _study_stamps(enrolment: Enrolment) -> list[datetime]:
+    """When the person studied: lessons completed, quiz attempts started and submitted, the completion."""
+    found = [enrolment.completed_at]
     found += db.session.scalars(select(LessonCompletion.completed_at).where(
         LessonCompletion.enrolment_id == enrolment.id))  # fmt: skip
     found += db.session.scalars(
@@ -300,5 +311,11 @@ def _stamps(enrolment: Enrolment) -> list[datetime]:
     found += db.session.scalars(
         select(QuizAttempt.submitted_at).where(QuizAttempt.enrolment_id == enrolment.id)
     )
+    return [moment for moment in found if moment is not None]
+
+
+def _stamps(enrolment: Enrolment) -> list[datetime]:
+    found: list[datetime | None] = [enrolment.enrolled_at, enrolment.created_at, enrolment.last_activity_at]
+    found += _study_stamps(enrolment)
     found += db.session.scalars(select(EnrolmentEvent.at).where(EnrolmentEvent.enrolment_id == enrolment.id))
     return [moment for moment in found if moment is not None]
