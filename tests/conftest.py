@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, exists, func, literal, make_url, select, text, union_all
+from sqlalchemy import create_engine, exists, literal, make_url, select, text, union_all
 from werkzeug.serving import make_server
 
 from lms import create_app
@@ -102,47 +102,28 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-# More rows than this in any table and TRUNCATE is the cheaper way (DELETE checks every foreign key per row).
-_DELETE_AT_MOST = 2000
-
-
 def empty_every_table() -> None:
-    """Every table empty and, on PostgreSQL, every sequence back at 1 (SQLite reuses rowids anyway).
+    """Every table empty and, on PostgreSQL, every used sequence back at 1 (SQLite reuses rowids anyway).
 
     PostgreSQL: a TRUNCATE of all ~80 tables cost every test ~0.25 s (a new file per table, fsync), a
-    quarter of the suite's time. Most tests write a few rows to a handful of tables: one statement finds
-    those (and how many rows, up to a bound), DELETE empties them children first (the order SQLite uses),
-    one more resets the sequences that handed out a value (pg_sequences.last_value is NULL for one not
-    read since its reset). A test that wrote thousands of rows gets the TRUNCATE: deleting 20,000 users
-    row by row, foreign keys checked, took 35 s."""
+    quarter of the suite's time. Most tests write to a handful of tables: one statement finds those,
+    DELETE empties them children first (the same order as for SQLite), one more resets the sequences
+    that handed out a value (pg_sequences.last_value is NULL for a sequence not read since its reset)."""
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
-        if connection.dialect.name != "postgresql":
-            for table in tables:
-                connection.execute(table.delete())
-            return
-        probes = union_all(
-            *(
-                select(literal(t.name), select(func.count()).select_from(select(literal(1)).select_from(t)
-                       .limit(_DELETE_AT_MOST + 1).subquery()).scalar_subquery())
-                .where(exists().select_from(t))
-                for t in tables
-            )
-        )  # fmt: skip
-        written = dict(connection.execute(probes).tuples().all())
-        if any(rows > _DELETE_AT_MOST for rows in written.values()):
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            return
+        if connection.dialect.name == "postgresql":
+            probes = union_all(*(select(literal(t.name)).where(exists().select_from(t)) for t in tables))
+            written = set(connection.execute(probes).scalars())
+            tables = [t for t in tables if t.name in written]
         for table in tables:
-            if table.name in written:
-                connection.execute(table.delete())
-        connection.execute(
-            text(
-                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) FROM pg_sequences"
-                " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) FROM pg_sequences"
+                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
             )
-        )
 
 
 @pytest.fixture(autouse=True)
