@@ -48,7 +48,9 @@ def test_a_module_of_packages_only_loads_and_its_items_are_its_lessons(app: Flas
     db.session.expire_all()
     module = db.session.scalar(select(Module).where(Module.slug == "checks"))
     assert module is not None
-    lessons = db.session.scalars(select(Lesson).where(Lesson.module_id == module.id)).all()
+    lessons = db.session.scalars(
+        select(Lesson).where(Lesson.module_id == module.id).order_by(Lesson.position)
+    ).all()
     assert [lesson.title for lesson in lessons] == ["Introduction", "Documents", "Glossary"]
     assert all(lesson.package_id is not None for lesson in lessons)
 
