@@ -40,21 +40,23 @@ def active_enrolment(user_id: int, course_id: int) -> Enrolment | None:
     return db.session.scalar(_active_enrolment(), {"user_id": user_id, "course_id": course_id})
 
 
-@cache
-def _active_enrolment() -> Select[tuple[Enrolment]]:
-    # Every lesson page and completion asks this; built once so that it keeps its cache key.
+def _newest_active_place(*columns: Any) -> Select[Any]:
+    """The person's newest place still counting (enrolled or completed), with its run (completing a
+    lesson reads the run: no second query) and ``columns``; the caller adds which course."""
     return (
-        select(Enrolment)
+        select(Enrolment, *columns)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
-        .options(contains_eager(Enrolment.run))  # completing a lesson reads the run: no second query
-        .where(
-            Enrolment.user_id == bindparam("user_id"),
-            CourseRun.course_id == bindparam("course_id"),
-            Enrolment.status.in_(ACTIVE_STATUSES),
-        )
+        .options(contains_eager(Enrolment.run))
+        .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(ACTIVE_STATUSES))
         .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
         .limit(1)
     )
+
+
+@cache
+def _active_enrolment() -> Select[tuple[Enrolment]]:
+    # Every lesson completion and quiz page asks this; built once so that it keeps its cache key.
+    return _newest_active_place().where(CourseRun.course_id == bindparam("course_id"))
 
 
 def active_place_by_course_slug(user_id: int, slug: str) -> tuple[Enrolment, CourseKey] | None:
@@ -68,18 +70,9 @@ def active_place_by_course_slug(user_id: int, slug: str) -> tuple[Enrolment, Cou
 @cache
 def _active_place_by_slug() -> Select[Any]:
     return (
-        select(Enrolment, *key_columns())
-        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        _newest_active_place(*key_columns())
         .join(Course, CourseRun.course_id == Course.id)
-        .options(contains_eager(Enrolment.run))
-        .where(
-            Enrolment.user_id == bindparam("user_id"),
-            Course.slug == bindparam("slug"),
-            Course.is_published.is_(True),
-            Enrolment.status.in_(ACTIVE_STATUSES),
-        )
-        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
-        .limit(1)
+        .where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
     )
 
 
