@@ -20,8 +20,8 @@ from babel.numbers import NumberPattern, parse_pattern
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from lms import config as paths
@@ -256,12 +256,15 @@ def install_template_gettext(app: Flask) -> None:
     )
 
 
-@pass_context
-def _template_gettext(context: Context, string: str, /, **variables: object) -> str:
+# The evaluation context (autoescape on or off), not the template context: Jinja hands a function asking
+# for the context inside a loop or a block with variables of its own a fresh copy of the whole context
+# (every global, per call: ~2% of the dashboard, issue 22); the evaluation context is passed as it is.
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     translated = current_translations().ugettext(string)
     if not variables and "%" not in translated:  # most strings: ``% {}`` would return them unchanged
-        return Markup(translated) if context.eval_ctx.autoescape else translated  # noqa: S704 — as below
-    if context.eval_ctx.autoescape:
+        return Markup(translated) if eval_ctx.autoescape else translated  # noqa: S704 — as below
+    if eval_ctx.autoescape:
         translated = Markup(translated)  # noqa: S704 — a catalogue's text; the variables are escaped below
     return translated % variables
 

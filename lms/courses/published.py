@@ -13,7 +13,7 @@ JSON for a translated course) are in the snapshot too, so the check reads the ke
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -88,7 +88,7 @@ class PublishedCourse(CourseTexts):
     _by_id: Mapping[int, int] = field(default_factory=dict, repr=False)
     # What later modules derive from this published version (lms.quizzes.queries keeps the course's
     # quizzes here): it lives and dies with the snapshot, so it is never older than the course row.
-    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    derived: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, course: Mapping[str, Any], modules: tuple[PublishedModule, ...]) -> PublishedCourse:

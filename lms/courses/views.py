@@ -11,6 +11,7 @@ from lms.auth.access import AUTHENTICATED, PUBLIC, allow
 from lms.auth.models import Role
 from lms.authoring.access import manages_course, require_course_trainer
 from lms.certificates.queries import certificate_in_force_of_run
+from lms.courses import outline_html
 from lms.courses.forms import StudyLanguageForm
 from lms.courses.models import Course, LessonCompletionMode
 from lms.courses.published import PublishedCourse, PublishedLesson, published_course
@@ -35,6 +36,8 @@ from lms.surveys.queries import open_surveys_of_places
 from lms.unit_of_work import on_refusal
 
 bp = Blueprint("courses", __name__)
+bp.add_app_template_global(outline_html.lesson_list, "outline_lesson_list")  # courses/_outline.html
+bp.add_app_template_filter(outline_html.fill, "fill_outline")
 
 
 def course_href(slug: str) -> str:
@@ -84,6 +87,7 @@ def course(slug: str) -> str:
     return render_template(
         "courses/course.html",
         course=course,
+        published=published,
         outline=published.outline(),
         quiz_rows=quizzes,
         enrolment=enrolment,
@@ -200,6 +204,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
     return render_template(
         "courses/lesson.html",
         course=course,
+        published=course,
         course_href=course_href(course.slug),
         lesson=lesson,
         title=text.title if text else lesson.title,
