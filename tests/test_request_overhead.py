@@ -151,3 +151,23 @@ def test_a_revoked_role_takes_effect_at_the_next_request(
     db.session.commit()
     assert client.get("/admin/people").status_code == 403
     assert "Administration" not in client.get("/dashboard").get_data(as_text=True)  # the cached nav too
+
+
+def test_translating_in_a_loop_does_not_copy_the_template_context(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_()`` takes the evaluation context: Jinja hands a function that asks for the whole context, inside
+    a loop or block with variables of its own, a fresh copy of it (every global) at each call."""
+    from jinja2.runtime import Context
+
+    copies: list[int] = []
+    derived = Context.derived
+    monkeypatch.setattr(
+        Context, "derived", lambda self, locals=None: copies.append(1) or derived(self, locals)
+    )
+    template = app.jinja_env.from_string(
+        "{% for word in words %}{% set shown = word %}{{ _('Done') }} {{ _('%(w)s', w=shown) }}{% endfor %}"
+    )
+    with app.test_request_context("/"):
+        assert template.render(words=["a", "<b>"]) == "Done aDone &lt;b&gt;"
+    assert copies == []
