@@ -14,7 +14,16 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_wtf import csrf as csrf_module
 from itsdangerous import TimestampSigner
+from sqlalchemy import func, select
+
+from lms.auth.models import User
+from lms.courses.models import Course
+from lms.enrolment.runs import default_run
+from lms.extensions import db
+from lms.quizzes.models import QuizAttempt
+from tests.conftest import TEST_PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -80,3 +89,52 @@ def test_templates_offer_the_kept_token_whatever_flask_wtf_registered(app: Flask
         context: dict[str, object] = {}
         app.update_template_context(context)
         assert context["csrf_token"] is page_csrf_token
+
+
+def test_quiz_forms_rely_on_the_apps_check_and_sign_nothing(
+    make_app: Callable[..., Flask],
+    make_user: Callable[..., User],
+    demo_course: Course,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Starting and submitting a quiz build forms without a token of their own (lms/quizzes/forms.py): the
+    app's CSRFProtect refuses a missing or foreign token before the view, and a submission signs none."""
+    app = csrf_app(make_app)
+    client, stranger = app.test_client(), app.test_client()
+    user = make_user()
+    assert (
+        client.post(
+            "/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token_of(client)}
+        ).status_code
+        == 302
+    )
+    run = default_run(demo_course.id)
+    assert run is not None
+    token = token_of(client, "/dashboard")
+    assert (
+        client.post(f"/runs/{run.id}/enrol", data={"language": "en", "csrf_token": token}).status_code == 302
+    )
+    start = f"/courses/{demo_course.slug}/quizzes/final-assessment/start"
+    overview = client.get(f"/courses/{demo_course.slug}/quizzes/final-assessment").text
+    assert f'name="csrf_token" type="hidden" value="{token}"' in overview  # the page's token
+
+    assert client.post(start).status_code == 400
+    assert client.post(start, data={"csrf_token": token_of(stranger)}).status_code == 400
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 0
+    started = client.post(start, data={"csrf_token": token})
+    assert started.status_code == 302
+    take = started.headers["Location"]
+    assert f'name="csrf_token" type="hidden" value="{token}"' in client.get(take).text
+
+    signed: list[int] = []
+    real = csrf_module.generate_csrf
+    monkeypatch.setattr(csrf_module, "generate_csrf", lambda *a, **k: signed.append(1) or real(*a, **k))
+    assert client.post(take, data={"action": "submit"}).status_code == 400
+    assert client.post(take, data={"action": "submit", "csrf_token": token_of(stranger)}).status_code == 400
+    signed.clear()
+    assert db.session.scalar(select(QuizAttempt.submitted_at)) is None
+    db.session.rollback()
+    assert client.post(take, data={"action": "submit", "csrf_token": token}).status_code == 302
+    assert signed == []
+    db.session.rollback()  # end this test's read, to see the app's commit
+    assert db.session.scalar(select(QuizAttempt.submitted_at)) is not None

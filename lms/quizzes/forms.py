@@ -14,8 +14,19 @@ ANSWER_FIELD = re.compile(r"^q(\d{1,4})(?:-(\d{1,3}))?$")
 FOREIGN = -1  # a field shaped like an answer that names no position: the service refuses it
 
 
+class _TokenCheckedByTheApp:
+    """The app's CSRFProtect checks the token of every POST before any view runs (lms/app_setup.py), as
+    for the lesson completion: these forms add no second check, and so sign no token of their own when
+    built (an HMAC and a serializer in every start, save and submission of a quiz, issue 22). Their pages
+    write the page's token (``csrf_token()``, lms/security/csrf_tokens.py)."""
+
+    csrf = False
+
+
 class AttemptForm(FlaskForm):
     """Save or submit. Answers are fields named q<position> (or q<position>-<part>), read by `answers()`."""
+
+    Meta = _TokenCheckedByTheApp
 
     # The buttons are written in the template; a label given here spares the field the label it would
     # otherwise translate from its name, which loads WTForms' catalogue on every save and submission.
@@ -37,7 +48,9 @@ class AttemptForm(FlaskForm):
 
 
 class StartForm(FlaskForm):
-    """Starting or resuming an attempt: CSRF only."""
+    """Starting or resuming an attempt: the token only, which the app checks (see above)."""
+
+    Meta = _TokenCheckedByTheApp
 
 
 class RegradeForm(FlaskForm):
