@@ -73,6 +73,11 @@ def test_each_place_gets_its_own_lessons_and_attempts_in_number_order(
     ]
     assert done.attempts_of(theirs_id) == {quiz_id: [(1, AttemptStatus.SUBMITTED, 90.0)]}
     assert done.attempts_of(idle_id) == {}
+    # One place (a lesson page) is read by its own statement (`=`): the same answer as in the list.
+    alone = places_standing([mine_id])
+    assert alone.completed == {mine_id: done.completed[mine_id]}
+    assert alone.attempts_of(mine_id) == done.attempts_of(mine_id)
+    assert not places_standing([theirs_id]).completed[mine_id]
 
 
 def test_no_places_no_statement() -> None:

@@ -41,6 +41,7 @@ from lms.enrolment.models import (
     Enrolment,
     EnrolmentStatus,
     LessonCompletion,
+    status_in,
 )
 from lms.enrolment.progress import CompletionRule, Progress, compute_progress
 from lms.enrolment.signals import attendance_changed, enrolment_completed, lesson_completed
@@ -82,13 +83,17 @@ def places_standing(enrolment_ids: Sequence[int]) -> PlacesStanding:
     each read both for the same places."""
     completed: defaultdict[int, set[int]] = defaultdict(set)
     attempts: defaultdict[tuple[int, int], list[AttemptRow]] = defaultdict(list)
-    if enrolment_ids:
-        rows = db.session.execute(_places_standing(), {"ids": list(enrolment_ids)}).all()
-        for enrolment_id, item_id, number, status, percent in sorted(rows, key=_attempt_order):
-            if number is None:  # a completed lesson (the second part of the union)
-                completed[enrolment_id].add(item_id)
-            else:
-                attempts[(enrolment_id, item_id)].append((number, status, percent))
+    if len(enrolment_ids) == 1:  # a lesson or course page: `=`, not an IN list rewritten per execution
+        rows = db.session.execute(_places_standing(one=True), {"id": enrolment_ids[0]}).all()
+    elif enrolment_ids:
+        rows = db.session.execute(_places_standing(one=False), {"ids": list(enrolment_ids)}).all()
+    else:
+        rows = []
+    for enrolment_id, item_id, number, status, percent in sorted(rows, key=_attempt_order):
+        if number is None:  # a completed lesson (the second part of the union)
+            completed[enrolment_id].add(item_id)
+        else:
+            attempts[(enrolment_id, item_id)].append((number, status, percent))
     return PlacesStanding(completed, attempts)
 
 
@@ -97,15 +102,21 @@ def _attempt_order(row: Any) -> int:
 
 
 @cache
-def _places_standing() -> CompoundSelect:
+def _places_standing(one: bool) -> CompoundSelect:
     # Attempts first: a union's columns take the first part's types (status, percent). On the tables, not
-    # the mapped classes: a Core statement skips the ORM's per-statement set-up.
+    # the mapped classes: a Core statement skips the ORM's per-statement set-up. A list of ids is an
+    # "expanding" parameter (SQLAlchemy rewrites the SQL at each execution); one id is a plain `=`.
     attempts, lessons = QuizAttempt.__table__.c, LessonCompletion.__table__.c
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
     taken = select(
         attempts.enrolment_id, attempts.quiz_id, attempts.number, attempts.status, attempts.percent
     )
     done = select(lessons.enrolment_id, lessons.lesson_id, null(), null(), null())
+    if one:
+        return union_all(
+            taken.where(attempts.enrolment_id == bindparam("id")),
+            done.where(lessons.enrolment_id == bindparam("id")),
+        )
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
     return union_all(taken.where(attempts.enrolment_id.in_(ids)), done.where(lessons.enrolment_id.in_(ids)))
 
 
@@ -210,7 +221,7 @@ def _touch_activity() -> Update:
     table = Enrolment.__table__
     return (
         update(table)
-        .where(table.c.id == bindparam("enrolment_id"), table.c.status.in_(ACTIVE_STATUSES))
+        .where(table.c.id == bindparam("enrolment_id"), status_in(table.c.status, ACTIVE_STATUSES))
         .values(last_activity_at=bindparam("now"))
     )
 

@@ -4,7 +4,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -47,6 +57,13 @@ class EnrolmentStatus(enum.StrEnum):
 PENDING_STATUSES = (EnrolmentStatus.NOMINATED, EnrolmentStatus.REQUESTED, EnrolmentStatus.WAITING)
 SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)  # places that count as studying
+
+
+def status_in(column: Any, statuses: tuple[EnrolmentStatus, ...]) -> ColumnElement[bool]:
+    """``column IN ('enrolled', 'completed')`` with the statuses written into the SQL, not bound: a bound
+    list is an "expanding" parameter, which SQLAlchemy rewrites into the statement's text at every
+    execution (~16% of the lesson page's place read, issue 22). The values are this module's constants."""
+    return column.in_([literal_column(f"'{status.value}'") for status in statuses])
 
 
 class CourseRun(db.Model):  # type: ignore[name-defined]

@@ -28,6 +28,7 @@ from lms.enrolment.models import (
     RunAuthorityQuota,
     RunEligibleAuthority,
     RunEligibleCountry,
+    status_in,
 )
 from lms.enrolment.progress import CompletionRule, Progress, compute_progress
 from lms.enrolment.rules import Eligibility, is_eligible, window_refusal
@@ -142,7 +143,7 @@ def _dashboard_enrolments(run_column: RunColumn | None) -> Select[Any]:
         .select_from(Enrolment.__table__)
         .join(CourseRun.__table__, places.run_id == runs.id)
         .join(Course.__table__, runs.course_id == courses.id)
-        .where(places.user_id == bindparam("user_id"), places.status.in_(SEAT_STATUSES))
+        .where(places.user_id == bindparam("user_id"), status_in(places.status, SEAT_STATUSES))
         .order_by(places.last_activity_at.desc(), places.id.desc())
     )
 

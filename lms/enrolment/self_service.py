@@ -29,6 +29,7 @@ from lms.enrolment.models import (
     Enrolment,
     EnrolmentMethod,
     EnrolmentStatus,
+    status_in,
 )
 from lms.enrolment.transitions import create_place
 from lms.errors import Forbidden, NotFound, ValidationFailed
@@ -47,7 +48,7 @@ def _newest_active_place(*columns: Any) -> Select[Any]:
         select(Enrolment, *columns)
         .join(CourseRun, Enrolment.run_id == CourseRun.id)
         .options(contains_eager(Enrolment.run))
-        .where(Enrolment.user_id == bindparam("user_id"), Enrolment.status.in_(ACTIVE_STATUSES))
+        .where(Enrolment.user_id == bindparam("user_id"), status_in(Enrolment.status, ACTIVE_STATUSES))
         .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
         .limit(1)
     )
