@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from flask import url_for
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from lms.auth.models import Role, User
 from lms.content.loader import CourseSpec, LessonSpec, LessonText, load_course
@@ -178,3 +179,29 @@ def test_navigation_fragment_follows_language_and_roles(
     assert "Authoring" not in russian and 'lang="ru"' in russian
     # The current page is still marked in the cached links.
     assert 'href="/dashboard" aria-current="page"' in trainee.get("/dashboard").text
+
+
+def test_the_busiest_pages_read_with_core_statements(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """The dashboard's places (with the certificate in force), the lesson page's standing: statements on the
+    tables, which skip the ORM's per-statement set-up. One mapped-class column in a subquery made the whole
+    dashboard statement an ORM one (issue 22)."""
+    client = login_as(make_user())
+    enrol(client, demo_course)
+    lesson = ordered_lessons(demo_course)[0]
+    kinds: list[tuple[bool, str]] = []
+
+    def seen(state: ORMExecuteState) -> None:
+        kinds.append((state.is_orm_statement, " ".join(str(state.statement).split())))
+
+    event.listen(Session, "do_orm_execute", seen)
+    try:
+        assert client.get("/dashboard").status_code == 200
+        assert client.get(f"/courses/{demo_course.slug}/lessons/{lesson.id}").status_code == 200
+    finally:
+        event.remove(Session, "do_orm_execute", seen)
+    dashboard_places = [orm for orm, sql in kinds if "ORDER BY enrolment.last_activity_at DESC" in sql]
+    standing = [orm for orm, sql in kinds if "UNION ALL" in sql]
+    assert dashboard_places == [False]
+    assert standing == [False, False]  # the dashboard's and the lesson page's
