@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import url_for
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from lms.auth.models import Role, User
@@ -21,8 +22,10 @@ from lms.content.loader import CourseSpec, LessonSpec, LessonText, load_course
 from lms.content.services import sync_course
 from lms.courses.models import Course
 from lms.courses.published import published_course
+from lms.enrolment.models import Enrolment, EnrolmentMethod, EnrolmentStatus, LessonCompletion
 from lms.extensions import db
 from tests.conftest import PROJECT_ROOT, login
+from tests.enrolment_support import make_run
 from tests.test_learning import enrol, ordered_lessons
 
 
@@ -184,9 +187,9 @@ def test_navigation_fragment_follows_language_and_roles(
 def test_the_busiest_pages_read_with_core_statements(
     login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
 ) -> None:
-    """The dashboard's places (with the certificate in force), the lesson page's standing: statements on the
-    tables, which skip the ORM's per-statement set-up. One mapped-class column in a subquery made the whole
-    dashboard statement an ORM one (issue 22)."""
+    """The dashboard's places (with the certificate in force), the lesson page's place, their standing:
+    statements on the tables, which skip the ORM's per-statement set-up. One mapped-class column in a
+    subquery made the whole dashboard statement an ORM one (issue 22)."""
     client = login_as(make_user())
     enrol(client, demo_course)
     lesson = ordered_lessons(demo_course)[0]
@@ -205,3 +208,40 @@ def test_the_busiest_pages_read_with_core_statements(
     standing = [orm for orm, sql in kinds if "UNION ALL" in sql]
     assert dashboard_places == [False]
     assert standing == [False, False]  # the dashboard's and the lesson page's
+    # The lesson page's place, its run and its course's key: plain rows (the ORM place only to write).
+    assert [orm for orm, sql in kinds if "course.slug = :slug" in sql] == [False]
+
+
+def test_the_lesson_page_and_a_completion_use_the_same_place_of_two(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """A person certified in an earlier run and enrolled again (recertification): the lesson page's plain
+    read and the completion's ORM read choose the same place, the newest."""
+    user = make_user()
+    client = login_as(user)
+    enrol(client, demo_course)
+    first = ordered_lessons(demo_course)[0]
+    old = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+    assert old is not None
+    old.status, old.enrolled_at = EnrolmentStatus.COMPLETED, old.enrolled_at - timedelta(days=400)
+    earlier = make_run(demo_course, EnrolmentMethod.OPEN, title="Last year's run")
+    old.run_id = earlier.id
+    db.session.add(LessonCompletion(enrolment_id=old.id, lesson_id=first.id))
+    db.session.commit()
+    enrol(client, demo_course)  # the default run again: a fresh place
+    new = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.id != old.id))
+    assert new is not None
+
+    page = client.get(f"/courses/{demo_course.slug}/lessons/{first.id}").text
+    assert "Mark as complete" in page and "0% complete" in page  # the new place's standing, not the old
+    client.post(f"/courses/{demo_course.slug}/lessons/{first.id}/complete")
+    assert (
+        db.session.scalar(
+            select(func.count(LessonCompletion.id)).where(LessonCompletion.enrolment_id == new.id)
+        )
+        == 1
+    )
+    assert (
+        "You have completed this lesson."
+        in client.get(f"/courses/{demo_course.slug}/lessons/{first.id}").text
+    )

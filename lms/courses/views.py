@@ -24,9 +24,9 @@ from lms.enrolment import enrol_first
 from lms.enrolment import runs as enrolment_runs
 from lms.enrolment import self_service as enrolment_self_service
 from lms.enrolment.completion import complete_on_reading
-from lms.enrolment.models import Enrolment, EnrolmentStatus
-from lms.enrolment.progress import Progress
-from lms.enrolment.queries import dashboard_rows
+from lms.enrolment.models import CourseRun, Enrolment, EnrolmentStatus
+from lms.enrolment.progress import CompletionRule, Progress
+from lms.enrolment.queries import DashboardPlace, DashboardRun, dashboard_rows
 from lms.errors import ValidationFailed
 from lms.frontend.setup import page_url
 from lms.i18n import LANGUAGE_NAMES, current_language
@@ -82,7 +82,7 @@ def course(slug: str) -> str:
     enrolment = None
     if current_user.is_authenticated:
         enrolment = enrolment_self_service.active_enrolment(current_user.id, course.id)
-    quizzes, completed, progress = _standing(published, enrolment)
+    quizzes, completed, progress = _standing(published, enrolment, enrolment.run if enrolment else None)
     language = enrolment.language if enrolment and enrolment.language else current_language()
     return render_template(
         "courses/course.html",
@@ -102,17 +102,19 @@ def course(slug: str) -> str:
 
 
 def _standing(
-    course: PublishedCourse, enrolment: Enrolment | None
+    course: PublishedCourse, place: Enrolment | DashboardPlace | None, run: CourseRun | DashboardRun | None
 ) -> tuple[list[OutlineQuiz], set[int], Progress | None]:
-    """The course's quizzes with the enrolment's standing, the lessons it has completed and its progress,
+    """The course's quizzes with the place's standing, the lessons it has completed and its progress,
     read in one statement (lms.enrolment.completion.places_standing); a visitor without one gets the
-    quizzes only."""
-    if enrolment is None:
+    quizzes only. The place and its run as ORM objects (the course page) or plain rows (the lesson page)."""
+    if place is None or run is None:
         return outline_quizzes(course, None), set(), None
-    done = enrolment_completion.places_standing([enrolment.id])
-    quizzes = outline_quizzes(course, done.attempts_of(enrolment.id))
-    completed = done.completed[enrolment.id]
-    progress = enrolment_completion.progress_from_outline(course.lesson_ids, completed, quizzes, enrolment)
+    done = enrolment_completion.places_standing([place.id])
+    quizzes = outline_quizzes(course, done.attempts_of(place.id))
+    completed = done.completed[place.id]
+    progress = enrolment_completion.progress_from_outline(
+        course.lesson_ids, completed, quizzes, CompletionRule.of(run, place)
+    )
     return quizzes, completed, progress
 
 
@@ -184,21 +186,24 @@ def _published_lesson(slug: str, lesson_id: int) -> tuple[PublishedCourse, Publi
 @bp.route("/courses/<slug>/lessons/<int:lesson_id>")
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson_id: int) -> str | Response:
-    course, enrolment = enrol_first.published_course_and_place(slug)
+    course, found = enrol_first.published_course_and_place(slug)
     lesson = course.lesson(lesson_id) or abort(404)
-    if enrolment is None:
+    if found is None:
         return enrol_first.course_page(slug, _l("Enrol in this course to read its lessons."))
     # X-LMS-Prefetch: the offline-reading script saving the course is not the trainee reading it.
     # A package lesson (lms/packages) is completed by its SCO's status, never by opening this page.
     reading = course.lesson_completion == LessonCompletionMode.ON_READ and lesson.package_id is None
     if reading and not request.headers.get("X-LMS-Prefetch"):
-        complete_on_reading(enrolment, lesson)  # the GET's one write, see there
-    return _lesson_page(course, lesson, enrolment)
+        # The GET's one write (see there), on the place loaded for writing: the page read plain rows.
+        complete_on_reading(enrol_first.enrolment_or_403(course.id), lesson)
+    return _lesson_page(course, lesson, found.place, found.run)
 
 
-def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: Enrolment) -> str:
-    quizzes, completed, progress = _standing(course, enrolment)
-    language = enrolment.language or course.language
+def _lesson_page(
+    course: PublishedCourse, lesson: PublishedLesson, place: DashboardPlace, run: DashboardRun
+) -> str:
+    quizzes, completed, progress = _standing(course, place, run)
+    language = place.language or course.language
     text = lesson.text_in(language)
     previous_lesson, next_lesson = course.neighbours(lesson.id)
     return render_template(
@@ -216,7 +221,7 @@ def _lesson_page(course: PublishedCourse, lesson: PublishedLesson, enrolment: En
         next_lesson=next_lesson,
         completed=completed,
         progress=progress,
-        enrolment=enrolment,
+        enrolment=place,
         language=language,
         # the language the title and body are really in: the course's own when this one has no translation
         content_language=language if text else course.language,

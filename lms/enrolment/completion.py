@@ -145,17 +145,17 @@ def progress_from_outline(
     lesson_ids: Sequence[int],
     completed: Collection[int],
     quizzes: Sequence[OutlineQuiz],
-    enrolment: Enrolment | None = None,
+    rule: CompletionRule,
 ) -> Progress:
-    """The same figure as enrolment_progress, from what a course or lesson page has already loaded
-    (the enrolment comes with its run: lms.enrolment.self_service.active_enrolment)."""
+    """The same figure as enrolment_progress, from what a course or lesson page has already loaded: the
+    place's lessons completed and quizzes, and its run's completion rule (``CompletionRule.of``)."""
     final = next((row for row in quizzes if row.quiz.role == QuizRole.FINAL), None)
     return compute_progress(
         lesson_ids,
         completed,
         assessment_required=final is not None,
         assessment_passed=final is not None and final.standing is not None and final.standing.passed,
-        rule=completion_rule(enrolment),
+        rule=rule,
     )
 
 

@@ -10,17 +10,18 @@ from werkzeug.wrappers import Response
 
 from lms.courses.published import PublishedCourse, published_course, snapshot_of
 from lms.enrolment.models import Enrolment
-from lms.enrolment.self_service import active_enrolment, active_place_by_course_slug
+from lms.enrolment.queries import StudyPlace, study_place_by_course_slug
+from lms.enrolment.self_service import active_enrolment
 
 
-def published_course_and_place(slug: str) -> tuple[PublishedCourse, Enrolment | None]:
+def published_course_and_place(slug: str) -> tuple[PublishedCourse, StudyPlace | None]:
     """The published course with this slug (404 when there is none) and the signed-in person's active
-    place in it, or None. One statement for someone who holds a place (every lesson page a trainee
-    reads); the visitor without one pays a second."""
-    found = active_place_by_course_slug(current_user.id, slug)
+    place in it as plain rows, or None. One statement for someone who holds a place (every lesson page a
+    trainee reads); the visitor without one pays a second. A page that writes to the place loads it with
+    ``enrolment_or_403``."""
+    found = study_place_by_course_slug(current_user.id, slug)
     if found is not None:
-        enrolment, key = found
-        return snapshot_of(key), enrolment
+        return snapshot_of(found.course), found
     return published_course(slug) or abort(404), None
 
 

@@ -4,7 +4,6 @@ place, find their active place, change the language they study in."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select
@@ -12,8 +11,6 @@ from sqlalchemy.orm import contains_eager
 
 from lms.audit.services import record_event
 from lms.auth.models import User
-from lms.courses.models import Course
-from lms.courses.published import CourseKey, key_columns
 from lms.enrolment.admission import (
     check_course_available,
     check_eligible,
@@ -41,39 +38,22 @@ def active_enrolment(user_id: int, course_id: int) -> Enrolment | None:
     return db.session.scalar(_active_enrolment(), {"user_id": user_id, "course_id": course_id})
 
 
-def _newest_active_place(*columns: Any) -> Select[Any]:
-    """The person's newest place still counting (enrolled or completed), with its run (completing a
-    lesson reads the run: no second query) and ``columns``; the caller adds which course."""
-    return (
-        select(Enrolment, *columns)
-        .join(CourseRun, Enrolment.run_id == CourseRun.id)
-        .options(contains_eager(Enrolment.run))
-        .where(Enrolment.user_id == bindparam("user_id"), status_in(Enrolment.status, ACTIVE_STATUSES))
-        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
-        .limit(1)
-    )
-
-
 @cache
 def _active_enrolment() -> Select[tuple[Enrolment]]:
-    # Every lesson completion and quiz page asks this; built once so that it keeps its cache key.
-    return _newest_active_place().where(CourseRun.course_id == bindparam("course_id"))
-
-
-def active_place_by_course_slug(user_id: int, slug: str) -> tuple[Enrolment, CourseKey] | None:
-    """``active_enrolment`` for the published course with this slug, with the course row's snapshot key:
-    the lesson page's course and place in one statement instead of two (issue 22). None when the person
-    holds no active place there (or there is no such published course): ask ``published_course`` then."""
-    row = db.session.execute(_active_place_by_slug(), {"user_id": user_id, "slug": slug}).first()
-    return None if row is None else (row[0], CourseKey(*row[1:]))
-
-
-@cache
-def _active_place_by_slug() -> Select[Any]:
+    # Every lesson completion and quiz page asks this; built once so that it keeps its cache key. With its
+    # run (completing a lesson reads it: no second query). The same place as the lesson page's plain-row
+    # read (lms.enrolment.queries.study_place_by_course_slug): the newest, by enrolment time then id.
     return (
-        _newest_active_place(*key_columns())
-        .join(Course, CourseRun.course_id == Course.id)
-        .where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
+        select(Enrolment)
+        .join(CourseRun, Enrolment.run_id == CourseRun.id)
+        .options(contains_eager(Enrolment.run))
+        .where(
+            Enrolment.user_id == bindparam("user_id"),
+            status_in(Enrolment.status, ACTIVE_STATUSES),
+            CourseRun.course_id == bindparam("course_id"),
+        )
+        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
+        .limit(1)
     )
 
 
