@@ -27,6 +27,19 @@ def signed_in(app: Flask, user: User) -> FlaskClient:
     return client
 
 
+def trainee_who_completed(
+    app: Flask, make_user: Callable[..., User], course: Course, lessons: list[Lesson], language: str = "en"
+) -> FlaskClient:
+    """A trainee of their own browser, enrolled, with these lessons completed (interface in ``language``)."""
+    client = signed_in(app, make_user())
+    enrol(client, course)
+    if language != "en":
+        client.post("/language", data={"language": language, "next": "/"})
+    for lesson in lessons:
+        client.post(f"/courses/{course.slug}/lessons/{lesson.id}/complete")
+    return client
+
+
 def outline_of(page: str) -> str:
     match = re.search(r'<nav class="outline".*?</nav>', page, re.S)
     assert match is not None
@@ -69,10 +82,7 @@ def test_two_trainees_see_their_own_progress_in_the_same_outline(
     app: Flask, make_user: Callable[..., User], demo_course: Course
 ) -> None:
     lessons = ordered_lessons(demo_course)
-    first = signed_in(app, make_user())
-    enrol(first, demo_course)
-    first.post(f"/courses/{demo_course.slug}/lessons/{lessons[0].id}/complete")
-    first.post(f"/courses/{demo_course.slug}/lessons/{lessons[1].id}/complete")
+    first = trainee_who_completed(app, make_user, demo_course, lessons[:2])
     mine = outline_of(first.get(f"/courses/{demo_course.slug}/lessons/{lessons[2].id}").text)
     assert "outline-" not in mine  # every slot filled
     assert mine.count('<span class="badge badge-done">Done</span>') == 2
@@ -82,10 +92,8 @@ def test_two_trainees_see_their_own_progress_in_the_same_outline(
     assert current.startswith('<li class="current" dir="auto">') and 'aria-current="page"' in current
     assert mine.count('aria-current="page"') == 1
 
-    second = signed_in(
-        app, make_user()
-    )  # the same skeleton, another person: nothing done, another lesson open
-    enrol(second, demo_course)
+    # The same skeleton, another person: nothing done, another lesson open.
+    second = trainee_who_completed(app, make_user, demo_course, [])
     theirs = outline_of(second.get(f"/courses/{demo_course.slug}/lessons/{lessons[0].id}").text)
     assert "badge-done" not in theirs and 'class="done' not in theirs
     assert 'aria-current="page"' in entry(theirs, lessons[0].id)
@@ -104,18 +112,13 @@ def test_the_outline_speaks_the_page_language_around_titles_in_the_study_languag
     app: Flask, make_user: Callable[..., User], demo_course: Course
 ) -> None:
     lessons = ordered_lessons(demo_course)
-    english = signed_in(app, make_user())
-    enrol(english, demo_course)
-    english.post(f"/courses/{demo_course.slug}/lessons/{lessons[0].id}/complete")
+    english = trainee_who_completed(app, make_user, demo_course, lessons[:1])
     assert "Done</span>" in outline_of(
         english.get(f"/courses/{demo_course.slug}/lessons/{lessons[1].id}").text
     )
 
     # Another person studies in English with a Russian interface: the same titles, the words in Russian.
-    russian = signed_in(app, make_user())
-    enrol(russian, demo_course)
-    russian.post("/language", data={"language": "ru", "next": "/"})
-    russian.post(f"/courses/{demo_course.slug}/lessons/{lessons[0].id}/complete")
+    russian = trainee_who_completed(app, make_user, demo_course, lessons[:1], language="ru")
     outline = outline_of(russian.get(f"/courses/{demo_course.slug}/lessons/{lessons[1].id}").text)
     assert "Готово</span>" in outline and "Done</span>" not in outline
     assert lessons[1].title.replace("'", "&#39;") in outline
