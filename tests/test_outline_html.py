@@ -155,3 +155,17 @@ def test_a_title_that_looks_like_a_slot_is_text(
     outline = outline_of(trainee.get(f"/courses/{demo_course.slug}/lessons/{lessons[1].id}").text)
     assert f"Checks &lt;outline-done-{lessons[0].id}&gt; at the border" in outline
     assert "badge-done" not in outline
+
+
+def test_each_mount_point_keeps_its_own_links(
+    app: Flask, make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """The same code served under a prefix: the list rendered for "/" is not handed to "/academy/"."""
+    lessons = ordered_lessons(demo_course)
+    trainee = trainee_who_completed(app, make_user, demo_course, [])
+    path = f"/courses/{demo_course.slug}/lessons/{lessons[1].id}"
+    plain = outline_of(trainee.get(path).text)
+    mounted = outline_of(trainee.get(path, base_url="http://localhost/academy/").text)
+    assert f'href="/courses/{demo_course.slug}/lessons/{lessons[0].id}"' in plain
+    assert f'href="/academy/courses/{demo_course.slug}/lessons/{lessons[0].id}"' in mounted
+    assert 'href="/courses/' not in mounted

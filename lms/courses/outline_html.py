@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container
 
-from flask import request
 from markupsafe import Markup
 
 from lms.courses.published import PublishedCourse
@@ -32,8 +31,9 @@ def lesson_list(
     course: PublishedCourse, language: str, lesson_href: str, linked: bool, *, caller: Callable[[], str]
 ) -> Markup:
     """The list as the template renders it (with its slots), once per language (the study language of the
-    titles, and the page's for the words around them), address and kind (links, or names only)."""
-    key = ("outline", request.script_root, current_language(), language, lesson_href, linked)
+    titles, and the page's for the words around them), address and kind (links, or names only). The
+    address carries the mount point (``url_for``), so one code base served under two prefixes keeps two."""
+    key = ("outline", current_language(), language, lesson_href, linked)
     cached = course.derived.get(key)
     if cached is None:
         cached = Markup(caller())  # noqa: S704 — the caller is a template block: Jinja escaped it already
