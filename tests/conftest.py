@@ -271,14 +271,59 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+class _ServedUntilClosed:
+    """The live server's WSGI app: counts the requests in progress and, once closed, answers 503 without
+    reaching the app. Closing a page fires `pagehide`, and the package player sends its waiting commit with
+    fetch keepalive: that request can arrive after the test, on a kept-alive connection the server's
+    shutdown does not end, and its transaction met the teardown's TRUNCATE (a deadlock on PostgreSQL, CI
+    2026-12-06, and the next test found the last one's course)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.in_progress = 0
+        self.closed = False
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.idle:
+            if self.closed:
+                headers = [("Content-Type", "text/plain"), ("Connection", "close")]
+                start_response("503 Service Unavailable", headers)
+                return [b"the test is over"]
+            self.in_progress += 1
+        try:
+            # The whole body is produced here: the count covers streamed responses' database work too.
+            body = self.app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.idle:
+                self.in_progress -= 1
+                self.idle.notify_all()
+
+    def close(self, timeout: float = 30.0) -> None:
+        with self.idle:
+            self.closed = True
+            if not self.idle.wait_for(lambda: self.in_progress == 0, timeout=timeout):
+                still = self.in_progress
+                raise AssertionError(f"{still} request(s) still running {timeout:.0f} s after the test")
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    """The app served on a free local port in a thread, for Playwright."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """The app served on a free local port in a thread, for Playwright. After the test no request reaches
+    the app and those in progress have ended, before the database is cleaned (`_ServedUntilClosed`)."""
+    served = _ServedUntilClosed(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    served.close()
     server.shutdown()
+    server.server_close()
     thread.join()
 
 
