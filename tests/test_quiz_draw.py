@@ -8,7 +8,7 @@ from collections.abc import Callable
 from random import Random
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms.auth.models import Role, User
 from lms.courses.models import Course
@@ -20,6 +20,7 @@ from lms.extensions import db
 from lms.quizzes import services
 from lms.quizzes.draw import draw_questions
 from lms.quizzes.models import Question, Quiz, QuizAttempt, QuizRole, QuizSlot
+from tests.test_reports_query_plans import explain
 
 
 def drawing_quiz(course: Course, bank_id: int, fixed: Question, tag: str | None = None) -> Quiz:
@@ -171,3 +172,36 @@ def test_starts_draw_each_for_itself_and_a_republished_course_draws_anew(
     db.session.commit()
     for _ in range(3):
         assert not set(started_ids(client, demo_course, quiz)) & gone
+
+
+def test_the_seen_questions_are_read_by_attempt_and_question(
+    make_user: Callable[..., User], demo_course: Course
+) -> None:
+    """A start's "seen before" read goes through the index on (attempt, question): with the two single
+    indexes PostgreSQL ANDed each attempt's entries with every attempt's entries of the candidate questions,
+    a read that grows with the whole quiz's history (75 ms a start on L, docs/performance.md)."""
+    questions = list(db.session.scalars(select(Question).where(Question.course_id == demo_course.id)))
+    banked = sorted((q for q in questions if q.bank_id is not None), key=lambda q: q.id)
+    assert banked[0].bank_id is not None
+    quiz = drawing_quiz(demo_course, banked[0].bank_id, banked[0])
+    run = default_run(demo_course.id)
+    assert run is not None
+    enrolment = join_open_run(make_user(Role.TRAINEE), run, "en")
+    db.session.commit()
+    drawn(enrolment, quiz, 1)
+    captured: list[tuple[str, object]] = []
+
+    def record(conn: object, cursor: object, statement: str, parameters: object, *rest: object) -> None:
+        if "DISTINCT attempt_question.question_id" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        drawn(enrolment, quiz, 2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(captured) == 1
+    plan = " ".join(explain(*captured[0]))
+    print(plan)
+    assert "ix_attempt_question_attempt_question" in plan
+    assert "ix_attempt_question_question_id" not in plan
