@@ -3,8 +3,9 @@
 A quiz start asks which of the candidate questions the enrolment has seen in its earlier attempts
 (lms.quizzes.draw._seen_questions). With an index on attempt_id (the unique one, with position) and one on
 question_id, PostgreSQL ANDed two bitmaps per attempt, the second holding every attempt's entries for those
-questions: it grows with the whole quiz's history (75 ms a start on data set L once the bench's quiz run had added attempts, the statistics not yet updated). By
-attempt and question together it is a few index entries per attempt, on both databases.
+questions: it grows with the whole quiz's history (75 ms a start on data set L once the bench's quiz run
+had added attempts, the statistics not yet updated). By attempt and question together it is a few index
+entries per attempt, on both databases.
 
 Revision ID: 20261206_0018
 Revises: 20261205_0017
