@@ -42,7 +42,8 @@ def _no_checkpoints(app: Flask) -> Iterator[None]:
 def _trail(app: Flask, count: int = 5) -> list[AuditRecord]:
     with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.7"}):
         records = [
-            record_event("test.event", "thing", n, after={"n": n}, reason=f"case file {n}") for n in range(count)
+            record_event("test.event", "thing", n, after={"n": n}, reason=f"case file {n}")
+            for n in range(count)
         ]
     db.session.commit()
     return records
