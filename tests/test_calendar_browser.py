@@ -31,8 +31,8 @@ def _event_people(make_user: Callable[..., User]) -> tuple[User, User, int, int]
     run = make_run(make_course(), EnrolmentMethod.OPEN, is_international=True, title="Regional workshop")
     db.session.add(
         TrainingSession(
-            run_id=run.id, title="Day 1", starts_at=datetime(2027, 1, 12, 7, tzinfo=UTC),
-            ends_at=datetime(2027, 1, 12, 15, tzinfo=UTC), timezone="Europe/Chisinau", venue_name="Academy",
+            run_id=run.id, title="Day 1", starts_at=datetime(2038, 1, 12, 7, tzinfo=UTC),
+            ends_at=datetime(2038, 1, 12, 15, tzinfo=UTC), timezone="Europe/Chisinau", venue_name="Academy",
             uid=f"{uuid.uuid4()}@t", check_in_secret="s" * 32,
         )
     )  # fmt: skip

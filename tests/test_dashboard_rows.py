@@ -23,7 +23,7 @@ from lms.sessions.services import schedule_session
 from tests.enrolment_support import make_course
 from tests.sessions_support import in_person, workshop_run
 
-DAY = date(2027, 3, 26)
+DAY = date(2038, 3, 26)  # far ahead: the run must still take enrolments whenever the suite runs
 
 
 def test_the_places_and_runs_are_plain_rows_with_the_objects_values(
@@ -75,10 +75,10 @@ def test_the_next_session_comes_from_the_dashboards_plain_runs(
     session = schedule_session(workshop, in_person(DAY), actor_id=None)
     db.session.commit()
     runs = [row.run for row in dashboard_rows(user.id)]
-    line = session_queries.next_session_of_runs(runs, now=datetime(2027, 1, 1, tzinfo=UTC))
+    line = session_queries.next_session_of_runs(runs, now=datetime(2038, 1, 1, tzinfo=UTC))
     assert line is not None and line.session.id == session.id
     assert line.run == runs[0] and line.run.title == workshop.title
-    assert session_queries.next_session_of_runs(runs, now=datetime(2027, 4, 1, tzinfo=UTC)) is None
+    assert session_queries.next_session_of_runs(runs, now=datetime(2038, 4, 1, tzinfo=UTC)) is None
 
 
 def test_a_course_address_is_built_once_per_mount_point(app: Flask, demo_course: Course) -> None:

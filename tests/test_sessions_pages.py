@@ -22,7 +22,8 @@ from lms.sessions.services import schedule_session
 from tests.enrolment_support import UserClient, make_course
 from tests.sessions_support import CHISINAU, in_person, online, workshop_run
 
-DAY = date(2027, 6, 7)  # summer: Chisinau +03:00, Tbilisi +04:00
+# Far ahead: the run must still take enrolments and the session must still be to come whenever the suite runs.
+DAY = date(2038, 6, 7)  # summer: Chisinau +03:00, Tbilisi +04:00
 LINK = "https://meet.example.org/border-academy-weekly"
 
 
@@ -96,9 +97,9 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(
     cases = [
         (form_data(starts_at="10:00"), "overlaps"),
         (form_data(starts_at="14:00", ends_at="13:00"), "end after it starts"),
-        (form_data(day="2027-06-01"), "before the run"),
+        (form_data(day="2038-06-01"), "before the run"),
         (form_data(starts_at="14:00", ends_at="15:00", timezone="Mars/Olympus"), "time zone"),
-        (form_data(day="2027-02-30"), "Date"),
+        (form_data(day="2038-02-30"), "Date"),
         (form_data(day="99999-01-01"), "Date"),
         (form_data(starts_at="25:99"), "Starts at"),
         (form_data(starts_at="14:00", ends_at="15:00", format="teleport"), "Format"),
@@ -152,7 +153,7 @@ def test_only_the_course_trainers_and_admins_manage_sessions(
     assert response.status_code == 302
     assert count_sessions() == 2
     trainer_page = mine.get("/trainer/sessions").get_data(as_text=True)
-    assert trainer_page.count("Workshop 2027-06-07") == 1 and "Document checks, day one" in trainer_page
+    assert trainer_page.count("Workshop 2038-06-07") == 1 and "Document checks, day one" in trainer_page
     assert "Workshop" not in UserClient(app, outsider).get("/trainer/sessions").get_data(as_text=True)
 
 
@@ -174,7 +175,7 @@ def test_the_meeting_link_only_for_participants_and_trainers(
         assert LINK in UserClient(app, person).get(f"/runs/{run_id}").get_data(as_text=True), person.email
     for person in (other_trainee, other_trainer):
         page = UserClient(app, person).get(f"/runs/{run_id}").get_data(as_text=True)
-        assert "Workshop 2027-06-07" in page and LINK not in page, person.email
+        assert "Workshop 2038-06-07" in page and LINK not in page, person.email
     assert "Manage sessions" not in UserClient(app, other_trainer).get(f"/runs/{run_id}").get_data(
         as_text=True
     )
@@ -190,10 +191,10 @@ def test_times_in_the_viewer_zone_with_the_venue_zone_beside(
     no_zone = make_user(Role.TRAINEE)
     db.session.commit()
     page = UserClient(app, in_tbilisi).get(f"/runs/{run.id}").get_data(as_text=True)
-    assert "Jun 7, 2027, 10:00\u202fAM – 1:00\u202fPM" in page and "Asia/Tbilisi" in page  # the viewer's time
-    assert "Venue time: Jun 7, 2027, 9:00\u202fAM – 12:00\u202fPM" in page and CHISINAU in page
+    assert "Jun 7, 2038, 10:00\u202fAM – 1:00\u202fPM" in page and "Asia/Tbilisi" in page  # the viewer's time
+    assert "Venue time: Jun 7, 2038, 9:00\u202fAM – 12:00\u202fPM" in page and CHISINAU in page
     page = UserClient(app, no_zone).get(f"/runs/{run.id}").get_data(as_text=True)
-    assert "Jun 7, 2027, 6:00\u202fAM – 9:00\u202fAM" in page and "Times are in UTC" in page
+    assert "Jun 7, 2038, 6:00\u202fAM – 9:00\u202fAM" in page and "Times are in UTC" in page
 
 
 def test_dashboard_next_session_and_hybrid_choice(
@@ -205,7 +206,7 @@ def test_dashboard_next_session_and_hybrid_choice(
     db.session.commit()
     client = UserClient(app, participant)
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "Next session:" in dashboard and "Workshop 2027-06-07" in dashboard
+    assert "Next session:" in dashboard and "Workshop 2038-06-07" in dashboard
     assert "How will you attend" in client.get(f"/runs/{run.id}").get_data(as_text=True)
     assert client.post(f"/runs/{run.id}/attendance-mode", data={"mode": "online"}).status_code == 302
     db.session.rollback()
@@ -239,7 +240,7 @@ def test_the_run_form_sets_the_completion_rule(
     admin = UserClient(app, make_user(Role.ADMIN))
     data = {
         "course": course.id, "title": "Workshop", "modality": "in_person", "language": "en",
-        "starts_on": DAY.isoformat(), "ends_on": "2027-06-09", "enrolment_method": "open",
+        "starts_on": DAY.isoformat(), "ends_on": "2038-06-09", "enrolment_method": "open",
         "certificate_issuance": "automatic", "open_to_all": "y", "min_attendance_percent": "80",
         "personal_data_retention_days": "45", "is_international": "y",
     }  # fmt: skip

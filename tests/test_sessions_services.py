@@ -25,7 +25,9 @@ from lms.sessions.signals import session_cancelled, session_changed, session_sch
 from tests.enrolment_support import make_course
 from tests.sessions_support import CHISINAU, in_person, online, workshop_run
 
-DAY = date(2027, 3, 26)  # Friday before the spring change (Sunday 28 March 2027)
+# Far ahead: the run must still take enrolments when the suite runs (2027 stopped working after March 2027).
+# 2038 has 2027's calendar, so the weekdays and the spring change fall on the same dates.
+DAY = date(2038, 3, 26)  # Friday before the spring change (Sunday 28 March 2038)
 
 
 @contextmanager
@@ -56,7 +58,7 @@ def test_schedule_a_session_in_the_venue_zone(run: Any, make_user: Callable[...,
             actor_id=None,
         )
     db.session.commit()
-    assert session.starts_at == datetime(2027, 3, 26, 7, 0, tzinfo=UTC)  # 09:00 EET
+    assert session.starts_at == datetime(2038, 3, 26, 7, 0, tzinfo=UTC)  # 09:00 EET
     assert session.minutes == 180
     assert session.uid.endswith("@127.0.0.1") or "@" in session.uid
     assert len(session.check_in_secret) == 64 and session.sequence == 0
@@ -78,7 +80,7 @@ def test_refusals_change_nothing(run: Any, make_user: Callable[..., User]) -> No
         (in_person(DAY - timedelta(days=1)), "before the run"),
         (in_person(DAY + timedelta(days=3)), "after the run"),
         (in_person(DAY, 14, 17, timezone="Mars/Olympus"), "time zone"),
-        (in_person(DAY + timedelta(days=2), 2, 4), "does not exist"),  # 28 March 2027, 02:00-03:00 skipped
+        (in_person(DAY + timedelta(days=2), 2, 4), "does not exist"),  # 28 March 2038, 02:00-03:00 skipped
         (in_person(DAY, 14, 17, venue_name=" "), "venue"),
         (online(DAY, 14, 17, meeting_url=None), "meeting link"),
         (online(DAY, 14, 17, meeting_url="javascript:alert(1)"), "https://"),
@@ -185,9 +187,9 @@ def test_reading_sessions_takes_a_fixed_number_of_queries(run: Any, make_user: C
             sessions = queries.run_sessions(run.id)
             queries.trainer_names(sessions)
             queries.participants(sessions[0])
-            queries.trainer_sessions(trainer.id, set(), now=datetime(2027, 1, 1, tzinfo=UTC))
-            queries.staff_sessions({people[0].authority_id or 0}, now=datetime(2027, 1, 1, tzinfo=UTC))
-            queries.next_session_for(people[0].id, now=datetime(2027, 1, 1, tzinfo=UTC))
+            queries.trainer_sessions(trainer.id, set(), now=datetime(2038, 1, 1, tzinfo=UTC))
+            queries.staff_sessions({people[0].authority_id or 0}, now=datetime(2038, 1, 1, tzinfo=UTC))
+            queries.next_session_for(people[0].id, now=datetime(2038, 1, 1, tzinfo=UTC))
             queries.run_panel(run, people[0], assigned_to_course=False)
         counts.append(len(counted))
     assert counts[0] == counts[1]
@@ -198,14 +200,14 @@ def test_who_holds_a_place_sees_the_next_session(run: Any, make_user: Callable[.
     enrolment = self_service.self_enrol(person, run)
     first = schedule_session(run, in_person(DAY), actor_id=None)
     second = schedule_session(run, in_person(DAY + timedelta(days=1)), actor_id=None)
-    early = datetime(2027, 1, 1, tzinfo=UTC)
+    early = datetime(2038, 1, 1, tzinfo=UTC)
     line = queries.next_session_for(person.id, now=early)
     assert line is not None and line.session.id == first.id and line.run.id == run.id
     cancel_session(first, actor_id=None)
     line = queries.next_session_for(person.id, now=early)
     assert line is not None and line.session.id == second.id
     assert queries.next_session_for(other.id, now=early) is None
-    assert queries.next_session_for(person.id, now=datetime(2027, 4, 1, tzinfo=UTC)) is None
+    assert queries.next_session_for(person.id, now=datetime(2038, 4, 1, tzinfo=UTC)) is None
     assert [e.id for e in queries.participants(second)] == [enrolment.id]
     enrolment.status = "withdrawn"
     assert queries.next_session_for(person.id, now=early) is None
@@ -235,6 +237,6 @@ def test_who_sees_the_meeting_link(run: Any, make_user: Callable[..., User]) -> 
 def test_session_zone_is_kept(run: Any) -> None:
     session = schedule_session(run, in_person(DAY, timezone="Asia/Tbilisi"), actor_id=None)
     assert session.timezone == "Asia/Tbilisi"
-    assert session.starts_at == datetime(2027, 3, 26, 5, 0, tzinfo=UTC)
+    assert session.starts_at == datetime(2038, 3, 26, 5, 0, tzinfo=UTC)
     assert session.timezone != CHISINAU
     assert db.session.scalar(select(Enrolment).limit(1)) is None
