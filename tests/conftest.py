@@ -153,11 +153,17 @@ def _truncate_written_tables(connection: Connection, names: list[str]) -> None:
 @pytest.fixture
 def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     """Another app on the test database (other settings: CSRF on, https, production errors). Its engine is
-    disposed after the test: an open psycopg connection collected later warns inside an unrelated test."""
+    disposed after the test: an open psycopg connection collected later warns inside an unrelated test.
+    Its instance folder is the test app's (a temporary one per worker) unless given: never the project's
+    instance/, where the jobs it queues would reach the development server's worker."""
     made: list[Flask] = []
 
     def make(**config: Any) -> Flask:
-        other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **config})
+        defaults = {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_PATH": app.instance_path,
+        }
+        other = create_app({**defaults, **config})
         made.append(other)
         return other
 
