@@ -133,11 +133,11 @@ def test_refusals_write_nothing(app: object, make_user: Callable[..., User], cas
     person = make_user()
     if case != "non-participant":
         place(run, person)
-    code = current(session)
+    code = current(session, now)  # the code of `now`, not of a moment later: "replayed" counts from it
     if case == "expired":
         code = current(session, now - timedelta(seconds=90))
     elif case == "other session":
-        code = current(other)
+        code = current(other, now)
     elif case == "cancelled":
         session.cancelled_at = now
     db.session.commit()
