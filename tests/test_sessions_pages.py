@@ -3,6 +3,7 @@ who is refused (another course's trainer, another trainee, another authority's f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -155,6 +156,28 @@ def test_only_the_course_trainers_and_admins_manage_sessions(
     trainer_page = mine.get("/trainer/sessions").get_data(as_text=True)
     assert trainer_page.count("Workshop 2038-06-07") == 1 and "Document checks, day one" in trainer_page
     assert "Workshop" not in UserClient(app, outsider).get("/trainer/sessions").get_data(as_text=True)
+
+
+def test_a_guest_trainer_sees_their_session_without_a_link_they_may_not_open(
+    app: Flask,
+    course: Course,
+    run: CourseRun,
+    make_trainer: Callable[..., User],
+) -> None:
+    """A session may name a trainer of another course (a guest speaker): "My sessions" lists it, with
+    the roll call they may take, but the run's title links to managing its sessions only for its
+    course's trainers (the guest got a 403 there, found by a crawl of the demo)."""
+    own, guest = make_trainer(course), make_trainer(make_course("other-course"))
+    schedule_session(run, in_person(DAY, trainer_ids=frozenset({guest.id})), actor_id=None)
+    run_id = run.id
+    db.session.commit()
+    manage = f'href="/runs/{run_id}/sessions"'
+    guest_client = UserClient(app, guest)
+    page = guest_client.get("/trainer/sessions").get_data(as_text=True)
+    assert "Workshop 2038-06-07" in page and manage not in page and run.title in page
+    for href in re.findall(r'href="(/(?:runs|sessions)/[^"]+)"', page):
+        assert guest_client.get(href).status_code == 200, href  # the roll call, nothing refused
+    assert manage in UserClient(app, own).get("/trainer/sessions").get_data(as_text=True)
 
 
 def test_the_meeting_link_only_for_participants_and_trainers(

@@ -159,8 +159,11 @@ def cancel(session_id: int) -> str | Response:
 @bp.route("/trainer/sessions")
 @allow(Role.ADMIN, Role.TRAINER)
 def trainer_sessions() -> str:
-    lines = queries.trainer_sessions(current_user.id, trainer_course_ids())
-    return render_template("sessions/trainer.html", lines=lines)
+    course_ids = trainer_course_ids()  # None: an admin, who manages every run
+    lines = queries.trainer_sessions(current_user.id, course_ids)
+    # A session may name a trainer of another course: its run's title is then no link to a page they
+    # may not open (managing a run's sessions is for its course's trainers).
+    return render_template("sessions/trainer.html", lines=lines, managed_course_ids=course_ids)
 
 
 # --- A participant's choice in a hybrid run -----------------------------------------------------------------
