@@ -74,6 +74,38 @@
     });
   });
 
+  /* Lists of people to act on at once (certificates to issue, a run's queue, staff to nominate): a
+     "Select all" box ticks or clears every box of its group that can be changed, and shows "some" while
+     part of them is ticked. Without this file each box is ticked by hand, as before. */
+  Array.prototype.forEach.call(document.querySelectorAll('[data-select-all]'), function (group) {
+    var boxes = Array.prototype.filter.call(group.querySelectorAll('input[type=checkbox]'), function (box) {
+      return !box.disabled;
+    });
+    if (boxes.length < 2) { return; }
+    var line = document.createElement('p');
+    var label = document.createElement('label');
+    var all = document.createElement('input');
+    line.className = 'select-all';
+    label.className = 'checkbox';
+    all.type = 'checkbox';  // no name: it is never sent
+    label.appendChild(all);
+    label.appendChild(document.createTextNode(text('select-all', { count: boxes.length })));
+    line.appendChild(label);
+    var first = group.firstElementChild;
+    if (first && first.tagName === 'LEGEND') { first.insertAdjacentElement('afterend', line); } else { group.insertBefore(line, group.firstChild); }
+    function show() {
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    all.addEventListener('change', function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+    group.addEventListener('change', function (event) { if (event.target !== all) { show(); } });
+    window.addEventListener('pageshow', show);  // the back button restores the boxes the person ticked
+    show();
+  });
+
   /* 2. Offline reading (signed-in people, browsers with service workers). */
   var PAGES = 'lms-pages-v1';
   var STATIC = 'lms-static-v1';
