@@ -53,7 +53,7 @@ def test_submitted_pre_and_post_tests_are_in_the_facts(
     submit(client, started(client, demo_course, QuizRole.PRE_TEST), {})  # nothing answered: 0 %
     assert fact_of(trainee).paired == 0  # a pre-test alone pairs nothing
     post = started(client, demo_course, QuizRole.POST_TEST)
-    assert "Passed." in submit(client, post, right_answers(post)).get_data(as_text=True)
+    assert "(100.0%)" in submit(client, post, right_answers(post)).get_data(as_text=True)
 
     fact = fact_of(trainee)
     assert (fact.paired, fact.pre_percent, fact.post_percent) == (1, 0.0, 100.0)

@@ -71,6 +71,12 @@ class QuizTexts:
     if TYPE_CHECKING:  # provided by the class this is mixed into (a mapped column or a dataclass field)
         translations: Mapping[str, Mapping[str, str]]
 
+    @property
+    def has_pass_mark(self) -> bool:
+        """False for a pass mark of 0 (a pre- or post-test that shows a starting point): every attempt
+        "passes" it, so the pages show the score without a verdict."""
+        return self.pass_mark > 0
+
     def text(self, field: str, language: str) -> str:
         translated = self.translations.get(language, {}).get(field)
         return translated if translated else str(getattr(self, field))
