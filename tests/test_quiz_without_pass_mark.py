@@ -29,6 +29,7 @@ def test_a_test_without_pass_mark_shows_the_score_without_a_verdict(
 
     overview = client.get(f"/courses/{demo_course.slug}/quizzes/{quiz_slug}").get_data(as_text=True)
     assert "Your result: 0.0%." in overview and "Passed with" not in overview
+    assert "<dt>Pass mark</dt><dd>None</dd>" in overview
     assert "· passed" not in overview
 
     course_page = client.get(f"/courses/{demo_course.slug}").get_data(as_text=True)
