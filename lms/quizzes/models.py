@@ -65,11 +65,13 @@ class Question(db.Model):  # type: ignore[name-defined]
 
 
 class QuizTexts:
-    """A quiz's texts in its course's languages: shared by the Quiz row and its published snapshot
-    (lms.quizzes.queries.PublishedQuiz), so both answer the same way (as lms.courses.models.CourseTexts)."""
+    """A quiz's texts in its course's languages, and whether it has a pass mark: shared by the Quiz row and
+    its published snapshot (lms.quizzes.queries.PublishedQuiz), so both answer the same way (as
+    lms.courses.models.CourseTexts)."""
 
     if TYPE_CHECKING:  # provided by the class this is mixed into (a mapped column or a dataclass field)
         translations: Mapping[str, Mapping[str, str]]
+        pass_mark: int
 
     @property
     def has_pass_mark(self) -> bool:
