@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask import Flask
+from flask.testing import FlaskClient
 
+from lms.auth.models import Role, User
 from lms.certificates.codes import grouped
 from lms.certificates.models import Certificate
+from lms.courses.models import Course
 from lms.extensions import db
 from tests.conftest import _TEST_PASSWORD_HASH, login
 from tests.reports_support import build_world
+from tests.test_learning import enrol
 
 
 def without_tags(html: str) -> str:
@@ -39,3 +44,13 @@ def test_dashboard_shows_next_lesson_results_deadline_and_certificate(app: Flask
     assert f"Certificate {grouped(active.code)}" in without_tags(page)
     assert revoked.code not in page  # a revoked certificate is not offered
     assert "Deadline: Apr 30, 2026" in page  # R2
+
+
+def test_a_quiz_title_ending_in_a_question_mark_is_not_followed_by_a_colon(
+    login_as: Callable[[User], FlaskClient], make_user: Callable[..., User], demo_course: Course
+) -> None:
+    client = login_as(make_user(Role.TRAINEE))
+    enrol(client, demo_course)
+    text = without_tags(client.get("/dashboard").get_data(as_text=True))
+    assert "Pre-test: what do you know already? — not taken" in text and "?: " not in text
+    assert re.search(r"Final assessment[^\n]*: not taken", text)  # other titles keep the colon
